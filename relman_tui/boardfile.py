@@ -1,0 +1,211 @@
+"""The board as code: environments, freezes and gate settings as TOML (tomllib in, tomli-w out)."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from relman_tui import freezes as freeze_rules
+from relman_tui.errors import BadInput, RelmanError
+from relman_tui.model import Environment, Freeze
+from relman_tui.service import ENV_NAME, Service, build_freeze, clean_name, clean_text
+from relman_tui.timeutil import UTC, format_duration, parse_duration
+
+FORMAT = 1
+
+
+def board_to_toml(service: Service) -> str:
+    envs: list[dict[str, Any]] = [
+        {"name": e.name, "title": e.title, "capacity": e.capacity, "requires_approval": e.requires_approval}
+        for e in service.environments()
+    ]
+    freezes: list[dict[str, Any]] = []
+    for f in service.freezes():
+        item: dict[str, Any] = {"environments": list(f.environments), "reason": f.reason}
+        if f.recurring:
+            assert f.duration is not None
+            item |= {"cron": f.cron, "duration": format_duration(f.duration), "zone": f.zone}
+        else:
+            item |= {"start": f.start, "end": f.end}
+        freezes.append(item)
+    data: dict[str, Any] = {"relman_board": FORMAT, "gates": {"four_eyes": service.four_eyes()}, "environments": envs}
+    if freezes:
+        data["freezes"] = freezes
+    header = "# relman board: environments in pipeline order, freezes and gate settings.\n"
+    return header + tomli_w.dumps(data)
+
+
+def export_board(service: Service, path: Path) -> None:
+    text = board_to_toml(service)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def import_board(service: Service, path: Path) -> tuple[int, int]:
+    """Replace the pipeline, freezes and gates with the file's; all or nothing."""
+    envs, freezes, four_eyes = read_board(path)
+    service.replace_board(envs, freezes, four_eyes)
+    return len(envs), len(freezes)
+
+
+def read_board(path: Path) -> tuple[list[Environment], list[Freeze], bool]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(f"{path} does not exist") from None
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path} is not UTF-8 text ({exc.reason})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"bad TOML in {path}: {exc}") from exc
+    return parse_board(data, str(path))
+
+
+def parse_board(data: dict[str, Any], where: str) -> tuple[list[Environment], list[Freeze], bool]:
+    def bad(key: str, problem: str) -> BadInput:
+        return BadInput(f"{where}: key {key!r}: {problem}")
+
+    unknown = set(data) - {"relman_board", "gates", "environments", "freezes"}
+    if unknown:
+        raise bad(sorted(unknown)[0], "unknown key")
+    version = data.get("relman_board", FORMAT)
+    if version != FORMAT:
+        raise bad("relman_board", f"format {version!r} is not supported (expected {FORMAT})")
+    gates = _table(data.get("gates", {}), "gates", bad)
+    if set(gates) - {"four_eyes"}:
+        raise bad(f"gates.{sorted(set(gates) - {'four_eyes'})[0]}", "unknown key (only four_eyes is known)")
+    four_eyes = gates.get("four_eyes", True)
+    if not isinstance(four_eyes, bool):
+        raise bad("gates.four_eyes", "must be true or false")
+
+    raw_envs = data.get("environments")
+    if not isinstance(raw_envs, list) or not raw_envs:
+        raise bad("environments", "must be a non-empty array of tables ([[environments]])")
+    envs: list[Environment] = []
+    for i, raw in enumerate(raw_envs):
+        key = f"environments[{i}]"
+        item = _table(raw, key, bad)
+        extra = set(item) - {"name", "title", "capacity", "requires_approval"}
+        if extra:
+            raise bad(f"{key}.{sorted(extra)[0]}", "unknown key")
+        name = item.get("name")
+        if not isinstance(name, str):
+            raise bad(f"{key}.name", "missing or not a string")
+        capacity = item.get("capacity", 1)
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
+            raise bad(f"{key}.capacity", "must be a whole number of at least 1")
+        last = i == len(raw_envs) - 1
+        approval = item.get("requires_approval", last)
+        if not isinstance(approval, bool):
+            raise bad(f"{key}.requires_approval", "must be true or false")
+        title = item.get("title", name.capitalize())
+        if not isinstance(title, str):
+            raise bad(f"{key}.title", "must be a string")
+        if not ENV_NAME.fullmatch(name) or name in ("planned", "all"):
+            raise bad(f"{key}.name", "must be a lowercase slug such as 'staging' (not 'planned' or 'all')")
+        try:
+            envs.append(Environment(name, clean_name(title, "title"), i + 1, capacity, approval))
+        except BadInput as exc:
+            raise bad(f"{key}.title", str(exc)) from exc
+    names = [e.name for e in envs]
+    if len(set(names)) != len(names):
+        raise bad("environments", "names must be unique")
+
+    freezes: list[Freeze] = []
+    raw_freezes = data.get("freezes", [])
+    if not isinstance(raw_freezes, list):
+        raise bad("freezes", "must be an array of tables ([[freezes]])")
+    for i, raw in enumerate(raw_freezes):
+        key = f"freezes[{i}]"
+        item = _table(raw, key, bad)
+        extra = set(item) - {"environments", "reason", "start", "end", "cron", "duration", "zone"}
+        if extra:
+            raise bad(f"{key}.{sorted(extra)[0]}", "unknown key")
+        fenvs = item.get("environments")
+        if isinstance(fenvs, str):
+            fenvs = [fenvs]
+        if not isinstance(fenvs, list) or not all(isinstance(e, str) for e in fenvs):
+            raise bad(f"{key}.environments", "must be a list of environment names, or [\"all\"]")
+        reason = item.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise bad(f"{key}.reason", "missing or empty")
+        try:  # the same rule as `relman freeze add`: no control characters to steer a terminal
+            reason = clean_text(reason, "reason")
+        except BadInput as exc:
+            raise bad(f"{key}.reason", str(exc)) from exc
+        unknown_envs = [e for e in fenvs if e != "all" and e not in names]
+        if unknown_envs:
+            raise bad(f"{key}.environments", f"unknown environment {unknown_envs[0]!r}")
+        cron = _opt_str(item.get("cron"), f"{key}.cron", bad)
+        zone = _opt_str(item.get("zone"), f"{key}.zone", bad)
+        checks = (("cron", cron, freeze_rules.parse_cron), ("zone", zone, freeze_rules.validate_zone))
+        for field, value, check in checks:
+            if value is not None:
+                try:
+                    check(value)
+                except BadInput as exc:
+                    raise bad(f"{key}.{field}", str(exc)) from exc
+        try:
+            duration = item.get("duration")
+            freezes.append(
+                build_freeze(
+                    0, fenvs, reason.strip(),
+                    start=_when(item.get("start"), f"{key}.start", bad),
+                    end=_when(item.get("end"), f"{key}.end", bad),
+                    cron=cron,
+                    duration=_duration(duration, f"{key}.duration", bad) if duration is not None else None,
+                    zone=zone,
+                )
+            )
+        except RelmanError as exc:
+            if str(exc).startswith(where):
+                raise
+            raise bad(key, str(exc)) from exc
+    return envs, freezes, four_eyes
+
+
+def _table(value: Any, key: str, bad: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise bad(key, "must be a table")
+    return value
+
+
+def _opt_str(value: Any, key: str, bad: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise bad(key, "must be a string")
+    return value
+
+
+def _when(value: Any, key: str, bad: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise bad(key, f"bad time {value!r}") from None
+    if not isinstance(value, datetime):
+        raise bad(key, "must be a date-time such as 2026-12-24T00:00:00Z")
+    if value.tzinfo is None:
+        raise bad(key, "needs an offset or Z (times in board files are absolute)")
+    return value.astimezone(UTC)
+
+
+def _duration(value: Any, key: str, bad: Any) -> timedelta:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value <= 0:
+            raise bad(key, "must be positive")
+        return timedelta(seconds=value)
+    if not isinstance(value, str):
+        raise bad(key, "must be a duration such as \"62h\" or a number of seconds")
+    try:
+        return parse_duration(value)
+    except BadInput as exc:
+        raise bad(key, str(exc)) from exc

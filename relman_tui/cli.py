@@ -1,0 +1,686 @@
+"""The `relman` command line: parse, call the service, print. Nothing else."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from relman_tui import settings as user_settings
+from relman_tui.errors import BadInput, GateRefused, RelmanError, StaleWrite
+from relman_tui.model import Conflict, Event, Freeze, Release
+from relman_tui.text import cell_len, inert, one_line, pad
+from relman_tui.timeutil import (
+    Clock,
+    FixedClock,
+    SystemClock,
+    format_local,
+    local_zone_name,
+    parse_duration,
+    parse_time,
+    to_stamp,
+    zone,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Context:
+    """What the global options decided; the service is opened on first use."""
+
+    db: Path | None
+    tz_option: str | None
+    actor_option: str | None
+    config: Path | None
+    _settings: user_settings.Settings | None = None
+    _service: Any = None
+    _stores: list[Any] = field(default_factory=list)
+
+    @property
+    def settings(self) -> user_settings.Settings:
+        if self._settings is None:
+            path = user_settings.config_path(self.config)
+            self._settings = user_settings.load(path, required=self.config is not None)
+        return self._settings
+
+    @property
+    def tz(self) -> str:
+        name = self.tz_option or self.settings.timezone or os.environ.get("RELMAN_TZ") or local_zone_name()
+        zone(name)
+        return name
+
+    @property
+    def db_path(self) -> Path:
+        return user_settings.database_path(self.db, self.settings)
+
+    @property
+    def actor(self) -> str:
+        return user_settings.actor_name(self.actor_option)
+
+    def clock(self) -> Clock:
+        # RELMAN_NOW fixes the clock for reproducible screenshots, demos and tests.
+        fixed = os.environ.get("RELMAN_NOW")
+        if fixed:
+            return FixedClock(parse_time(fixed, "UTC", SystemClock().now()))
+        return SystemClock()
+
+    def service(self, *, create: bool = False, read_only: bool = False) -> Any:
+        if self._service is None:
+            from relman_tui.service import Service
+            from relman_tui.store import Store
+
+            store = Store.open(self.db_path, create=create, read_only=read_only)
+            self._stores.append(store)
+            self._service = Service(store, self.clock(), self.actor)
+        return self._service
+
+    def close(self) -> None:
+        for store in self._stores:
+            store.close()
+
+    def when(self, text: str) -> datetime:
+        return parse_time(text, self.tz, self.clock().now())
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(func)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    raise _Exit(message, code)
+
+
+class _Exit(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# -- the group ---------------------------------------------------------------------------------
+
+
+class RelmanGroup(click.Group):
+    """The top-level group: turns every failure into one line and an exit status."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        with _one_line_errors():
+            code = super().main(*args, **kwargs)
+            if isinstance(code, int) and code:
+                sys.exit(code)
+            return code
+
+
+@click.group(cls=RelmanGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Database file (default: $RELMAN_DB, "
+              "else ~/.local/share/relman/relman.db).")
+@click.option("--tz", "tz", metavar="ZONE", help="Time zone to show and read times in (default: config, else system).")
+@click.option("--as", "actor", metavar="ACTOR", help="Who is acting (default: $RELMAN_ACTOR, else your login name).")
+@click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="User config file.")
+@click.version_option(package_name="relman-tui", prog_name="relman")
+@click.pass_context
+def cli(ctx: click.Context, db: Path | None, tz: str | None, actor: str | None, config: Path | None) -> None:
+    """relman: plan, schedule and control releases into test and live environments.
+
+    With no command, opens the board.
+    """
+    if tz is not None:
+        zone(tz)  # a bad --tz is bad usage for every command, not only those that print a time
+    ctx.obj = Context(db, tz, actor, config)
+    ctx.call_on_close(ctx.obj.close)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(tui)
+
+
+@cli.command()
+@click.option("--read-only", is_flag=True, help="Open the database read-only and hide every key that writes.")
+@click.option("--no-mouse", is_flag=True, help="Turn mouse reporting off.")
+@pass_ctx
+def tui(obj: Context, read_only: bool, no_mouse: bool) -> None:
+    """Open the board."""
+    _run_tui(obj, read_only=read_only, mouse=not no_mouse)
+
+
+def _run_tui(obj: Context, *, read_only: bool, mouse: bool) -> None:
+    service = obj.service(read_only=read_only)
+    from relman_tui.tui.app import run_app
+
+    run_app(service, obj.settings, obj.tz, read_only=read_only or service.store.read_only, mouse=mouse)
+
+
+@cli.command()
+@click.option("--no-tui", is_flag=True, help="Only seed the database; do not open the board.")
+@click.option("--releases", "count", type=click.IntRange(1, 100_000), default=None,
+              help="Make a board of N releases (for trying scale).")
+@click.pass_context
+def demo(ctx: click.Context, no_tui: bool, count: int | None) -> None:
+    """Seed a realistic demo board into --db (or a fresh file) and open it."""
+    obj: Context = ctx.obj
+    from relman_tui.demo import prepare_demo_file, seed
+
+    if obj.db is None and not os.environ.get("RELMAN_DB"):
+        obj.db = user_settings.database_path(None, obj.settings).with_name("demo.db")
+    prepare_demo_file(obj.db_path)
+    service = obj.service(create=True)
+    summary = seed(service, count)
+    click.echo(f"seeded {summary} into {obj.db_path}", err=True)
+    if not no_tui:
+        _run_tui(obj, read_only=False, mouse=True)
+
+
+@cli.command()
+@pass_ctx
+def init(obj: Context) -> None:
+    """Create an empty database with the default pipeline."""
+    from relman_tui.demo import DEFAULT_PIPELINE
+
+    path = obj.db_path
+    if path.exists() and path.stat().st_size > 0:
+        fail(f"{path} already exists; not touching it")
+    service = obj.service(create=True)
+    for name, title, capacity, approval in DEFAULT_PIPELINE:
+        service.add_environment(name, title, capacity, None, approval)
+    click.echo(f"created {path} with environments {', '.join(e.name for e in service.environments())}")
+
+
+# -- environments ------------------------------------------------------------------------------
+
+
+@cli.group()
+def env() -> None:
+    """List and add environments (the stages of the pipeline)."""
+
+
+@env.command("list")
+@json_option
+@pass_ctx
+def env_list(obj: Context, as_json: bool) -> None:
+    """List environments in pipeline order."""
+    envs = obj.service().environments()
+    if as_json:
+        echo_json([
+            {"name": e.name, "title": e.title, "position": e.position, "capacity": e.capacity,
+             "requires_approval": e.requires_approval}
+            for e in envs
+        ])
+        return
+    table(["POS", "NAME", "TITLE", "CAPACITY", "APPROVAL"],
+          [[str(e.position), e.name, e.title, str(e.capacity), "yes" if e.requires_approval else "-"] for e in envs])
+
+
+@env.command("add")
+@click.argument("name")
+@click.option("--title", help="Display title (default: the name, capitalised).")
+@click.option("--capacity", type=int, default=1, show_default=True, help="Windows that may be open at once.")
+@click.option("--after", metavar="ENV", help="Insert after this environment (default: at the end).")
+@click.option("--approval", is_flag=True, help="Releases need approval to enter it.")
+@pass_ctx
+def env_add(obj: Context, name: str, title: str | None, capacity: int, after: str | None, approval: bool) -> None:
+    """Add an environment to the pipeline."""
+    created = obj.service().add_environment(name, title, capacity, after, approval)
+    click.echo(f"added {created.name} at position {created.position}")
+
+
+# -- releases ----------------------------------------------------------------------------------
+
+
+@cli.group()
+def release() -> None:
+    """Add, list and show releases."""
+
+
+@release.command("add")
+@click.argument("name")
+@click.argument("version")
+@click.option("--component", "components", multiple=True, metavar="C",
+              help="A configuration item it touches (repeatable; default: the name).")
+@click.option("--owner", metavar="O", help="Who owns it (default: the actor).")
+@click.option("--risk", type=click.Choice(["low", "medium", "high"]), default="low", show_default=True,
+              help="How risky the change is.")
+@click.option("--notes", metavar="TEXT", default="", help="Free text.")
+@pass_ctx
+def release_add(obj: Context, name: str, version: str, components: tuple[str, ...], owner: str | None, risk: str,
+                notes: str) -> None:
+    """Add a release to `planned`; prints its id alone."""
+    created = obj.service().add_release(name, version, components, owner, risk, notes)
+    click.echo(str(created.id))
+
+
+@release.command("list")
+@click.option("--stage", metavar="S", help="Only releases in this stage.")
+@click.option("--all", "include_cancelled", is_flag=True, help="Include cancelled releases.")
+@json_option
+@pass_ctx
+def release_list(obj: Context, stage: str | None, include_cancelled: bool, as_json: bool) -> None:
+    """List releases (cancelled ones only with --all)."""
+    releases = obj.service().releases(stage, include_cancelled)
+    if as_json:
+        echo_json([release_json(r) for r in releases])
+        return
+    now = obj.clock().now()
+    rows = []
+    for r in releases:
+        upcoming = sorted((w for w in r.windows if w.end > now), key=lambda w: w.start)
+        nxt = f"{upcoming[0].environment} {format_local(upcoming[0].start, obj.tz, False)}" if upcoming else "-"
+        rows.append([str(r.id), r.name, r.version, r.stage, str(r.state), str(r.risk), r.owner,
+                     "yes" if r.approved_by else "-", nxt])
+    table(["ID", "NAME", "VERSION", "STAGE", "STATE", "RISK", "OWNER", "APPROVED", "NEXT WINDOW"], rows)
+
+
+@release.command("show")
+@click.argument("release_id", metavar="ID", type=int)
+@json_option
+@pass_ctx
+def release_show(obj: Context, release_id: int, as_json: bool) -> None:
+    """Show every field of a release, its windows and its history."""
+    service = obj.service()
+    r = service.release(release_id)
+    history = service.events(release_id)
+    if as_json:
+        echo_json(release_json(r, full=True) | {"history": [event_json(e) for e in history]})
+        return
+    tz = obj.tz
+    fields = [
+        ("id", str(r.id)), ("name", r.name), ("version", r.version), ("stage", r.stage), ("state", str(r.state)),
+        ("components", ", ".join(r.components)), ("owner", r.owner), ("risk", str(r.risk)),
+        ("approved", f"by {r.approved_by} at {format_local(r.approved_at, tz)}" if r.approved_by and r.approved_at
+         else "no"),
+        ("created", format_local(r.created_at, tz)), ("updated", format_local(r.updated_at, tz)),
+        ("rev", str(r.rev)),
+    ]
+    for key, value in fields:
+        click.echo(f"{key:<11} {inert(value)}")
+    if r.notes:
+        click.echo("notes")
+        for line in r.notes.splitlines():
+            click.echo(f"  {inert(line)}")
+    click.echo("windows")
+    order = {e.name: e.position for e in service.environments()}
+    for w in sorted(r.windows, key=lambda w: order.get(w.environment, 0)):
+        click.echo(f"  {inert(w.environment):<10} {format_local(w.start, tz)} → {format_local(w.end, tz)}")
+    if not r.windows:
+        click.echo("  (none)")
+    click.echo("history")
+    for e in history:
+        click.echo(f"  {format_local(e.at, tz)}  {describe_event(e)}")
+
+
+# -- moves -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("release_id", metavar="ID", type=int)
+@click.argument("stage", metavar="STAGE")
+@click.option("--force", is_flag=True, help="Override failing gates (needs --reason).")
+@click.option("--reason", metavar="TEXT", help="Why: needed for a forced move or a move backwards.")
+@click.option("--rev", type=int, help="Refuse if the release changed since this revision.")
+@pass_ctx
+def move(obj: Context, release_id: int, stage: str, force: bool, reason: str | None, rev: int | None) -> None:
+    """Move a release to STAGE (`planned` or an environment name) through the gates."""
+    moved = obj.service().move(release_id, stage, force=force, reason=reason, rev=rev)
+    click.echo(f"{inert(moved.label)} → {moved.stage} ({moved.state})")
+
+
+def _release_action(name: str, help_text: str, method: str, reason: bool = False) -> None:
+    @click.argument("release_id", metavar="ID", type=int)
+    @click.option("--rev", type=int, help="Refuse if the release changed since this revision.")
+    @pass_ctx
+    def command(obj: Context, /, release_id: int, rev: int | None, **kwargs: Any) -> None:
+        changed = getattr(obj.service(), method)(release_id, rev=rev, **kwargs)
+        approved = f", approved by {inert(changed.approved_by)}" if method == "approve" else ""
+        click.echo(f"{inert(changed.label)}: {changed.state} in {changed.stage}{approved}")
+
+    command.__doc__ = help_text
+    if reason:
+        command = click.option("--reason", metavar="TEXT", help="Why.")(command)
+    cli.command(name)(command)
+
+
+_release_action("verify", "Mark a release verified in its environment.", "verify")
+_release_action("fail", "Mark a release failed in its environment.", "fail", reason=True)
+_release_action("approve", "Approve a release (four-eyes: not by its owner).", "approve")
+_release_action("cancel", "Cancel a release: it leaves the board but stays in the log.", "cancel", reason=True)
+
+
+@cli.command()
+@click.argument("release_id", metavar="ID", type=int)
+@click.option("--reason", metavar="TEXT", required=True, help="Why it goes back (required).")
+@click.option("--to", "stage", metavar="STAGE", help="Stage to go back to (default: the one before).")
+@click.option("--rev", type=int, help="Refuse if the release changed since this revision.")
+@pass_ctx
+def rollback(obj: Context, release_id: int, reason: str, stage: str | None, rev: int | None) -> None:
+    """Send a release back one stage."""
+    moved = obj.service().rollback(release_id, reason, stage=stage, rev=rev)
+    click.echo(f"{inert(moved.label)} rolled back → {moved.stage} ({moved.state})")
+
+
+# -- windows -----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("release_id", metavar="ID", type=int)
+@click.argument("environment", metavar="ENV")
+@click.argument("times", nargs=-1, metavar="START [END]")
+@click.option("--for", "length", metavar="DURATION", help="Window length instead of END (90m, 2h, 1h30m, 3d).")
+@click.option("--next-free", is_flag=True, help="Pick the earliest window that creates no error conflict.")
+@click.option("--after", metavar="TIME", help="With --next-free: search from this time (default: now).")
+@click.option("--rev", type=int, help="Refuse if the release changed since this revision.")
+@pass_ctx
+def schedule(obj: Context, release_id: int, environment: str, times: tuple[str, ...], length: str | None,
+             next_free: bool, after: str | None, rev: int | None) -> None:
+    """Give a release its deployment window in ENV: START END, START --for D, or --next-free --for D."""
+    service = obj.service()
+    if next_free:
+        if times:
+            fail("--next-free picks the start itself; give no START or END")
+        if length is None:
+            fail("--next-free needs --for DURATION")
+        duration = parse_duration(length)
+        start = service.next_free(release_id, environment, duration, obj.when(after) if after else None)
+        end = start + duration
+    else:
+        if after is not None:
+            fail("--after only goes with --next-free")
+        if len(times) == 2 and length is None:
+            start, end = obj.when(times[0]), obj.when(times[1])
+        elif len(times) == 1 and length is not None:
+            start = obj.when(times[0])
+            end = start + parse_duration(length)
+        else:
+            fail("give START and END, or START and --for DURATION, or --next-free --for DURATION")
+    diff = service.preview_window(release_id, environment, start, end)
+    saved = service.schedule(release_id, environment, start, end, rev=rev)
+    click.echo(f"{inert(saved.label)} in {environment}: {format_local(start, obj.tz)} → {format_local(end, obj.tz)}")
+    for conflict in diff.created:
+        click.echo(f"warning: creates a {conflict.kind} conflict: {inert(conflict.message)}", err=True)
+    for conflict in diff.resolved:
+        click.echo(f"resolves a {conflict.kind} conflict: {inert(conflict.message)}", err=True)
+
+
+@cli.command()
+@click.argument("release_id", metavar="ID", type=int)
+@click.argument("environment", metavar="ENV")
+@click.option("--rev", type=int, help="Refuse if the release changed since this revision.")
+@pass_ctx
+def unschedule(obj: Context, release_id: int, environment: str, rev: int | None) -> None:
+    """Remove a release's window in ENV."""
+    saved = obj.service().unschedule(release_id, environment, rev=rev)
+    click.echo(f"{inert(saved.label)}: no window in {environment}")
+
+
+# -- freezes -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def freeze() -> None:
+    """Add, list and remove freezes (periods with no deployments)."""
+
+
+@freeze.command("add")
+@click.argument("environment", metavar="ENV|all")
+@click.option("--start", metavar="T", help="Start of a one-off freeze.")
+@click.option("--end", metavar="T", help="End of a one-off freeze.")
+@click.option("--cron", metavar="EXPR", help="5-field cron expression for the start times of a recurring freeze.")
+@click.option("--for", "length", metavar="DURATION", help="How long each recurring freeze lasts.")
+@click.option("--zone", metavar="ZONE", help="IANA zone the cron expression is read in (default: --tz).")
+@click.option("--reason", metavar="TEXT", required=True, help="Why (required).")
+@pass_ctx
+def freeze_add(obj: Context, environment: str, start: str | None, end: str | None, cron: str | None,
+               length: str | None, zone: str | None, reason: str) -> None:
+    """Add a freeze; prints its id alone."""
+    service = obj.service()
+    if cron is not None:
+        if length is None:
+            fail("a recurring freeze needs --for DURATION")
+        created = service.add_freeze([environment], reason, cron=cron, duration=parse_duration(length),
+                                     zone=zone or obj.tz)
+    else:
+        if length is not None or zone is not None:
+            fail("--for and --zone go with --cron")
+        if start is None or end is None:
+            fail("give --start T --end T, or --cron EXPR --for DURATION")
+        created = service.add_freeze([environment], reason, start=obj.when(start), end=obj.when(end))
+    click.echo(str(created.id))
+
+
+@freeze.command("list")
+@json_option
+@pass_ctx
+def freeze_list(obj: Context, as_json: bool) -> None:
+    """List freezes."""
+    from relman_tui.freezes import describe
+
+    freezes = obj.service().freezes()
+    if as_json:
+        echo_json([freeze_json(f) for f in freezes])
+        return
+    rows = []
+    for f in freezes:
+        when = (f"{format_local(f.start, obj.tz)} → {format_local(f.end, obj.tz)}" if f.start and f.end
+                else describe(f))
+        rows.append([str(f.id), ",".join(f.environments), when, f.reason])
+    table(["ID", "ENVIRONMENTS", "WHEN", "REASON"], rows)
+
+
+@freeze.command("remove")
+@click.argument("freeze_id", metavar="ID", type=int)
+@pass_ctx
+def freeze_remove(obj: Context, freeze_id: int) -> None:
+    """Remove a freeze."""
+    obj.service().remove_freeze(freeze_id)
+    click.echo(f"removed freeze {freeze_id}")
+
+
+# -- conflicts and the log ---------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--now", "now_text", metavar="TIME", help="Take this as now (for `missed`).")
+@json_option
+@pass_ctx
+def conflicts(obj: Context, now_text: str | None, as_json: bool) -> None:
+    """List the conflicts between windows and freezes."""
+    from relman_tui.conflicts import to_json
+
+    found = obj.service().conflicts(obj.when(now_text) if now_text else None)
+    if as_json:
+        echo_json([to_json(c) for c in found])
+        return
+    if not found:
+        click.echo("no conflicts")
+        return
+    rows = [[c.kind, str(c.severity), format_local(c.start, obj.tz, False), format_local(c.end, obj.tz, False),
+             ",".join(c.environments), ",".join(map(str, c.releases)), c.message] for c in found]
+    table(["KIND", "SEVERITY", "START", "END", "ENVS", "RELEASES", "MESSAGE"], rows)
+    errors = sum(1 for c in found if str(c.severity) == "error")
+    click.echo(f"{len(found)} conflicts: {errors} errors, {len(found) - errors} warnings (times in {obj.tz})")
+
+
+@cli.command()
+@click.argument("release_id", metavar="[ID]", type=int, required=False)
+@click.option("--limit", type=click.IntRange(1), help="Only the newest N events.")
+@json_option
+@pass_ctx
+def log(obj: Context, release_id: int | None, limit: int | None, as_json: bool) -> None:
+    """Show the audit log, oldest first (of one release with ID)."""
+    events = obj.service().events(release_id, limit)
+    if limit is not None:
+        events = list(reversed(events))
+    if as_json:
+        echo_json([event_json(e) for e in events])
+        return
+    for e in events:
+        rel = f"#{e.release} " if e.release is not None else ""
+        click.echo(f"{e.seq:>6}  {format_local(e.at, obj.tz)}  {inert(e.actor)}  {rel}{describe_event(e)}")
+
+
+# -- board as code and config ------------------------------------------------------------------
+
+
+@cli.command("export")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@pass_ctx
+def export_cmd(obj: Context, file: Path) -> None:
+    """Write environments, freezes and gate settings to a TOML file."""
+    from relman_tui.boardfile import export_board
+
+    export_board(obj.service(), file)
+    click.echo(f"wrote {file}")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@pass_ctx
+def import_cmd(obj: Context, file: Path) -> None:
+    """Replace environments, freezes and gate settings with a TOML file's (all or nothing)."""
+    from relman_tui.boardfile import import_board, read_board
+
+    read_board(file)  # a bad file is refused before any database is created
+    envs, freezes = import_board(obj.service(create=True), file)
+    click.echo(f"imported {envs} environments and {freezes} freezes from {file}")
+
+
+@cli.group()
+def config() -> None:
+    """User settings."""
+
+
+@config.command("init")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@pass_ctx
+def config_init(obj: Context, force: bool) -> None:
+    """Write a commented default user config."""
+    path = user_settings.config_path(obj.config)
+    user_settings.write_default(path, overwrite=force)
+    click.echo(f"wrote {path}")
+
+
+# -- printing ----------------------------------------------------------------------------------
+
+
+def release_json(r: Release, full: bool = False) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": r.id, "name": r.name, "version": r.version, "stage": r.stage, "state": str(r.state),
+        "components": list(r.components), "owner": r.owner, "risk": str(r.risk), "approved_by": r.approved_by,
+        "rev": r.rev,
+        "windows": {w.environment: {"start": to_stamp(w.start), "end": to_stamp(w.end)} for w in r.windows},
+    }
+    if full:
+        item |= {
+            "approved_at": to_stamp(r.approved_at) if r.approved_at else None, "notes": r.notes,
+            "created_at": to_stamp(r.created_at), "updated_at": to_stamp(r.updated_at),
+        }
+    return item
+
+
+def freeze_json(f: Freeze) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": f.id, "environments": list(f.environments), "reason": f.reason}
+    if f.recurring and f.duration is not None:
+        item |= {"cron": f.cron, "duration": int(f.duration.total_seconds()), "zone": f.zone}
+    elif f.start and f.end:
+        item |= {"start": to_stamp(f.start), "end": to_stamp(f.end)}
+    return item
+
+
+def event_json(e: Event) -> dict[str, Any]:
+    return {"seq": e.seq, "at": to_stamp(e.at), "actor": e.actor, "release": e.release, "action": e.action,
+            "from": e.from_, "to": e.to, "forced": e.forced, "reason": e.reason}
+
+
+def describe_event(e: Event) -> str:
+    parts = [e.action]
+    if e.from_ or e.to:
+        parts.append(f"{e.from_ or ''} → {e.to or ''}".strip())
+    if e.forced:
+        parts.append("(forced)")
+    if e.reason:
+        parts.append(f"— {one_line(e.reason)}")
+    return inert(" ".join(parts))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 48) -> None:
+    """A plain aligned table; every cell is made inert and cut to ``max_width`` cells."""
+    cells = [[inert(one_line(cell)) for cell in row] for row in rows]
+    widths = [min(max_width, max([cell_len(h)] + [cell_len(r[i]) for r in cells])) for i, h in enumerate(headers)]
+    last = len(headers) - 1
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v if i == last else pad(v, widths[i]) for i, v in enumerate(values)).rstrip()
+
+    click.echo(line(headers))
+    for row in cells:
+        click.echo(line(row))
+
+
+# -- the entry point ---------------------------------------------------------------------------
+
+
+def _said(message: str) -> str:
+    """An error message as one inert line: it may quote names another tool wrote into the file."""
+    return inert(one_line(message))
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Every failure leaves as one line on stderr and an exit status; never a traceback."""
+    try:
+        yield
+    except StaleWrite as exc:
+        click.echo(f"relman: refused: {_said(str(exc))}", err=True)
+        sys.exit(1)
+    except GateRefused as exc:
+        click.echo(f"relman: refused: {_said(str(exc))} (--force --reason TEXT overrides)", err=True)
+        sys.exit(1)
+    except RelmanError as exc:
+        word = "refused" if exc.exit_code == 1 else "error"
+        click.echo(f"relman: {word}: {_said(str(exc))}", err=True)
+        sys.exit(exc.exit_code)
+    except _Exit as exc:
+        click.echo(f"relman: error: {exc}", err=True)
+        sys.exit(exc.code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("relman: aborted", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"relman: error: {_said(exc.format_message())} (see --help)", err=True)
+        sys.exit(2)
+    except sqlite3.Error as exc:
+        click.echo(f"relman: error: database: {_said(str(exc))}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        click.echo(f"relman: error: {_said(str(exc))}", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("RELMAN_DEBUG"):
+            raise
+        click.echo(f"relman: internal error: {type(exc).__name__}: {_said(str(exc))} "
+                   "(set RELMAN_DEBUG=1 for details)", err=True)
+        sys.exit(2)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    cli.main(args=list(argv) if argv is not None else None, prog_name="relman")
+
+
+__all__ = ["BadInput", "Conflict", "cli", "main"]

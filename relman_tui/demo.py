@@ -1,0 +1,181 @@
+"""A realistic demo board, laid out relative to *now*, with a conflict of every kind."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from relman_tui.errors import BadInput
+from relman_tui.model import PLANNED, Risk, State
+from relman_tui.service import Service, build_freeze
+from relman_tui.store import NewEvent, NewRelease, Store
+
+DEFAULT_PIPELINE: list[tuple[str, str, int, bool]] = [
+    ("dev", "Development", 1, False),
+    ("test", "Test", 1, False),
+    ("staging", "Staging", 2, False),
+    ("preprod", "Pre-production", 1, False),
+    ("prod", "Production", 1, True),
+]
+
+SERVICES = [
+    ("payments-api", ("payments-api", "payments-db")),
+    ("checkout-web", ("checkout-web",)),
+    ("ledger", ("ledger", "payments-db")),
+    ("auth-service", ("auth-service",)),
+    ("search-indexer", ("search-indexer", "search-cluster")),
+    ("catalog-api", ("catalog-api", "search-cluster")),
+    ("notifications", ("notifications",)),
+    ("inventory", ("inventory",)),
+    ("reporting-etl", ("reporting-etl", "warehouse")),
+    ("mobile-bff", ("mobile-bff",)),
+    ("fraud-scoring", ("fraud-scoring", "payments-db")),
+    ("customer-portal", ("customer-portal",)),
+]
+OWNERS = ["alice", "bob", "carol", "dave", "erin"]
+DEMO_MARK = "demo"
+
+
+def prepare_demo_file(path: Path) -> None:
+    """Make way for a fresh demo: replace an earlier demo file, refuse to touch anything else."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    store = Store.open(path)
+    try:
+        is_demo = store.setting(DEMO_MARK, "false") == "true"
+    finally:
+        store.close()
+    if not is_demo:
+        raise BadInput(f"{path} holds a board that is not a demo; give `relman demo` another --db")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def seed(service: Service, count: int | None = None) -> str:
+    """Fill an empty database: the curated demo, or ``count`` generated releases."""
+    store = service.store
+    if store.environments():
+        raise BadInput(f"{store.path} already has a pipeline; the demo needs a fresh file")
+    for name, title, capacity, approval in DEFAULT_PIPELINE:
+        service.add_environment(name, title, capacity, None, approval)
+    now = service.clock.now().replace(minute=0, second=0, microsecond=0)
+    weekend = build_freeze(0, ["prod"], "weekend change freeze", cron="0 18 * * FRI",
+                           duration=timedelta(hours=62), zone="Europe/Berlin")
+    year_end = build_freeze(0, ["all"], "year-end trading peak", start=now + timedelta(days=12),
+                            end=now + timedelta(days=13, hours=12))
+    with store.write():
+        store.set_setting(DEMO_MARK, "true")
+        for freeze in (weekend, year_end):
+            store.insert_freeze(freeze)
+        releases = _curated(store, now) if count is None else _generated(store, now, count)
+    return f"{releases} releases"
+
+
+def _curated(store: Store, now: datetime) -> int:
+    """About thirty releases across every stage and state, with deliberate conflicts."""
+    h = timedelta(hours=1)
+    d = timedelta(days=1)
+
+    def at(days: float, hour: int) -> datetime:
+        return (now + timedelta(days=days)).replace(hour=hour)
+
+    # (service index, version, stage, state, risk, approved, windows [(env, start, length)])
+    plan: list[tuple[int, str, str, State, Risk, bool, list[tuple[str, datetime, timedelta]], str]] = [
+        (0, "2.4.1", "preprod", State.VERIFIED, Risk.HIGH, True, [("prod", at(1, 9), 2 * h)],
+         "Adds 3-D Secure v2 for card payments."),
+        (1, "5.12.0", "staging", State.VERIFIED, Risk.MEDIUM, False,
+         [("preprod", at(1, 10), 3 * h), ("prod", at(3, 9), 2 * h)], ""),
+        (2, "1.9.3", "staging", State.DEPLOYED, Risk.MEDIUM, False,
+         [("staging", at(0, 8) - d, 6 * h), ("preprod", at(1, 8), 2 * h)], "Shares payments-db with payments-api."),
+        (3, "3.0.0", "test", State.VERIFIED, Risk.HIGH, False,
+         [("staging", at(1, 13), 4 * h), ("preprod", at(2, 9), 2 * h), ("prod", at(4, 9), 2 * h)],
+         "OAuth 2.1 migration; breaking change for legacy clients."),
+        (4, "0.18.2", "test", State.DEPLOYED, Risk.LOW, False, [("staging", at(1, 14), 3 * h)], ""),
+        (5, "4.2.0", "dev", State.VERIFIED, Risk.LOW, False,
+         [("test", at(1, 10), 2 * h), ("staging", at(1, 12), 4 * h)], ""),
+        (6, "1.4.0", "dev", State.DEPLOYED, Risk.LOW, False, [("test", at(2, 10), 2 * h)], ""),
+        (7, "2.0.0-rc1", "dev", State.FAILED, Risk.MEDIUM, False, [], "Migration script timed out in dev."),
+        (8, "7.1.4", "planned", State.PENDING, Risk.LOW, False, [("dev", at(0, 9) - 2 * d, 2 * h)],
+         "Window was missed: the team was at an offsite."),
+        (9, "3.3.0", "planned", State.PENDING, Risk.MEDIUM, False, [("dev", at(2, 11), 2 * h)], ""),
+        (10, "0.9.0", "staging", State.VERIFIED, Risk.HIGH, False,
+         [("preprod", at(1, 9), 3 * h)], "New model; shadow mode only."),
+        (11, "2.2.0", "prod", State.VERIFIED, Risk.LOW, True, [], ""),
+        (0, "2.5.0", "test", State.DEPLOYED, Risk.MEDIUM, False, [("staging", at(2, 14), 3 * h)], ""),
+        (1, "5.13.0", "dev", State.VERIFIED, Risk.LOW, False, [("test", at(3, 10), 2 * h)], ""),
+        (2, "1.10.0", "planned", State.PENDING, Risk.MEDIUM, False, [("dev", at(3, 9), 2 * h)], ""),
+        (3, "3.0.1", "planned", State.PENDING, Risk.LOW, False, [], "Hotfix candidate."),
+        (4, "0.19.0", "planned", State.PENDING, Risk.LOW, False, [("dev", at(4, 10), 2 * h)], ""),
+        (5, "4.1.3", "prod", State.DEPLOYED, Risk.LOW, True, [], "Verify after the morning traffic peak."),
+        (6, "1.3.2", "prod", State.VERIFIED, Risk.LOW, True, [], ""),
+        (7, "1.9.9", "preprod", State.DEPLOYED, Risk.MEDIUM, False, [("prod", at(5, 9), 2 * h)], ""),
+        (8, "7.1.3", "preprod", State.VERIFIED, Risk.LOW, True, [("prod", _next_saturday(now, 10), 2 * h)],
+         "Scheduled into the weekend freeze by mistake."),
+        (9, "3.2.1", "test", State.FAILED, Risk.MEDIUM, False, [], "Contract tests failing against catalog-api."),
+        (10, "0.8.5", "prod", State.VERIFIED, Risk.MEDIUM, True, [], ""),
+        (11, "2.3.0", "staging", State.DEPLOYED, Risk.LOW, False,
+         [("preprod", at(6, 10), 2 * h), ("prod", at(7, 9), 2 * h)], ""),
+        (0, "2.6.0-beta", "planned", State.PENDING, Risk.HIGH, False, [("dev", at(6, 9), 3 * h)], ""),
+        (4, "0.18.1", "staging", State.VERIFIED, Risk.LOW, False,
+         [("preprod", at(3, 14), 2 * h), ("prod", at(3, 15), 2 * h)], "prod window starts before preprod ends."),
+        (5, "4.2.1", "planned", State.PENDING, Risk.LOW, False, [("dev", at(8, 10), 2 * h)], ""),
+        (6, "1.5.0", "planned", State.PENDING, Risk.MEDIUM, False, [("dev", at(9, 10), 2 * h),
+                                                                    ("test", at(10, 10), 2 * h)], ""),
+        (9, "3.4.0-alpha", "dev", State.DEPLOYED, Risk.LOW, False, [("test", at(11, 10), 2 * h)], ""),
+        (11, "2.4.0", "test", State.VERIFIED, Risk.MEDIUM, False,
+         [("staging", at(12, 9), 4 * h), ("preprod", at(13, 9), 2 * h)], "Lands in the year-end freeze."),
+    ]
+    releases, windows = [], []
+    rng = random.Random(7)
+    for service_index, version, stage, state, risk, approved, spans, notes in plan:
+        name, components = SERVICES[service_index]
+        owner = OWNERS[(service_index + len(version)) % len(OWNERS)]
+        approver = next(o for o in OWNERS[rng.randrange(len(OWNERS)):] + OWNERS if o != owner)
+        releases.append(NewRelease(
+            name=name, version=version, components=components, owner=owner, risk=risk, notes=notes, stage=stage,
+            state=state, approved_by=approver if approved else None, approved_at=now - 3 * h if approved else None,
+        ))
+        windows.append([(env, start, start + length) for env, start, length in spans])
+    ids = store.insert_releases_bulk(releases, windows, now)
+    for release_id, new in zip(ids, releases, strict=True):
+        store.append_event(NewEvent("created", release_id, to=PLANNED), new.owner, now - 4 * d)
+        if new.stage != PLANNED:
+            store.append_event(NewEvent("moved", release_id, PLANNED, new.stage), new.owner, now - d)
+        if new.approved_by:
+            store.append_event(NewEvent("approved", release_id, to=new.stage), new.approved_by, now - 3 * h)
+    return len(ids)
+
+
+def _generated(store: Store, now: datetime, count: int) -> int:
+    """``count`` releases of many services, about two windows each, over the next ninety days."""
+    rng = random.Random(count)
+    stages = [PLANNED, *(name for name, _, _, _ in DEFAULT_PIPELINE)]
+    envs = stages[1:]
+    services = [f"service-{i:03d}" for i in range(max(12, count // 40))]
+    releases, windows = [], []
+    for n in range(count):
+        name = rng.choice(services)
+        stage_index = rng.randrange(len(stages))
+        stage = stages[stage_index]
+        state = State.PENDING if stage == PLANNED else rng.choice([State.DEPLOYED, State.VERIFIED, State.VERIFIED,
+                                                                   State.FAILED])
+        owner = rng.choice(OWNERS)
+        releases.append(NewRelease(
+            name=name, version=f"{n // 100}.{n % 100}.{rng.randrange(10)}", components=(name,), owner=owner,
+            risk=rng.choice(list(Risk)), notes="", stage=stage, state=state,
+        ))
+        start = now + timedelta(hours=rng.randrange(-48, 90 * 24))
+        spans = []
+        for env in envs[stage_index:stage_index + 2]:
+            length = timedelta(hours=rng.choice([1, 2, 2, 3, 4]))
+            spans.append((env, start, start + length))
+            start += length + timedelta(hours=rng.randrange(2, 72))
+        windows.append(spans)
+    store.insert_releases_bulk(releases, windows, now)
+    return count
+
+
+def _next_saturday(now: datetime, hour: int) -> datetime:
+    days = (5 - now.weekday()) % 7 or 7
+    return (now + timedelta(days=days)).replace(hour=hour)

@@ -1,0 +1,157 @@
+"""The words of release management as frozen dataclasses and enums (see DESIGN.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+PLANNED = "planned"
+ALL_ENVIRONMENTS = "all"
+
+
+class Risk(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    DEPLOYED = "deployed"
+    VERIFIED = "verified"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class ConflictKind(StrEnum):
+    CAPACITY = "capacity"
+    FREEZE = "freeze"
+    ORDER = "order"
+    COMPONENT = "component"
+    MISSED = "missed"
+
+
+SEVERITY: dict[ConflictKind, Severity] = {
+    ConflictKind.CAPACITY: Severity.ERROR,
+    ConflictKind.FREEZE: Severity.ERROR,
+    ConflictKind.ORDER: Severity.ERROR,
+    ConflictKind.COMPONENT: Severity.WARNING,
+    ConflictKind.MISSED: Severity.WARNING,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    title: str
+    position: int
+    capacity: int = 1
+    requires_approval: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A planned deployment of one release into one environment: ``[start, end)`` in UTC."""
+
+    release_id: int
+    environment: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    id: int
+    name: str
+    version: str
+    components: tuple[str, ...]
+    owner: str
+    risk: Risk
+    stage: str
+    state: State
+    approved_by: str | None
+    approved_at: datetime | None
+    notes: str
+    created_at: datetime
+    updated_at: datetime
+    rev: int
+    windows: tuple[Window, ...] = field(default=())
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
+
+    @property
+    def cancelled(self) -> bool:
+        return self.state is State.CANCELLED
+
+    def window_in(self, environment: str) -> Window | None:
+        for window in self.windows:
+            if window.environment == environment:
+                return window
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Freeze:
+    """A one-off freeze has ``start``/``end``; a recurring one has ``cron``/``duration``/``zone``."""
+
+    id: int
+    environments: tuple[str, ...]  # ("all",) for every environment
+    reason: str
+    start: datetime | None = None
+    end: datetime | None = None
+    cron: str | None = None
+    duration: timedelta | None = None
+    zone: str | None = None
+
+    @property
+    def recurring(self) -> bool:
+        return self.cron is not None
+
+    def covers(self, environment: str) -> bool:
+        return ALL_ENVIRONMENTS in self.environments or environment in self.environments
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One concrete ``[start, end)`` span of a freeze, in UTC."""
+
+    freeze_id: int
+    environments: tuple[str, ...]
+    reason: str
+    start: datetime
+    end: datetime
+
+    def covers(self, environment: str) -> bool:
+        return ALL_ENVIRONMENTS in self.environments or environment in self.environments
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    seq: int
+    at: datetime
+    actor: str
+    release: int | None
+    action: str
+    from_: str | None = None
+    to: str | None = None
+    forced: bool = False
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    kind: ConflictKind
+    severity: Severity
+    environments: tuple[str, ...]
+    releases: tuple[int, ...]
+    start: datetime
+    end: datetime
+    message: str

@@ -1,0 +1,117 @@
+"""The next free slot: the earliest window that creates no error conflict (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from relman_tui.conflicts import crowded_spans, from_ticks, shorten, ticks
+from relman_tui.errors import BadInput, Refused
+from relman_tui.freezes import expand
+from relman_tui.model import Environment, Freeze, Release
+from relman_tui.timeutil import format_duration, to_stamp
+
+_TICK = timedelta(microseconds=1)  # the unit of conflicts.ticks
+
+
+def next_free(
+    environments: Sequence[Environment],
+    releases: Iterable[Release],
+    freezes: Sequence[Freeze],
+    release_id: int,
+    environment: str,
+    duration: timedelta,
+    after: datetime,
+    *,
+    step: timedelta = timedelta(minutes=5),
+    horizon: timedelta = timedelta(days=366),
+) -> datetime:
+    """The earliest start ``s`` on the ``step`` grid (counted from the Unix epoch) with
+    ``after <= s <= after + horizon`` such that ``[s, s + duration)`` for the release in
+    ``environment`` makes no capacity, freeze or order conflict.
+
+    The new window replaces the release's current one there. Capacity counts the other
+    windows in the environment; order wants the window to start at or after the end of the
+    release's windows in earlier environments and to end by the start of those in later
+    ones. Raises :class:`Refused` when the horizon holds no such start.
+    """
+    envs = {env.name: env for env in environments}
+    target = envs.get(environment)
+    if target is None:
+        raise BadInput(f"unknown environment {shorten(environment)!r}")
+    if duration <= timedelta(0) or step <= timedelta(0) or horizon < timedelta(0):
+        raise BadInput("duration and step must be longer than zero, and the horizon not negative")
+    everyone = list(releases)
+    mine = next((release for release in everyone if release.id == release_id), None)
+    if mine is None:
+        raise BadInput(f"unknown release {release_id}")
+    if mine.cancelled:
+        raise Refused(f"{shorten(mine.label)} is cancelled: it cannot be scheduled")
+
+    length, grid = duration // _TICK, step // _TICK
+    earliest = _round_up(ticks(after), grid)
+    latest = ticks(after) + horizon // _TICK  # the last start we may offer
+    where = f"{shorten(mine.label)} in {shorten(environment)}"
+
+    # Order: after every earlier environment's window, ending by every later one's start.
+    order_low, order_high = earliest, latest
+    for window in mine.windows:
+        other = envs.get(window.environment)
+        if other is None or window.start >= window.end:
+            continue
+        if other.position < target.position:
+            order_low = max(order_low, _round_up(ticks(window.end), grid))
+        elif other.position > target.position:
+            order_high = min(order_high, ticks(window.start) - length)
+    if order_low > order_high:
+        raise Refused(
+            f"no {format_duration(duration)} slot for {where}: it must start after its windows in "
+            f"earlier environments end and end before its windows in later ones start"
+        )
+
+    if target.capacity <= 0:
+        raise Refused(f"no slot for {where}: its capacity is {target.capacity}")
+    blocked = _capacity_blocks(everyone, release_id, target)
+    covering = [freeze for freeze in freezes if freeze.covers(environment)]
+    if covering:
+        for occ in expand(covering, from_ticks(order_low), from_ticks(order_high + length)):
+            if occ.covers(environment):
+                blocked.append((ticks(occ.start), ticks(occ.end)))
+    blocked.sort()
+
+    # Jump over the blocks in order of start; every block already passed ends at or before
+    # ``start``, so the first one that does not touch [start, start + length) settles it.
+    start = order_low
+    for block_start, block_end in blocked:
+        if start > order_high or block_start >= start + length:
+            break
+        if block_end > start:
+            start = _round_up(block_end, grid)
+    if start > order_high:
+        raise Refused(
+            f"no free {format_duration(duration)} slot for {where} between {to_stamp(after)} and "
+            f"{to_stamp(from_ticks(min(latest, order_high)))}"
+        )
+    return from_ticks(start)
+
+
+def _capacity_blocks(
+    releases: Sequence[Release], release_id: int, target: Environment
+) -> list[tuple[int, int]]:
+    """Spans in which the environment is already full without this release's window."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for release in releases:
+        if release.cancelled or release.id == release_id:
+            continue
+        for window in release.windows:
+            if window.environment == target.name and window.start < window.end:
+                starts.append(ticks(window.start))
+                ends.append(ticks(window.end))
+    by_start = sorted(range(len(starts)), key=starts.__getitem__)
+    by_end = sorted(range(len(ends)), key=ends.__getitem__)
+    return [(s, e) for s, e, _, _ in crowded_spans(by_start, by_end, starts, ends, target.capacity - 1)]
+
+
+def _round_up(value: int, grid: int) -> int:
+    return -(-value // grid) * grid

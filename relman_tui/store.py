@@ -1,0 +1,599 @@
+"""The SQLite store: the only module that speaks SQL (through sqlite-utils and sqlite3)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from relman_tui.errors import BadInput, StaleWrite
+from relman_tui.model import Environment, Event, Freeze, Release, Risk, State, Window
+from relman_tui.timeutil import from_stamp, to_stamp
+
+MIGRATION_SET = "relman"
+BUSY_TIMEOUT_S = 5.0
+_BEGIN_RETRIES = 4
+
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE environments (
+            name TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            capacity INTEGER NOT NULL DEFAULT 1 CHECK (capacity >= 1),
+            requires_approval INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE releases (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,
+            components TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            risk TEXT NOT NULL CHECK (risk IN ('low', 'medium', 'high')),
+            stage TEXT NOT NULL,
+            state TEXT NOT NULL,
+            approved_by TEXT,
+            approved_at TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            rev INTEGER NOT NULL DEFAULT 1
+        )"""
+    )
+    db.execute("CREATE INDEX releases_stage ON releases (stage)")
+    db.execute(
+        """CREATE TABLE windows (
+            release_id INTEGER NOT NULL REFERENCES releases (id),
+            environment TEXT NOT NULL REFERENCES environments (name),
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            CHECK (start < "end"),
+            PRIMARY KEY (release_id, environment)
+        )"""
+    )
+    db.execute("CREATE INDEX windows_environment ON windows (environment, start)")
+    db.execute(
+        """CREATE TABLE freezes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            environments TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            start TEXT,
+            "end" TEXT,
+            cron TEXT,
+            duration INTEGER,
+            zone TEXT,
+            CHECK ((start IS NOT NULL AND "end" IS NOT NULL AND cron IS NULL)
+                OR (cron IS NOT NULL AND duration > 0 AND zone IS NOT NULL AND start IS NULL))
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            release INTEGER,
+            action TEXT NOT NULL,
+            "from" TEXT,
+            "to" TEXT,
+            forced INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            CHECK (forced = 0 OR (reason IS NOT NULL AND reason != '')),
+            CHECK (action != 'rolled_back' OR (reason IS NOT NULL AND reason != ''))
+        )"""
+    )
+    db.execute("CREATE INDEX events_release ON events (release, seq)")
+    # The audit log is append-only in the database itself, whoever writes to the file.
+    db.execute(
+        """CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
+    )
+    db.execute(
+        """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
+    )
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO settings (key, value) VALUES ('four_eyes', 'true')")
+
+
+KNOWN_MIGRATIONS = frozenset(m.name for m in migrations.pending(Database(memory=True, execute_plugins=False)))
+
+
+@dataclass(frozen=True, slots=True)
+class NewRelease:
+    name: str
+    version: str
+    components: tuple[str, ...]
+    owner: str
+    risk: Risk
+    notes: str
+    stage: str
+    state: State
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    action: str
+    release: int | None = None
+    from_: str | None = None
+    to: str | None = None
+    forced: bool = False
+    reason: str | None = None
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class Store:
+    """One connection to one relman database file."""
+
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        self.path = path
+        self.read_only = read_only
+        self._conn = _connect(path, read_only)
+        self.db = Database(self._conn, execute_plugins=False, recursive_triggers=False)
+        self._in_write = False
+
+    # -- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path, *, create: bool = False, read_only: bool = False) -> Store:
+        """Open (and with ``create``, make and migrate) a relman database at ``path``.
+
+        Refuses a file that is not a relman database, or one written by a newer relman,
+        without changing it. A file we may not write is opened read-only.
+        """
+        exists = path.exists() and path.stat().st_size > 0
+        if not exists and not create:
+            raise BadInput(f"no relman database at {path} (run `relman init` or `relman demo` first)")
+        if exists and not os.access(path, os.W_OK):
+            read_only = True
+        if not exists:
+            if read_only:
+                raise BadInput(f"no relman database at {path}")
+            _make_private_dir(path.parent)
+            old_umask = os.umask(0o077)
+            try:
+                store = cls(path)
+            finally:
+                os.umask(old_umask)
+        else:
+            store = cls(path, read_only=read_only)
+        try:
+            store._check_and_migrate(fresh=not exists)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _check_and_migrate(self, fresh: bool) -> None:
+        try:
+            tables = set(self.db.table_names())
+        except sqlite3.DatabaseError as exc:
+            raise BadInput(f"{self.path} is not a relman database ({exc})") from exc
+        applied: set[str] = set()
+        if Migrations.migrations_table in tables:
+            applied = {m.name for m in migrations.applied(self.db)}
+        if not fresh and not applied:
+            raise BadInput(f"{self.path} is not a relman database; refusing to touch it")
+        unknown = applied - KNOWN_MIGRATIONS
+        if unknown:
+            raise BadInput(
+                f"{self.path} was written by a newer relman (schema {max(unknown)}); upgrade relman to open it"
+            )
+        if migrations.pending(self.db):
+            if self.read_only:
+                raise BadInput(f"{self.path} needs a schema upgrade but is read-only")
+            with self._busy_retry():
+                migrations.apply(self.db)
+        if not self.read_only:
+            self.db.execute("PRAGMA journal_mode=WAL")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- transactions and change tracking --------------------------------------------------
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        """One short ``BEGIN IMMEDIATE`` transaction: everything inside lands together or not at all."""
+        if self.read_only:
+            raise BadInput(f"{self.path} is open read-only; nothing can be changed")
+        if self._in_write:  # nested use joins the outer transaction
+            yield
+            return
+        for attempt in range(_BEGIN_RETRIES):
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or attempt == _BEGIN_RETRIES - 1:
+                    raise _translate(exc, self.path) from exc
+                time.sleep(0.05 * (attempt + 1))
+        self._in_write = True
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise _translate(exc, self.path) from exc
+        finally:
+            self._in_write = False
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[None]:
+        """A read transaction: every query inside sees the same state of the file."""
+        if self._conn.in_transaction:
+            yield
+            return
+        try:
+            self._conn.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+        try:
+            yield
+        finally:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+
+    @contextlib.contextmanager
+    def _busy_retry(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+
+    def data_version(self) -> int:
+        """Changes when another connection commits; cheap enough to poll twice a second."""
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def last_seq(self) -> int:
+        row = self._conn.execute("SELECT max(seq) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    # -- settings --------------------------------------------------------------------------
+
+    def setting(self, key: str, default: str) -> str:
+        row = self._conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._exec("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+
+    # -- environments ----------------------------------------------------------------------
+
+    def environments(self) -> list[Environment]:
+        rows = self._conn.execute(
+            "SELECT name, title, position, capacity, requires_approval FROM environments ORDER BY position"
+        ).fetchall()
+        return [Environment(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    def save_environments(self, environments: Sequence[Environment]) -> None:
+        """Make the pipeline exactly ``environments`` (insert, update, delete by name)."""
+        keep = [env.name for env in environments]
+        placeholders = ",".join("?" for _ in keep)
+        self._exec(f"DELETE FROM environments WHERE name NOT IN ({placeholders})", keep)
+        # positions are renumbered in two steps so a reorder never collides mid-way
+        for env in environments:
+            self._exec(
+                """INSERT INTO environments (name, title, position, capacity, requires_approval)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (name) DO UPDATE SET title = excluded.title, position = excluded.position,
+                   capacity = excluded.capacity, requires_approval = excluded.requires_approval""",
+                (env.name, env.title, env.position, env.capacity, int(env.requires_approval)),
+            )
+
+    def stage_in_use(self, stage: str) -> bool:
+        found = self._conn.execute(
+            "SELECT 1 FROM releases WHERE stage = ? AND state != 'cancelled' LIMIT 1", (stage,)
+        ).fetchone() or self._conn.execute("SELECT 1 FROM windows WHERE environment = ? LIMIT 1", (stage,)).fetchone()
+        return found is not None
+
+    # -- releases --------------------------------------------------------------------------
+
+    _RELEASE_COLUMNS = (
+        "id, name, version, components, owner, risk, stage, state, approved_by, approved_at, "
+        "notes, created_at, updated_at, rev"
+    )
+
+    def releases(
+        self, *, stage: str | None = None, include_cancelled: bool = False, ids: Iterable[int] | None = None
+    ) -> list[Release]:
+        """Releases with their windows, in id order: two queries however many there are."""
+        where: list[str] = []
+        params: list[Any] = []
+        if stage is not None:
+            where.append("stage = ?")
+            params.append(stage)
+        if not include_cancelled:
+            where.append("state != 'cancelled'")
+        if ids is not None:
+            id_list = list(ids)
+            where.append(f"id IN ({','.join('?' for _ in id_list)})")
+            params.extend(id_list)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = self._conn.execute(f"SELECT {self._RELEASE_COLUMNS} FROM releases{clause} ORDER BY id", params)
+        releases = [_release(row) for row in rows]
+        if not releases:
+            return releases
+        windows = self._windows_for(release.id for release in releases) if len(releases) < 500 else None
+        if windows is None:
+            windows = {}
+            for w in self._conn.execute('SELECT release_id, environment, start, "end" FROM windows ORDER BY start'):
+                windows.setdefault(w[0], []).append(Window(w[0], w[1], from_stamp(w[2]), from_stamp(w[3])))
+        return [_with_windows(release, windows.get(release.id, ())) for release in releases]
+
+    def _windows_for(self, ids: Iterable[int]) -> dict[int, list[Window]]:
+        id_list = list(ids)
+        out: dict[int, list[Window]] = {}
+        rows = self._conn.execute(
+            f'SELECT release_id, environment, start, "end" FROM windows '
+            f"WHERE release_id IN ({','.join('?' for _ in id_list)}) ORDER BY start",
+            id_list,
+        )
+        for w in rows:
+            out.setdefault(w[0], []).append(Window(w[0], w[1], from_stamp(w[2]), from_stamp(w[3])))
+        return out
+
+    def release(self, release_id: int) -> Release | None:
+        row = self._conn.execute(
+            f"SELECT {self._RELEASE_COLUMNS} FROM releases WHERE id = ?", (release_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        return _with_windows(_release(row), self._windows_for([release_id]).get(release_id, ()))
+
+    def insert_release(self, new: NewRelease, now: datetime) -> int:
+        cursor = self._exec(
+            """INSERT INTO releases (name, version, components, owner, risk, stage, state, approved_by,
+               approved_at, notes, created_at, updated_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)""",
+            _release_row(new, now),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def insert_releases_bulk(
+        self, releases: Sequence[NewRelease], windows: Sequence[Sequence[tuple[str, datetime, datetime]]],
+        now: datetime,
+    ) -> list[int]:
+        """Many releases and their windows in one go (demo boards of 10,000 releases)."""
+        first = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM releases").fetchone()[0]) + 1
+        ids = list(range(first, first + len(releases)))
+        self._conn.executemany(
+            f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            ((rid, *_release_row(new, now)) for rid, new in zip(ids, releases, strict=True)),
+        )
+        self._conn.executemany(
+            'INSERT INTO windows (release_id, environment, start, "end") VALUES (?, ?, ?, ?)',
+            (
+                (rid, env, to_stamp(start), to_stamp(end))
+                for rid, spans in zip(ids, windows, strict=True)
+                for env, start, end in spans
+            ),
+        )
+        return ids
+
+    def update_release(self, release: Release, expected_rev: int, now: datetime) -> Release:
+        """Write every field of ``release`` if nobody changed it since ``expected_rev``."""
+        cursor = self._exec(
+            """UPDATE releases SET name = ?, version = ?, components = ?, owner = ?, risk = ?, stage = ?,
+               state = ?, approved_by = ?, approved_at = ?, notes = ?, updated_at = ?, rev = rev + 1
+               WHERE id = ? AND rev = ?""",
+            (
+                release.name, release.version, json.dumps(list(release.components)), release.owner,
+                str(release.risk), release.stage, str(release.state), release.approved_by,
+                to_stamp(release.approved_at) if release.approved_at else None, release.notes,
+                to_stamp(now), release.id, expected_rev,
+            ),
+        )
+        if cursor.rowcount != 1:
+            self.refuse_stale(release.id, expected_rev)
+        fresh = self.release(release.id)
+        assert fresh is not None
+        return fresh
+
+    def refuse_stale(self, release_id: int, expected_rev: int) -> None:
+        fresh = self.release(release_id)
+        if fresh is None:
+            raise BadInput(f"no release with id {release_id}")
+        last = self.events(release=release_id, limit=1)
+        who = last[0].actor if last else None
+        what = f" ({last[0].action})" if last else ""
+        raise StaleWrite(
+            f"{fresh.label} was changed by {who or 'someone'}{what} since you saw it "
+            f"(rev {expected_rev}, now {fresh.rev}); nothing was written",
+            fresh,
+            who,
+        )
+
+    def set_window(self, window: Window) -> None:
+        self._exec(
+            'INSERT OR REPLACE INTO windows (release_id, environment, start, "end") VALUES (?, ?, ?, ?)',
+            (window.release_id, window.environment, to_stamp(window.start), to_stamp(window.end)),
+        )
+
+    def delete_window(self, release_id: int, environment: str) -> bool:
+        cursor = self._exec("DELETE FROM windows WHERE release_id = ? AND environment = ?", (release_id, environment))
+        return cursor.rowcount > 0
+
+    # -- freezes ---------------------------------------------------------------------------
+
+    def freezes(self) -> list[Freeze]:
+        rows = self._conn.execute(
+            'SELECT id, environments, reason, start, "end", cron, duration, zone FROM freezes ORDER BY id'
+        )
+        return [
+            Freeze(
+                id=r[0],
+                environments=tuple(json.loads(r[1])),
+                reason=r[2],
+                start=from_stamp(r[3]) if r[3] else None,
+                end=from_stamp(r[4]) if r[4] else None,
+                cron=r[5],
+                duration=timedelta(seconds=r[6]) if r[6] is not None else None,
+                zone=r[7],
+            )
+            for r in rows
+        ]
+
+    def insert_freeze(self, freeze: Freeze) -> int:
+        cursor = self._exec(
+            'INSERT INTO freezes (environments, reason, start, "end", cron, duration, zone) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                json.dumps(list(freeze.environments)),
+                freeze.reason,
+                to_stamp(freeze.start) if freeze.start else None,
+                to_stamp(freeze.end) if freeze.end else None,
+                freeze.cron,
+                int(freeze.duration.total_seconds()) if freeze.duration else None,
+                freeze.zone,
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def delete_freeze(self, freeze_id: int) -> bool:
+        return self._exec("DELETE FROM freezes WHERE id = ?", (freeze_id,)).rowcount > 0
+
+    def delete_all_freezes(self) -> None:
+        self._exec("DELETE FROM freezes")
+
+    # -- the audit log ---------------------------------------------------------------------
+
+    def append_event(self, event: NewEvent, actor: str, at: datetime) -> int:
+        cursor = self._exec(
+            'INSERT INTO events (at, actor, release, action, "from", "to", forced, reason) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (to_stamp(at), actor, event.release, event.action, event.from_, event.to, int(event.forced), event.reason),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def events(
+        self, *, release: int | None = None, limit: int | None = None, after_seq: int | None = None
+    ) -> list[Event]:
+        """Newest first when ``limit`` is given without ``after_seq``; otherwise oldest first."""
+        where: list[str] = []
+        params: list[Any] = []
+        if release is not None:
+            where.append("release = ?")
+            params.append(release)
+        if after_seq is not None:
+            where.append("seq > ?")
+            params.append(after_seq)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        newest_first = limit is not None and after_seq is None
+        order = "DESC" if newest_first else "ASC"
+        tail = f" LIMIT {int(limit)}" if limit is not None else ""
+        rows = self._conn.execute(
+            f'SELECT seq, at, actor, release, action, "from", "to", forced, reason FROM events{clause} '
+            f"ORDER BY seq {order}{tail}",
+            params,
+        ).fetchall()
+        return [Event(r[0], from_stamp(r[1]), r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8]) for r in rows]
+
+    def integrity_check(self) -> str:
+        return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _exec(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        if not self._in_write:
+            raise RuntimeError("store writes must happen inside Store.write()")
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.IntegrityError as exc:
+            raise BadInput(f"refused by the database: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+
+
+def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+    try:
+        if read_only:
+            conn = sqlite3.connect(
+                f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                check_same_thread=False,
+            )
+        else:
+            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.Error as exc:
+        raise _translate(exc, path) from exc
+    return conn
+
+
+def _make_private_dir(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise BadInput(f"cannot create {directory}: {exc.strerror}") from exc
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> BadInput:
+    text = str(exc)
+    lowered = text.lower()
+    if "readonly" in lowered or "read-only" in lowered:
+        return BadInput(f"{path} is read-only; nothing was changed")
+    if _is_busy(exc) if isinstance(exc, sqlite3.OperationalError) else False:
+        return BadInput(f"{path} is busy (another process holds a write lock); nothing was changed, try again")
+    if "not a database" in lowered or "malformed" in lowered:
+        return BadInput(f"{path} is not a relman database or is damaged ({text})")
+    if "unable to open" in lowered:
+        return BadInput(f"cannot open {path} ({text})")
+    return BadInput(f"database error on {path}: {text}")
+
+
+def _release(row: Sequence[Any]) -> Release:
+    return Release(
+        id=row[0],
+        name=row[1],
+        version=row[2],
+        components=tuple(json.loads(row[3])),
+        owner=row[4],
+        risk=Risk(row[5]),
+        stage=row[6],
+        state=State(row[7]),
+        approved_by=row[8],
+        approved_at=from_stamp(row[9]) if row[9] else None,
+        notes=row[10],
+        created_at=from_stamp(row[11]),
+        updated_at=from_stamp(row[12]),
+        rev=row[13],
+    )
+
+
+def _with_windows(release: Release, windows: Iterable[Window]) -> Release:
+    return replace(release, windows=tuple(windows))
+
+
+def _release_row(new: NewRelease, now: datetime) -> tuple[Any, ...]:
+    return (
+        new.name, new.version, json.dumps(list(new.components)), new.owner, str(new.risk), new.stage,
+        str(new.state), new.approved_by, to_stamp(new.approved_at) if new.approved_at else None, new.notes,
+        to_stamp(now), to_stamp(now),
+    )

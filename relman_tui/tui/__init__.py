@@ -1,0 +1,1 @@
+"""The terminal UI: the only part of relman that imports Textual."""

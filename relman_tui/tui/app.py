@@ -1,0 +1,196 @@
+"""The Textual app: wiring of screens and keys, the poll worker, and service calls off the event loop."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.worker import get_current_worker
+
+from relman_tui.errors import GateRefused, RelmanError, StaleWrite
+from relman_tui.model import Event
+from relman_tui.service import Service, Snapshot
+from relman_tui.settings import Settings
+from relman_tui.store import Store
+from relman_tui.text import inert
+from relman_tui.tui.commands import BoardCommands
+from relman_tui.tui.screens.board import BoardScreen
+
+R = TypeVar("R")
+
+ACTION_WORDS = {
+    "created": "created",
+    "edited": "edited",
+    "moved": "moved",
+    "rolled_back": "rolled back",
+    "scheduled": "scheduled",
+    "unscheduled": "unscheduled",
+    "verified": "verified",
+    "failed": "marked failed",
+    "approved": "approved",
+    "cancelled": "cancelled",
+}
+
+
+class RelmanApp(App[None]):
+    """relman's board (and, later, scheduler) on one database."""
+
+    CSS_PATH = "relman.tcss"
+    TITLE = "relman"
+    COMMANDS = App.COMMANDS | {BoardCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Keys"),
+        Binding("u", "toggle_utc", "UTC", show=False),
+    ]
+
+    snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
+    utc: reactive[bool] = reactive(False)
+
+    def __init__(
+        self, service: Service, settings: Settings, tz: str, *, read_only: bool = False,
+        poll_interval: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.settings = settings
+        self.local_tz = tz
+        self.read_only = read_only
+        self.poll_interval = poll_interval if poll_interval is not None else settings.poll_interval
+        self.theme = settings.theme
+        self._service_lock = threading.Lock()
+        self._wake = threading.Event()
+        self.snapshots_applied = 0
+
+    @property
+    def tz(self) -> str:
+        return "UTC" if self.utc else self.local_tz
+
+    def on_mount(self) -> None:
+        self.push_screen(BoardScreen())
+        self._poll()
+
+    # -- live: the poll worker ----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="poll", name="poll")
+    def _poll(self) -> None:
+        """Watch the file with a connection of its own; post a fresh snapshot when it changes."""
+        worker = get_current_worker()
+        store = Store.open(self.service.store.path, read_only=True)
+        reader = Service(store, self.service.clock, self.service.actor)
+        last_version: int | None = None
+        last_seq: int | None = None
+        try:
+            while not worker.is_cancelled:
+                version = store.data_version()
+                woken = self._wake.is_set()
+                self._wake.clear()
+                if version != last_version or woken:
+                    last_version = version
+                    snapshot = reader.snapshot()
+                    events = reader.changes_since(last_seq) if last_seq is not None else []
+                    if last_seq is None or snapshot.last_seq != last_seq or woken:
+                        self.call_from_thread(self._apply, snapshot, events)
+                    last_seq = snapshot.last_seq
+                self._wake.wait(self.poll_interval)
+        except RelmanError as exc:
+            self.call_from_thread(self.notify, inert(str(exc)), title="Live updates stopped", severity="error",
+                                  timeout=30)
+        finally:
+            store.close()
+
+    def refresh_now(self) -> None:
+        """Ask the poll worker for a snapshot right away (after our own writes)."""
+        self._wake.set()
+
+    def _apply(self, snapshot: Snapshot, events: list[Event]) -> None:
+        self.snapshot = snapshot
+        self.snapshots_applied += 1
+        theirs = [e for e in events if e.seq not in self.service.written_seqs]
+        for event in theirs[:3]:
+            self.notify(self.describe(event, snapshot), title="Changed elsewhere", timeout=6)
+        if len(theirs) > 3:
+            self.notify(f"and {len(theirs) - 3} more changes", title="Changed elsewhere", timeout=6)
+
+    @staticmethod
+    def describe(event: Event, snapshot: Snapshot) -> str:
+        labels = {r.id: r.label for r in snapshot.releases}
+        what = labels.get(event.release or -1, f"release #{event.release}" if event.release else "")
+        verb = ACTION_WORDS.get(event.action, event.action.replace("_", " "))
+        text = f"{event.actor} {verb} {what}".rstrip()
+        if event.action in ("moved", "rolled_back") and event.to:
+            text += f" → {event.to}"
+        if event.forced:
+            text += " (forced)"
+        return inert(text)
+
+    # -- service calls off the event loop ----------------------------------------------------
+
+    def call_service(
+        self,
+        call: Callable[[Service], R],
+        *,
+        success: Callable[[R], str | None] | None = None,
+        done: Callable[[R], None] | None = None,
+        refused: Callable[[GateRefused], None] | None = None,
+    ) -> None:
+        """Run ``call`` in a thread worker; report the outcome on the event loop."""
+        if self.read_only and success is not None:
+            self.notify("read-only: nothing can be changed here", severity="warning")
+            return
+        self._service_worker(call, success, done, refused)
+
+    @work(thread=True, group="service")
+    def _service_worker(
+        self,
+        call: Callable[[Service], Any],
+        success: Callable[[Any], str | None] | None,
+        done: Callable[[Any], None] | None,
+        refused: Callable[[GateRefused], None] | None,
+    ) -> None:
+        with self._service_lock:
+            try:
+                result = call(self.service)
+            except GateRefused as exc:
+                self.call_from_thread(refused or self._report, exc)
+                return
+            except StaleWrite as exc:
+                self.call_from_thread(self._report, exc)
+                self.refresh_now()
+                return
+            except RelmanError as exc:
+                self.call_from_thread(self._report, exc)
+                return
+        if success is not None:
+            self.refresh_now()
+            message = success(result)
+            if message:
+                self.call_from_thread(self.notify, inert(message), timeout=4)
+        if done is not None:
+            self.call_from_thread(done, result)
+
+    def _report(self, exc: RelmanError) -> None:
+        title = "Changed by someone else" if isinstance(exc, StaleWrite) else (
+            "Refused" if exc.exit_code == 1 else "Cannot do that")
+        self.notify(inert(str(exc)), title=title, severity="error" if exc.exit_code == 2 else "warning",
+                    timeout=8)
+
+    # -- keys --------------------------------------------------------------------------------
+
+    def action_toggle_utc(self) -> None:
+        self.utc = not self.utc
+        self.notify(f"times in {self.tz}", timeout=2)
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, BoardScreen):
+            screen.action_help()
+
+
+def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, mouse: bool) -> None:
+    RelmanApp(service, settings, tz, read_only=read_only).run(mouse=mouse)
