@@ -109,18 +109,22 @@ class _Board:
         self.environments = list(environments)
         index = {env.name: i for i, env in enumerate(self.environments)}
         self.releases = [release for release in releases if not release.cancelled]
+        self.ids = [release.id for release in self.releases]
+        self.labels = [shorten(release.label) for release in self.releases]  # as named in messages
+        self.names = [shorten(env.name) for env in self.environments]  # as named in messages
         self.starts: list[int] = []
         self.ends: list[int] = []
         self.env: list[int] = []  # index into environments
         self.rel: list[int] = []  # index into releases
         self.of_release: list[list[int]] = []
+        epoch, tick = _EPOCH, _TICK
         for r, release in enumerate(self.releases):
             mine: list[int] = []
             for window in release.windows:
                 e = index.get(window.environment)
                 if e is None:
                     continue
-                start, end = ticks(window.start), ticks(window.end)
+                start, end = (window.start - epoch) // tick, (window.end - epoch) // tick
                 if start >= end:  # an empty window is bad input; it occupies no time
                     continue
                 mine.append(len(self.starts))
@@ -132,7 +136,6 @@ class _Board:
         count = len(self.starts)
         self.by_start = sorted(range(count), key=self.starts.__getitem__)
         self.by_end = sorted(range(count), key=self.ends.__getitem__)
-        self._labels: dict[int, str] = {}
 
     def per_environment(self, order: list[int]) -> list[list[int]]:
         groups: list[list[int]] = [[] for _ in self.environments]
@@ -143,11 +146,7 @@ class _Board:
 
     def label(self, w: int) -> str:
         """The release of window ``w`` as ``name version``, shortened for a message."""
-        r = self.rel[w]
-        found = self._labels.get(r)
-        if found is None:
-            found = self._labels[r] = shorten(self.releases[r].label)
-        return found
+        return self.labels[self.rel[w]]
 
     def env_name(self, w: int) -> str:
         return self.environments[self.env[w]].name
@@ -174,16 +173,10 @@ def find_conflicts(
         rows += _component(board)
         rows += _missed(board, ticks(now))
     rows.sort()  # the row's own order: start, kind (a str: by name), environments, releases, end, message
-    moments: dict[int, datetime] = {}  # conflicts share endpoints; make each datetime once
-
-    def moment(value: int) -> datetime:
-        found = moments.get(value)
-        if found is None:
-            found = moments[value] = from_ticks(value)
-        return found
-
+    # Conflicts share endpoints: make each datetime once.
+    moment = {value: from_ticks(value) for value in {row[0] for row in rows} | {row[4] for row in rows}}
     return [
-        Conflict(kind, SEVERITY[kind], envs, ids, moment(start), moment(end), message)
+        Conflict(kind, SEVERITY[kind], envs, ids, moment[start], moment[end], message)
         for start, kind, envs, ids, end, message in rows
     ]
 
@@ -210,11 +203,11 @@ def _capacity(board: _Board, starts_by_env: list[list[int]], ends_by_env: list[l
         for start, end, peak, members in crowded_spans(
             by_start, ends_by_env[e], board.starts, board.ends, env.capacity
         ):
-            named = {board.releases[board.rel[w]].id: board.label(w) for w in members}
+            named = {board.ids[board.rel[w]]: board.label(w) for w in members}
             ids = tuple(sorted(named))
             labels = [named[i] for i in ids]
             message = (
-                f"{shorten(env.name)} holds {peak} windows at once but its capacity is {env.capacity}: "
+                f"{board.names[e]} holds {peak} windows at once but its capacity is {env.capacity}: "
                 f"move one of {name_list(labels)}"
             )
             rows.append((start, ConflictKind.CAPACITY, (env.name,), ids, end, message))
@@ -236,18 +229,19 @@ def _freeze(board: _Board, starts_by_env: list[list[int]], freezes: Sequence[Fre
             targets: Iterable[int] = range(len(board.environments))
         else:
             targets = {index[name] for name in occ.environments if name in index}
-        named = f"freeze #{occ.freeze_id} ({shorten(occ.reason)})"
+        advice = f" during freeze #{occ.freeze_id} ({shorten(occ.reason)}): move the window out of the freeze"
         for e in targets:
-            covering[e].append((start, end, occ.freeze_id, named))
+            covering[e].append((start, end, occ.freeze_id, advice))
     rows: list[_Row] = []
-    starts, ends, rel, releases = board.starts, board.ends, board.rel, board.releases
+    starts, ends, rel, ids, labels = board.starts, board.ends, board.rel, board.ids, board.labels
+    kind = ConflictKind.FREEZE
     for e, occs in enumerate(covering):
         if not occs:
             continue
         occs.sort()
         occ_starts = [item[0] for item in occs]
         env = (board.environments[e].name,)
-        where = shorten(env[0])
+        where = f" is scheduled in {board.names[e]}"
         active: list[tuple[int, int]] = []  # heap of (end, position in occs) of those begun so far
         begun = 0
         for w in starts_by_env[e]:
@@ -260,10 +254,12 @@ def _freeze(board: _Board, starts_by_env: list[list[int]], freezes: Sequence[Fre
             # Each pair is met once: occurrences open at the window's start, then those starting inside it.
             hits = [k for _, k in active]
             hits.extend(range(begun, bisect_right(occ_starts, we - 1, begun)))
+            if not hits:
+                continue
+            release, head = (ids[rel[w]],), labels[rel[w]] + where
             for k in hits:
-                os, oe, _, named = occs[k]
-                message = f"{board.label(w)} is scheduled in {where} during {named}: move the window out of the freeze"
-                rows.append((max(ws, os), ConflictKind.FREEZE, env, (releases[rel[w]].id,), min(we, oe), message))
+                os, oe, _, advice = occs[k]
+                rows.append((os if os > ws else ws, kind, env, release, oe if oe < we else we, head + advice))
     return rows
 
 
@@ -290,15 +286,13 @@ def _order(board: _Board) -> list[_Row]:
                 pending = []
             pending.append(w)
             for end, d in earlier[bisect_right(earlier, (starts[w], len(starts))) :]:
-                release = board.releases[r]
-                later_name, earlier_name = board.env_name(w), board.env_name(d)
+                later, earlier_one = board.names[board.env[w]], board.names[board.env[d]]
                 message = (
-                    f"{shorten(release.label)} starts in {shorten(later_name)} before its window in "
-                    f"{shorten(earlier_name)} has ended: start the {shorten(later_name)} window "
-                    f"after the {shorten(earlier_name)} one"
+                    f"{board.labels[r]} starts in {later} before its window in {earlier_one} has ended: "
+                    f"start the {later} window after the {earlier_one} one"
                 )
-                envs = tuple(sorted((later_name, earlier_name)))
-                rows.append((starts[w], ConflictKind.ORDER, envs, (release.id,), end, message))
+                envs = tuple(sorted((board.env_name(w), board.env_name(d))))
+                rows.append((starts[w], ConflictKind.ORDER, envs, (board.ids[r],), end, message))
     return rows
 
 
@@ -339,16 +333,17 @@ def _component(board: _Board) -> list[_Row]:
                         shared.setdefault((x, w) if x < w else (w, x), []).append(name)
             active.setdefault(e, {})[w] = None
     rows: list[_Row] = []
-    releases = board.releases
+    ids = board.ids
     for (a, b), names in shared.items():
-        (ea, la, ia), (eb, lb, ib) = sorted(
-            (
-                (board.env_name(a), board.label(a), releases[rel[a]].id),
-                (board.env_name(b), board.label(b), releases[rel[b]].id),
-            )
-        )
+        if board.env_name(a) > board.env_name(b):
+            a, b = b, a  # name them in the order of their environments
+        ea, eb = board.env_name(a), board.env_name(b)
+        ia, ib = ids[rel[a]], ids[rel[b]]
         touch = name_list(sorted(names))
-        message = f"{la} in {shorten(ea)} and {lb} in {shorten(eb)} overlap and both touch {touch}: move one of them"
+        message = (
+            f"{board.label(a)} in {board.names[env[a]]} and {board.label(b)} in {board.names[env[b]]} "
+            f"overlap and both touch {touch}: move one of them"
+        )
         rows.append(
             (
                 max(starts[a], starts[b]),
@@ -377,7 +372,7 @@ def _missed(board: _Board, now: int) -> list[_Row]:
         else:
             continue  # reached it (or a stage this board does not know: nothing to say)
         message = (
-            f"{board.label(w)}'s window in {shorten(env.name)} has passed but it is {where}: "
+            f"{board.label(w)}'s window in {board.names[board.env[w]]} has passed but it is {where}: "
             f"reschedule the window or move the release"
         )
         rows.append((board.starts[w], ConflictKind.MISSED, (env.name,), (release.id,), end, message))

@@ -33,6 +33,10 @@ class Refused(RelmanError):
 class GateRefused(Refused):
     """A move failed one or more gates; ``force`` with a reason would override them."""
 
+    def __init__(self, message: str, gates: tuple[str, ...] = (), explanation: str = "") -> None:
+        super().__init__(message, gates)
+        self.explanation = explanation or message
+
 
 class StaleWrite(Refused):
     """The release changed since the operator saw it; nothing was written."""

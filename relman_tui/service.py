@@ -278,6 +278,7 @@ class Service:
                 raise GateRefused(
                     f"cannot move {old.label} to {stage}: {check.explain()}",
                     tuple(f.gate for f in check.failures),
+                    "; ".join(f"{f.message[:1].upper()}{f.message[1:]}" for f in check.failures) + ".",
                 )
             new = replace(old, stage=stage, state=State.DEPLOYED)
             event = NewEvent("moved", release_id, old.stage, stage, forced=bool(check.failures), reason=why)

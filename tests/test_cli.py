@@ -854,10 +854,20 @@ def test_import_of_a_missing_file(busy_board: Run, tmp_path: Path) -> None:
 
 def test_a_missing_database_is_bad_input_and_not_created(run: Run, tmp_path: Path) -> None:
     db = tmp_path / "missing.db"
-    for args in (["release", "list"], ["env", "list", "--json"], ["move", "1", "dev"], ["log"]):
+    exported = tmp_path / "board.toml"
+    for args in (
+        ["release", "list"],
+        ["env", "list", "--json"],
+        ["move", "1", "dev"],
+        ["log"],
+        ["conflicts"],
+        ["freeze", "add", "all", "--start", "+1h", "--end", "+2h", "--reason", "x"],
+        ["export", str(exported)],
+    ):
         result = run(*args, db=db)
         assert "no relman database" in bad(result.exit_code, result.stderr)
     assert not db.exists()
+    assert not exported.exists()
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "random"])

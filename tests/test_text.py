@@ -180,6 +180,13 @@ def test_control_characters_in_names_are_refused_at_input(board: Run, name: str)
     assert board.json("release", "list") == []
 
 
+def test_control_characters_in_the_actor_are_refused(board: Run) -> None:
+    result = board("release", "add", "x", "1.0", actor="mal\x1b[8mlory")
+    assert result.exit_code == 2
+    assert_inert(one_line(result.stderr))
+    assert board.json("release", "list") == []
+
+
 def test_control_characters_in_notes_are_refused_but_newlines_kept(board: Run) -> None:
     result = board("release", "add", "x", "1.0", "--notes", "evil\x1b[2J")
     assert result.exit_code == 2

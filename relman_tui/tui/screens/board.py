@@ -281,7 +281,7 @@ class BoardScreen(Screen[None]):
 
         def refused(exc: GateRefused) -> None:
             self.app.push_screen(
-                RefusedMoveDialog(f"{release.label} cannot move to {stage}", str(exc)),
+                RefusedMoveDialog(f"{release.label} cannot move to {stage}", exc.explanation),
                 lambda why: self._move(release, stage, reason=why, force=True) if why else None,
             )
 

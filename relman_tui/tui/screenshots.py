@@ -1,0 +1,98 @@
+"""Write the README's screenshots: ``python -m relman_tui.tui.screenshots [DIR]`` (demo board, fixed clock)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from relman_tui.demo import seed
+from relman_tui.service import Service
+from relman_tui.settings import Settings
+from relman_tui.store import Store
+from relman_tui.timeutil import FixedClock
+from relman_tui.tui.app import RelmanApp
+from relman_tui.tui.screens.board import BoardScreen
+from relman_tui.tui.screens.detail import DetailScreen
+from relman_tui.tui.screens.dialogs import RefusedMoveDialog
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
+Step = Callable[[Pilot[None]], Awaitable[None]]
+
+
+async def _wait(pilot: Pilot[None], condition: Callable[[], object]) -> None:
+    for _ in range(250):
+        if condition():
+            break
+        await pilot.pause(0.02)
+    await pilot.pause(0.2)
+
+
+def _loaded(pilot: Pilot[None]) -> Awaitable[None]:
+    app = pilot.app
+    assert isinstance(app, RelmanApp)
+    return _wait(pilot, lambda: app.snapshots_applied > 0)
+
+
+async def _select(pilot: Pilot[None], label: str) -> None:
+    await _loaded(pilot)
+    app = pilot.app
+    assert isinstance(app, RelmanApp) and app.snapshot is not None
+    release = next(r for r in app.snapshot.releases if r.label == label)
+    screen = app.screen
+    assert isinstance(screen, BoardScreen)
+    screen.jump_to(release.id)
+    await pilot.pause(0.1)
+
+
+async def _detail(pilot: Pilot[None]) -> None:
+    await _select(pilot, "payments-api 2.4.1")
+    await pilot.press("enter")
+    await _wait(pilot, lambda: isinstance(pilot.app.screen, DetailScreen) and pilot.app.screen.sub_title)
+
+
+async def _refused(pilot: Pilot[None]) -> None:
+    await _select(pilot, "search-indexer 0.18.2")
+    await pilot.press("shift+right")
+    await _wait(pilot, lambda: isinstance(pilot.app.screen, RefusedMoveDialog))
+
+
+SHOTS: list[tuple[str, tuple[int, int], Step]] = [
+    ("board.svg", (120, 36), _loaded),
+    ("board-80x24.svg", (80, 24), _loaded),
+    ("detail.svg", (120, 36), _detail),
+    ("refused-move.svg", (100, 30), _refused),
+]
+
+
+async def _shoot(db: Path, out: Path, name: str, size: tuple[int, int], step: Step) -> None:
+    store = Store.open(db)
+    app = RelmanApp(Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", poll_interval=0.05)
+    try:
+        async with app.run_test(size=size) as pilot:
+            await step(pilot)
+            app.save_screenshot(name, str(out))
+    finally:
+        store.close()
+
+
+def main(argv: list[str]) -> None:
+    out = Path(argv[0] if argv else "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "demo.db"
+        store = Store.open(db, create=True)
+        seed(Service(store, FixedClock(NOW), "demo"))
+        store.close()
+        for name, size, step in SHOTS:
+            asyncio.run(_shoot(db, out, name, size, step))
+            print(out / name)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
