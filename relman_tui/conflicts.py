@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from heapq import heappop, heappush
+from itertools import compress, groupby, repeat
+from operator import gt, le, lt, sub
 
 from relman_tui.freezes import expand
 from relman_tui.model import (
@@ -59,47 +61,53 @@ def name_list(names: Sequence[str], cap: int = LIST_CAP) -> str:
     return f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
-def crowded_spans(
-    by_start: Sequence[int], by_end: Sequence[int], starts: Sequence[int], ends: Sequence[int], limit: int
-) -> list[tuple[int, int, int, list[int]]]:
-    """Maximal spans in which more than ``limit`` of the intervals are open at once.
+def crowded_spans(starts: Sequence[int], ends: Sequence[int], limit: int) -> list[tuple[int, int, int, list[int]]]:
+    """Maximal spans in which more than ``limit`` of the intervals ``[starts[i], ends[i])`` are open.
 
-    ``starts[i]``/``ends[i]`` are interval ``i``; ``by_start`` and ``by_end`` list the same
-    intervals sorted by start and by end. At one instant ends count before starts (intervals
-    are half-open), and the count is judged only after every event at that instant, so a span
-    does not split where one interval ends and another begins. Each span comes back as
-    ``(start, end, peak count, the intervals that intersect it)``.
+    Ends count before starts at one instant (intervals are half-open), and the count is judged
+    after every event at an instant, so a span does not split where one interval ends and
+    another begins. Each span comes back as ``(start, end, peak count, the indices of the
+    intervals that intersect it)``, sorted by start.
+
+    This is the sweep done with sorted arrays and binary search, so that the per-interval work
+    runs in C and only the spans found cost Python steps: with ``S`` the sorted starts and ``E``
+    the sorted ends, the count just after instant ``t`` is ``#(S <= t) - #(E <= t)``.
     """
     limit = max(limit, 0)
-    n = len(by_start)
-    spans: list[tuple[int, int, int, list[int]]] = []
-    open_now: set[int] = set()
-    span_start: int | None = None
-    members: list[int] = []
-    peak = 0
-    i = j = 0
-    while i < n or (span_start is not None and j < n):
-        instant = ends[by_end[j]]
-        if i < n and starts[by_start[i]] < instant:
-            instant = starts[by_start[i]]
-        while j < n and ends[by_end[j]] == instant:
-            open_now.discard(by_end[j])
-            j += 1
-        first_new = i
-        while i < n and starts[by_start[i]] == instant:
-            open_now.add(by_start[i])
-            i += 1
-        count = len(open_now)
-        if span_start is None:
-            if count > limit:
-                span_start, members, peak = instant, list(open_now), count
-        elif count > limit:
-            members.extend(by_start[first_new:i])
-            peak = max(peak, count)
-        else:
-            spans.append((span_start, instant, peak, members))
-            span_start = None
-    return spans
+    n = len(starts)
+    if n <= limit:
+        return []
+    order = sorted(range(n), key=starts.__getitem__)
+    s_sorted = [starts[i] for i in order]
+    e_sorted = sorted(ends)
+    # The count after the i-th start (i counted from 0) is i + 1 - #(E <= S[i]); it exceeds the
+    # limit exactly when E[i - limit] > S[i]. Where starts tie, the last of them sees the count.
+    hot = list(compress(s_sorted[limit:], map(gt, e_sorted, s_sorted[limit:])))
+    if not hot:
+        return []
+    # End instants after which the count is back within the limit: #(S <= E[k]) - (k + 1) <= limit.
+    after_end = map(sub, map(bisect_right, repeat(s_sorted, n), e_sorted), range(1, n + 1))
+    calm = list(compress(e_sorted, map(le, after_end, repeat(limit, n))))  # never empty: the last end
+    spans: list[list[int]] = []
+    i = 0
+    while i < len(hot):
+        start = hot[i]
+        end = calm[bisect_right(calm, start)]
+        spans.append([start, end])
+        i = bisect_left(hot, end, i)
+    counts = list(map(sub, range(1, n + 1), map(bisect_right, repeat(e_sorted, n), s_sorted)))
+    found: list[tuple[int, int, int, list[int]]] = []
+    for start, end in spans:
+        first, last = bisect_left(s_sorted, start), bisect_left(s_sorted, end)
+        found.append((start, end, max(counts[first:last]), order[first:last]))  # those starting inside
+    # ... and those already open when a span starts: i with start_i < span start < end_i.
+    span_starts = [span[0] for span in spans]
+    lows = list(map(bisect_right, repeat(span_starts, n), starts))
+    highs = list(map(bisect_left, repeat(span_starts, n), ends))
+    for i in compress(range(n), map(lt, lows, highs)):
+        for k in range(lows[i], highs[i]):
+            found[k][3].append(i)
+    return found
 
 
 class _Board:
@@ -112,27 +120,23 @@ class _Board:
         self.ids = [release.id for release in self.releases]
         self.labels = [shorten(release.label) for release in self.releases]  # as named in messages
         self.names = [shorten(env.name) for env in self.environments]  # as named in messages
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.env: list[int] = []  # index into environments
-        self.rel: list[int] = []  # index into releases
-        self.of_release: list[list[int]] = []
         epoch, tick = _EPOCH, _TICK
-        for r, release in enumerate(self.releases):
-            mine: list[int] = []
-            for window in release.windows:
-                e = index.get(window.environment)
-                if e is None:
-                    continue
-                start, end = (window.start - epoch) // tick, (window.end - epoch) // tick
-                if start >= end:  # an empty window is bad input; it occupies no time
-                    continue
-                mine.append(len(self.starts))
-                self.starts.append(start)
-                self.ends.append(end)
-                self.env.append(e)
-                self.rel.append(r)
-            self.of_release.append(mine)
+        # Comprehensions rather than one loop of appends: this runs once per window.
+        flat = [
+            (window, r)
+            for r, release in enumerate(self.releases)
+            for window in release.windows
+            if window.environment in index
+        ]
+        self.starts = [(window.start - epoch) // tick for window, _ in flat]
+        self.ends = [(window.end - epoch) // tick for window, _ in flat]
+        if not all(map(lt, self.starts, self.ends)):  # an empty window is bad input; it takes no time
+            keep = [i for i, (start, end) in enumerate(zip(self.starts, self.ends, strict=True)) if start < end]
+            flat = [flat[i] for i in keep]
+            self.starts = [self.starts[i] for i in keep]
+            self.ends = [self.ends[i] for i in keep]
+        self.env = [index[window.environment] for window, _ in flat]  # index into environments
+        self.rel = [r for _, r in flat]  # index into releases; one release's windows are adjacent
         count = len(self.starts)
         self.by_start = sorted(range(count), key=self.starts.__getitem__)
         self.by_end = sorted(range(count), key=self.ends.__getitem__)
@@ -200,10 +204,10 @@ def _capacity(board: _Board, starts_by_env: list[list[int]], ends_by_env: list[l
         by_start = starts_by_env[e]
         if len(by_start) <= env.capacity:
             continue
-        for start, end, peak, members in crowded_spans(
-            by_start, ends_by_env[e], board.starts, board.ends, env.capacity
-        ):
-            named = {board.ids[board.rel[w]]: board.label(w) for w in members}
+        mine = starts_by_env[e]
+        starts, ends = [board.starts[w] for w in mine], [board.ends[w] for w in mine]
+        for start, end, peak, members in crowded_spans(starts, ends, env.capacity):
+            named = {board.ids[board.rel[mine[i]]]: board.label(mine[i]) for i in members}
             ids = tuple(sorted(named))
             labels = [named[i] for i in ids]
             message = (
@@ -273,10 +277,11 @@ def _order(board: _Board) -> list[_Row]:
     rows: list[_Row] = []
     position = [env.position for env in board.environments]
     starts, ends = board.starts, board.ends
-    for r, mine in enumerate(board.of_release):
+    for r, run in groupby(range(len(starts)), key=board.rel.__getitem__):
+        mine = list(run)
         if len(mine) < 2:
             continue
-        mine = sorted(mine, key=lambda w: position[board.env[w]])
+        mine.sort(key=lambda w: position[board.env[w]])
         earlier: list[tuple[int, int]] = []  # (end, window) of strictly earlier environments, by end
         pending: list[int] = []  # windows at the current position, added once it is passed
         for w in mine:

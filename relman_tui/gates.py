@@ -99,7 +99,7 @@ def check_approval(release: Release, actor: str, four_eyes: bool) -> str | None:
     """Why ``actor`` may not approve ``release``, or ``None`` when they may."""
     if release.approved_by is not None:
         return f"{release.label} is already approved by {release.approved_by}"
-    if four_eyes and actor == release.owner:
+    if four_eyes and actor.casefold() == release.owner.casefold():
         return f"four-eyes rule: {actor} owns {release.label} and cannot approve it; ask someone else"
     return None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -15,16 +15,15 @@ from relman_tui.boardfile import board_to_toml, export_board, import_board, read
 from relman_tui.errors import BadInput
 from relman_tui.model import Environment
 from relman_tui.service import Service
+from relman_tui.store import Store
 from relman_tui.timeutil import FixedClock
 
 HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
-def fresh(tmp_path: Path, clock: FixedClock) -> Callable[[str], Service]:
+def fresh(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[[str], Service]]:
     """A Service on a brand-new, empty relman database (no environments at all)."""
-    from relman_tui.store import Store
-
     opened: list[Store] = []
 
     def make(name: str) -> Service:
@@ -32,7 +31,7 @@ def fresh(tmp_path: Path, clock: FixedClock) -> Callable[[str], Service]:
         opened.append(store)
         return Service(store, clock, "alice")
 
-    yield make  # type: ignore[misc]
+    yield make
     for store in opened:
         store.close()
 

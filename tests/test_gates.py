@@ -315,7 +315,7 @@ def test_a_cancelled_release_leaves_the_board_and_cannot_be_moved(service: Servi
     assert release.id in [r.id for r in service.releases(include_cancelled=True)]
     assert service.events(release.id)[-1].action == "cancelled"
 
-    for action in (
+    actions: list[Callable[[], object]] = [
         lambda: service.move(release.id, "test"),
         lambda: service.move(release.id, "test", force=True, reason="please"),
         lambda: service.move(release.id, "planned", reason="back"),
@@ -325,7 +325,8 @@ def test_a_cancelled_release_leaves_the_board_and_cannot_be_moved(service: Servi
         lambda: service.approve(release.id),
         lambda: service.cancel(release.id),
         lambda: service.schedule(release.id, "test", NOW, NOW + HOUR),
-    ):
+    ]
+    for action in actions:
         with pytest.raises(Refused, match="cancelled"):
             action()
     assert service.release(release.id) == cancelled

@@ -6,9 +6,8 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from relman_tui.model import State
+from relman_tui.model import Risk, State
 from relman_tui.store import NewRelease, Store
-from relman_tui.model import Risk
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
 from relman_tui.tui.screens.dialogs import (
@@ -180,7 +179,7 @@ async def test_a_click_without_movement_only_selects(empty_board: Path) -> None:
     app = make_app(empty_board)
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        cards = list(app.screen.query(CardList))[0]
+        cards = next(iter(app.screen.query(CardList)))
         assert board(app).selected_id == first
         await pilot.click(cards, offset=(3, 4))  # the second card
         await pilot.pause()
@@ -404,7 +403,7 @@ async def test_cursor_keys_home_end_and_pages(demo_db: Path) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         screen = board(app)
-        first = list(app.screen.query(CardList))[0]
+        first = next(iter(app.screen.query(CardList)))
         await pilot.press("end")
         assert first.cursor == len(first.cards) - 1
         await pilot.press("home")

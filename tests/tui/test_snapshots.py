@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from relman_tui.tui.screens.dialogs import RefusedMoveDialog
 from relman_tui.tui.screens.detail import DetailScreen
+from relman_tui.tui.screens.dialogs import RefusedMoveDialog
 
 from .conftest import loaded, make_app, other, until
 

@@ -98,9 +98,10 @@ class ReasonDialog(Dialog[str]):
 
     @on(Input.Changed, "#reason")
     def _changed(self, event: Input.Changed) -> None:
-        ok = event.validation_result is None or event.validation_result.is_valid
+        result = event.validation_result
+        ok = result is None or result.is_valid
         self.query_one("#ok", Button).disabled = not ok
-        message = "" if ok or not event.value else "; ".join(event.validation_result.failure_descriptions)
+        message = "" if result is None or ok or not event.value else "; ".join(result.failure_descriptions)
         self.query_one("#error", Static).update(message)
 
     @on(Input.Submitted, "#reason")
