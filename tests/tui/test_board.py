@@ -164,6 +164,8 @@ async def test_drag_and_drop_moves_through_the_same_gates(empty_board: Path) -> 
         assert "payments-api 1.0.0 → dev" in screen_text(app)
         await pilot.mouse_up(target, offset=(4, 2))
         await until(pilot, lambda: other(empty_board, "r").release(release_id).stage == "dev")
+        assert not app.screen.query_one("#drag-ghost").display
+        assert not target.parent.has_class("-drop-target")
         # dragging a deployed-but-unverified card on opens the refusal dialog
         await until(pilot, lambda: bool(list(app.screen.query(CardList))[1].cards))
         lists = list(app.screen.query(CardList))

@@ -49,33 +49,23 @@ class CardList(ScrollView, can_focus=False):
         def control(self) -> CardList:
             return self.cardlist
 
-    class Dragging(Message):
+    class _Pointer(Message):
+        def __init__(self, cardlist: CardList, release_id: int, x: int, y: int) -> None:
+            super().__init__()
+            self.cardlist = cardlist
+            self.release_id = release_id
+            self.x = x
+            self.y = y
+
+        @property
+        def control(self) -> CardList:
+            return self.cardlist
+
+    class Dragging(_Pointer):
         """A card is being dragged; the pointer is at screen ``(x, y)``."""
 
-        def __init__(self, cardlist: CardList, release_id: int, x: int, y: int) -> None:
-            super().__init__()
-            self.cardlist = cardlist
-            self.release_id = release_id
-            self.x = x
-            self.y = y
-
-        @property
-        def control(self) -> CardList:
-            return self.cardlist
-
-    class Dropped(Message):
+    class Dropped(_Pointer):
         """A dragged card was let go at screen ``(x, y)``."""
-
-        def __init__(self, cardlist: CardList, release_id: int, x: int, y: int) -> None:
-            super().__init__()
-            self.cardlist = cardlist
-            self.release_id = release_id
-            self.x = x
-            self.y = y
-
-        @property
-        def control(self) -> CardList:
-            return self.cardlist
 
     def __init__(self, stage: str, *, id: str | None = None) -> None:
         super().__init__(id=id)

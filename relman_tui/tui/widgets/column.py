@@ -5,32 +5,50 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.widget import Widget
 
+from relman_tui.text import cell_len, truncate
 from relman_tui.tui.viewmodel import Column
 from relman_tui.tui.widgets.cardlist import CardList
 
 
-class ColumnHeader(Static):
-    """Two lines: the title and count, then capacity, approval or the freeze."""
+class ColumnHeader(Widget):
+    """Two lines: the title and count, then capacity, approval or the freeze; cut to fit."""
+
+    def __init__(self, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self._column: Column | None = None
+        self._shown = 0
 
     def show(self, column: Column, shown: int) -> None:
-        count = f"{shown}/{column.count}" if shown != column.count else str(column.count)
+        if (column, shown) == (self._column, self._shown):
+            return
+        self._column, self._shown = column, shown
+        self.set_class(bool(column.frozen_until), "-frozen")
+        self.refresh()
+
+    def render(self) -> Text:
+        column = self._column
+        if column is None:
+            return Text()
+        width = max(1, self.content_region.width)
+        count = f"{self._shown}/{column.count}" if self._shown != column.count else str(column.count)
+        title = truncate(column.title, max(1, width - cell_len(count) - 2))
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(column.title, style="bold")
-        text.append(f"  {count}")
+        text.append(title, style="bold")
+        text.append(" " * max(2, width - cell_len(title) - cell_len(count)) + count)
         text.append("\n")
         if column.frozen_until:
-            text.append(f"❄ frozen until {column.frozen_until}", style="bold")
+            detail = f"❄ frozen until {column.frozen_until}"
         else:
             details = []
             if column.capacity is not None:
                 details.append(f"cap {column.capacity}")
             if column.requires_approval:
                 details.append("approval")
-            text.append(" · ".join(details) or "not yet deployed")
-        self.set_class(bool(column.frozen_until), "-frozen")
-        self.update(text)
+            detail = " · ".join(details) or "not yet deployed"
+        text.append(truncate(detail, width), style="bold" if column.frozen_until else "")
+        return text
 
 
 class StageColumn(Vertical):
