@@ -20,6 +20,7 @@ from relman_tui.store import Store
 from relman_tui.text import inert
 from relman_tui.tui.commands import BoardCommands
 from relman_tui.tui.screens.board import BoardScreen
+from relman_tui.tui.screens.scheduler import SchedulerScreen
 
 R = TypeVar("R")
 
@@ -47,6 +48,8 @@ class RelmanApp(App[None]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Keys"),
         Binding("u", "toggle_utc", "UTC", show=False),
+        Binding("2", "show_scheduler", "Scheduler"),
+        Binding("1", "show_board", "Board", show=False),
     ]
 
     snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
@@ -138,12 +141,18 @@ class RelmanApp(App[None]):
         success: Callable[[R], str | None] | None = None,
         done: Callable[[R], None] | None = None,
         refused: Callable[[GateRefused], None] | None = None,
+        failed: Callable[[RelmanError], None] | None = None,
     ) -> None:
-        """Run ``call`` in a thread worker; report the outcome on the event loop."""
+        """Run ``call`` in a thread worker; report the outcome on the event loop.
+
+        ``failed`` (if given) is called after any refusal or error has been reported.
+        """
         if self.read_only and success is not None:
             self.notify("read-only: nothing can be changed here", severity="warning")
+            if failed is not None:
+                failed(RelmanError("read-only"))
             return
-        self._service_worker(call, success, done, refused)
+        self._service_worker(call, success, done, refused, failed)
 
     @work(thread=True, group="service")
     def _service_worker(
@@ -152,19 +161,26 @@ class RelmanApp(App[None]):
         success: Callable[[Any], str | None] | None,
         done: Callable[[Any], None] | None,
         refused: Callable[[GateRefused], None] | None,
+        failed: Callable[[RelmanError], None] | None = None,
     ) -> None:
         with self._service_lock:
             try:
                 result = call(self.service)
             except GateRefused as exc:
                 self.call_from_thread(refused or self._report, exc)
+                if failed is not None:
+                    self.call_from_thread(failed, exc)
                 return
             except StaleWrite as exc:
                 self.call_from_thread(self._report, exc)
                 self.refresh_now()
+                if failed is not None:
+                    self.call_from_thread(failed, exc)
                 return
             except RelmanError as exc:
                 self.call_from_thread(self._report, exc)
+                if failed is not None:
+                    self.call_from_thread(failed, exc)
                 return
         if success is not None:
             self.refresh_now()
@@ -188,8 +204,38 @@ class RelmanApp(App[None]):
 
     def action_help(self) -> None:
         screen = self.screen
-        if isinstance(screen, BoardScreen):
+        if isinstance(screen, BoardScreen | SchedulerScreen):
             screen.action_help()
+
+    # -- the scheduler: `2` opens it, `1` returns; the selected release goes along ----------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_scheduler":
+            return isinstance(self.screen, BoardScreen)
+        if action == "show_board":
+            return isinstance(self.screen, SchedulerScreen)
+        return True
+
+    def action_show_scheduler(self) -> None:
+        board = self.screen
+        if not isinstance(board, BoardScreen):
+            return
+        if not self.is_screen_installed("scheduler"):
+            self.install_screen(SchedulerScreen(), "scheduler")
+        scheduler = self.get_screen("scheduler")
+        assert isinstance(scheduler, SchedulerScreen)
+        scheduler.select_release(board.selected_id)
+        self.push_screen(scheduler)
+
+    def action_show_board(self) -> None:
+        scheduler = self.screen
+        if not isinstance(scheduler, SchedulerScreen):
+            return
+        release_id = scheduler.selected_release_id
+        self.pop_screen()
+        board = self.screen
+        if isinstance(board, BoardScreen) and release_id is not None:
+            board.jump_to(release_id)
 
 
 def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, mouse: bool) -> None:

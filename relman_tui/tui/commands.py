@@ -26,6 +26,8 @@ ACTIONS = [
     ("Release details and history", "detail", False),
     ("Filter the board", "filter", False),
     ("Toggle UTC / local time", "app.toggle_utc", False),
+    ("Open scheduler", "app.show_scheduler", False),
+    ("Open board", "app.show_board", False),
     ("Show keys", "help", False),
 ]
 

@@ -20,6 +20,7 @@ from relman_tui.tui.app import RelmanApp
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
 from relman_tui.tui.screens.dialogs import RefusedMoveDialog
+from relman_tui.tui.screens.scheduler import SchedulerScreen
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
 Step = Callable[[Pilot[None]], Awaitable[None]]
@@ -62,11 +63,30 @@ async def _refused(pilot: Pilot[None]) -> None:
     await _wait(pilot, lambda: isinstance(pilot.app.screen, RefusedMoveDialog))
 
 
+async def _scheduler(pilot: Pilot[None], *keys: str) -> None:
+    await _select(pilot, "payments-api 2.4.1")
+    await pilot.press("2")
+    await _wait(pilot, lambda: isinstance(pilot.app.screen, SchedulerScreen) and pilot.app.screen.timeline.rows)
+    if keys:
+        await pilot.press(*keys)
+        await pilot.pause(0.1)
+
+
+async def _scheduler_day(pilot: Pilot[None]) -> None:
+    await _scheduler(pilot)
+
+
+async def _scheduler_week(pilot: Pilot[None]) -> None:
+    await _scheduler(pilot, "minus")
+
+
 SHOTS: list[tuple[str, tuple[int, int], Step]] = [
     ("board.svg", (120, 36), _loaded),
     ("board-80x24.svg", (80, 24), _loaded),
     ("detail.svg", (120, 36), _detail),
     ("refused-move.svg", (100, 30), _refused),
+    ("scheduler-day.svg", (120, 36), _scheduler_day),
+    ("scheduler-week.svg", (120, 36), _scheduler_week),
 ]
 
 

@@ -22,10 +22,12 @@ from relman_tui.tui.widgets.cardlist import CardList
 TUI_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
-def make_app(path: Path, actor: str = "alice", *, read_only: bool = False, now: datetime = TUI_NOW) -> RelmanApp:
+def make_app(
+    path: Path, actor: str = "alice", *, read_only: bool = False, now: datetime = TUI_NOW, tz: str = "UTC"
+) -> RelmanApp:
     store = Store.open(path, read_only=read_only)
     service = Service(store, FixedClock(now), actor)
-    return RelmanApp(service, Settings(), "UTC", read_only=read_only, poll_interval=0.05)
+    return RelmanApp(service, Settings(), tz, read_only=read_only, poll_interval=0.05)
 
 
 @pytest.fixture
