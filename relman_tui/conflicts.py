@@ -5,9 +5,9 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from heapq import heappop, heappush
-from itertools import compress, groupby, repeat
-from operator import gt, le, lt, sub
+from itertools import accumulate, chain, compress, groupby, repeat
+from operator import and_, attrgetter, eq, floordiv, gt, le, lt, or_, sub
+from typing import cast
 
 from relman_tui.freezes import expand
 from relman_tui.model import (
@@ -85,23 +85,25 @@ def crowded_spans(starts: Sequence[int], ends: Sequence[int], limit: int) -> lis
     hot = list(compress(s_sorted[limit:], map(gt, e_sorted, s_sorted[limit:])))
     if not hot:
         return []
-    # End instants after which the count is back within the limit: #(S <= E[k]) - (k + 1) <= limit.
-    after_end = map(sub, map(bisect_right, repeat(s_sorted, n), e_sorted), range(1, n + 1))
-    calm = list(compress(e_sorted, map(le, after_end, repeat(limit, n))))  # never empty: the last end
-    spans: list[list[int]] = []
+    found: list[tuple[int, int, int, list[int]]] = []
     i = 0
     while i < len(hot):
         start = hot[i]
-        end = calm[bisect_right(calm, start)]
-        spans.append([start, end])
-        i = bisect_left(hot, end, i)
-    counts = list(map(sub, range(1, n + 1), map(bisect_right, repeat(e_sorted, n), s_sorted)))
-    found: list[tuple[int, int, int, list[int]]] = []
-    for start, end in spans:
+        # The span ends at the first end instant after which the count is back within the
+        # limit; the ends passed on the way are of intervals in the span, so this is output.
+        k = bisect_right(e_sorted, start)
+        while True:
+            end = e_sorted[k]
+            k = bisect_right(e_sorted, end, k)
+            if bisect_right(s_sorted, end) - k <= limit:
+                break
         first, last = bisect_left(s_sorted, start), bisect_left(s_sorted, end)
-        found.append((start, end, max(counts[first:last]), order[first:last]))  # those starting inside
-    # ... and those already open when a span starts: i with start_i < span start < end_i.
-    span_starts = [span[0] for span in spans]
+        # The count peaks just after a start: i + 1 - #(E <= S[i]).
+        peak = max(map(sub, range(first + 1, last + 1), map(bisect_right, repeat(e_sorted), s_sorted[first:last])))
+        found.append((start, end, peak, order[first:last]))  # those starting inside it, and ...
+        i = bisect_left(hot, end, i)
+    # ... those already open when it starts: i with start_i < span start < end_i.
+    span_starts = [span[0] for span in found]
     lows = list(map(bisect_right, repeat(span_starts, n), starts))
     highs = list(map(bisect_left, repeat(span_starts, n), ends))
     for i in compress(range(n), map(lt, lows, highs)):
@@ -120,33 +122,34 @@ class _Board:
         self.ids = [release.id for release in self.releases]
         self.labels = [shorten(release.label) for release in self.releases]  # as named in messages
         self.names = [shorten(env.name) for env in self.environments]  # as named in messages
-        epoch, tick = _EPOCH, _TICK
-        # Comprehensions rather than one loop of appends: this runs once per window.
-        flat = [
-            (window, r)
-            for r, release in enumerate(self.releases)
-            for window in release.windows
-            if window.environment in index
-        ]
-        self.starts = [(window.start - epoch) // tick for window, _ in flat]
-        self.ends = [(window.end - epoch) // tick for window, _ in flat]
-        if not all(map(lt, self.starts, self.ends)):  # an empty window is bad input; it takes no time
-            keep = [i for i, (start, end) in enumerate(zip(self.starts, self.ends, strict=True)) if start < end]
-            flat = [flat[i] for i in keep]
-            self.starts = [self.starts[i] for i in keep]
-            self.ends = [self.ends[i] for i in keep]
-        self.env = [index[window.environment] for window, _ in flat]  # index into environments
-        self.rel = [r for _, r in flat]  # index into releases; one release's windows are adjacent
-        count = len(self.starts)
-        self.by_start = sorted(range(count), key=self.starts.__getitem__)
-        self.by_end = sorted(range(count), key=self.ends.__getitem__)
+        # Mostly map() over attrgetter and operator functions: this part touches every window,
+        # and keeping it in C is most of what makes 100,000 windows cheap.
+        per_release = list(map(attrgetter("windows"), self.releases))
+        windows = list(chain.from_iterable(per_release))
+        rel = list(chain.from_iterable(map(repeat, range(len(per_release)), map(len, per_release))))
+        found: list[int | None] = list(map(index.get, map(attrgetter("environment"), windows)))
+        starts = list(map(floordiv, map(sub, map(attrgetter("start"), windows), repeat(_EPOCH)), repeat(_TICK)))
+        ends = list(map(floordiv, map(sub, map(attrgetter("end"), windows), repeat(_EPOCH)), repeat(_TICK)))
+        if None in found or not all(map(lt, starts, ends)):
+            # Windows in environments not on the board are not our business; an empty window is
+            # bad input and takes no time.
+            keep = [i for i, e in enumerate(found) if e is not None and starts[i] < ends[i]]
+            found, rel = [found[i] for i in keep], [rel[i] for i in keep]
+            starts, ends = [starts[i] for i in keep], [ends[i] for i in keep]
+        self.starts: list[int] = starts
+        self.ends: list[int] = ends
+        self.env = cast("list[int]", found)  # index into environments; no None is left
+        self.rel: list[int] = rel  # index into releases, ascending: one release's windows are adjacent
+        self.by_start = sorted(range(len(starts)), key=starts.__getitem__)
 
-    def per_environment(self, order: list[int]) -> list[list[int]]:
+    def lanes(self) -> list[tuple[list[int], list[int], list[int]]]:
+        """Per environment: its windows by start, their starts and their ends."""
         groups: list[list[int]] = [[] for _ in self.environments]
         env = self.env
-        for w in order:
+        for w in self.by_start:
             groups[env[w]].append(w)
-        return groups
+        starts, ends = self.starts.__getitem__, self.ends.__getitem__
+        return [(group, list(map(starts, group)), list(map(ends, group))) for group in groups]
 
     def label(self, w: int) -> str:
         """The release of window ``w`` as ``name version``, shortened for a message."""
@@ -170,9 +173,9 @@ def find_conflicts(
     board = _Board(environments, releases)
     rows: list[_Row] = []
     if board.starts:
-        starts_by_env = board.per_environment(board.by_start)
-        rows += _capacity(board, starts_by_env, board.per_environment(board.by_end))
-        rows += _freeze(board, starts_by_env, freezes)
+        lanes = board.lanes()
+        rows += _capacity(board, lanes)
+        rows += _freeze(board, lanes, freezes)
         rows += _order(board)
         rows += _component(board)
         rows += _missed(board, ticks(now))
@@ -198,14 +201,12 @@ def to_json(conflict: Conflict) -> dict[str, object]:
     }
 
 
-def _capacity(board: _Board, starts_by_env: list[list[int]], ends_by_env: list[list[int]]) -> list[_Row]:
+def _capacity(board: _Board, lanes: list[tuple[list[int], list[int], list[int]]]) -> list[_Row]:
     rows: list[_Row] = []
     for e, env in enumerate(board.environments):
-        by_start = starts_by_env[e]
-        if len(by_start) <= env.capacity:
+        mine, starts, ends = lanes[e]
+        if len(mine) <= env.capacity:
             continue
-        mine = starts_by_env[e]
-        starts, ends = [board.starts[w] for w in mine], [board.ends[w] for w in mine]
         for start, end, peak, members in crowded_spans(starts, ends, env.capacity):
             named = {board.ids[board.rel[mine[i]]]: board.label(mine[i]) for i in members}
             ids = tuple(sorted(named))
@@ -218,7 +219,9 @@ def _capacity(board: _Board, starts_by_env: list[list[int]], ends_by_env: list[l
     return rows
 
 
-def _freeze(board: _Board, starts_by_env: list[list[int]], freezes: Sequence[Freeze]) -> list[_Row]:
+def _freeze(
+    board: _Board, lanes: list[tuple[list[int], list[int], list[int]]], freezes: Sequence[Freeze]
+) -> list[_Row]:
     if not freezes:
         return []
     occurrences = expand(freezes, from_ticks(min(board.starts)), from_ticks(max(board.ends)))
@@ -237,33 +240,40 @@ def _freeze(board: _Board, starts_by_env: list[list[int]], freezes: Sequence[Fre
         for e in targets:
             covering[e].append((start, end, occ.freeze_id, advice))
     rows: list[_Row] = []
-    starts, ends, rel, ids, labels = board.starts, board.ends, board.rel, board.ids, board.labels
+    rel, ids, labels = board.rel, board.ids, board.labels
     kind = ConflictKind.FREEZE
     for e, occs in enumerate(covering):
-        if not occs:
+        mine, starts, ends = lanes[e]  # starts sorted
+        if not occs or not mine:
             continue
         occs.sort()
-        occ_starts = [item[0] for item in occs]
         env = (board.environments[e].name,)
         where = f" is scheduled in {board.names[e]}"
-        active: list[tuple[int, int]] = []  # heap of (end, position in occs) of those begun so far
-        begun = 0
-        for w in starts_by_env[e]:
-            ws, we = starts[w], ends[w]
-            while begun < len(occs) and occ_starts[begun] <= ws:
-                heappush(active, (occs[begun][1], begun))
-                begun += 1
-            while active and active[0][0] <= ws:
-                heappop(active)
-            # Each pair is met once: occurrences open at the window's start, then those starting inside it.
-            hits = [k for _, k in active]
-            hits.extend(range(begun, bisect_right(occ_starts, we - 1, begun)))
-            if not hits:
-                continue
-            release, head = (ids[rel[w]],), labels[rel[w]] + where
-            for k in hits:
-                os, oe, _, advice = occs[k]
-                rows.append((os if os > ws else ws, kind, env, release, oe if oe < we else we, head + advice))
+        occ_starts = [occ[0] for occ in occs]  # sorted
+        pairs: list[tuple[int, int]] = []  # (window position in mine, occurrence position in occs)
+        # A window and an occurrence meet when one starts inside the other. The window starts
+        # inside (occ.start <= window.start < occ.end): a run of ``starts``, found by bisection.
+        for k, (occ_start, occ_end, _, _) in enumerate(occs):
+            first, last = bisect_left(starts, occ_start), bisect_left(starts, occ_end)
+            pairs.extend(zip(range(first, last), repeat(k)))
+        # The occurrence starts inside (window.start < occ.start < window.end): a run of occ_starts.
+        firsts = list(map(bisect_right, repeat(occ_starts), starts))
+        lasts = list(map(bisect_left, repeat(occ_starts), ends))
+        for i in compress(range(len(mine)), map(lt, firsts, lasts)):
+            pairs.extend(zip(repeat(i), range(firsts[i], lasts[i])))
+        for i, k in pairs:
+            w = mine[i]
+            occ_start, occ_end, _, advice = occs[k]
+            rows.append(
+                (
+                    max(starts[i], occ_start),
+                    kind,
+                    env,
+                    (ids[rel[w]],),
+                    min(ends[i], occ_end),
+                    f"{labels[rel[w]]}{where}{advice}",
+                )
+            )
     return rows
 
 
@@ -277,21 +287,28 @@ def _order(board: _Board) -> list[_Row]:
     rows: list[_Row] = []
     position = [env.position for env in board.environments]
     starts, ends = board.starts, board.ends
-    for r, run in groupby(range(len(starts)), key=board.rel.__getitem__):
-        mine = list(run)
-        if len(mine) < 2:
+    rel, env = board.rel, board.env
+    # Most releases go through the pipeline in order, each window after the one before it:
+    # find the few that do not with one pass in C, and look closely only at those.
+    pos = [position[e] for e in env]
+    in_order = map(and_, map(lt, pos, pos[1:]), map(le, ends, starts[1:]))
+    same_release = map(eq, rel, rel[1:])
+    suspects = {rel[k] for k in compress(range(len(rel)), map(gt, same_release, in_order))}
+    for r, run in groupby(range(len(starts)), key=rel.__getitem__):
+        if r not in suspects:
             continue
-        mine.sort(key=lambda w: position[board.env[w]])
+        mine = list(run)
+        mine.sort(key=lambda w: position[env[w]])
         earlier: list[tuple[int, int]] = []  # (end, window) of strictly earlier environments, by end
         pending: list[int] = []  # windows at the current position, added once it is passed
         for w in mine:
-            if pending and position[board.env[pending[0]]] != position[board.env[w]]:
+            if pending and position[env[pending[0]]] != position[env[w]]:
                 for p in pending:
                     insort(earlier, (ends[p], p))
                 pending = []
             pending.append(w)
             for end, d in earlier[bisect_right(earlier, (starts[w], len(starts))) :]:
-                later, earlier_one = board.names[board.env[w]], board.names[board.env[d]]
+                later, earlier_one = board.names[env[w]], board.names[env[d]]
                 message = (
                     f"{board.labels[r]} starts in {later} before its window in {earlier_one} has ended: "
                     f"start the {later} window after the {earlier_one} one"
@@ -302,38 +319,57 @@ def _order(board: _Board) -> list[_Row]:
 
 
 def _component(board: _Board) -> list[_Row]:
-    components = [tuple(dict.fromkeys(release.components)) for release in board.releases]
-    rel = board.rel
-    by_start: dict[str, list[int]] = {}
-    by_end: dict[str, list[int]] = {}
-    for w in board.by_start:
-        for name in components[rel[w]]:
-            by_start.setdefault(name, []).append(w)
-    for w in board.by_end:
-        for name in components[rel[w]]:
-            by_end.setdefault(name, []).append(w)
+    components = []
+    for release in board.releases:
+        listed = release.components
+        components.append(listed if len(set(listed)) == len(listed) else tuple(dict.fromkeys(listed)))
+    starts, ends, env, rel = board.starts, board.ends, board.env, board.rel
+    # Release r's windows are firsts[r]:firsts[r + 1]; a component gathers its releases' runs.
+    firsts = list(map(bisect_left, repeat(rel), range(len(components) + 1)))
+    groups: dict[str, list[int]] = {}  # component -> its windows, by start
+    for r, listed in enumerate(components):
+        mine = range(firsts[r], firsts[r + 1])
+        if mine:
+            for name in listed:
+                if name in groups:
+                    groups[name].extend(mine)
+                else:
+                    groups[name] = list(mine)
+    for group in groups.values():
+        group.sort(key=starts.__getitem__)
     shared: dict[tuple[int, int], list[str]] = {}
-    starts, ends, env = board.starts, board.ends, board.env
-    for name, order in by_start.items():
-        if len(order) < 2:
+    for name, group in groups.items():
+        if len(group) < 2:
             continue
-        closing = by_end[name]
+        # Only windows that overlap another of the group can be in a pair; finding them is a
+        # pass in C (the next one starts before this one ends, or an earlier one ends after this
+        # one starts), and most windows of most components overlap nothing.
+        group_starts = [starts[w] for w in group]
+        group_ends = [ends[w] for w in group]
+        reach = list(accumulate(group_ends, max))
+        touches_next = map(lt, [*group_starts[1:], reach[-1]], group_ends)
+        touched = map(gt, [group_starts[0], *reach[:-1]], group_starts)
+        order = list(compress(group, map(or_, touches_next, touched)))
+        if not order:
+            continue
+        # A sweep over those: each window meets the ones still open in other environments.
+        closing = sorted(order, key=ends.__getitem__)
         active: dict[int, dict[int, None]] = {}  # environment -> windows open now
         j = 0
         for w in order:
             instant = starts[w]
             while ends[closing[j]] <= instant:
                 x = closing[j]
-                group = active[env[x]]
-                del group[x]
-                if not group:
+                open_here = active[env[x]]
+                del open_here[x]
+                if not open_here:
                     del active[env[x]]
                 j += 1
             e, r = env[w], rel[w]
-            for other_env, group in active.items():
+            for other_env, open_there in active.items():
                 if other_env == e:
-                    continue  # same environment: capacity's business, not this rule's
-                for x in group:
+                    continue  # one environment: capacity's business, not this rule's
+                for x in open_there:
                     if rel[x] != r:
                         shared.setdefault((x, w) if x < w else (w, x), []).append(name)
             active.setdefault(e, {})[w] = None
@@ -365,9 +401,8 @@ def _component(board: _Board) -> list[_Row]:
 def _missed(board: _Board, now: int) -> list[_Row]:
     position = {env.name: env.position for env in board.environments}
     rows: list[_Row] = []
-    for w, end in enumerate(board.ends):
-        if end > now:
-            continue
+    for w in compress(range(len(board.ends)), map(le, board.ends, repeat(now))):
+        end = board.ends[w]
         release = board.releases[board.rel[w]]
         env = board.environments[board.env[w]]
         if release.stage == PLANNED:

@@ -54,19 +54,26 @@ def next_free(
     where = f"{shorten(mine.label)} in {shorten(environment)}"
 
     # Order: after every earlier environment's window, ending by every later one's start.
-    order_low, order_high = earliest, latest
+    after_end: tuple[int, str] | None = None  # the latest end among earlier environments
+    before_start: tuple[int, str] | None = None  # the earliest start among later environments
     for window in mine.windows:
         other = envs.get(window.environment)
         if other is None or window.start >= window.end:
             continue
         if other.position < target.position:
-            order_low = max(order_low, _round_up(ticks(window.end), grid))
+            after_end = max(after_end or (ticks(window.end), other.name), (ticks(window.end), other.name))
         elif other.position > target.position:
-            order_high = min(order_high, ticks(window.start) - length)
-    if order_low > order_high:
+            before_start = min(before_start or (ticks(window.start), other.name), (ticks(window.start), other.name))
+    order_low = max(earliest, _round_up(after_end[0], grid)) if after_end else earliest
+    order_high = min(latest, before_start[0] - length) if before_start else latest
+    if before_start and order_low + length > before_start[0]:
+        if after_end and _round_up(after_end[0], grid) >= earliest:
+            bound = f"start after its {shorten(after_end[1])} window ends ({to_stamp(from_ticks(after_end[0]))})"
+        else:
+            bound = f"start at or after {to_stamp(after)}"
         raise Refused(
-            f"no {format_duration(duration)} slot for {where}: it must start after its windows in "
-            f"earlier environments end and end before its windows in later ones start"
+            f"no {format_duration(duration)} slot for {where}: it must {bound} and end before its "
+            f"{shorten(before_start[1])} window starts ({to_stamp(from_ticks(before_start[0]))})"
         )
 
     if target.capacity <= 0:
@@ -95,9 +102,7 @@ def next_free(
     return from_ticks(start)
 
 
-def _capacity_blocks(
-    releases: Sequence[Release], release_id: int, target: Environment
-) -> list[tuple[int, int]]:
+def _capacity_blocks(releases: Sequence[Release], release_id: int, target: Environment) -> list[tuple[int, int]]:
     """Spans in which the environment is already full without this release's window."""
     starts: list[int] = []
     ends: list[int] = []
@@ -108,9 +113,7 @@ def _capacity_blocks(
             if window.environment == target.name and window.start < window.end:
                 starts.append(ticks(window.start))
                 ends.append(ticks(window.end))
-    by_start = sorted(range(len(starts)), key=starts.__getitem__)
-    by_end = sorted(range(len(ends)), key=ends.__getitem__)
-    return [(s, e) for s, e, _, _ in crowded_spans(by_start, by_end, starts, ends, target.capacity - 1)]
+    return [(s, e) for s, e, _, _ in crowded_spans(starts, ends, target.capacity - 1)]
 
 
 def _round_up(value: int, grid: int) -> int:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from relman_tui.conflicts import find_conflicts, to_json
+from relman_tui.conflicts import crowded_spans, find_conflicts, to_json
 from relman_tui.freezes import expand
 from relman_tui.model import (
     PLANNED,
@@ -112,6 +112,12 @@ def test_capacity_span_does_not_split_where_one_window_ends_and_another_starts()
     (conflict,) = find_conflicts(PIPELINE, board, [], NOW)
     assert (conflict.start, conflict.end, conflict.releases) == (at(5), at(15), (1, 2, 3))
     assert conflict.message.startswith("prod holds 2 windows at once but its capacity is 1: ")
+
+
+def test_capacity_span_leaves_out_a_window_that_ends_where_it_begins() -> None:
+    board = [release(1, {"prod": (0, 10)}), release(2, {"prod": (10, 20)}), release(3, {"prod": (10, 20)})]
+    (conflict,) = find_conflicts(PIPELINE, board, [], NOW)
+    assert (conflict.start, conflict.end, conflict.releases) == (at(10), at(20), (2, 3))
 
 
 def test_capacity_lists_at_most_five_releases() -> None:
@@ -333,7 +339,8 @@ def boards(draw: st.DrawFn) -> tuple[list[Environment], list[Release], list[Free
     ties = st.lists(st.integers(0, count - 1), min_size=count, max_size=count)
     positions = draw(st.one_of(st.permutations(range(count)), ties))
     environments = [
-        Environment(ENV_NAMES[i], ENV_NAMES[i], positions[i] * 10, draw(st.integers(1, 3))) for i in range(count)
+        Environment(ENV_NAMES[i], ENV_NAMES[i], positions[i] * 10, draw(st.sampled_from([1, 1, 2, 3])))
+        for i in range(count)
     ]
     places = [env.name for env in environments] + ["ghost"]  # "ghost" is not on the board
     releases = []
@@ -439,7 +446,9 @@ def oracle(
     return found
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=1000, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(boards())
 def test_engine_matches_brute_force_oracle(
     board: tuple[list[Environment], list[Release], list[Freeze], datetime],
@@ -455,3 +464,28 @@ def test_engine_matches_brute_force_oracle(
         assert conflict.severity is SEVERITY[conflict.kind]
         assert conflict.start < conflict.end
         assert conflict.message and "\n" not in conflict.message
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True, database=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.integers(1, 12)), max_size=12),
+    st.integers(-1, 3),
+)
+def test_crowded_spans_match_a_walk_over_every_instant(intervals: list[tuple[int, int]], limit: int) -> None:
+    """The sweep under the capacity rule (and next_free) against counting each unit of time."""
+    starts = [start for start, _ in intervals]
+    ends = [start + length for start, length in intervals]
+    count = [sum(s <= t < e for s, e in zip(starts, ends, strict=True)) for t in range(50)]
+    expected = []
+    t = 0
+    while t < 50:
+        if count[t] > max(limit, 0):
+            first = t
+            while count[t] > max(limit, 0):
+                t += 1
+            members = {i for i, (s, e) in enumerate(zip(starts, ends, strict=True)) if s < t and e > first}
+            expected.append((first, t, max(count[first:t]), members))
+        t += 1
+    got = [(start, end, peak, set(members)) for start, end, peak, members in crowded_spans(starts, ends, limit)]
+    assert got == expected
+    assert all(len(members) == len(set(members)) for *_, members in crowded_spans(starts, ends, limit))

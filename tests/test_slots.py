@@ -109,12 +109,27 @@ def test_order_after_earlier_environments_and_before_later_ones() -> None:
     board = [release(1, {"dev": (2, 5), "prod": (8, 9)})]
     assert next_free(PIPELINE, board, [], 1, "staging", HOUR, at(0)) == at(5)
     assert next_free(PIPELINE, board, [], 1, "staging", HOUR * 3, at(0)) == at(5)
+    # A freeze that pushes the window past the later environment's start leaves no room.
+    freezes = [Freeze(1, ("staging",), "audit", start=at(5), end=at(7.5))]
+    assert next_free(PIPELINE, board, freezes, 1, "staging", HOUR / 2, at(0)) == at(7.5)
+    with pytest.raises(Refused, match=r"^no free 1h slot for app1 1\.0 in staging between "):
+        next_free(PIPELINE, board, freezes, 1, "staging", HOUR, at(0))
     # The earliest start after an earlier environment is still on the step grid.
     board = [release(1, {"dev": (2, 5 + 1 / 60)})]
     assert next_free(PIPELINE, board, [], 1, "staging", HOUR, at(0)) == at(5) + timedelta(minutes=5)
     board = [release(1, {"dev": (2, 5), "prod": (8, 9)})]
-    with pytest.raises(Refused, match=r"^no 3h1m slot for app1 1\.0 in staging: it must start after"):
+    with pytest.raises(Refused) as caught:
         next_free(PIPELINE, board, [], 1, "staging", HOUR * 3 + timedelta(minutes=1), at(0))
+    assert str(caught.value) == (
+        "no 3h1m slot for app1 1.0 in staging: it must start after its dev window ends "
+        "(2026-03-27T13:00:00Z) and end before its prod window starts (2026-03-27T16:00:00Z)"
+    )
+    with pytest.raises(Refused) as caught:
+        next_free(PIPELINE, board, [], 1, "staging", HOUR, at(7.5))
+    assert str(caught.value) == (
+        "no 1h slot for app1 1.0 in staging: it must start at or after 2026-03-27T15:30:00Z "
+        "and end before its prod window starts (2026-03-27T16:00:00Z)"
+    )
 
 
 def test_refused_when_the_horizon_holds_no_slot() -> None:
@@ -205,7 +220,9 @@ def clashes(board: Board, rid: int, environment: str, start: datetime, duration:
     )
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=500, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(requests())
 def test_next_free_is_the_earliest_clash_free_start_on_the_grid(
     request: tuple[Board, int, str, timedelta, datetime, timedelta, timedelta],
