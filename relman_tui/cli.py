@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -32,6 +33,21 @@ from relman_tui.timeutil import (
 )
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Ids, revisions and counts end up in SQLite, whose integers are 64-bit: a bigger number
+# is bad input, said as such, not an OverflowError from deep inside.
+_INT_MAX = 2**63 - 1
+
+
+class _DbInt(click.types.IntParamType):
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if isinstance(number, int) and abs(number) > _INT_MAX:
+            self.fail(f"{number} is too large", param, ctx)
+        return number
+
+
+DB_INT = _DbInt()
 
 
 @dataclass
@@ -100,7 +116,22 @@ def json_option(func: F) -> F:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(inert_json(json.dumps(data, indent=2, ensure_ascii=False)))
+
+
+_NOT_ASCII = re.compile(r"[^\n\x20-\x7e]")
+
+
+def inert_json(text: str) -> str:
+    """JSON text with every character a terminal would act on (DEL, C1 controls, bidi overrides,
+    zero-width) written as a ``\\uXXXX`` escape: the same JSON value, shown inert.
+
+    ``json.dumps`` escapes only U+0000..U+001F; a name holding U+202E or U+009B would still
+    reorder or steer the terminal a script's output is read in.
+    """
+    if text.replace("\n", "").isprintable():
+        return text
+    return _NOT_ASCII.sub(lambda m: m[0] if inert(m[0]) == m[0] else json.dumps(m[0])[1:-1], text)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -228,7 +259,7 @@ def env_list(obj: Context, as_json: bool) -> None:
 @env.command("add")
 @click.argument("name")
 @click.option("--title", help="Display title (default: the name, capitalised).")
-@click.option("--capacity", type=int, default=1, show_default=True, help="Windows that may be open at once.")
+@click.option("--capacity", type=DB_INT, default=1, show_default=True, help="Windows that may be open at once.")
 @click.option("--after", metavar="ENV", help="Insert after this environment (default: at the end).")
 @click.option("--approval", is_flag=True, help="Releases need approval to enter it.")
 @pass_ctx
@@ -285,7 +316,7 @@ def release_list(obj: Context, stage: str | None, include_cancelled: bool, as_js
 
 
 @release.command("show")
-@click.argument("release_id", metavar="ID", type=int)
+@click.argument("release_id", metavar="ID", type=DB_INT)
 @json_option
 @pass_ctx
 def release_show(obj: Context, release_id: int, as_json: bool) -> None:
@@ -326,11 +357,11 @@ def release_show(obj: Context, release_id: int, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("release_id", metavar="ID", type=int)
+@click.argument("release_id", metavar="ID", type=DB_INT)
 @click.argument("stage", metavar="STAGE")
 @click.option("--force", is_flag=True, help="Override failing gates (needs --reason).")
 @click.option("--reason", metavar="TEXT", help="Why: needed for a forced move or a move backwards.")
-@click.option("--rev", type=int, help="Refuse if the release changed since this revision.")
+@click.option("--rev", type=DB_INT, help="Refuse if the release changed since this revision.")
 @pass_ctx
 def move(obj: Context, release_id: int, stage: str, force: bool, reason: str | None, rev: int | None) -> None:
     """Move a release to STAGE (`planned` or an environment name) through the gates."""
@@ -339,8 +370,8 @@ def move(obj: Context, release_id: int, stage: str, force: bool, reason: str | N
 
 
 def _release_action(name: str, help_text: str, method: str, reason: bool = False) -> None:
-    @click.argument("release_id", metavar="ID", type=int)
-    @click.option("--rev", type=int, help="Refuse if the release changed since this revision.")
+    @click.argument("release_id", metavar="ID", type=DB_INT)
+    @click.option("--rev", type=DB_INT, help="Refuse if the release changed since this revision.")
     @pass_ctx
     def command(obj: Context, /, release_id: int, rev: int | None, **kwargs: Any) -> None:
         changed = getattr(obj.service(), method)(release_id, rev=rev, **kwargs)
@@ -360,10 +391,10 @@ _release_action("cancel", "Cancel a release: it leaves the board but stays in th
 
 
 @cli.command()
-@click.argument("release_id", metavar="ID", type=int)
+@click.argument("release_id", metavar="ID", type=DB_INT)
 @click.option("--reason", metavar="TEXT", required=True, help="Why it goes back (required).")
 @click.option("--to", "stage", metavar="STAGE", help="Stage to go back to (default: the one before).")
-@click.option("--rev", type=int, help="Refuse if the release changed since this revision.")
+@click.option("--rev", type=DB_INT, help="Refuse if the release changed since this revision.")
 @pass_ctx
 def rollback(obj: Context, release_id: int, reason: str, stage: str | None, rev: int | None) -> None:
     """Send a release back one stage."""
@@ -375,13 +406,13 @@ def rollback(obj: Context, release_id: int, reason: str, stage: str | None, rev:
 
 
 @cli.command()
-@click.argument("release_id", metavar="ID", type=int)
+@click.argument("release_id", metavar="ID", type=DB_INT)
 @click.argument("environment", metavar="ENV")
 @click.argument("times", nargs=-1, metavar="START [END]")
 @click.option("--for", "length", metavar="DURATION", help="Window length instead of END (90m, 2h, 1h30m, 3d).")
 @click.option("--next-free", is_flag=True, help="Pick the earliest window that creates no error conflict.")
 @click.option("--after", metavar="TIME", help="With --next-free: search from this time (default: now).")
-@click.option("--rev", type=int, help="Refuse if the release changed since this revision.")
+@click.option("--rev", type=DB_INT, help="Refuse if the release changed since this revision.")
 @pass_ctx
 def schedule(obj: Context, release_id: int, environment: str, times: tuple[str, ...], length: str | None,
              next_free: bool, after: str | None, rev: int | None) -> None:
@@ -415,9 +446,9 @@ def schedule(obj: Context, release_id: int, environment: str, times: tuple[str, 
 
 
 @cli.command()
-@click.argument("release_id", metavar="ID", type=int)
+@click.argument("release_id", metavar="ID", type=DB_INT)
 @click.argument("environment", metavar="ENV")
-@click.option("--rev", type=int, help="Refuse if the release changed since this revision.")
+@click.option("--rev", type=DB_INT, help="Refuse if the release changed since this revision.")
 @pass_ctx
 def unschedule(obj: Context, release_id: int, environment: str, rev: int | None) -> None:
     """Remove a release's window in ENV."""
@@ -480,7 +511,7 @@ def freeze_list(obj: Context, as_json: bool) -> None:
 
 
 @freeze.command("remove")
-@click.argument("freeze_id", metavar="ID", type=int)
+@click.argument("freeze_id", metavar="ID", type=DB_INT)
 @pass_ctx
 def freeze_remove(obj: Context, freeze_id: int) -> None:
     """Remove a freeze."""
@@ -514,8 +545,8 @@ def conflicts(obj: Context, now_text: str | None, as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("release_id", metavar="[ID]", type=int, required=False)
-@click.option("--limit", type=click.IntRange(1), help="Only the newest N events.")
+@click.argument("release_id", metavar="[ID]", type=DB_INT, required=False)
+@click.option("--limit", type=click.IntRange(1, _INT_MAX), help="Only the newest N events.")
 @json_option
 @pass_ctx
 def log(obj: Context, release_id: int | None, limit: int | None, as_json: bool) -> None:
@@ -664,7 +695,13 @@ def _one_line_errors() -> Iterator[None]:
         click.echo(f"relman: error: {_said(exc.format_message())} (see --help)", err=True)
         sys.exit(2)
     except sqlite3.Error as exc:
-        click.echo(f"relman: error: database: {_said(str(exc))}", err=True)
+        from relman_tui.store import describe_error
+
+        click.echo(f"relman: error: {_said(describe_error(exc))}", err=True)
+        sys.exit(2)
+    except OverflowError:
+        # a time or duration at the very edge of the calendar (year 9999 plus a week, say)
+        click.echo("relman: error: a time or duration is out of range (years 1970 to 9000 are allowed)", err=True)
         sys.exit(2)
     except OSError as exc:
         click.echo(f"relman: error: {_said(str(exc))}", err=True)

@@ -7,7 +7,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from relman_tui import conflicts as engine
 from relman_tui import freezes as freeze_rules
@@ -32,6 +32,10 @@ from relman_tui.timeutil import Clock, to_stamp
 
 NAME_MAX = 120
 TEXT_MAX = 10_000
+# Stored times are fixed-width text compared as strings, and freezes are expanded by
+# adding days to them: keep every time well inside the four-digit years.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 ENV_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
@@ -70,6 +74,15 @@ def clean_name(text: str, what: str, limit: int = NAME_MAX) -> str:
         if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
             raise BadInput(f"{what} must not contain control or invisible characters (found U+{ord(char):04X})")
     return value
+
+
+def check_span(start: datetime, end: datetime, what: str) -> None:
+    """A window or freeze ``[start, end)``: ordered, and within the years relman can store."""
+    for moment in (start, end):
+        if not EARLIEST <= moment <= LATEST:
+            raise BadInput(f"{what} time {moment:%Y-%m-%d %H:%M} is out of range (years 1970 to 9000 are allowed)")
+    if not start < end:
+        raise BadInput(f"{what} must end after it starts ({to_stamp(start)} .. {to_stamp(end)})")
 
 
 def clean_text(text: str | None, what: str) -> str:
@@ -278,7 +291,7 @@ class Service:
                 raise GateRefused(
                     f"cannot move {old.label} to {stage}: {check.explain()}",
                     tuple(f.gate for f in check.failures),
-                    "; ".join(f"{f.message[:1].upper()}{f.message[1:]}" for f in check.failures) + ".",
+                    "; ".join(f.message for f in check.failures) + ".",
                 )
             new = replace(old, stage=stage, state=State.DEPLOYED)
             event = NewEvent("moved", release_id, old.stage, stage, forced=bool(check.failures), reason=why)
@@ -349,8 +362,7 @@ class Service:
     def schedule(
         self, release_id: int, environment: str, start: datetime, end: datetime, rev: int | None = None
     ) -> Release:
-        if not start < end:
-            raise BadInput(f"a window must end after it starts ({to_stamp(start)} .. {to_stamp(end)})")
+        check_span(start, end, "a window")
         with self.store.write():
             old = self._fresh(release_id, rev)
             self._check_environment(environment)
@@ -492,8 +504,7 @@ def build_freeze(
         return Freeze(freeze_id, envs, reason, cron=" ".join(cron.split()), duration=duration, zone=zone_name)
     if start is None or end is None:
         raise BadInput("a one-off freeze needs --start and --end (or use --cron and --for)")
-    if not start < end:
-        raise BadInput(f"a freeze must end after it starts ({to_stamp(start)} .. {to_stamp(end)})")
+    check_span(start, end, "a freeze")
     return Freeze(freeze_id, envs, reason, start=start, end=end)
 
 

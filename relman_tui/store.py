@@ -548,10 +548,30 @@ def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
 
 
 def _make_private_dir(directory: Path) -> None:
-    try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise BadInput(f"cannot create {directory}: {exc.strerror}") from exc
+    """Create ``directory`` and every missing parent private to the user (0700), outermost first.
+
+    ``Path.mkdir(parents=True, mode=...)`` gives the mode to the last directory only; the
+    parents it creates get the umask's default, which may let anyone list the board's files.
+    """
+    missing: list[Path] = []
+    for candidate in (directory, *directory.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:  # another process made it in between
+            continue
+        except OSError as exc:
+            raise BadInput(f"cannot create {path}: {exc.strerror}") from exc
+    if directory.exists() and not directory.is_dir():
+        raise BadInput(f"cannot create {directory}: a file of that name is in the way")
+
+
+def describe_error(exc: sqlite3.Error, path: Path | None = None) -> str:
+    """A database error as one sentence for a person (never SQLite's bare "database is locked")."""
+    return str(_translate(exc, path or Path("the database")))
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> BadInput:

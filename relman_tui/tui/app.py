@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
@@ -69,6 +70,13 @@ class RelmanApp(App[None]):
         self._service_lock = threading.Lock()
         self._wake = threading.Event()
         self.snapshots_applied = 0
+
+    def notify(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+        timeout: float | None = None, markup: bool = True,
+    ) -> None:
+        """Every notification is plain text: names in it are data, never markup (links, styles)."""
+        super().notify(inert(message), title=inert(title), severity=severity, timeout=timeout, markup=False)
 
     @property
     def tz(self) -> str:

@@ -1,0 +1,149 @@
+"""Writers killed with SIGKILL at random moments: the file stays intact, and every change stands
+with its audit event or neither does. ``RELMAN_STRESS=1`` kills many more times."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import NOW, NOW_TEXT
+from stress_support import check_database, report, size
+
+from relman_tui.demo import DEFAULT_PIPELINE
+from relman_tui.service import Service
+from relman_tui.store import Store
+from relman_tui.timeutil import FixedClock
+
+WRITER = Path(__file__).with_name("stress_support.py")
+SERVICE_KILLS = size(10, 300)
+CLI_KILLS = size(8, 200)
+
+
+@pytest.fixture
+def board_db(tmp_path: Path) -> Path:
+    path = tmp_path / "relman.db"
+    store = Store.open(path, create=True)
+    service = Service(store, FixedClock(NOW), "setup")
+    for name, title, capacity, approval in DEFAULT_PIPELINE:
+        service.add_environment(name, title, capacity, None, approval)
+    for i in range(4):
+        service.add_release(f"service-{i}", "1.0")
+    store.close()
+    return path
+
+
+def child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RELMAN_")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(__file__).parents[1]), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def kill_after(proc: subprocess.Popen[bytes], delay: float) -> bool:
+    """SIGKILL ``proc`` after ``delay``; True if it was still running (it died mid-flight)."""
+    time.sleep(delay)
+    alive = proc.poll() is None
+    if alive:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(30)
+    return alive
+
+
+def test_writers_killed_mid_transaction_leave_every_change_with_its_event(board_db: Path) -> None:
+    rng = random.Random(7)
+    env = child_env()
+    kills = 0
+    events_before = check_database(board_db)["events"]
+    grew = 0
+    for round_ in range(SERVICE_KILLS):
+        proc = subprocess.Popen(
+            [sys.executable, str(WRITER), str(board_db), f"writer{round_ % 3}", str(round_)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+        )
+        assert proc.stdout is not None
+        ready = proc.stdout.readline()
+        assert ready == b"ready\n", (ready, proc.stderr.read() if proc.stderr else b"")
+        kills += kill_after(proc, rng.uniform(0.0, 0.25))  # ~ dozens of transactions in, then mid-one
+        assert proc.stderr is not None
+        errors = proc.stderr.read().decode()
+        proc.stdout.close()
+        proc.stderr.close()
+        assert "Traceback" not in errors, errors
+        figures = check_database(board_db)  # intact, and the log replays to exactly what is stored
+        grew += figures["events"] > events_before
+        events_before = figures["events"]
+    assert kills == SERVICE_KILLS
+    assert grew > SERVICE_KILLS // 2  # the kills landed while the writers were writing
+    report("crash/service", kills_survived=kills, rounds_with_new_changes=grew, **check_database(board_db))
+
+
+def test_cli_commands_killed_at_random_moments(board_db: Path, tmp_path: Path) -> None:
+    """Killing `relman move` and friends anywhere from start-up to commit never half-writes."""
+    rng = random.Random(11)
+    env = child_env() | {
+        "RELMAN_NOW": NOW_TEXT, "RELMAN_TZ": "UTC", "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    stages = ["planned", *(name for name, *_ in DEFAULT_PIPELINE)]
+    commands = [
+        lambda: ["move", str(rng.randint(1, 4)), rng.choice(stages), "--force", "--reason", "kill test"],
+        lambda: ["verify", str(rng.randint(1, 4))],
+        lambda: ["schedule", str(rng.randint(1, 4)), rng.choice(stages[1:]), f"+{rng.randint(1, 10**5)}m",
+                 "--for", "1h"],
+        lambda: ["release", "add", f"killed-{rng.randint(0, 10**9)}", "1.0"],
+        lambda: ["freeze", "add", "prod", "--start", "2030-01-01T00:00", "--end", "2030-01-02T00:00",
+                 "--reason", "kill test"],
+    ]
+    killed = finished = 0
+    for _ in range(CLI_KILLS):
+        args = rng.choice(commands)()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "relman_tui", "--db", str(board_db), "--as", "killer", *args],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+        )
+        # start-up takes ~0.15 s: delays around it hit imports, opening, and the write itself
+        if kill_after(proc, rng.uniform(0.05, 0.35)):
+            killed += 1
+        else:
+            finished += 1
+            assert proc.returncode in (0, 1, 2)
+        assert proc.stderr is not None
+        assert b"Traceback" not in proc.stderr.read()
+        proc.stderr.close()
+        check_database(board_db)
+    assert killed > 0
+    report("crash/cli", commands=CLI_KILLS, killed=killed, finished=finished, **check_database(board_db))
+
+
+def test_the_database_itself_refuses_a_forced_move_or_rollback_without_a_reason(board_db: Path) -> None:
+    """Not only the service: any writer of the file, SQL included, is held to the audit rules."""
+    import sqlite3
+
+    from relman_tui.errors import BadInput
+
+    service = Service(Store.open(board_db), FixedClock(NOW), "alice")
+    try:
+        for call in (lambda: service.move(1, "test", force=True, reason="  "), lambda: service.rollback(1, "")):
+            with pytest.raises(BadInput, match="reason"):
+                call()
+    finally:
+        service.store.close()
+    conn = sqlite3.connect(board_db)
+    try:
+        for sql in (
+            "INSERT INTO events (at, actor, release, action, forced) VALUES ('x', 'mallory', 1, 'moved', 1)",
+            "INSERT INTO events (at, actor, release, action, reason) VALUES ('x', 'mallory', 1, 'rolled_back', '')",
+            "INSERT INTO events (at, actor, release, action) VALUES ('x', NULL, 1, 'moved')",
+            "UPDATE events SET actor = 'someone else'",
+            "DELETE FROM events",
+        ):
+            with pytest.raises(sqlite3.IntegrityError):
+                conn.execute(sql)
+    finally:
+        conn.close()
+    check_database(board_db)
