@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from textual import work
@@ -15,7 +16,7 @@ from textual.worker import get_current_worker
 
 from relman_tui.errors import GateRefused, RelmanError, StaleWrite
 from relman_tui.model import Event
-from relman_tui.service import Service, Snapshot
+from relman_tui.service import ConflictDiff, Service, Snapshot
 from relman_tui.settings import Settings
 from relman_tui.store import Store
 from relman_tui.text import inert
@@ -40,7 +41,7 @@ ACTION_WORDS = {
 
 
 class RelmanApp(App[None]):
-    """relman's board (and, later, scheduler) on one database."""
+    """relman's board and scheduler on one database."""
 
     CSS_PATH = "relman.tcss"
     TITLE = "relman"
@@ -197,6 +198,11 @@ class RelmanApp(App[None]):
                 self.call_from_thread(self.notify, inert(message), timeout=4)
         if done is not None:
             self.call_from_thread(done, result)
+
+    def preview_window(self, release_id: int, environment: str, start: datetime, end: datetime) -> ConflictDiff:
+        """What a window would create and resolve; for dialogs' own worker threads (takes the service lock)."""
+        with self._service_lock:
+            return self.service.preview_window(release_id, environment, start, end)
 
     def _report(self, exc: RelmanError) -> None:
         title = "Changed by someone else" if isinstance(exc, StaleWrite) else (

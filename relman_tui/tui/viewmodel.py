@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import overload
 
 from relman_tui.freezes import active_at
 from relman_tui.model import PLANNED, Release, Severity
@@ -30,6 +32,59 @@ class Card:
     haystack: str  # lower-cased name, components and owner, for the filter
 
 
+class Cards(Sequence[Card]):
+    """A column's cards, each made the first time it is drawn or looked at.
+
+    A column of 10,000 releases then costs what is on screen: the line-rendered list asks
+    for a few dozen cards, the cursor and the filter look at ids and search text only.
+    """
+
+    __slots__ = ("_index", "_made", "_make", "_releases")
+
+    def __init__(self, releases: Sequence[Release] = (), make: Callable[[Release], Card] | None = None) -> None:
+        self._releases = tuple(releases)
+        self._make = make
+        self._made: dict[int, Card] = {}
+        self._index: dict[int, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self._releases)
+
+    @overload
+    def __getitem__(self, index: int) -> Card: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Card, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Card | tuple[Card, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self._releases)
+        card = self._made.get(index)
+        if card is None:
+            assert self._make is not None
+            card = self._made[index] = self._make(self._releases[index])  # IndexError when out of range
+        return card
+
+    def __iter__(self) -> Iterator[Card]:
+        return (self[i] for i in range(len(self._releases)))
+
+    def index_of(self, release_id: int) -> int | None:
+        if self._index is None:
+            self._index = {release.id: i for i, release in enumerate(self._releases)}
+        return self._index.get(release_id)
+
+    def release_id(self, index: int) -> int:
+        return self._releases[index].id
+
+    def matching(self, query: str) -> Cards:
+        """The cards whose name, version, components or owner hold every word of ``query``."""
+        words = query.lower().split()
+        kept = [r for r in self._releases if all(word in _haystack(r) for word in words)]
+        return self if len(kept) == len(self._releases) else Cards(kept, self._make)
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     stage: str
@@ -39,7 +94,7 @@ class Column:
     frozen_until: str | None  # local time the current freeze ends, when frozen now
     frozen_reason: str | None
     requires_approval: bool
-    cards: tuple[Card, ...]
+    cards: Cards
 
 
 def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> list[Column]:
@@ -53,13 +108,16 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
             if severity.get(release_id) is not Severity.ERROR:
                 severity[release_id] = conflict.severity
     positions = {PLANNED: 0, **{env.name: env.position for env in snapshot.environments}}
-    by_stage: dict[str, list[Card]] = defaultdict(list)
+    by_stage: dict[str, list[Release]] = defaultdict(list)
     for release in snapshot.releases:
-        by_stage[release.stage].append(
-            _card(release, now, severity.get(release.id), counts[release.id], positions)
-        )
+        by_stage[release.stage].append(release)
+
+    def make(release: Release) -> Card:
+        return _card(release, now, severity.get(release.id), counts.get(release.id, 0), positions)
+
     frozen = active_at(snapshot.freezes, now)
-    columns = [Column(PLANNED, "Planned", len(by_stage[PLANNED]), None, None, None, False, tuple(by_stage[PLANNED]))]
+    columns = [Column(PLANNED, "Planned", len(by_stage[PLANNED]), None, None, None, False,
+                      Cards(by_stage[PLANNED], make))]
     for env in snapshot.environments:
         occurrence = next((o for o in frozen if o.covers(env.name)), None)
         columns.append(
@@ -71,7 +129,7 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
                 format_local(occurrence.end, tz, with_zone=False)[5:] if occurrence else None,
                 inert(occurrence.reason) if occurrence else None,
                 env.requires_approval,
-                tuple(by_stage[env.name]),
+                Cards(by_stage[env.name], make),
             )
         )
     return columns
@@ -110,8 +168,12 @@ def _card(
         overdue=overdue,
         conflict=conflict,
         conflict_count=conflict_count,
-        haystack=" ".join([release.name, release.version, *release.components, release.owner]).lower(),
+        haystack=_haystack(release),
     )
+
+
+def _haystack(release: Release) -> str:
+    return " ".join([release.name, release.version, *release.components, release.owner]).lower()
 
 
 def matches(card: Card, query: str) -> bool:

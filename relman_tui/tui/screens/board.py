@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +15,7 @@ from textual.widgets import Footer, Input, Static
 
 from relman_tui.errors import GateRefused
 from relman_tui.model import Release
-from relman_tui.service import Service, Snapshot
+from relman_tui.service import Snapshot
 from relman_tui.text import inert
 from relman_tui.timeutil import format_local
 from relman_tui.tui.screens.detail import DetailScreen
@@ -31,7 +30,7 @@ from relman_tui.tui.screens.dialogs import (
     StagePicker,
     WindowChoice,
 )
-from relman_tui.tui.viewmodel import Card, Column, build_columns, matches
+from relman_tui.tui.viewmodel import Cards, Column, build_columns
 from relman_tui.tui.widgets.cardlist import CardList
 from relman_tui.tui.widgets.column import StageColumn
 from relman_tui.tui.widgets.topbar import TopBar
@@ -155,10 +154,8 @@ class BoardScreen(Screen[None]):
             stage_column.cards.set_cards(cards)
         self._place_cursor()
 
-    def _visible(self, column: Column) -> tuple[Card, ...]:
-        if not self.query_text:
-            return column.cards
-        return tuple(card for card in column.cards if matches(card, self.query_text))
+    def _visible(self, column: Column) -> Cards:
+        return column.cards.matching(self.query_text) if self.query_text else column.cards
 
     def _place_cursor(self, scroll: bool = True) -> None:
         """Keep the cursor on its release, wherever it went; else near where it was."""
@@ -185,7 +182,7 @@ class BoardScreen(Screen[None]):
         target = lists[col]
         target.set_cursor(index, scroll=scroll)
         self.col = col
-        self.selected_id = target.cards[target.cursor].release_id if target.cursor is not None else None
+        self.selected_id = target.cards.release_id(target.cursor) if target.cursor is not None else None
         for i, stage_column in enumerate(self.query(StageColumn)):
             stage_column.set_class(i == col, "-active")
         if scroll:
@@ -407,15 +404,9 @@ class BoardScreen(Screen[None]):
         names = [e.name for e in envs]
         here = self.stages.index(release.stage) if release.stage in self.stages else 0
         default = names[min(here, len(names) - 1)]  # the next environment (stages start with `planned`)
-        service: Service = self.relman.service
-        lock = self.relman._service_lock
-
-        def preview(env: str, start: datetime, end: datetime) -> Any:
-            with lock:
-                return service.preview_window(release.id, env, start, end)
-
         self.app.push_screen(
-            ScheduleDialog(release, envs, default, self.relman.tz, service.clock.now(), preview),
+            ScheduleDialog(release, envs, default, self.relman.tz, self.relman.service.clock.now(),
+                           partial(self.relman.preview_window, release.id)),
             partial(self._scheduled, release),
         )
 

@@ -619,16 +619,9 @@ class SchedulerScreen(Screen[None]):
         release = self.release(release_id)
         if release is None or self._snapshot is None:
             return
-        service = self.relman.service
-        lock = self.relman._service_lock
-
-        def preview(chosen_env: str, start: datetime, end: datetime) -> ConflictDiff:
-            with lock:
-                return service.preview_window(release.id, chosen_env, start, end)
-
         self.app.push_screen(
-            ScheduleDialog(release, list(self._snapshot.environments), env, self.relman.tz, service.clock.now(),
-                           preview),
+            ScheduleDialog(release, list(self._snapshot.environments), env, self.relman.tz,
+                           self.relman.service.clock.now(), partial(self.relman.preview_window, release.id)),
             partial(self._schedule_chosen, release),
         )
 

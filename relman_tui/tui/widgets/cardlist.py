@@ -12,7 +12,7 @@ from textual.strip import Strip
 
 from relman_tui.model import Severity
 from relman_tui.text import cell_len, truncate
-from relman_tui.tui.viewmodel import Card
+from relman_tui.tui.viewmodel import Card, Cards
 
 CARD_HEIGHT = 4  # three lines of card and one of space
 _DRAG_THRESHOLD = 2
@@ -70,7 +70,7 @@ class CardList(ScrollView, can_focus=False):
     def __init__(self, stage: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.stage = stage
-        self.cards: tuple[Card, ...] = ()
+        self.cards = Cards()
         self.cursor: int | None = None
         self.dragged_id: int | None = None
         self._press: tuple[int, int, int] | None = None  # release id, screen x, screen y
@@ -78,9 +78,7 @@ class CardList(ScrollView, can_focus=False):
 
     # -- data from the screen --------------------------------------------------------------
 
-    def set_cards(self, cards: tuple[Card, ...]) -> None:
-        if cards == self.cards:
-            return
+    def set_cards(self, cards: Cards) -> None:
         self.cards = cards
         self.virtual_size = Size(self.scrollable_content_region.width, len(cards) * CARD_HEIGHT)
         self.refresh()
@@ -99,10 +97,7 @@ class CardList(ScrollView, can_focus=False):
             )
 
     def index_of(self, release_id: int) -> int | None:
-        for index, card in enumerate(self.cards):
-            if card.release_id == release_id:
-                return index
-        return None
+        return self.cards.index_of(release_id)
 
     @property
     def page_cards(self) -> int:
@@ -194,7 +189,7 @@ class CardList(ScrollView, can_focus=False):
         index = self._card_at(event.y)
         if index is None:
             return
-        self._press = (self.cards[index].release_id, event.screen_x, event.screen_y)
+        self._press = (self.cards.release_id(index), event.screen_x, event.screen_y)
         self._dragging = False
         self.capture_mouse()
 
