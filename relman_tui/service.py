@@ -417,7 +417,12 @@ class Service:
             changed.append(release)
         before = engine.find_conflicts(envs, releases, frozen, now)
         after = engine.find_conflicts(envs, changed, frozen, now)
-        return ConflictDiff(tuple(_minus(after, before)), tuple(_minus(before, after)))
+        # Only conflicts this release is part of count: moving one window out of a three-way
+        # capacity clash leaves a smaller clash of the other two, which this change did not create.
+        return ConflictDiff(
+            tuple(c for c in _minus(after, before) if release_id in c.releases),
+            tuple(c for c in _minus(before, after) if release_id in c.releases),
+        )
 
     # -- freezes ---------------------------------------------------------------------------
 

@@ -144,6 +144,13 @@ def to_stamp(moment: datetime) -> str:
 
 
 def from_stamp(text: str) -> datetime:
+    # A board reads two stamps per release and per window: fromisoformat is some thirty times
+    # faster than strptime, and the shape check keeps it to exactly the stored form.
+    if len(text) == 20 and text[4] + text[7] + text[10] + text[13] + text[16] + text[19] == "--T::Z":
+        try:
+            return datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
+        except ValueError:
+            pass
     try:
         return datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
     except ValueError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import work
 from textual.app import App
@@ -20,9 +20,12 @@ from relman_tui.service import ConflictDiff, Service, Snapshot
 from relman_tui.settings import Settings
 from relman_tui.store import Store
 from relman_tui.text import inert
-from relman_tui.tui.commands import BoardCommands
 from relman_tui.tui.screens.board import BoardScreen
-from relman_tui.tui.screens.scheduler import SchedulerScreen
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from relman_tui.tui.screens.scheduler import SchedulerScreen
 
 R = TypeVar("R")
 
@@ -40,12 +43,19 @@ ACTION_WORDS = {
 }
 
 
+def _board_commands() -> type[Provider]:
+    # imported when the palette first opens: textual.command is not needed to draw the board
+    from relman_tui.tui.commands import BoardCommands
+
+    return BoardCommands
+
+
 class RelmanApp(App[None]):
     """relman's board and scheduler on one database."""
 
     CSS_PATH = "relman.tcss"
     TITLE = "relman"
-    COMMANDS = App.COMMANDS | {BoardCommands}
+    COMMANDS = App.COMMANDS | {_board_commands}
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Keys"),
@@ -59,9 +69,10 @@ class RelmanApp(App[None]):
 
     def __init__(
         self, service: Service, settings: Settings, tz: str, *, read_only: bool = False,
-        poll_interval: float | None = None,
+        poll_interval: float | None = None, first_snapshot: Snapshot | None = None,
     ) -> None:
         super().__init__()
+        self._first_snapshot = first_snapshot
         self.service = service
         self.settings = settings
         self.local_tz = tz
@@ -84,6 +95,8 @@ class RelmanApp(App[None]):
         return "UTC" if self.utc else self.local_tz
 
     def on_mount(self) -> None:
+        if self._first_snapshot is not None:
+            self.snapshot = self._first_snapshot  # the board's first frame is already the board
         self.push_screen(BoardScreen())
         self._poll()
 
@@ -96,7 +109,7 @@ class RelmanApp(App[None]):
         store = Store.open(self.service.store.path, read_only=True)
         reader = Service(store, self.service.clock, self.service.actor)
         last_version: int | None = None
-        last_seq: int | None = None
+        last_seq: int | None = self._first_snapshot.last_seq if self._first_snapshot is not None else None
         try:
             while not worker.is_cancelled:
                 version = store.data_version()
@@ -104,6 +117,11 @@ class RelmanApp(App[None]):
                 self._wake.clear()
                 if version != last_version or woken:
                     last_version = version
+                    if not woken and last_seq is not None and store.last_seq() == last_seq:
+                        # every change logs an event: no new event, nothing to draw (and a board
+                        # of 10,000 releases is not read again for a checkpoint)
+                        self._wake.wait(self.poll_interval)
+                        continue
                     snapshot = reader.snapshot()
                     events = reader.changes_since(last_seq) if last_seq is not None else []
                     if last_seq is None or snapshot.last_seq != last_seq or woken:
@@ -218,8 +236,11 @@ class RelmanApp(App[None]):
 
     def action_help(self) -> None:
         screen = self.screen
-        if isinstance(screen, BoardScreen | SchedulerScreen):
+        scheduler = self._scheduler()
+        if isinstance(screen, BoardScreen):
             screen.action_help()
+        elif scheduler is not None and screen is scheduler:
+            scheduler.action_help()
 
     # -- the scheduler: `2` opens it, `1` returns; the selected release goes along ----------------
 
@@ -227,23 +248,29 @@ class RelmanApp(App[None]):
         if action == "show_scheduler":
             return isinstance(self.screen, BoardScreen)
         if action == "show_board":
-            return isinstance(self.screen, SchedulerScreen)
+            return self.screen is self._scheduler()
         return True
+
+    def _scheduler(self) -> SchedulerScreen | None:
+        """The scheduler screen once it has been opened (it is imported and made on first use)."""
+        return self.get_screen("scheduler") if self.is_screen_installed("scheduler") else None  # type: ignore[return-value]
 
     def action_show_scheduler(self) -> None:
         board = self.screen
         if not isinstance(board, BoardScreen):
             return
-        if not self.is_screen_installed("scheduler"):
-            self.install_screen(SchedulerScreen(), "scheduler")
-        scheduler = self.get_screen("scheduler")
-        assert isinstance(scheduler, SchedulerScreen)
+        scheduler = self._scheduler()
+        if scheduler is None:
+            from relman_tui.tui.screens.scheduler import SchedulerScreen
+
+            scheduler = SchedulerScreen()
+            self.install_screen(scheduler, "scheduler")
         scheduler.select_release(board.selected_id)
         self.push_screen(scheduler)
 
     def action_show_board(self) -> None:
-        scheduler = self.screen
-        if not isinstance(scheduler, SchedulerScreen):
+        scheduler = self._scheduler()
+        if scheduler is None or self.screen is not scheduler:
             return
         release_id = scheduler.selected_release_id
         self.pop_screen()
@@ -253,4 +280,7 @@ class RelmanApp(App[None]):
 
 
 def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, mouse: bool) -> None:
-    RelmanApp(service, settings, tz, read_only=read_only).run(mouse=mouse)
+    # Read the board before the event loop starts (nothing to block yet), so the first frame
+    # drawn is the board itself rather than empty columns followed by a second full layout.
+    first = service.snapshot()
+    RelmanApp(service, settings, tz, read_only=read_only, first_snapshot=first).run(mouse=mouse)

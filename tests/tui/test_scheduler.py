@@ -482,3 +482,36 @@ async def test_two_thousand_windows_over_ten_environments_draw_and_scroll(tmp_pa
         visible = [bar for row in timeline.rows for bar in row.between(timeline.view_start, timeline.view_end)]
         assert 0 < len(visible) < 100  # a line draws what is in view, not all 2,000
         assert "svc-" in screen_text(app)
+
+
+async def test_every_error_conflict_of_the_demo_can_be_cleared_from_the_keyboard(demo_db: Path) -> None:
+    """The issue's "done when": open the scheduler, walk to each error with `n`, and `f` it away."""
+    app = make_app(demo_db)
+    reader = other(demo_db, "reader")
+
+    def errors() -> list[object]:
+        return [c for c in reader.conflicts(TUI_NOW) if c.severity is Severity.ERROR]
+
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = await open_scheduler(pilot)
+        assert errors()
+        for _ in range(30):
+            remaining = errors()
+            if not remaining:
+                break
+            target = next(i for i, c in enumerate(screen.conflicts) if c.severity is Severity.ERROR)
+            while screen.conflict_index != target:
+                await pilot.press("n")
+            await pilot.press("f")
+            # a move can shrink a three-way clash to a two-way one: wait for any change
+            await until(pilot, lambda remaining=remaining: errors() != remaining, timeout=10)
+            await until(pilot, lambda: not screen.busy and len(screen.conflicts) == len(reader.conflicts(TUI_NOW)))
+        assert errors() == []
+        await pilot.press("1")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+        # the board draws the new times: its snapshot holds exactly the windows in the file
+        assert app.snapshot is not None
+        board_windows = {(w.release_id, w.environment, w.start) for r in app.snapshot.releases for w in r.windows}
+        file_windows = {(w.release_id, w.environment, w.start) for r in reader.releases() for w in r.windows}
+        assert board_windows == file_windows
+        assert "✖ 0 errors" in screen_text(app)

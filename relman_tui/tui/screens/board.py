@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -14,22 +15,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from relman_tui.errors import GateRefused
-from relman_tui.model import Release
+from relman_tui.model import PLANNED, Release
 from relman_tui.service import Snapshot
 from relman_tui.text import inert
 from relman_tui.timeutil import format_local
-from relman_tui.tui.screens.detail import DetailScreen
-from relman_tui.tui.screens.dialogs import (
-    ConfirmDialog,
-    HelpScreen,
-    ReasonDialog,
-    RefusedMoveDialog,
-    ReleaseFields,
-    ReleaseForm,
-    ScheduleDialog,
-    StagePicker,
-    WindowChoice,
-)
 from relman_tui.tui.viewmodel import Cards, Column, build_columns
 from relman_tui.tui.widgets.cardlist import CardList
 from relman_tui.tui.widgets.column import StageColumn
@@ -37,6 +26,7 @@ from relman_tui.tui.widgets.topbar import TopBar
 
 if TYPE_CHECKING:
     from relman_tui.tui.app import RelmanApp
+    from relman_tui.tui.screens.dialogs import ReleaseFields, WindowChoice
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 COLUMN_MIN_WIDTH = 20
@@ -83,6 +73,7 @@ class BoardScreen(Screen[None]):
         self.query_text = ""
         self._snapshot: Snapshot | None = None
         self._drop_target: StageColumn | None = None
+        self._redraw_lock = asyncio.Lock()
 
     @property
     def relman(self) -> RelmanApp:
@@ -90,7 +81,15 @@ class BoardScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TopBar()
-        yield HorizontalScroll(id="board")
+        with HorizontalScroll(id="board"):
+            snapshot = self.relman.snapshot
+            if snapshot is not None:  # already read: compose the columns now, one layout for the first frame
+                self.stages = _stages(snapshot)
+                width = _column_width(self.app.size.width, len(self.stages))
+                for stage in self.stages:
+                    column = StageColumn(stage)
+                    column.styles.width = width  # sized now, or the first frame is laid out twice
+                    yield column
         with Horizontal(id="filter-bar"):
             yield Static("Filter:", id="filter-label")
             yield Input(placeholder="name, component or owner — esc clears", id="filter")
@@ -99,8 +98,13 @@ class BoardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.watch(self.app, "snapshot", self._on_snapshot)
-        self.watch(self.app, "utc", self._redraw_on_change)
+        snapshot = self.relman.snapshot
+        filled = snapshot is not None and bool(self.stages)
+        if filled:
+            self._snapshot = snapshot
+            self._show()  # before the first frame, not in a watcher scheduled after it
+        self.watch(self.app, "snapshot", self._on_snapshot, init=not filled)
+        self.watch(self.app, "utc", self._redraw_on_change, init=False)
         # relative times ("in 3h") age with the clock: once a minute is enough
         self.set_interval(60, self._redraw, name="minute")
 
@@ -115,7 +119,7 @@ class BoardScreen(Screen[None]):
         """Share the width between the columns; below the minimum, the board scrolls sideways."""
         columns = list(self.query(StageColumn))
         if columns:
-            width = max(COLUMN_MIN_WIDTH, self.size.width // len(columns))
+            width = _column_width(self.size.width, len(columns))
             for column in columns:
                 column.styles.width = width
 
@@ -131,19 +135,29 @@ class BoardScreen(Screen[None]):
         await self._redraw()
 
     async def _redraw(self) -> None:
+        # one at a time: a second redraw must not fill columns the first is still mounting
+        async with self._redraw_lock:
+            await self._redraw_now()
+
+    async def _redraw_now(self) -> None:
         snapshot = self._snapshot
         if snapshot is None:
             return
-        app = self.relman
-        now = app.service.clock.now()
-        self.columns = build_columns(snapshot, app.tz, now)
-        stages = [c.stage for c in self.columns]
-        board = self.query_one("#board", HorizontalScroll)
+        stages = _stages(snapshot)
         if stages != self.stages:
             self.stages = stages
+            board = self.query_one("#board", HorizontalScroll)
             await board.remove_children()
             await board.mount_all(StageColumn(stage) for stage in stages)
             self._size_columns()
+        self._show()
+
+    def _show(self) -> None:
+        snapshot = self._snapshot
+        assert snapshot is not None
+        app = self.relman
+        now = app.service.clock.now()
+        self.columns = build_columns(snapshot, app.tz, now)
         self._fill()
         self.query_one(TopBar).show(snapshot, app.tz, now, app.read_only, app.service.store.path.name)
 
@@ -252,6 +266,8 @@ class BoardScreen(Screen[None]):
         self.request_move(release, self.stages[index])
 
     def action_move_to(self) -> None:
+        from relman_tui.tui.screens.dialogs import StagePicker
+
         release = self._need_selected()
         if release is not None:
             self.app.push_screen(
@@ -261,6 +277,8 @@ class BoardScreen(Screen[None]):
 
     def request_move(self, release: Release, stage: str) -> None:
         """Move through the service, so every gate applies; explain a refusal and offer to force."""
+        from relman_tui.tui.screens.dialogs import ReasonDialog
+
         if stage == release.stage:
             return
         label = release.label
@@ -274,6 +292,8 @@ class BoardScreen(Screen[None]):
         self._move(release, stage)
 
     def _move(self, release: Release, stage: str, *, reason: str | None = None, force: bool = False) -> None:
+        from relman_tui.tui.screens.dialogs import RefusedMoveDialog
+
         self.selected_id = release.id
 
         def refused(exc: GateRefused) -> None:
@@ -344,6 +364,8 @@ class BoardScreen(Screen[None]):
                                      success=lambda r: f"{r.label} approved by {r.approved_by}")
 
     def action_fail(self) -> None:
+        from relman_tui.tui.screens.dialogs import ReasonDialog
+
         if (release := self._need_selected()) is not None:
             self.app.push_screen(
                 ReasonDialog(f"Mark {release.label} failed in {release.stage}", "What went wrong?", "Mark failed",
@@ -355,6 +377,8 @@ class BoardScreen(Screen[None]):
             )
 
     def action_cancel_release(self) -> None:
+        from relman_tui.tui.screens.dialogs import ConfirmDialog
+
         if (release := self._need_selected()) is not None:
             self.app.push_screen(
                 ConfirmDialog(f"Cancel {release.label}?",
@@ -365,6 +389,8 @@ class BoardScreen(Screen[None]):
             )
 
     def action_new(self) -> None:
+        from relman_tui.tui.screens.dialogs import ReleaseForm
+
         self.app.push_screen(ReleaseForm(None, self.relman.service.actor), self._created)
 
     def _created(self, fields: ReleaseFields | None) -> None:
@@ -381,6 +407,8 @@ class BoardScreen(Screen[None]):
         )
 
     def action_edit(self) -> None:
+        from relman_tui.tui.screens.dialogs import ReleaseForm
+
         if (release := self._need_selected()) is not None:
             self.app.push_screen(ReleaseForm(release, release.owner), partial(self._edited, release))
 
@@ -395,6 +423,8 @@ class BoardScreen(Screen[None]):
         )
 
     def action_schedule(self) -> None:
+        from relman_tui.tui.screens.dialogs import ScheduleDialog
+
         release = self._need_selected()
         if release is None or self._snapshot is None:
             return
@@ -420,6 +450,8 @@ class BoardScreen(Screen[None]):
         )
 
     def action_detail(self) -> None:
+        from relman_tui.tui.screens.detail import DetailScreen
+
         if (release := self._need_selected()) is not None:
             self.app.push_screen(DetailScreen(release.id))
 
@@ -447,6 +479,8 @@ class BoardScreen(Screen[None]):
             self.remove_class("-filtering")
 
     def action_help(self) -> None:
+        from relman_tui.tui.screens.dialogs import HelpScreen
+
         rows = [
             ("←→↑↓ hjkl", "move the cursor (across columns too)"),
             ("home end pgup pgdn", "first, last, page"),
@@ -479,3 +513,12 @@ class BoardScreen(Screen[None]):
         if self.query_text:
             self.action_clear_filter()
         self._place_cursor()
+
+
+def _stages(snapshot: Snapshot) -> list[str]:
+    """The board's columns: `planned`, then the environments in pipeline order (as build_columns)."""
+    return [PLANNED, *(env.name for env in snapshot.environments)]
+
+
+def _column_width(screen_width: int, columns: int) -> int:
+    return max(COLUMN_MIN_WIDTH, screen_width // columns)
