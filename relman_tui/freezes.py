@@ -218,16 +218,22 @@ def _recurring(freeze: Freeze, start: datetime, end: datetime) -> list[Occurrenc
     begins: set[datetime] = set()
     day = (start - duration).astimezone(zone).date() - _ONE_DAY
     last_day = end.astimezone(zone).date() + _ONE_DAY
-    while day <= last_day:
-        if spec.matches_day(day):
-            for hour, minute in spec.times:
+    times, matches_day = spec.times, spec.matches_day  # once, not once per matching day
+    # With ``*`` as day of month a day must match the day of week: test that on the day's
+    # ordinal first (ordinal % 7 is cron's weekday, 0 = Sunday) and skip six days in seven.
+    weekdays = spec.weekdays if spec.any_day and not spec.any_weekday else None
+    for ordinal in range(day.toordinal(), last_day.toordinal() + 1):
+        if weekdays is not None and ordinal % 7 not in weekdays:
+            continue
+        day = date.fromordinal(ordinal)
+        if matches_day(day):
+            for hour, minute in times:
                 # fold=0 is exactly our rule: in a gap it reads the wall time with the offset
                 # from before the gap (02:30 → 03:30), in an overlap it picks the first.
                 wall = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
                 begin = wall.astimezone(UTC)
                 if begin < end and begin + duration > start:
                     begins.add(begin)
-        day += _ONE_DAY
     return [_occurrence(freeze, begin, begin + duration) for begin in sorted(begins)]
 
 

@@ -8,7 +8,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -337,16 +337,16 @@ class Store:
             where.append(f"id IN ({','.join('?' for _ in id_list)})")
             params.extend(id_list)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        rows = self._conn.execute(f"SELECT {self._RELEASE_COLUMNS} FROM releases{clause} ORDER BY id", params)
-        releases = [_release(row) for row in rows]
-        if not releases:
-            return releases
-        windows = self._windows_for(release.id for release in releases) if len(releases) < 500 else None
+        query = f"SELECT {self._RELEASE_COLUMNS} FROM releases{clause} ORDER BY id"
+        rows = self._conn.execute(query, params).fetchall()
+        if not rows:
+            return []
+        windows = self._windows_for(row[0] for row in rows) if len(rows) < 500 else None
         if windows is None:
             windows = {}
             for w in self._conn.execute('SELECT release_id, environment, start, "end" FROM windows ORDER BY start'):
                 windows.setdefault(w[0], []).append(Window(w[0], w[1], from_stamp(w[2]), from_stamp(w[3])))
-        return [_with_windows(release, windows.get(release.id, ())) for release in releases]
+        return [_release(row, windows.get(row[0], ())) for row in rows]
 
     def _windows_for(self, ids: Iterable[int]) -> dict[int, list[Window]]:
         id_list = list(ids)
@@ -366,7 +366,7 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        return _with_windows(_release(row), self._windows_for([release_id]).get(release_id, ()))
+        return _release(row, self._windows_for([release_id]).get(release_id, ()))
 
     def insert_release(self, new: NewRelease, now: datetime) -> int:
         cursor = self._exec(
@@ -588,7 +588,9 @@ def _translate(exc: sqlite3.Error, path: Path) -> BadInput:
     return BadInput(f"database error on {path}: {text}")
 
 
-def _release(row: Sequence[Any]) -> Release:
+def _release(row: Sequence[Any], windows: Iterable[Window] = ()) -> Release:
+    # windows go in here, not through dataclasses.replace afterwards: a board of 10,000
+    # releases is read at start and on every live change
     return Release(
         id=row[0],
         name=row[1],
@@ -604,11 +606,8 @@ def _release(row: Sequence[Any]) -> Release:
         created_at=from_stamp(row[11]),
         updated_at=from_stamp(row[12]),
         rev=row[13],
+        windows=tuple(windows),
     )
-
-
-def _with_windows(release: Release, windows: Iterable[Window]) -> Release:
-    return replace(release, windows=tuple(windows))
 
 
 def _release_row(new: NewRelease, now: datetime) -> tuple[Any, ...]:

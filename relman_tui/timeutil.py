@@ -148,7 +148,7 @@ def from_stamp(text: str) -> datetime:
     # faster than strptime, and the shape check keeps it to exactly the stored form.
     if len(text) == 20 and text[4] + text[7] + text[10] + text[13] + text[16] + text[19] == "--T::Z":
         try:
-            return datetime.fromisoformat(text[:19]).replace(tzinfo=UTC)
+            return datetime.fromisoformat(text)  # reads the Z as UTC itself
         except ValueError:
             pass
     try:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import overload
 
@@ -39,13 +39,34 @@ class Cards(Sequence[Card]):
     for a few dozen cards, the cursor and the filter look at ids and search text only.
     """
 
-    __slots__ = ("_index", "_made", "_make", "_releases")
+    __slots__ = ("_index", "_key", "_made", "_make", "_releases", "_version")
 
-    def __init__(self, releases: Sequence[Release] = (), make: Callable[[Release], Card] | None = None) -> None:
+    def __init__(
+        self, releases: Sequence[Release] = (), make: Callable[[Release], Card] | None = None,
+        version: Callable[[Release], Hashable] | None = None,
+    ) -> None:
+        """``version(release)`` changes whenever the card ``make(release)`` would draw differently."""
         self._releases = tuple(releases)
         self._make = make
+        self._version = version
         self._made: dict[int, Card] = {}
         self._index: dict[int, int] | None = None
+        self._key: tuple[Hashable, ...] | None = None
+
+    def same_as(self, other: Cards) -> bool:
+        """Would these cards draw exactly as ``other`` does? (Then a live change elsewhere on
+        the board need not redraw this column.)"""
+        if self is other:
+            return True
+        if len(self) != len(other) or self._version is None or other._version is None:
+            return False
+        return self.key() == other.key()
+
+    def key(self) -> tuple[Hashable, ...]:
+        if self._key is None:
+            version = self._version
+            self._key = tuple(map(version, self._releases)) if version is not None else (id(self),)
+        return self._key
 
     def __len__(self) -> int:
         return len(self._releases)
@@ -82,7 +103,7 @@ class Cards(Sequence[Card]):
         """The cards whose name, version, components or owner hold every word of ``query``."""
         words = query.lower().split()
         kept = [r for r in self._releases if all(word in _haystack(r) for word in words)]
-        return self if len(kept) == len(self._releases) else Cards(kept, self._make)
+        return self if len(kept) == len(self._releases) else Cards(kept, self._make, self._version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +115,7 @@ class Column:
     frozen_until: str | None  # local time the current freeze ends, when frozen now
     frozen_reason: str | None
     requires_approval: bool
-    cards: Cards
+    cards: Cards = field(compare=False)  # a header draws the fields above, not the cards
 
 
 def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> list[Column]:
@@ -115,9 +136,14 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
     def make(release: Release) -> Card:
         return _card(release, now, severity.get(release.id), counts.get(release.id, 0), positions)
 
+    minute = now.replace(second=0, microsecond=0)  # relative times ("in 3h") change by the minute
+
+    def version(release: Release) -> Hashable:
+        return release.id, release.rev, severity.get(release.id), counts.get(release.id, 0), minute
+
     frozen = active_at(snapshot.freezes, now)
     columns = [Column(PLANNED, "Planned", len(by_stage[PLANNED]), None, None, None, False,
-                      Cards(by_stage[PLANNED], make))]
+                      Cards(by_stage[PLANNED], make, version))]
     for env in snapshot.environments:
         occurrence = next((o for o in frozen if o.covers(env.name)), None)
         columns.append(
@@ -129,7 +155,7 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
                 format_local(occurrence.end, tz, with_zone=False)[5:] if occurrence else None,
                 inert(occurrence.reason) if occurrence else None,
                 env.requires_approval,
-                Cards(by_stage[env.name], make),
+                Cards(by_stage[env.name], make, version),
             )
         )
     return columns

@@ -21,7 +21,7 @@ from relman_tui.text import inert
 from relman_tui.timeutil import format_local
 from relman_tui.tui.viewmodel import Cards, Column, build_columns
 from relman_tui.tui.widgets.cardlist import CardList
-from relman_tui.tui.widgets.column import StageColumn
+from relman_tui.tui.widgets.column import ColumnHeader, StageColumn
 from relman_tui.tui.widgets.topbar import TopBar
 
 if TYPE_CHECKING:
@@ -80,16 +80,24 @@ class BoardScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield TopBar()
+        top = TopBar()
+        snapshot = self.relman.snapshot
+        if snapshot is not None:
+            # Already read (run_app reads it before the event loop starts): compose the board
+            # with its words in it, so the first frame drawn is the whole board, laid out once.
+            self._snapshot = snapshot
+            app = self.relman
+            now = app.service.clock.now()
+            self.columns = build_columns(snapshot, app.tz, now)
+            self.stages = _stages(snapshot)
+            top.show(snapshot, app.tz, now, app.read_only, app.service.store.path.name)
+        yield top
         with HorizontalScroll(id="board"):
-            snapshot = self.relman.snapshot
-            if snapshot is not None:  # already read: compose the columns now, one layout for the first frame
-                self.stages = _stages(snapshot)
-                width = _column_width(self.app.size.width, len(self.stages))
-                for stage in self.stages:
-                    column = StageColumn(stage)
-                    column.styles.width = width  # sized now, or the first frame is laid out twice
-                    yield column
+            width = _column_width(self.app.size.width, max(1, len(self.columns)))
+            for column in self.columns:
+                stage_column = StageColumn(column.stage, column, self._visible(column))
+                stage_column.styles.width = width
+                yield stage_column
         with Horizontal(id="filter-bar"):
             yield Static("Filter:", id="filter-label")
             yield Input(placeholder="name, component or owner — esc clears", id="filter")
@@ -98,11 +106,9 @@ class BoardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        snapshot = self.relman.snapshot
-        filled = snapshot is not None and bool(self.stages)
+        filled = self._snapshot is not None  # composed with the board in it: only the cursor to place
         if filled:
-            self._snapshot = snapshot
-            self._show()  # before the first frame, not in a watcher scheduled after it
+            self._place_cursor()
         self.watch(self.app, "snapshot", self._on_snapshot, init=not filled)
         self.watch(self.app, "utc", self._redraw_on_change, init=False)
         # relative times ("in 3h") age with the clock: once a minute is enough
@@ -197,8 +203,8 @@ class BoardScreen(Screen[None]):
         target.set_cursor(index, scroll=scroll)
         self.col = col
         self.selected_id = target.cards.release_id(target.cursor) if target.cursor is not None else None
-        for i, stage_column in enumerate(self.query(StageColumn)):
-            stage_column.set_class(i == col, "-active")
+        for i, header in enumerate(self.query(ColumnHeader)):
+            header.set_class(i == col, "-active")
         if scroll:
             self.query_one("#board", HorizontalScroll).scroll_to_widget(
                 list(self.query(StageColumn))[col], animate=False, immediate=True

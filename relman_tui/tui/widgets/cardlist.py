@@ -79,7 +79,10 @@ class CardList(ScrollView, can_focus=False):
     # -- data from the screen --------------------------------------------------------------
 
     def set_cards(self, cards: Cards) -> None:
+        same = cards.same_as(self.cards)
         self.cards = cards
+        if same:  # a change elsewhere on the board: nothing here to draw again
+            return
         self.virtual_size = Size(self.scrollable_content_region.width, len(cards) * CARD_HEIGHT)
         self.refresh()
 

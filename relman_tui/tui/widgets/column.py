@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 
 from relman_tui.text import cell_len, truncate
-from relman_tui.tui.viewmodel import Column
+from relman_tui.tui.viewmodel import Cards, Column
 from relman_tui.tui.widgets.cardlist import CardList
 
 
@@ -54,14 +54,21 @@ class ColumnHeader(Widget):
 class StageColumn(Vertical):
     """One stage of the pipeline on the board."""
 
-    def __init__(self, stage: str) -> None:
+    def __init__(self, stage: str, column: Column | None = None, cards: Cards | None = None) -> None:
+        """``column`` and ``cards``, when already known, are drawn in the very first frame."""
         super().__init__(classes="stage-column")
         self.stage = stage
-        self.column: Column | None = None
+        self.column = column
+        self._first_cards = cards
 
     def compose(self) -> ComposeResult:
-        yield ColumnHeader(classes="column-header")
-        yield CardList(self.stage)
+        header = ColumnHeader(classes="column-header")
+        cards = CardList(self.stage)
+        if self.column is not None and self._first_cards is not None:
+            header.show(self.column, len(self._first_cards))
+            cards.set_cards(self._first_cards)
+        yield header
+        yield cards
 
     @property
     def cards(self) -> CardList:

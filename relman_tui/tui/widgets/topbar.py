@@ -16,10 +16,14 @@ from relman_tui.timeutil import in_zone
 
 
 class TopBar(Horizontal):
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: tuple[Text, str] = (Text(), "")
+
     def compose(self) -> ComposeResult:
         yield Static("relman", id="brand")
-        yield Static("", id="summary")
-        yield Static("", id="clock")
+        yield Static(self._shown[0], id="summary")
+        yield Static(self._shown[1], id="clock")
 
     def show(self, snapshot: Snapshot, tz: str, now: datetime, read_only: bool, db_name: str) -> None:
         errors = sum(1 for c in snapshot.conflicts if c.severity is Severity.ERROR)
@@ -31,6 +35,11 @@ class TopBar(Horizontal):
         summary.append(f"  ⚠ {warnings} warning{'s' * (warnings != 1)}")
         if read_only:
             summary.append("  READ-ONLY", style="bold reverse")
-        self.query_one("#summary", Static).update(summary)
         local = in_zone(now, tz)
-        self.query_one("#clock", Static).update(f"{local.strftime('%a %d %b %H:%M')} {local.tzname()}")
+        shown = (summary, f"{local.strftime('%a %d %b %H:%M')} {local.tzname()}")
+        if shown == self._shown:
+            return  # the same words: no update, no layout, nothing written to the terminal
+        self._shown = shown
+        if self.is_mounted:  # else compose draws it, in the first frame
+            self.query_one("#summary", Static).update(summary)
+            self.query_one("#clock", Static).update(shown[1])
