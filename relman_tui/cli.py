@@ -220,14 +220,13 @@ def demo(ctx: click.Context, no_tui: bool, count: int | None) -> None:
 @pass_ctx
 def init(obj: Context) -> None:
     """Create an empty database with the default pipeline."""
-    from relman_tui.demo import DEFAULT_PIPELINE
+    from relman_tui.demo import add_default_pipeline
 
     path = obj.db_path
     if path.exists() and path.stat().st_size > 0:
         fail(f"{path} already exists; not touching it")
     service = obj.service(create=True)
-    for name, title, capacity, approval in DEFAULT_PIPELINE:
-        service.add_environment(name, title, capacity, None, approval)
+    add_default_pipeline(service)
     click.echo(f"created {path} with environments {', '.join(e.name for e in service.environments())}")
 
 

@@ -37,6 +37,12 @@ OWNERS = ["alice", "bob", "carol", "dave", "erin"]
 DEMO_MARK = "demo"
 
 
+def add_default_pipeline(service: Service) -> None:
+    """dev, test, staging (capacity 2), preprod, prod (approval): `relman init` and the demo."""
+    for name, title, capacity, approval in DEFAULT_PIPELINE:
+        service.add_environment(name, title, capacity, None, approval)
+
+
 def prepare_demo_file(path: Path) -> None:
     """Make way for a fresh demo: replace an earlier demo file, refuse to touch anything else."""
     if not path.exists() or path.stat().st_size == 0:
@@ -57,8 +63,7 @@ def seed(service: Service, count: int | None = None) -> str:
     store = service.store
     if store.environments():
         raise BadInput(f"{store.path} already has a pipeline; the demo needs a fresh file")
-    for name, title, capacity, approval in DEFAULT_PIPELINE:
-        service.add_environment(name, title, capacity, None, approval)
+    add_default_pipeline(service)
     now = service.clock.now().replace(minute=0, second=0, microsecond=0)
     weekend = build_freeze(0, ["prod"], "weekend change freeze", cron="0 18 * * FRI",
                            duration=timedelta(hours=62), zone="Europe/Berlin")

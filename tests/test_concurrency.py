@@ -24,7 +24,7 @@ from conftest import NOW, NOW_TEXT
 from stress_support import check_database, report, size
 
 from relman_tui import store as store_module
-from relman_tui.demo import DEFAULT_PIPELINE
+from relman_tui.demo import DEFAULT_PIPELINE, add_default_pipeline
 from relman_tui.errors import RelmanError
 from relman_tui.service import Service
 from relman_tui.store import Store
@@ -71,8 +71,7 @@ def shared_board(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "team" / "relman.db"
     store = Store.open(path, create=True)
     service = Service(store, FixedClock(NOW), "setup")
-    for name, title, capacity, approval in DEFAULT_PIPELINE:
-        service.add_environment(name, title, capacity, None, approval)
+    add_default_pipeline(service)
     for i in range(RELEASES):
         service.add_release(f"service-{i}", "1.0")
     store.close()

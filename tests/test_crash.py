@@ -15,7 +15,7 @@ import pytest
 from conftest import NOW, NOW_TEXT
 from stress_support import check_database, report, size
 
-from relman_tui.demo import DEFAULT_PIPELINE
+from relman_tui.demo import DEFAULT_PIPELINE, add_default_pipeline
 from relman_tui.service import Service
 from relman_tui.store import Store
 from relman_tui.timeutil import FixedClock
@@ -30,8 +30,7 @@ def board_db(tmp_path: Path) -> Path:
     path = tmp_path / "relman.db"
     store = Store.open(path, create=True)
     service = Service(store, FixedClock(NOW), "setup")
-    for name, title, capacity, approval in DEFAULT_PIPELINE:
-        service.add_environment(name, title, capacity, None, approval)
+    add_default_pipeline(service)
     for i in range(4):
         service.add_release(f"service-{i}", "1.0")
     store.close()

@@ -45,10 +45,9 @@ def empty_board(tmp_path: Path) -> Path:
     path = tmp_path / "board.db"
     store = Store.open(path, create=True)
     service = Service(store, FixedClock(TUI_NOW), "setup")
-    from relman_tui.demo import DEFAULT_PIPELINE
+    from relman_tui.demo import add_default_pipeline
 
-    for name, title, capacity, approval in DEFAULT_PIPELINE:
-        service.add_environment(name, title, capacity, None, approval)
+    add_default_pipeline(service)
     store.close()
     return path
 

@@ -9,7 +9,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
-from relman_tui.demo import DEFAULT_PIPELINE
+from relman_tui.demo import add_default_pipeline
 from relman_tui.model import Risk, Severity, State
 from relman_tui.service import Service
 from relman_tui.store import NewRelease, Store
@@ -32,8 +32,7 @@ def sched_db(tmp_path: Path) -> Path:
     path = tmp_path / "sched.db"
     store = Store.open(path, create=True)
     service = Service(store, FixedClock(TUI_NOW), "setup")
-    for name, title, capacity, approval in DEFAULT_PIPELINE:
-        service.add_environment(name, title, capacity, None, approval)
+    add_default_pipeline(service)
     alpha = service.add_release("alpha", "1.0")
     beta = service.add_release("beta", "2.0")
     service.add_release("gamma", "3.0")
