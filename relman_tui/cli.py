@@ -17,7 +17,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from relman_tui import settings as user_settings
-from relman_tui.errors import BadInput, GateRefused, RelmanError, StaleWrite
+from relman_tui.errors import BadInput, GateRefused, RelmanError
 from relman_tui.model import Conflict, Event, Freeze, Release
 from relman_tui.text import cell_len, inert, one_line, pad
 from relman_tui.timeutil import (
@@ -134,14 +134,9 @@ def inert_json(text: str) -> str:
     return _NOT_ASCII.sub(lambda m: m[0] if inert(m[0]) == m[0] else json.dumps(m[0])[1:-1], text)
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    raise _Exit(message, code)
-
-
-class _Exit(Exception):
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
+def fail(message: str) -> NoReturn:
+    """Bad usage found by a command itself: exit 2 with the message, like any bad input."""
+    raise BadInput(message)
 
 
 # -- the group ---------------------------------------------------------------------------------
@@ -672,9 +667,6 @@ def _one_line_errors() -> Iterator[None]:
     """Every failure leaves as one line on stderr and an exit status; never a traceback."""
     try:
         yield
-    except StaleWrite as exc:
-        click.echo(f"relman: refused: {_said(str(exc))}", err=True)
-        sys.exit(1)
     except GateRefused as exc:
         click.echo(f"relman: refused: {_said(str(exc))} (--force --reason TEXT overrides)", err=True)
         sys.exit(1)
@@ -682,9 +674,6 @@ def _one_line_errors() -> Iterator[None]:
         word = "refused" if exc.exit_code == 1 else "error"
         click.echo(f"relman: {word}: {_said(str(exc))}", err=True)
         sys.exit(exc.exit_code)
-    except _Exit as exc:
-        click.echo(f"relman: error: {exc}", err=True)
-        sys.exit(exc.code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.Abort:

@@ -321,9 +321,7 @@ class Store:
         "notes, created_at, updated_at, rev"
     )
 
-    def releases(
-        self, *, stage: str | None = None, include_cancelled: bool = False, ids: Iterable[int] | None = None
-    ) -> list[Release]:
+    def releases(self, *, stage: str | None = None, include_cancelled: bool = False) -> list[Release]:
         """Releases with their windows, in id order: two queries however many there are."""
         where: list[str] = []
         params: list[Any] = []
@@ -332,31 +330,22 @@ class Store:
             params.append(stage)
         if not include_cancelled:
             where.append("state != 'cancelled'")
-        if ids is not None:
-            id_list = list(ids)
-            where.append(f"id IN ({','.join('?' for _ in id_list)})")
-            params.extend(id_list)
         clause = f" WHERE {' AND '.join(where)}" if where else ""
         query = f"SELECT {self._RELEASE_COLUMNS} FROM releases{clause} ORDER BY id"
         rows = self._conn.execute(query, params).fetchall()
         if not rows:
             return []
-        windows = self._windows_for(row[0] for row in rows) if len(rows) < 500 else None
-        if windows is None:
-            windows = {}
-            for w in self._conn.execute('SELECT release_id, environment, start, "end" FROM windows ORDER BY start'):
-                windows.setdefault(w[0], []).append(Window(w[0], w[1], from_stamp(w[2]), from_stamp(w[3])))
+        # a few releases: ask for their windows; many: one scan of the table is cheaper
+        windows = self._windows([row[0] for row in rows] if len(rows) < 500 else None)
         return [_release(row, windows.get(row[0], ())) for row in rows]
 
-    def _windows_for(self, ids: Iterable[int]) -> dict[int, list[Window]]:
-        id_list = list(ids)
+    def _windows(self, ids: list[int] | None) -> dict[int, list[Window]]:
+        """Windows by release id, each release's in start order; ``None``: every release's."""
+        query = 'SELECT release_id, environment, start, "end" FROM windows'
+        if ids is not None:
+            query += f" WHERE release_id IN ({','.join('?' for _ in ids)})"
         out: dict[int, list[Window]] = {}
-        rows = self._conn.execute(
-            f'SELECT release_id, environment, start, "end" FROM windows '
-            f"WHERE release_id IN ({','.join('?' for _ in id_list)}) ORDER BY start",
-            id_list,
-        )
-        for w in rows:
+        for w in self._conn.execute(query + " ORDER BY start", ids or ()):
             out.setdefault(w[0], []).append(Window(w[0], w[1], from_stamp(w[2]), from_stamp(w[3])))
         return out
 
@@ -366,7 +355,7 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        return _release(row, self._windows_for([release_id]).get(release_id, ()))
+        return _release(row, self._windows([release_id]).get(release_id, ()))
 
     def insert_release(self, new: NewRelease, now: datetime) -> int:
         cursor = self._exec(

@@ -193,9 +193,7 @@ class Timeline(ScrollView, can_focus=False):
         def control(self) -> Timeline:
             return self.timeline
 
-    class Dragging(Message):
-        """A window is being dragged along its row by ``steps`` of the zoom."""
-
+    class _Shift(Message):
         def __init__(self, timeline: Timeline, release_id: int, environment: str, steps: int) -> None:
             super().__init__()
             self.timeline = timeline
@@ -207,7 +205,10 @@ class Timeline(ScrollView, can_focus=False):
         def control(self) -> Timeline:
             return self.timeline
 
-    class Dropped(Dragging):
+    class Dragging(_Shift):
+        """A window is being dragged along its row by ``steps`` of the zoom."""
+
+    class Dropped(_Shift):
         """A dragged window was let go ``steps`` of the zoom from where it was."""
 
     def __init__(self, *, id: str | None = None) -> None:
