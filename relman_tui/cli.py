@@ -31,6 +31,7 @@ from relman_tui.timeutil import (
     to_stamp,
     zone,
 )
+from relman_tui.wording import what_happened
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -344,7 +345,7 @@ def release_show(obj: Context, release_id: int, as_json: bool) -> None:
         click.echo("  (none)")
     click.echo("history")
     for e in history:
-        click.echo(f"  {format_local(e.at, tz)}  {describe_event(e)}")
+        click.echo(f"  {format_local(e.at, tz)}  {what_happened(e)}")
 
 
 # -- moves -------------------------------------------------------------------------------------
@@ -553,7 +554,7 @@ def log(obj: Context, release_id: int | None, limit: int | None, as_json: bool) 
         return
     for e in events:
         rel = f"#{e.release} " if e.release is not None else ""
-        click.echo(f"{e.seq:>6}  {format_local(e.at, obj.tz)}  {inert(e.actor)}  {rel}{describe_event(e)}")
+        click.echo(f"{e.seq:>6}  {format_local(e.at, obj.tz)}  {inert(e.actor)}  {rel}{what_happened(e)}")
 
 
 # -- board as code and config ------------------------------------------------------------------
@@ -627,17 +628,6 @@ def freeze_json(f: Freeze) -> dict[str, Any]:
 def event_json(e: Event) -> dict[str, Any]:
     return {"seq": e.seq, "at": to_stamp(e.at), "actor": e.actor, "release": e.release, "action": e.action,
             "from": e.from_, "to": e.to, "forced": e.forced, "reason": e.reason}
-
-
-def describe_event(e: Event) -> str:
-    parts = [e.action]
-    if e.from_ or e.to:
-        parts.append(f"{e.from_ or ''} → {e.to or ''}".strip())
-    if e.forced:
-        parts.append("(forced)")
-    if e.reason:
-        parts.append(f"— {one_line(e.reason)}")
-    return inert(" ".join(parts))
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 48) -> None:

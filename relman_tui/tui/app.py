@@ -22,6 +22,7 @@ from relman_tui.settings import Settings
 from relman_tui.store import Store
 from relman_tui.text import inert
 from relman_tui.tui.screens.board import BoardScreen
+from relman_tui.wording import sentence
 
 if TYPE_CHECKING:
     from textual.command import Provider
@@ -29,20 +30,6 @@ if TYPE_CHECKING:
     from relman_tui.tui.screens.scheduler import SchedulerScreen
 
 R = TypeVar("R")
-
-ACTION_WORDS = {
-    "created": "created",
-    "edited": "edited",
-    "moved": "moved",
-    "rolled_back": "rolled back",
-    "scheduled": "scheduled",
-    "unscheduled": "unscheduled",
-    "verified": "verified",
-    "failed": "marked failed",
-    "approved": "approved",
-    "cancelled": "cancelled",
-}
-
 
 def _board_commands() -> type[Provider]:
     # imported when the palette first opens: textual.command is not needed to draw the board
@@ -151,14 +138,7 @@ class RelmanApp(App[None]):
     @staticmethod
     def describe(event: Event, snapshot: Snapshot) -> str:
         labels = {r.id: r.label for r in snapshot.releases}
-        what = labels.get(event.release or -1, f"release #{event.release}" if event.release else "")
-        verb = ACTION_WORDS.get(event.action, event.action.replace("_", " "))
-        text = f"{event.actor} {verb} {what}".rstrip()
-        if event.action in ("moved", "rolled_back") and event.to:
-            text += f" → {event.to}"
-        if event.forced:
-            text += " (forced)"
-        return inert(text)
+        return sentence(event, labels.get(event.release) if event.release is not None else None)
 
     # -- service calls off the event loop ----------------------------------------------------
 
