@@ -11,8 +11,9 @@ import tomli_w
 
 from relman_tui import freezes as freeze_rules
 from relman_tui.errors import BadInput, RelmanError
+from relman_tui.limits import ENV_NAME, clean_name, clean_text
 from relman_tui.model import Environment, Freeze
-from relman_tui.service import ENV_NAME, Service, build_freeze, clean_name, clean_text
+from relman_tui.service import Service, build_freeze
 from relman_tui.timeutil import UTC, format_duration, parse_duration
 
 FORMAT = 1

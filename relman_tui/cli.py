@@ -88,7 +88,9 @@ class Context:
         # RELMAN_NOW fixes the clock for reproducible screenshots, demos and tests.
         fixed = os.environ.get("RELMAN_NOW")
         if fixed:
-            return FixedClock(parse_time(fixed, "UTC", SystemClock().now()))
+            from relman_tui.limits import check_time
+
+            return FixedClock(check_time(parse_time(fixed, "UTC", SystemClock().now()), "$RELMAN_NOW"))
         return SystemClock()
 
     def service(self, *, create: bool = False, read_only: bool = False) -> Any:

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from relman_tui import conflicts as engine
 from relman_tui import freezes as freeze_rules
 from relman_tui import gates, slots
 from relman_tui.errors import BadInput, GateRefused, Refused
+from relman_tui.limits import (
+    ENV_NAME,
+    ENVIRONMENTS_MAX,
+    FREEZE_MAX,
+    WINDOW_MAX,
+    check_capacity,
+    check_duration,
+    check_span,
+    check_time,
+    clean_name,
+    clean_text,
+)
 from relman_tui.model import (
     ALL_ENVIRONMENTS,
     PLANNED,
@@ -29,14 +39,6 @@ from relman_tui.model import (
 )
 from relman_tui.store import NewEvent, NewRelease, Store
 from relman_tui.timeutil import Clock, to_stamp
-
-NAME_MAX = 120
-TEXT_MAX = 10_000
-# Stored times are fixed-width text compared as strings, and freezes are expanded by
-# adding days to them: keep every time well inside the four-digit years.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(9000, 1, 1, tzinfo=UTC)
-ENV_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,39 +65,6 @@ class ConflictDiff:
         return any(c.severity is Severity.ERROR for c in self.created)
 
 
-def clean_name(text: str, what: str, limit: int = NAME_MAX) -> str:
-    """A one-line name: stripped, no control or format characters, not empty, not huge."""
-    value = text.strip()
-    if not value:
-        raise BadInput(f"{what} must not be empty")
-    if len(value) > limit:
-        raise BadInput(f"{what} is {len(value)} characters long; at most {limit} are allowed")
-    for char in value:
-        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
-            raise BadInput(f"{what} must not contain control or invisible characters (found U+{ord(char):04X})")
-    return value
-
-
-def check_span(start: datetime, end: datetime, what: str) -> None:
-    """A window or freeze ``[start, end)``: ordered, and within the years relman can store."""
-    for moment in (start, end):
-        if not EARLIEST <= moment <= LATEST:
-            raise BadInput(f"{what} time {moment:%Y-%m-%d %H:%M} is out of range (years 1970 to 9000 are allowed)")
-    if not start < end:
-        raise BadInput(f"{what} must end after it starts ({to_stamp(start)} .. {to_stamp(end)})")
-
-
-def clean_text(text: str | None, what: str) -> str:
-    """Free text (notes, reasons): newlines and tabs allowed, other control characters not."""
-    value = (text or "").strip()
-    if len(value) > TEXT_MAX:
-        raise BadInput(f"{what} is {len(value)} characters long; at most {TEXT_MAX} are allowed")
-    for char in value:
-        if char not in "\n\t" and unicodedata.category(char) == "Cc":
-            raise BadInput(f"{what} must not contain control characters (found U+{ord(char):04X})")
-    return value
-
-
 class Service:
     """The one place the rules are applied to the store; every change is one transaction."""
 
@@ -104,6 +73,10 @@ class Service:
         self.clock = clock
         self.actor = clean_name(actor, "actor")
         self.written_seqs: set[int] = set()  # events this process wrote, so live views can tell them apart
+
+    def now(self) -> datetime:
+        """The clock's *now*, refused when outside the years relman stores (a bad ``$RELMAN_NOW``)."""
+        return check_time(self.clock.now(), "now")
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -128,7 +101,7 @@ class Service:
         return self.store.freezes()
 
     def frozen_now(self, now: datetime | None = None) -> list[Occurrence]:
-        return freeze_rules.active_at(self.store.freezes(), now or self.clock.now())
+        return freeze_rules.active_at(self.store.freezes(), now or self.now())
 
     def events(self, release_id: int | None = None, limit: int | None = None) -> list[Event]:
         if release_id is not None:
@@ -143,11 +116,11 @@ class Service:
 
     def conflicts(self, now: datetime | None = None) -> list[Conflict]:
         return engine.find_conflicts(
-            self.store.environments(), self.store.releases(), self.store.freezes(), now or self.clock.now()
+            self.store.environments(), self.store.releases(), self.store.freezes(), now or self.now()
         )
 
     def snapshot(self) -> Snapshot:
-        now = self.clock.now()
+        now = self.now()
         with self.store.read():
             envs = self.store.environments()
             releases = self.store.releases()
@@ -173,10 +146,13 @@ class Service:
             raise BadInput(
                 f"bad environment name {name!r}: use a lowercase slug such as 'staging' (not 'planned' or 'all')"
             )
-        if capacity < 1:
-            raise BadInput(f"capacity must be at least 1, not {capacity}")
+        check_capacity(capacity)
         with self.store.write():
             envs = self.store.environments()
+            if len(envs) >= ENVIRONMENTS_MAX:
+                raise BadInput(
+                    f"the pipeline already has {len(envs)} environments; at most {ENVIRONMENTS_MAX} are allowed"
+                )
             if any(env.name == name for env in envs):
                 raise BadInput(f"environment {name!r} already exists")
             index = len(envs)
@@ -188,7 +164,7 @@ class Service:
             new = Environment(name, clean_name(title or name.capitalize(), "title"), 0, capacity, approval)
             ordered = [*envs[:index], new, *envs[index:]]
             self.store.save_environments([replace(env, position=i + 1) for i, env in enumerate(ordered)])
-            self._log(NewEvent("env_added", to=name), self.clock.now())
+            self._log(NewEvent("env_added", to=name), self.now())
         return next(env for env in self.store.environments() if env.name == name)
 
     def replace_board(self, environments: Sequence[Environment], freezes: Sequence[Freeze], four_eyes: bool) -> None:
@@ -208,7 +184,7 @@ class Service:
                 self.store.insert_freeze(freeze)
             self.store.set_setting("four_eyes", "true" if four_eyes else "false")
             self._log(NewEvent("imported", to=f"{len(environments)} environments, "
-                                             f"{len(freezes)} freezes"), self.clock.now())
+                                             f"{len(freezes)} freezes"), self.now())
 
     # -- releases --------------------------------------------------------------------------
 
@@ -229,7 +205,7 @@ class Service:
             stage=PLANNED,
             state=State.PENDING,
         )
-        now = self.clock.now()
+        now = self.now()
         with self.store.write():
             release_id = self.store.insert_release(new, now)
             self._log(NewEvent("created", release=release_id, to=PLANNED), now)
@@ -277,7 +253,7 @@ class Service:
             envs = self.store.environments()
             self._check_stage(stage, envs)
             self._check_not_cancelled(old)
-            now = self.clock.now()
+            now = self.now()
             check = gates.check_move(old, stage, envs, freeze_rules.active_at(self.store.freezes(), now))
             if check.direction is gates.Direction.STAY:
                 raise Refused(f"{old.label} is already in {stage}")
@@ -346,7 +322,7 @@ class Service:
             self._check_not_cancelled(old)
             if problem := gates.check_approval(old, self.actor, self.four_eyes()):
                 raise Refused(problem)
-            new = replace(old, approved_by=self.actor, approved_at=self.clock.now())
+            new = replace(old, approved_by=self.actor, approved_at=self.now())
             return self._write(old, new, NewEvent("approved", release_id, to=old.stage))
 
     def cancel(self, release_id: int, reason: str | None = None, rev: int | None = None) -> Release:
@@ -362,7 +338,7 @@ class Service:
     def schedule(
         self, release_id: int, environment: str, start: datetime, end: datetime, rev: int | None = None
     ) -> Release:
-        check_span(start, end, "a window")
+        check_span(start, end, "a window", WINDOW_MAX)
         with self.store.write():
             old = self._fresh(release_id, rev)
             self._check_environment(environment)
@@ -396,7 +372,7 @@ class Service:
         self._check_not_cancelled(release)
         return slots.next_free(
             self.store.environments(), self.store.releases(), self.store.freezes(), release_id, environment,
-            duration, after or self.clock.now(),
+            duration, after or self.now(),
         )
 
     def preview_window(
@@ -406,7 +382,7 @@ class Service:
         envs = self.store.environments()
         releases = self.store.releases()
         frozen = self.store.freezes()
-        now = self.clock.now()
+        now = self.now()
         changed = []
         for release in releases:
             if release.id == release_id:
@@ -438,14 +414,14 @@ class Service:
         with self.store.write():
             self._check_freeze_environments(freeze.environments, {e.name for e in self.store.environments()})
             freeze_id = self.store.insert_freeze(freeze)
-            self._log(NewEvent("freeze_added", to=",".join(freeze.environments), reason=why), self.clock.now())
+            self._log(NewEvent("freeze_added", to=",".join(freeze.environments), reason=why), self.now())
         return replace(freeze, id=freeze_id)
 
     def remove_freeze(self, freeze_id: int) -> None:
         with self.store.write():
             if not self.store.delete_freeze(freeze_id):
                 raise BadInput(f"no freeze with id {freeze_id}")
-            self._log(NewEvent("freeze_removed", to=str(freeze_id)), self.clock.now())
+            self._log(NewEvent("freeze_removed", to=str(freeze_id)), self.now())
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -461,7 +437,7 @@ class Service:
         return seq
 
     def _write(self, old: Release, new: Release, event: NewEvent) -> Release:
-        now = self.clock.now()
+        now = self.now()
         saved = self.store.update_release(new, old.rev, now)
         self._log(event, now)
         return saved
@@ -501,15 +477,16 @@ def build_freeze(
     if cron is not None:
         if start is not None or end is not None:
             raise BadInput("a freeze is either one-off (--start/--end) or recurring (--cron/--for), not both")
-        if duration is None or duration <= timedelta(0):
-            raise BadInput("a recurring freeze needs a positive duration (--for DURATION)")
+        if duration is None:
+            raise BadInput("a recurring freeze needs a duration (--for DURATION)")
+        check_duration(duration, "a recurring freeze's duration", FREEZE_MAX)
         freeze_rules.parse_cron(cron)
         zone_name = zone or "UTC"
         freeze_rules.validate_zone(zone_name)
         return Freeze(freeze_id, envs, reason, cron=" ".join(cron.split()), duration=duration, zone=zone_name)
     if start is None or end is None:
         raise BadInput("a one-off freeze needs --start and --end (or use --cron and --for)")
-    check_span(start, end, "a freeze")
+    check_span(start, end, "a freeze", FREEZE_MAX)
     return Freeze(freeze_id, envs, reason, start=start, end=end)
 
 

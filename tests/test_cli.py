@@ -760,7 +760,7 @@ BAD_INPUT = [
     (["env", "add", "dev"], "already exists"),
     (["env", "add", "Q A"], "bad environment name"),
     (["env", "add", "all"], "bad environment name"),
-    (["env", "add", "qa", "--capacity", "0"], "capacity must be at least 1"),
+    (["env", "add", "qa", "--capacity", "0"], "capacity must be a whole number from 1 to 1000"),
     # bad times and durations
     (["schedule", "1", "test", "tuesday", "--for", "1h"], "bad time 'tuesday'"),
     (["schedule", "1", "test", "2026-12-02T10:00", "2026-12-02T25:00"], "bad time"),

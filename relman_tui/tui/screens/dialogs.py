@@ -18,8 +18,9 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from relman_tui.errors import BadInput
+from relman_tui.limits import clean_name, clean_text
 from relman_tui.model import Environment, Release, Risk
-from relman_tui.service import ConflictDiff, clean_name, clean_text
+from relman_tui.service import ConflictDiff
 from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local, parse_duration, parse_time
 
