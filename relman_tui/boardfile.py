@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,17 @@ import tomli_w
 
 from relman_tui import freezes as freeze_rules
 from relman_tui.errors import BadInput, RelmanError
-from relman_tui.limits import ENV_NAME, clean_name, clean_text
-from relman_tui.model import Environment, Freeze
+from relman_tui.limits import (
+    BOARD_FILE_BYTES,
+    BOARD_ITEMS_MAX,
+    CAPACITY_MAX,
+    ENV_NAME,
+    ENVIRONMENTS_MAX,
+    clean_login,
+    clean_name,
+    clean_text,
+)
+from relman_tui.model import BoardSettings, Environment, Freeze
 from relman_tui.service import Service, build_freeze
 from relman_tui.timeutil import UTC, format_duration, parse_duration
 
@@ -33,10 +43,13 @@ def board_to_toml(service: Service) -> str:
         else:
             item |= {"start": f.start, "end": f.end}
         freezes.append(item)
-    data: dict[str, Any] = {"relman_board": FORMAT, "gates": {"four_eyes": service.four_eyes()}, "environments": envs}
+    settings = service.board_settings()
+    data: dict[str, Any] = {"relman_board": FORMAT, "gates": {"four_eyes": settings.four_eyes},
+                            "access": {"delegates": list(settings.delegates)}, "environments": envs}
     if freezes:
         data["freezes"] = freezes
-    header = "# relman board: environments in pipeline order, freezes and gate settings.\n"
+    header = ("# relman board: environments in pipeline order, freezes, gate settings and the accounts that may\n"
+              "# act for others (delegates, `--as`).\n")
     return header + tomli_w.dumps(data)
 
 
@@ -48,37 +61,68 @@ def export_board(service: Service, path: Path) -> None:
         raise BadInput(f"cannot write {path}: {exc.strerror}") from exc
 
 
-def import_board(service: Service, path: Path) -> tuple[int, int]:
-    """Replace the pipeline, freezes and gates with the file's; all or nothing."""
-    envs, freezes, four_eyes = read_board(path)
-    service.replace_board(envs, freezes, four_eyes)
-    return len(envs), len(freezes)
+@dataclass(frozen=True, slots=True)
+class Board:
+    """What a board file holds."""
+
+    environments: list[Environment]
+    freezes: list[Freeze]
+    settings: BoardSettings
 
 
-def read_board(path: Path) -> tuple[list[Environment], list[Freeze], bool]:
+def import_board(service: Service, path: Path) -> Board:
+    """Replace the pipeline, freezes and settings with the file's; all or nothing."""
+    board = read_board(path)
+    service.replace_board(board.environments, board.freezes, board.settings)
+    return board
+
+
+def read_board(path: Path) -> Board:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(BOARD_FILE_BYTES + 1)
     except FileNotFoundError:
         raise BadInput(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise BadInput(f"{path} is a directory, not a board file") from None
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror}") from exc
+    if len(raw) > BOARD_FILE_BYTES:
+        limit = BOARD_FILE_BYTES // (1024 * 1024)
+        raise BadInput(f"{path} is larger than {limit} MB; a board file is refused past that")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise BadInput(f"{path} is not UTF-8 text ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(f"bad TOML in {path}: {exc}") from exc
+    except RecursionError:
+        raise BadInput(f"bad TOML in {path}: nested too deeply") from None
     return parse_board(data, str(path))
 
 
-def parse_board(data: dict[str, Any], where: str) -> tuple[list[Environment], list[Freeze], bool]:
+def parse_board(data: dict[str, Any], where: str) -> Board:
     def bad(key: str, problem: str) -> BadInput:
         return BadInput(f"{where}: key {key!r}: {problem}")
 
-    unknown = set(data) - {"relman_board", "gates", "environments", "freezes"}
+    unknown = set(data) - {"relman_board", "gates", "access", "environments", "freezes"}
     if unknown:
         raise bad(sorted(unknown)[0], "unknown key")
     version = data.get("relman_board", FORMAT)
-    if version != FORMAT:
+    if isinstance(version, bool) or not isinstance(version, int) or version != FORMAT:
         raise bad("relman_board", f"format {version!r} is not supported (expected {FORMAT})")
+    access = _table(data.get("access", {}), "access", bad)
+    if set(access) - {"delegates"}:
+        raise bad(f"access.{sorted(set(access) - {'delegates'})[0]}", "unknown key (only delegates is known)")
+    raw_delegates = access.get("delegates", [])
+    if not isinstance(raw_delegates, list) or not all(isinstance(d, str) for d in raw_delegates):
+        raise bad("access.delegates", "must be a list of account names")
+    if len(raw_delegates) > BOARD_ITEMS_MAX:
+        raise bad("access.delegates", f"has {len(raw_delegates)} entries; at most {BOARD_ITEMS_MAX} are allowed")
+    try:
+        delegates = tuple(dict.fromkeys(clean_login(d, "delegate") for d in raw_delegates))
+    except BadInput as exc:
+        raise bad("access.delegates", str(exc)) from exc
     gates = _table(data.get("gates", {}), "gates", bad)
     if set(gates) - {"four_eyes"}:
         raise bad(f"gates.{sorted(set(gates) - {'four_eyes'})[0]}", "unknown key (only four_eyes is known)")
@@ -89,6 +133,8 @@ def parse_board(data: dict[str, Any], where: str) -> tuple[list[Environment], li
     raw_envs = data.get("environments")
     if not isinstance(raw_envs, list) or not raw_envs:
         raise bad("environments", "must be a non-empty array of tables ([[environments]])")
+    if len(raw_envs) > ENVIRONMENTS_MAX:
+        raise bad("environments", f"has {len(raw_envs)} environments; at most {ENVIRONMENTS_MAX} are allowed")
     envs: list[Environment] = []
     for i, raw in enumerate(raw_envs):
         key = f"environments[{i}]"
@@ -100,8 +146,8 @@ def parse_board(data: dict[str, Any], where: str) -> tuple[list[Environment], li
         if not isinstance(name, str):
             raise bad(f"{key}.name", "missing or not a string")
         capacity = item.get("capacity", 1)
-        if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-            raise bad(f"{key}.capacity", "must be a whole number of at least 1")
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= CAPACITY_MAX:
+            raise bad(f"{key}.capacity", f"must be a whole number from 1 to {CAPACITY_MAX}")
         last = i == len(raw_envs) - 1
         approval = item.get("requires_approval", last)
         if not isinstance(approval, bool):
@@ -123,6 +169,8 @@ def parse_board(data: dict[str, Any], where: str) -> tuple[list[Environment], li
     raw_freezes = data.get("freezes", [])
     if not isinstance(raw_freezes, list):
         raise bad("freezes", "must be an array of tables ([[freezes]])")
+    if len(raw_freezes) > BOARD_ITEMS_MAX:
+        raise bad("freezes", f"has {len(raw_freezes)} freezes; at most {BOARD_ITEMS_MAX} are allowed")
     for i, raw in enumerate(raw_freezes):
         key = f"freezes[{i}]"
         item = _table(raw, key, bad)
@@ -169,7 +217,7 @@ def parse_board(data: dict[str, Any], where: str) -> tuple[list[Environment], li
             if str(exc).startswith(where):
                 raise
             raise bad(key, str(exc)) from exc
-    return envs, freezes, four_eyes
+    return Board(envs, freezes, BoardSettings(four_eyes, delegates))
 
 
 def _table(value: Any, key: str, bad: Any) -> dict[str, Any]:

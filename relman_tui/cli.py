@@ -31,7 +31,7 @@ from relman_tui.timeutil import (
     to_stamp,
     zone,
 )
-from relman_tui.wording import what_happened
+from relman_tui.wording import actor_text, what_happened
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,9 +80,6 @@ class Context:
     def db_path(self) -> Path:
         return user_settings.database_path(self.db, self.settings)
 
-    @property
-    def actor(self) -> str:
-        return user_settings.actor_name(self.actor_option)
 
     def clock(self) -> Clock:
         # RELMAN_NOW fixes the clock for reproducible screenshots, demos and tests.
@@ -95,12 +92,15 @@ class Context:
 
     def service(self, *, create: bool = False, read_only: bool = False) -> Any:
         if self._service is None:
-            from relman_tui.service import Service
+            from relman_tui.identity import resolve
+            from relman_tui.service import Service, board_delegates
             from relman_tui.store import Store
 
             store = Store.open(self.db_path, create=create, read_only=read_only)
             self._stores.append(store)
-            self._service = Service(store, self.clock(), self.actor)
+            # who acts is decided here, once: the OS account, or a delegate acting for --as
+            who = resolve(self.actor_option, board_delegates(store))
+            self._service = Service(store, self.clock(), who.actor, who.via)
         return self._service
 
     def close(self) -> None:
@@ -161,7 +161,8 @@ class RelmanGroup(click.Group):
 @click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Database file (default: $RELMAN_DB, "
               "else ~/.local/share/relman/relman.db).")
 @click.option("--tz", "tz", metavar="ZONE", help="Time zone to show and read times in (default: config, else system).")
-@click.option("--as", "actor", metavar="ACTOR", help="Who is acting (default: $RELMAN_ACTOR, else your login name).")
+@click.option("--as", "actor", metavar="NAME", help="Act for NAME: only for accounts listed as delegates "
+              "(`relman settings delegates`); the change is logged as NAME via your account.")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="User config file.")
 @click.version_option(package_name="relman-tui", prog_name="relman")
 @click.pass_context
@@ -266,6 +267,30 @@ def env_add(obj: Context, name: str, title: str | None, capacity: int, after: st
     click.echo(f"added {created.name} at position {created.position}")
 
 
+@env.command("edit")
+@click.argument("name")
+@click.option("--title", help="New display title.")
+@click.option("--capacity", type=DB_INT, help="Windows that may be open at once.")
+@click.option("--approval/--no-approval", default=None, help="Whether releases need approval to enter it.")
+@pass_ctx
+def env_edit(obj: Context, name: str, title: str | None, capacity: int | None, approval: bool | None) -> None:
+    """Change an environment's title, capacity or approval rule (logged with old and new values)."""
+    if title is None and capacity is None and approval is None:
+        fail("nothing to change: give --title, --capacity or --approval/--no-approval")
+    env = obj.service().edit_environment(name, title=title, capacity=capacity, approval=approval)
+    click.echo(f"{env.name}: {inert(env.title)}, capacity {env.capacity}, "
+               f"{'requires approval' if env.requires_approval else 'no approval needed'}")
+
+
+@env.command("remove")
+@click.argument("name")
+@pass_ctx
+def env_remove(obj: Context, name: str) -> None:
+    """Take an environment out of the pipeline (refused while releases stand or are scheduled in it)."""
+    obj.service().remove_environment(name)
+    click.echo(f"removed {name}")
+
+
 # -- releases ----------------------------------------------------------------------------------
 
 
@@ -291,6 +316,34 @@ def release_add(obj: Context, name: str, version: str, components: tuple[str, ..
     click.echo(str(created.id))
 
 
+@release.command("edit")
+@click.argument("release_id", metavar="ID", type=DB_INT)
+@click.option("--name", help="New name.")
+@click.option("--version", "version_", metavar="VERSION", help="New version.")
+@click.option("--component", "components", multiple=True, metavar="C",
+              help="Replace the components with these (repeatable).")
+@click.option("--owner", metavar="O", help="New owner (a login name).")
+@click.option("--risk", type=click.Choice(["low", "medium", "high"]), help="New risk.")
+@click.option("--notes", metavar="TEXT", help="New notes (replaces the old).")
+@click.option("--rev", type=DB_INT, help="Refuse if the release changed since this revision.")
+@pass_ctx
+def release_edit(obj: Context, release_id: int, name: str | None, version_: str | None, components: tuple[str, ...],
+                 owner: str | None, risk: str | None, notes: str | None, rev: int | None) -> None:
+    """Change a release's descriptive fields; changing its name, version, components or owner withdraws an
+    approval."""
+    if all(v is None for v in (name, version_, owner, risk, notes)) and not components:
+        fail("nothing to change: give --name, --version, --component, --owner, --risk or --notes")
+    service = obj.service()
+    before = service.release(release_id)
+    saved = service.edit_release(release_id, rev=rev, name=name, version=version_,
+                                 components=components or None, owner=owner, risk=risk, notes=notes)
+    if saved.rev == before.rev:
+        click.echo(f"{inert(saved.label)}: nothing changed")
+        return
+    withdrawn = " (approval withdrawn)" if before.approved_by and not saved.approved_by else ""
+    click.echo(f"{inert(saved.label)}: saved, rev {saved.rev}{withdrawn}")
+
+
 @release.command("list")
 @click.option("--stage", metavar="S", help="Only releases in this stage.")
 @click.option("--all", "include_cancelled", is_flag=True, help="Include cancelled releases.")
@@ -307,8 +360,8 @@ def release_list(obj: Context, stage: str | None, include_cancelled: bool, as_js
     for r in releases:
         upcoming = sorted((w for w in r.windows if w.end > now), key=lambda w: w.start)
         nxt = f"{upcoming[0].environment} {format_local(upcoming[0].start, obj.tz, False)}" if upcoming else "-"
-        rows.append([str(r.id), r.name, r.version, r.stage, str(r.state), str(r.risk), r.owner,
-                     "yes" if r.approved_by else "-", nxt])
+        approval = "UNAPPROVED" if r.unapproved else ("yes" if r.approved_by else "-")
+        rows.append([str(r.id), r.name, r.version, r.stage, str(r.state), str(r.risk), r.owner, approval, nxt])
     table(["ID", "NAME", "VERSION", "STAGE", "STATE", "RISK", "OWNER", "APPROVED", "NEXT WINDOW"], rows)
 
 
@@ -329,8 +382,8 @@ def release_show(obj: Context, release_id: int, as_json: bool) -> None:
         ("id", str(r.id)), ("name", r.name), ("version", r.version), ("stage", r.stage), ("state", str(r.state)),
         ("components", ", ".join(r.components)), ("owner", r.owner), ("risk", str(r.risk)),
         ("approved", f"by {r.approved_by} at {format_local(r.approved_at, tz)}" if r.approved_by and r.approved_at
-         else "no"),
-        ("created", format_local(r.created_at, tz)), ("updated", format_local(r.updated_at, tz)),
+         else "NO — forced in without approval (break-glass); needs an approval" if r.unapproved else "no"),
+        ("created", f"{format_local(r.created_at, tz)} by {r.created_by}"), ("updated", format_local(r.updated_at, tz)),
         ("rev", str(r.rev)),
     ]
     for key, value in fields:
@@ -347,7 +400,7 @@ def release_show(obj: Context, release_id: int, as_json: bool) -> None:
         click.echo("  (none)")
     click.echo("history")
     for e in history:
-        click.echo(f"  {format_local(e.at, tz)}  {what_happened(e)}")
+        click.echo(f"  {format_local(e.at, tz)}  {inert(actor_text(e))}  {what_happened(e, tz)}")
 
 
 # -- moves -------------------------------------------------------------------------------------
@@ -521,13 +574,23 @@ def freeze_remove(obj: Context, freeze_id: int) -> None:
 
 @cli.command()
 @click.option("--now", "now_text", metavar="TIME", help="Take this as now (for `missed`).")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]),
+              help="Exit 1 when there is a conflict of this severity (warning: of either severity).")
 @json_option
 @pass_ctx
-def conflicts(obj: Context, now_text: str | None, as_json: bool) -> None:
+def conflicts(obj: Context, now_text: str | None, fail_on: str | None, as_json: bool) -> None:
     """List the conflicts between windows and freezes."""
+    found = obj.service().conflicts(obj.when(now_text) if now_text else None)
+    _show_conflicts(obj, found, as_json)
+    counted = [c for c in found if fail_on == "warning" or str(c.severity) == "error"] if fail_on else []
+    if counted:
+        click.echo(f"relman: {len(counted)} conflict(s) at or above {fail_on} (--fail-on {fail_on})", err=True)
+        sys.exit(1)
+
+
+def _show_conflicts(obj: Context, found: Sequence[Conflict], as_json: bool) -> None:
     from relman_tui.conflicts import to_json
 
-    found = obj.service().conflicts(obj.when(now_text) if now_text else None)
     if as_json:
         echo_json([to_json(c) for c in found])
         return
@@ -544,19 +607,44 @@ def conflicts(obj: Context, now_text: str | None, as_json: bool) -> None:
 @cli.command()
 @click.argument("release_id", metavar="[ID]", type=DB_INT, required=False)
 @click.option("--limit", type=click.IntRange(1, _INT_MAX), help="Only the newest N events.")
+@click.option("--verify", is_flag=True, help="Check the log's hash chain: exit 0 if it holds, else 1 naming the "
+              "first event that was changed.")
 @json_option
 @pass_ctx
-def log(obj: Context, release_id: int | None, limit: int | None, as_json: bool) -> None:
+def log(obj: Context, release_id: int | None, limit: int | None, verify: bool, as_json: bool) -> None:
     """Show the audit log, oldest first (of one release with ID)."""
-    events = obj.service().events(release_id, limit)
+    service = obj.service()
+    if verify:
+        if release_id is not None or limit is not None:
+            fail("--verify checks the whole log; give no ID or --limit")
+        _verify_log(service, as_json)
+        return
+    events = service.events(release_id, limit)
     if limit is not None:
         events = list(reversed(events))
     if as_json:
         echo_json([event_json(e) for e in events])
         return
+    labels = {r.id: r.label for r in service.releases(include_cancelled=True)}
     for e in events:
-        rel = f"#{e.release} " if e.release is not None else ""
-        click.echo(f"{e.seq:>6}  {format_local(e.at, obj.tz)}  {inert(e.actor)}  {rel}{what_happened(e)}")
+        rel = f"#{e.release} {labels.get(e.release, '')}: " if e.release is not None else ""
+        when = format_local(e.at, obj.tz)
+        click.echo(f"{e.seq:>6}  {when}  {inert(actor_text(e))}  {inert(rel)}{what_happened(e, obj.tz)}")
+
+
+def _verify_log(service: Any, as_json: bool) -> None:
+    verdict = service.verify_log()
+    if as_json:
+        echo_json({"ok": verdict.ok, "events": verdict.events, "chained": verdict.chained,
+                   "broken_at": verdict.broken_at, "problem": verdict.problem or None,
+                   "last_seq": verdict.last_seq, "last_hash": verdict.last_hash})
+    if not verdict.ok:
+        if not as_json:
+            click.echo(f"relman: refused: the audit log was tampered with: {verdict.problem}", err=True)
+        sys.exit(1)
+    if not as_json:
+        click.echo(f"log verified: {verdict.events} events, the hash chain holds"
+                   + (f" (latest #{verdict.last_seq} {verdict.last_hash[:12]})" if verdict.last_hash else ""))
 
 
 # -- board as code and config ------------------------------------------------------------------
@@ -581,8 +669,64 @@ def import_cmd(obj: Context, file: Path) -> None:
     from relman_tui.boardfile import import_board, read_board
 
     read_board(file)  # a bad file is refused before any database is created
-    envs, freezes = import_board(obj.service(create=True), file)
-    click.echo(f"imported {envs} environments and {freezes} freezes from {file}")
+    board = import_board(obj.service(create=True), file)
+    click.echo(f"imported {len(board.environments)} environments and {len(board.freezes)} freezes from "
+               f"{inert(str(file))}")
+
+
+@cli.group("settings", invoke_without_command=True)
+@json_option
+@click.pass_context
+def board_settings(ctx: click.Context, as_json: bool) -> None:
+    """The board's own rules, kept in the database: four-eyes and delegates. (Your personal settings:
+    `relman config`.) With no subcommand, shows them."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = ctx.obj.service().board_settings()
+    if as_json:
+        echo_json({"four_eyes": settings.four_eyes, "delegates": list(settings.delegates)})
+        return
+    click.echo(f"four_eyes  {'on' if settings.four_eyes else 'off'}  (the approver is neither the owner nor the "
+               "creator)")
+    click.echo(f"delegates  {', '.join(settings.delegates) or '(none)'}  (accounts that may act for others with "
+               "--as)")
+
+
+@board_settings.command("four-eyes")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@pass_ctx
+def settings_four_eyes(obj: Context, state: str) -> None:
+    """Turn the four-eyes rule on or off (logged with the old and new value)."""
+    changed = obj.service().set_four_eyes(state == "on")
+    click.echo(f"four_eyes is {state}" + ("" if changed else " (unchanged)"))
+
+
+@board_settings.command("delegates")
+@click.argument("change", type=click.Choice(["list", "add", "remove"]), default="list")
+@click.argument("accounts", nargs=-1, metavar="[ACCOUNT]...")
+@pass_ctx
+def settings_delegates(obj: Context, change: str, accounts: tuple[str, ...]) -> None:
+    """List, add or remove the OS accounts that may act for others with --as (a CI runner that
+    authenticated the person upstream, say). Their changes are logged as `NAME via ACCOUNT`."""
+    service = obj.service()
+    current = list(service.delegates())
+    if change == "list":
+        if accounts:
+            fail("`delegates list` takes no account")
+        click.echo("\n".join(current) if current else "(no delegates)")
+        return
+    if not accounts:
+        fail(f"`delegates {change}` needs at least one ACCOUNT")
+    folded = {a.casefold() for a in accounts}
+    if change == "add":
+        wanted = current + [a for a in accounts if a.casefold() not in {c.casefold() for c in current}]
+    else:
+        missing = [a for a in accounts if a.casefold() not in {c.casefold() for c in current}]
+        if missing:
+            fail(f"{missing[0]} is not a delegate (delegates: {', '.join(current) or 'none'})")
+        wanted = [c for c in current if c.casefold() not in folded]
+    saved = service.set_delegates(wanted)
+    click.echo(f"delegates: {', '.join(saved) or '(none)'}")
 
 
 @cli.group()
@@ -607,29 +751,30 @@ def release_json(r: Release, full: bool = False) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": r.id, "name": r.name, "version": r.version, "stage": r.stage, "state": str(r.state),
         "components": list(r.components), "owner": r.owner, "risk": str(r.risk), "approved_by": r.approved_by,
-        "rev": r.rev,
+        "unapproved": r.unapproved, "rev": r.rev,
         "windows": {w.environment: {"start": to_stamp(w.start), "end": to_stamp(w.end)} for w in r.windows},
     }
     if full:
         item |= {
             "approved_at": to_stamp(r.approved_at) if r.approved_at else None, "notes": r.notes,
-            "created_at": to_stamp(r.created_at), "updated_at": to_stamp(r.updated_at),
+            "created_at": to_stamp(r.created_at), "updated_at": to_stamp(r.updated_at), "created_by": r.created_by,
         }
     return item
 
 
 def freeze_json(f: Freeze) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": f.id, "environments": list(f.environments), "reason": f.reason}
-    if f.recurring and f.duration is not None:
-        item |= {"cron": f.cron, "duration": int(f.duration.total_seconds()), "zone": f.zone}
-    elif f.start and f.end:
-        item |= {"start": to_stamp(f.start), "end": to_stamp(f.end)}
-    return item
+    from relman_tui.service import freeze_record
+
+    return freeze_record(f)
 
 
 def event_json(e: Event) -> dict[str, Any]:
-    return {"seq": e.seq, "at": to_stamp(e.at), "actor": e.actor, "release": e.release, "action": e.action,
-            "from": e.from_, "to": e.to, "forced": e.forced, "reason": e.reason}
+    return {"seq": e.seq, "at": to_stamp(e.at), "actor": e.actor, "via": e.via, "release": e.release,
+            "action": e.action, "from": e.from_, "to": e.to, "forced": e.forced, "reason": e.reason,
+            "details": dict(e.details), "hash": e.hash}
+
+
+
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 48) -> None:
@@ -681,7 +826,7 @@ def _one_line_errors() -> Iterator[None]:
         sys.exit(2)
     except OverflowError:
         # a time or duration at the very edge of the calendar (year 9999 plus a week, say)
-        click.echo("relman: error: a time or duration is out of range (years 1970 to 9000 are allowed)", err=True)
+        click.echo("relman: error: a time or duration is out of range (times from 2000 to 2099 are allowed)", err=True)
         sys.exit(2)
     except OSError as exc:
         click.echo(f"relman: error: {_said(str(exc))}", err=True)

@@ -73,11 +73,37 @@ def seed(service: Service, count: int | None = None) -> str:
         store.set_setting(DEMO_MARK, "true")
         for freeze in (weekend, year_end):
             store.insert_freeze(freeze)
-        releases = _curated(store, now) if count is None else _generated(store, now, count)
+        releases = _curated(store, now, service.actor) if count is None else _generated(store, now, count)
     return f"{releases} releases"
 
 
-def _curated(store: Store, now: datetime) -> int:
+def _history(
+    release_id: int, new: NewRelease, stages: list[str], start: datetime, end: datetime,
+) -> list[tuple[datetime, NewEvent, str]]:
+    """A believable past for a seeded release: created, then through every stage it passed, one
+    step at a time, verified before each promotion, approved before an approval gate; all in order
+    between ``start`` and ``end``, (The caller records them as their actors via the account that seeds the demo.)"""
+    steps: list[tuple[NewEvent, str]] = [(NewEvent("created", release_id, to=PLANNED, details={
+        "name": new.name, "version": new.version, "components": list(new.components), "owner": new.owner,
+        "risk": str(new.risk)}), new.owner)]
+    here = stages.index(new.stage)
+    for i in range(1, here + 1):
+        if i > 1:
+            steps.append((NewEvent("verified", release_id, "deployed", stages[i - 1]), new.owner))
+        if i == len(stages) - 1 and new.approved_by:  # prod requires approval: approved before going in
+            steps.append((NewEvent("approved", release_id, to=stages[i - 1]), new.approved_by))
+        steps.append((NewEvent("moved", release_id, stages[i - 1], stages[i]), new.owner))
+    if new.state is State.VERIFIED:
+        steps.append((NewEvent("verified", release_id, "deployed", new.stage), new.owner))
+    elif new.state is State.FAILED:
+        steps.append((NewEvent("failed", release_id, "deployed", new.stage, reason="smoke tests red"), new.owner))
+    if new.approved_by and here < len(stages) - 1:
+        steps.append((NewEvent("approved", release_id, to=new.stage), new.approved_by))
+    gap = (end - start) / len(steps)
+    return [((start + k * gap).replace(microsecond=0), event, actor) for k, (event, actor) in enumerate(steps)]
+
+
+def _curated(store: Store, now: datetime, via: str) -> int:
     """About thirty releases across every stage and state, with deliberate conflicts."""
     h = timedelta(hours=1)
     d = timedelta(days=1)
@@ -131,7 +157,8 @@ def _curated(store: Store, now: datetime) -> int:
         (11, "2.4.0", "test", State.VERIFIED, Risk.MEDIUM, False,
          [("staging", at(12, 9), 4 * h), ("preprod", at(13, 9), 2 * h)], "Lands in the year-end freeze."),
     ]
-    releases, windows = [], []
+    releases: list[NewRelease] = []
+    windows = []
     rng = random.Random(7)
     for service_index, version, stage, state, risk, approved, spans, notes in plan:
         name, components = SERVICES[service_index]
@@ -139,16 +166,19 @@ def _curated(store: Store, now: datetime) -> int:
         approver = next(o for o in OWNERS[rng.randrange(len(OWNERS)):] + OWNERS if o != owner)
         releases.append(NewRelease(
             name=name, version=version, components=components, owner=owner, risk=risk, notes=notes, stage=stage,
-            state=state, approved_by=approver if approved else None, approved_at=now - 3 * h if approved else None,
+            state=state, approved_by=approver if approved else None, approved_at=now - 5 * h if approved else None,
+            created_at=now - 4 * d + len(releases) * 10 * timedelta(minutes=1),
         ))
         windows.append([(env, start, start + length) for env, start, length in spans])
     ids = store.insert_releases_bulk(releases, windows, now)
+    stages = [PLANNED, *(name for name, _, _, _ in DEFAULT_PIPELINE)]
+    history = []
     for release_id, new in zip(ids, releases, strict=True):
-        store.append_event(NewEvent("created", release_id, to=PLANNED), new.owner, now - 4 * d)
-        if new.stage != PLANNED:
-            store.append_event(NewEvent("moved", release_id, PLANNED, new.stage), new.owner, now - d)
-        if new.approved_by:
-            store.append_event(NewEvent("approved", release_id, to=new.stage), new.approved_by, now - 3 * h)
+        assert new.created_at is not None
+        history += _history(release_id, new, stages, new.created_at, now - 5 * h)
+    history.sort(key=lambda step: step[0])  # the log in time order, as if it had happened
+    for when, event, actor in history:
+        store.append_event(event, actor, when, via)
     return len(ids)
 
 

@@ -96,11 +96,17 @@ def check_move(
 
 
 def check_approval(release: Release, actor: str, four_eyes: bool) -> str | None:
-    """Why ``actor`` may not approve ``release``, or ``None`` when they may."""
+    """Why ``actor`` may not approve ``release``, or ``None`` when they may.
+
+    With ``four_eyes`` the approver is neither the release's owner nor the account that created
+    it (compared case-insensitively: names are login-like ASCII, so no look-alikes).
+    """
     if release.approved_by is not None:
         return f"{release.label} is already approved by {release.approved_by}"
     if four_eyes and actor.casefold() == release.owner.casefold():
         return f"four-eyes rule: {actor} owns {release.label} and cannot approve it; ask someone else"
+    if four_eyes and release.created_by and actor.casefold() == release.created_by.casefold():
+        return f"four-eyes rule: {actor} created {release.label} and cannot approve it; ask someone else"
     return None
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 PLANNED = "planned"
 ALL_ENVIRONMENTS = "all"
@@ -82,6 +84,8 @@ class Release:
     updated_at: datetime
     rev: int
     windows: tuple[Window, ...] = field(default=())
+    created_by: str = ""  # who added it: with the owner, the one who may not approve it (four-eyes)
+    unapproved: bool = False  # forced into an environment that requires approval, not yet approved
 
     @property
     def label(self) -> str:
@@ -134,6 +138,14 @@ class Occurrence:
 
 
 @dataclass(frozen=True, slots=True)
+class BoardSettings:
+    """The board's own rules, kept in the database and in the board file: who may approve, who may delegate."""
+
+    four_eyes: bool = True  # the approver is neither the release's owner nor its creator
+    delegates: tuple[str, ...] = ()  # OS accounts that may act for others with --as
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     seq: int
     at: datetime
@@ -144,6 +156,9 @@ class Event:
     to: str | None = None
     forced: bool = False
     reason: str | None = None
+    via: str | None = None  # the OS account that acted for ``actor`` (delegation), if any
+    details: Mapping[str, Any] = field(default_factory=dict)  # what changed: old and new values, …
+    hash: str | None = None  # its link in the log's hash chain (None: written before the chain)
 
 
 @dataclass(frozen=True, slots=True)

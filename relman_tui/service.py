@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
+from relman_tui import chain, gates, slots
 from relman_tui import conflicts as engine
 from relman_tui import freezes as freeze_rules
-from relman_tui import gates, slots
 from relman_tui.errors import BadInput, GateRefused, Refused
 from relman_tui.limits import (
     ENV_NAME,
@@ -20,12 +23,14 @@ from relman_tui.limits import (
     check_duration,
     check_span,
     check_time,
+    clean_login,
     clean_name,
     clean_text,
 )
 from relman_tui.model import (
     ALL_ENVIRONMENTS,
     PLANNED,
+    BoardSettings,
     Conflict,
     Environment,
     Event,
@@ -68,10 +73,12 @@ class ConflictDiff:
 class Service:
     """The one place the rules are applied to the store; every change is one transaction."""
 
-    def __init__(self, store: Store, clock: Clock, actor: str) -> None:
+    def __init__(self, store: Store, clock: Clock, actor: str, via: str | None = None) -> None:
+        """``actor`` (and ``via``, the account acting for them) come from :mod:`relman_tui.identity`."""
         self.store = store
         self.clock = clock
-        self.actor = clean_name(actor, "actor")
+        self.actor = clean_login(actor, "actor")
+        self.via = clean_login(via, "the delegating account") if via else None
         self.written_seqs: set[int] = set()  # events this process wrote, so live views can tell them apart
 
     def now(self) -> datetime:
@@ -113,6 +120,17 @@ class Service:
 
     def four_eyes(self) -> bool:
         return self.store.setting("four_eyes", "true") == "true"
+
+    def delegates(self) -> tuple[str, ...]:
+        return _delegates(self.store.setting("delegates", "[]"))
+
+    def board_settings(self) -> BoardSettings:
+        return BoardSettings(self.four_eyes(), self.delegates())
+
+    def verify_log(self) -> chain.Verdict:
+        """Recompute the audit log's hash chain (`relman log --verify`)."""
+        with self.store.read():
+            return chain.verify(self.store.board_id(), self.store.stored_events())
 
     def conflicts(self, now: datetime | None = None) -> list[Conflict]:
         return engine.find_conflicts(
@@ -164,27 +182,126 @@ class Service:
             new = Environment(name, clean_name(title or name.capitalize(), "title"), 0, capacity, approval)
             ordered = [*envs[:index], new, *envs[index:]]
             self.store.save_environments([replace(env, position=i + 1) for i, env in enumerate(ordered)])
-            self._log(NewEvent("env_added", to=name), self.now())
-        return next(env for env in self.store.environments() if env.name == name)
+            saved = next(env for env in self.store.environments() if env.name == name)
+            self._log(NewEvent("env_added", to=name, details=environment_record(saved)), self.now())
+        return saved
 
-    def replace_board(self, environments: Sequence[Environment], freezes: Sequence[Freeze], four_eyes: bool) -> None:
-        """Make the pipeline, freezes and gate settings exactly these (``relman import``)."""
+    def edit_environment(
+        self, name: str, *, title: str | None = None, capacity: int | None = None, approval: bool | None = None,
+    ) -> Environment:
+        """Change an environment's title, capacity or approval rule (logged with old and new values)."""
         with self.store.write():
+            envs = self.store.environments()
+            old = self._environment(name, envs)
+            new = replace(
+                old,
+                title=clean_name(title, "title") if title is not None else old.title,
+                capacity=check_capacity(capacity) if capacity is not None else old.capacity,
+                requires_approval=approval if approval is not None else old.requires_approval,
+            )
+            changes = _changes(old, new, ("title", "capacity", "requires_approval"))
+            if changes:
+                self.store.save_environments([new if env.name == name else env for env in envs])
+                self._log(NewEvent("env_changed", to=name, details={"name": name, "changes": changes}), self.now())
+        return new
+
+    def remove_environment(self, name: str) -> None:
+        """Take an environment out of the pipeline; refused while releases stand or are scheduled in it."""
+        with self.store.write():
+            envs = self.store.environments()
+            old = self._environment(name, envs)
+            if self.store.stage_in_use(name):
+                raise Refused(f"environment {name} still has releases or windows; move or unschedule them first")
+            rest = [replace(env, position=i + 1) for i, env in enumerate(e for e in envs if e.name != name)]
+            self.store.save_environments(rest)
+            self._log(NewEvent("env_removed", from_=name, details=environment_record(old)), self.now())
+
+    def replace_board(
+        self, environments: Sequence[Environment], freezes: Sequence[Freeze], settings: BoardSettings,
+    ) -> dict[str, int]:
+        """Make the pipeline, freezes and board settings exactly these (``relman import``).
+
+        Every environment, freeze and setting added, changed or removed is its own event with
+        the old and new values; freezes the file keeps unchanged keep their ids. All or nothing.
+        """
+        counts = {"added": 0, "changed": 0, "removed": 0}
+        with self.store.write():
+            now = self.now()
             keep = {env.name for env in environments}
-            for env in self.store.environments():
+            before = {env.name: env for env in self.store.environments()}
+            for env in before.values():
                 if env.name not in keep and self.store.stage_in_use(env.name):
                     raise BadInput(
                         f"environment {env.name!r} is missing from the file but still has releases or windows; "
                         "nothing was imported"
                     )
-            self.store.save_environments([replace(env, position=i + 1) for i, env in enumerate(environments)])
-            self.store.delete_all_freezes()
+            ordered = [replace(env, position=i + 1) for i, env in enumerate(environments)]
+            self.store.save_environments(ordered)
+            for env in ordered:
+                old = before.get(env.name)
+                if old is None:
+                    self._log(NewEvent("env_added", to=env.name, details=environment_record(env)), now)
+                    counts["added"] += 1
+                elif changes := _changes(old, env, ("title", "position", "capacity", "requires_approval")):
+                    self._log(NewEvent("env_changed", to=env.name, details={"name": env.name, "changes": changes}), now)
+                    counts["changed"] += 1
+            for name, env in before.items():
+                if name not in keep:
+                    self._log(NewEvent("env_removed", from_=name, details=environment_record(env)), now)
+                    counts["removed"] += 1
+            wanted = [_freeze_key(f) for f in freezes]
             for freeze in freezes:
                 self._check_freeze_environments(freeze.environments, keep)
-                self.store.insert_freeze(freeze)
-            self.store.set_setting("four_eyes", "true" if four_eyes else "false")
-            self._log(NewEvent("imported", to=f"{len(environments)} environments, "
-                                             f"{len(freezes)} freezes"), self.now())
+            remaining = list(wanted)
+            for old_freeze in self.store.freezes():
+                key = _freeze_key(old_freeze)
+                if key in remaining:
+                    remaining.remove(key)  # unchanged: keeps its id
+                    continue
+                self.store.delete_freeze(old_freeze.id)
+                self._log(NewEvent("freeze_removed", from_=str(old_freeze.id), details=freeze_record(old_freeze)), now)
+                counts["removed"] += 1
+            for freeze in freezes:
+                key = _freeze_key(freeze)
+                if key not in remaining:
+                    continue
+                remaining.remove(key)
+                self._add_freeze(freeze, now)
+                counts["added"] += 1
+            counts["changed"] += self._apply_settings(settings, now)
+            self._log(NewEvent("imported", to=f"{len(environments)} environments, {len(freezes)} freezes",
+                               details=dict(counts)), now)
+        return counts
+
+    def set_four_eyes(self, on: bool) -> bool:
+        """Turn the four-eyes rule on or off; logged with the old and new value. Returns whether it changed."""
+        with self.store.write():
+            return bool(self._apply_settings(replace(self.board_settings(), four_eyes=on), self.now()))
+
+    def set_delegates(self, accounts: Iterable[str]) -> tuple[str, ...]:
+        """Make the delegates exactly ``accounts`` (OS accounts that may act for others with ``--as``)."""
+        names = tuple(dict.fromkeys(clean_login(a, "delegate") for a in accounts))
+        with self.store.write():
+            self._apply_settings(replace(self.board_settings(), delegates=names), self.now())
+        return names
+
+    def _apply_settings(self, settings: BoardSettings, at: datetime) -> int:
+        """Write the settings that differ, one ``setting_changed`` event each; the number changed."""
+        changed = 0
+        old = self.board_settings()
+        if settings.four_eyes != old.four_eyes:
+            self.store.set_setting("four_eyes", "true" if settings.four_eyes else "false")
+            self._log(NewEvent("setting_changed", to="four_eyes",
+                               details={"key": "four_eyes", "old": old.four_eyes, "new": settings.four_eyes}), at)
+            changed += 1
+        new_delegates = tuple(clean_login(d, "delegate") for d in settings.delegates)
+        if [d.casefold() for d in new_delegates] != [d.casefold() for d in old.delegates]:
+            self.store.set_setting("delegates", json.dumps(list(new_delegates)))
+            self._log(NewEvent("setting_changed", to="delegates",
+                               details={"key": "delegates", "old": list(old.delegates), "new": list(new_delegates)}),
+                      at)
+            changed += 1
+        return changed
 
     # -- releases --------------------------------------------------------------------------
 
@@ -199,16 +316,19 @@ class Service:
             name=name,
             version=version,
             components=comps,
-            owner=clean_name(owner or self.actor, "owner"),
+            owner=clean_login(owner, "owner") if owner else self.actor,
             risk=_risk(risk),
             notes=clean_text(notes, "notes"),
             stage=PLANNED,
             state=State.PENDING,
+            created_by=self.actor,
         )
         now = self.now()
+        details = {"name": new.name, "version": new.version, "components": list(new.components), "owner": new.owner,
+                   "risk": str(new.risk)}
         with self.store.write():
             release_id = self.store.insert_release(new, now)
-            self._log(NewEvent("created", release=release_id, to=PLANNED), now)
+            self._log(NewEvent("created", release=release_id, to=PLANNED, details=details), now)
         return self.release(release_id)
 
     def edit_release(
@@ -227,18 +347,22 @@ class Service:
                     tuple(dict.fromkeys(clean_name(c, "component") for c in components)) or old.components
                     if components is not None else old.components
                 ),
-                owner=clean_name(owner, "owner") if owner is not None else old.owner,
+                owner=clean_login(owner, "owner") if owner is not None and owner != old.owner else old.owner,
                 risk=_risk(risk) if risk is not None else old.risk,
                 notes=clean_text(notes, "notes") if notes is not None else old.notes,
             )
-            changed = [f for f in ("name", "version", "components", "owner", "risk", "notes")
-                       if getattr(new, f) != getattr(old, f)]
-            if not changed:
+            changes = _changes(old, new, ("name", "version", "components", "owner", "risk", "notes"))
+            if not changes:
                 return old
-            if {"name", "version", "components"} & set(changed) and old.approved_by:
+            changed = list(changes)
+            details: dict[str, Any] = {"changes": changes}
+            # Four-eyes: an approval is of this owner's this release. A new owner (who might be the
+            # approver) or a change to what is released needs a new approval.
+            if set(APPROVAL_FIELDS) & set(changed) and old.approved_by:
                 new = replace(new, approved_by=None, approved_at=None)
                 changed.append("approval withdrawn")
-            return self._write(old, new, NewEvent("edited", release_id, to=", ".join(changed)))
+                details["approval_withdrawn"] = old.approved_by
+            return self._write(old, new, NewEvent("edited", release_id, to=", ".join(changed), details=details))
 
     def move(
         self, release_id: int, stage: str, *, force: bool = False, reason: str | None = None,
@@ -269,8 +393,14 @@ class Service:
                     tuple(f.gate for f in check.failures),
                     "; ".join(f.message for f in check.failures) + ".",
                 )
-            new = replace(old, stage=stage, state=State.DEPLOYED)
-            event = NewEvent("moved", release_id, old.stage, stage, forced=bool(check.failures), reason=why)
+            target = next(env for env in envs if env.name == stage)
+            # Break-glass: a forced entry into an environment that requires approval is allowed, and
+            # marked until someone allowed to approve the release does.
+            unapproved = target.requires_approval and old.approved_by is None
+            new = replace(old, stage=stage, state=State.DEPLOYED, unapproved=unapproved)
+            details = {"unapproved": True} if unapproved else None
+            event = NewEvent("moved", release_id, old.stage, stage, forced=bool(check.failures), reason=why,
+                             details=details)
             return self._write(old, new, event)
 
     def rollback(self, release_id: int, reason: str, *, stage: str | None = None, rev: int | None = None) -> Release:
@@ -294,8 +424,11 @@ class Service:
     def _rollback(self, old: Release, stage: str, reason: str) -> Release:
         # A rollback withdraws approval: what comes forward again must be approved again.
         state = State.PENDING if stage == PLANNED else State.DEPLOYED
-        new = replace(old, stage=stage, state=state, approved_by=None, approved_at=None)
-        return self._write(old, new, NewEvent("rolled_back", old.id, old.stage, stage, reason=reason))
+        target = next((env for env in self.store.environments() if env.name == stage), None)
+        unapproved = target is not None and target.requires_approval
+        new = replace(old, stage=stage, state=state, approved_by=None, approved_at=None, unapproved=unapproved)
+        details = {"approval_withdrawn": old.approved_by} if old.approved_by else None
+        return self._write(old, new, NewEvent("rolled_back", old.id, old.stage, stage, reason=reason, details=details))
 
     def verify(self, release_id: int, rev: int | None = None) -> Release:
         with self.store.write():
@@ -322,8 +455,9 @@ class Service:
             self._check_not_cancelled(old)
             if problem := gates.check_approval(old, self.actor, self.four_eyes()):
                 raise Refused(problem)
-            new = replace(old, approved_by=self.actor, approved_at=self.now())
-            return self._write(old, new, NewEvent("approved", release_id, to=old.stage))
+            new = replace(old, approved_by=self.actor, approved_at=self.now(), unapproved=False)
+            details = {"cleared_unapproved": True} if old.unapproved else None
+            return self._write(old, new, NewEvent("approved", release_id, to=old.stage, details=details))
 
     def cancel(self, release_id: int, reason: str | None = None, rev: int | None = None) -> Release:
         why = clean_text(reason, "reason") or None
@@ -350,7 +484,10 @@ class Service:
             self.store.set_window(window)
             span = f"{environment} {to_stamp(start)}/{to_stamp(end)}"
             was = f"{environment} {to_stamp(before.start)}/{to_stamp(before.end)}" if before else None
-            return self._write(old, old, NewEvent("scheduled", release_id, was, span))
+            details = {"environment": environment, "start": to_stamp(start), "end": to_stamp(end)}
+            if before:
+                details |= {"old_start": to_stamp(before.start), "old_end": to_stamp(before.end)}
+            return self._write(old, old, NewEvent("scheduled", release_id, was, span, details=details))
 
     def unschedule(self, release_id: int, environment: str, rev: int | None = None) -> Release:
         with self.store.write():
@@ -361,7 +498,8 @@ class Service:
                 raise BadInput(f"{old.label} has no window in {environment}")
             self.store.delete_window(release_id, environment)
             was = f"{environment} {to_stamp(before.start)}/{to_stamp(before.end)}"
-            return self._write(old, old, NewEvent("unscheduled", release_id, was, None))
+            details = {"environment": environment, "old_start": to_stamp(before.start), "old_end": to_stamp(before.end)}
+            return self._write(old, old, NewEvent("unscheduled", release_id, was, None, details=details))
 
     def next_free(
         self, release_id: int, environment: str, duration: timedelta, after: datetime | None = None
@@ -413,15 +551,21 @@ class Service:
         freeze = build_freeze(0, environments, why, start=start, end=end, cron=cron, duration=duration, zone=zone)
         with self.store.write():
             self._check_freeze_environments(freeze.environments, {e.name for e in self.store.environments()})
-            freeze_id = self.store.insert_freeze(freeze)
-            self._log(NewEvent("freeze_added", to=",".join(freeze.environments), reason=why), self.now())
-        return replace(freeze, id=freeze_id)
+            return self._add_freeze(freeze, self.now())
+
+    def _add_freeze(self, freeze: Freeze, at: datetime) -> Freeze:
+        saved = replace(freeze, id=self.store.insert_freeze(freeze))
+        self._log(NewEvent("freeze_added", to=",".join(freeze.environments), reason=freeze.reason,
+                           details=freeze_record(saved)), at)
+        return saved
 
     def remove_freeze(self, freeze_id: int) -> None:
         with self.store.write():
-            if not self.store.delete_freeze(freeze_id):
+            old = next((f for f in self.store.freezes() if f.id == freeze_id), None)
+            if old is None or not self.store.delete_freeze(freeze_id):
                 raise BadInput(f"no freeze with id {freeze_id}")
-            self._log(NewEvent("freeze_removed", to=str(freeze_id)), self.now())
+            self._log(NewEvent("freeze_removed", from_=str(freeze_id), reason=old.reason,
+                               details=freeze_record(old)), self.now())
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -432,7 +576,7 @@ class Service:
         return release
 
     def _log(self, event: NewEvent, at: datetime) -> int:
-        seq = self.store.append_event(event, self.actor, at)
+        seq = self.store.append_event(event, self.actor, at, self.via)
         self.written_seqs.add(seq)
         return seq
 
@@ -446,6 +590,13 @@ class Service:
         names = gates.stage_names(envs)
         if stage not in names:
             raise BadInput(f"unknown stage {stage!r} (stages: {', '.join(names)})")
+
+    @staticmethod
+    def _environment(name: str, envs: Sequence[Environment]) -> Environment:
+        found = next((env for env in envs if env.name == name), None)
+        if found is None:
+            raise BadInput(f"unknown environment {name!r} (environments: {', '.join(e.name for e in envs) or 'none'})")
+        return found
 
     def _check_environment(self, environment: str) -> None:
         names = [env.name for env in self.store.environments()]
@@ -488,6 +639,62 @@ def build_freeze(
         raise BadInput("a one-off freeze needs --start and --end (or use --cron and --for)")
     check_span(start, end, "a freeze", FREEZE_MAX)
     return Freeze(freeze_id, envs, reason, start=start, end=end)
+
+
+APPROVAL_FIELDS = ("name", "version", "components", "owner")  # a change to any withdraws an approval
+
+
+def environment_record(env: Environment) -> dict[str, Any]:
+    """An environment as an event's details (and as `env list --json` items)."""
+    return {"name": env.name, "title": env.title, "position": env.position, "capacity": env.capacity,
+            "requires_approval": env.requires_approval}
+
+
+def freeze_record(f: Freeze) -> dict[str, Any]:
+    """A freeze as an event's details (and as `freeze list --json` items)."""
+    item: dict[str, Any] = {"id": f.id, "environments": list(f.environments), "reason": f.reason}
+    if f.recurring and f.duration is not None:
+        item |= {"cron": f.cron, "duration": int(f.duration.total_seconds()), "zone": f.zone}
+    elif f.start and f.end:
+        item |= {"start": to_stamp(f.start), "end": to_stamp(f.end)}
+    return item
+
+
+def _freeze_key(f: Freeze) -> tuple[Any, ...]:
+    record = freeze_record(f)
+    record.pop("id")
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in record.items()))
+
+
+def _changes(old: Any, new: Any, fields: Sequence[str]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for each field that differs (tuples as lists, enums as text)."""
+    out: dict[str, list[Any]] = {}
+    for name in fields:
+        before, after = getattr(old, name), getattr(new, name)
+        if before != after:
+            out[name] = [_plain(before), _plain(after)]
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, StrEnum):
+        return str(value)
+    return value
+
+
+def board_delegates(store: Store) -> tuple[str, ...]:
+    """The OS accounts that may act for others with ``--as`` (read before the actor is known)."""
+    return _delegates(store.setting("delegates", "[]"))
+
+
+def _delegates(raw: str) -> tuple[str, ...]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def _risk(value: Risk | str) -> Risk:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import tomllib
 from dataclasses import dataclass
@@ -49,18 +48,6 @@ def database_path(explicit: Path | None, settings: Settings) -> Path:
         return settings.database.expanduser()
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "relman" / "relman.db"
-
-
-def actor_name(explicit: str | None) -> str:
-    """``--as``, else ``$RELMAN_ACTOR``, else the login name of the OS user."""
-    if explicit:
-        return explicit
-    if env := os.environ.get("RELMAN_ACTOR"):
-        return env
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return f"uid{os.getuid()}"
 
 
 def load(path: Path, *, required: bool = False) -> Settings:

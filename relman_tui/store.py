@@ -7,15 +7,17 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from relman_tui import chain
 from relman_tui.errors import BadInput, StaleWrite
 from relman_tui.model import Environment, Event, Freeze, Release, Risk, State, Window
 from relman_tui.timeutil import from_stamp, to_stamp
@@ -111,6 +113,35 @@ def m001_initial(db: Database) -> None:
     db.execute("INSERT INTO settings (key, value) VALUES ('four_eyes', 'true')")
 
 
+@migrations()
+def m002_identity_and_chain(db: Database) -> None:
+    """Who created each release, break-glass marks, delegation, event details and the hash chain.
+
+    A database with history gets one ``log_chain_started`` event whose details hold a digest
+    of every earlier event: from here on the whole log is covered.
+    """
+    db.execute("ALTER TABLE releases ADD COLUMN created_by TEXT")
+    db.execute("ALTER TABLE releases ADD COLUMN unapproved INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE events ADD COLUMN via TEXT")
+    db.execute("ALTER TABLE events ADD COLUMN details TEXT")
+    db.execute("ALTER TABLE events ADD COLUMN hash TEXT")
+    db.execute(
+        """UPDATE releases SET created_by = coalesce(
+               (SELECT actor FROM events WHERE events.release = releases.id AND action = 'created'
+                ORDER BY seq LIMIT 1), owner)"""
+    )
+    db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('board_id', ?)", [uuid.uuid4().hex])
+    conn = db.conn
+    earlier = _stored_events(conn)
+    if earlier:
+        from relman_tui.identity import os_account
+
+        details = {"events_before": len(earlier), "digest": chain.digest(earlier)}
+        board_id = str(conn.execute("SELECT value FROM settings WHERE key = 'board_id'").fetchone()[0])
+        at = datetime.now(UTC).replace(microsecond=0)
+        _insert_event(conn, board_id, NewEvent(chain.CHAIN_STARTED, details=details), os_account(), None, at)
+
+
 KNOWN_MIGRATIONS = frozenset(m.name for m in migrations.pending(Database(memory=True, execute_plugins=False)))
 
 
@@ -126,6 +157,9 @@ class NewRelease:
     state: State
     approved_by: str | None = None
     approved_at: datetime | None = None
+    created_by: str = ""
+    unapproved: bool = False
+    created_at: datetime | None = None  # None: now (a seeded demo gives its releases a past)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +170,7 @@ class NewEvent:
     to: str | None = None
     forced: bool = False
     reason: str | None = None
+    details: Mapping[str, Any] | None = None
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -318,7 +353,7 @@ class Store:
 
     _RELEASE_COLUMNS = (
         "id, name, version, components, owner, risk, stage, state, approved_by, approved_at, "
-        "notes, created_at, updated_at, rev"
+        "notes, created_at, updated_at, rev, created_by, unapproved"
     )
 
     def releases(self, *, stage: str | None = None, include_cancelled: bool = False) -> list[Release]:
@@ -360,7 +395,8 @@ class Store:
     def insert_release(self, new: NewRelease, now: datetime) -> int:
         cursor = self._exec(
             """INSERT INTO releases (name, version, components, owner, risk, stage, state, approved_by,
-               approved_at, notes, created_at, updated_at, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)""",
+               approved_at, notes, created_at, updated_at, rev, created_by, unapproved)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)""",
             _release_row(new, now),
         )
         return int(cursor.lastrowid or 0)
@@ -373,7 +409,7 @@ class Store:
         first = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM releases").fetchone()[0]) + 1
         ids = list(range(first, first + len(releases)))
         self._conn.executemany(
-            f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
             ((rid, *_release_row(new, now)) for rid, new in zip(ids, releases, strict=True)),
         )
         self._conn.executemany(
@@ -390,13 +426,13 @@ class Store:
         """Write every field of ``release`` if nobody changed it since ``expected_rev``."""
         cursor = self._exec(
             """UPDATE releases SET name = ?, version = ?, components = ?, owner = ?, risk = ?, stage = ?,
-               state = ?, approved_by = ?, approved_at = ?, notes = ?, updated_at = ?, rev = rev + 1
-               WHERE id = ? AND rev = ?""",
+               state = ?, approved_by = ?, approved_at = ?, notes = ?, updated_at = ?, unapproved = ?,
+               rev = rev + 1 WHERE id = ? AND rev = ?""",
             (
                 release.name, release.version, json.dumps(list(release.components)), release.owner,
                 str(release.risk), release.stage, str(release.state), release.approved_by,
                 to_stamp(release.approved_at) if release.approved_at else None, release.notes,
-                to_stamp(now), release.id, expected_rev,
+                to_stamp(now), int(release.unapproved), release.id, expected_rev,
             ),
         )
         if cursor.rowcount != 1:
@@ -473,13 +509,20 @@ class Store:
 
     # -- the audit log ---------------------------------------------------------------------
 
-    def append_event(self, event: NewEvent, actor: str, at: datetime) -> int:
-        cursor = self._exec(
-            'INSERT INTO events (at, actor, release, action, "from", "to", forced, reason) '
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (to_stamp(at), actor, event.release, event.action, event.from_, event.to, int(event.forced), event.reason),
-        )
-        return int(cursor.lastrowid or 0)
+    def append_event(self, event: NewEvent, actor: str, at: datetime, via: str | None = None) -> int:
+        """Append one event, chained to the one before it (inside the caller's write transaction)."""
+        if not self._in_write:
+            raise RuntimeError("store writes must happen inside Store.write()")
+        try:
+            return _insert_event(self._conn, self.board_id(), event, actor, via, at)
+        except sqlite3.IntegrityError as exc:
+            raise BadInput(f"refused by the database: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+
+    def board_id(self) -> str:
+        """A random id given to the board when it was made; the log's chain starts from it."""
+        return self.setting("board_id", "")
 
     def events(
         self, *, release: int | None = None, limit: int | None = None, after_seq: int | None = None
@@ -498,11 +541,13 @@ class Store:
         order = "DESC" if newest_first else "ASC"
         tail = f" LIMIT {int(limit)}" if limit is not None else ""
         rows = self._conn.execute(
-            f'SELECT seq, at, actor, release, action, "from", "to", forced, reason FROM events{clause} '
-            f"ORDER BY seq {order}{tail}",
-            params,
+            f"SELECT {_EVENT_COLUMNS} FROM events{clause} ORDER BY seq {order}{tail}", params
         ).fetchall()
-        return [Event(r[0], from_stamp(r[1]), r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8]) for r in rows]
+        return [_event(row) for row in rows]
+
+    def stored_events(self) -> list[chain.StoredEvent]:
+        """Every event exactly as stored, oldest first: what the hash chain is computed over."""
+        return _stored_events(self._conn)
 
     def integrity_check(self) -> str:
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
@@ -577,6 +622,40 @@ def _translate(exc: sqlite3.Error, path: Path) -> BadInput:
     return BadInput(f"database error on {path}: {text}")
 
 
+_EVENT_COLUMNS = 'seq, at, actor, via, release, action, "from", "to", forced, reason, details, hash'
+
+
+def _stored_events(conn: sqlite3.Connection) -> list[chain.StoredEvent]:
+    rows = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
+    return [chain.StoredEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9], r[10], r[11])
+            for r in rows]
+
+
+def _insert_event(
+    conn: sqlite3.Connection, board_id: str, event: NewEvent, actor: str, via: str | None, at: datetime
+) -> int:
+    """Insert ``event`` with the next seq and its link in the chain; the caller holds the write lock."""
+    last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    seq = (last[0] if last else 0) + 1
+    previous = last[1] if last and last[1] else chain.genesis(board_id)
+    stored = chain.StoredEvent(
+        seq, to_stamp(at), actor, via, event.release, event.action, event.from_, event.to, event.forced,
+        event.reason, chain.details_text(event.details), None,
+    )
+    conn.execute(
+        f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (stored.seq, stored.at, stored.actor, stored.via, stored.release, stored.action, stored.from_, stored.to,
+         int(stored.forced), stored.reason, stored.details, chain.link(previous, stored)),
+    )
+    return seq
+
+
+def _event(row: Sequence[Any]) -> Event:
+    details = json.loads(row[10]) if row[10] else {}
+    return Event(row[0], from_stamp(row[1]), row[2], row[4], row[5], row[6], row[7], bool(row[8]), row[9],
+                 via=row[3], details=details if isinstance(details, dict) else {}, hash=row[11])
+
+
 def _release(row: Sequence[Any], windows: Iterable[Window] = ()) -> Release:
     # windows go in here, not through dataclasses.replace afterwards: a board of 10,000
     # releases is read at start and on every live change
@@ -596,6 +675,8 @@ def _release(row: Sequence[Any], windows: Iterable[Window] = ()) -> Release:
         updated_at=from_stamp(row[12]),
         rev=row[13],
         windows=tuple(windows),
+        created_by=row[14] or row[4],
+        unapproved=bool(row[15]),
     )
 
 
@@ -603,5 +684,5 @@ def _release_row(new: NewRelease, now: datetime) -> tuple[Any, ...]:
     return (
         new.name, new.version, json.dumps(list(new.components)), new.owner, str(new.risk), new.stage,
         str(new.state), new.approved_by, to_stamp(new.approved_at) if new.approved_at else None, new.notes,
-        to_stamp(now), to_stamp(now),
+        to_stamp(new.created_at or now), to_stamp(now), new.created_by or new.owner, int(new.unapproved),
     )

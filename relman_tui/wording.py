@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from relman_tui.errors import BadInput
 from relman_tui.model import Event
 from relman_tui.text import inert, one_line
+from relman_tui.timeutil import format_duration, format_local, from_stamp
 
 ACTION_WORDS = {
     "created": "created",
@@ -16,6 +22,14 @@ ACTION_WORDS = {
     "failed": "marked failed",
     "approved": "approved",
     "cancelled": "cancelled",
+    "env_added": "added environment",
+    "env_changed": "changed environment",
+    "env_removed": "removed environment",
+    "freeze_added": "added freeze",
+    "freeze_removed": "removed freeze",
+    "setting_changed": "changed setting",
+    "imported": "imported a board file",
+    "log_chain_started": "started the log's hash chain",
 }
 
 
@@ -24,24 +38,186 @@ def verb(action: str) -> str:
     return ACTION_WORDS.get(action, action.replace("_", " "))
 
 
-def what_happened(event: Event) -> str:
-    """The event without its actor, for history tables: ``moved planned → dev (forced) — why``."""
-    parts = [verb(event.action)]
-    if event.from_ or event.to:
-        parts.append(f"{event.from_ or ''} → {event.to or ''}".strip())
+def what_happened(event: Event, tz: str = "UTC") -> str:
+    """The event without its actor, for history tables: ``moved planned → dev (forced) — why``.
+
+    Times in it are shown in ``tz``.
+    """
+    d = event.details
+    action = event.action
+    text = _WORDERS.get(action, _plain)(event, d, tz)
     if event.forced:
-        parts.append("(forced)")
-    if event.reason:
-        parts.append(f"— {one_line(event.reason)}")
-    return inert(" ".join(parts))
+        text += " (forced)"
+    if d.get("unapproved"):
+        text += " — break-glass: entered without approval"
+    if event.reason and action not in ("freeze_added", "freeze_removed"):
+        text += f" — {one_line(event.reason)}"
+    return inert(text)
 
 
-def sentence(event: Event, label: str | None) -> str:
+def sentence(event: Event, label: str | None, tz: str = "UTC") -> str:
     """Who did what to which release, for notifications: ``bob moved payments-api 2.4.1 → prod``."""
     what = label or (f"release #{event.release}" if event.release is not None else "")
-    text = f"{event.actor} {verb(event.action)} {what}".rstrip()
+    text = f"{actor_text(event)} {verb(event.action)} {what}".rstrip()
     if event.action in ("moved", "rolled_back") and event.to:
         text += f" → {event.to}"
+    elif event.action == "scheduled" and event.details.get("start"):
+        text += f" in {event.details.get('environment')} at {_when(event.details['start'], tz)}"
+    elif event.release is None:
+        text = f"{actor_text(event)} {what_happened(event, tz)}"
     if event.forced:
         text += " (forced)"
     return inert(text)
+
+
+def actor_text(event: Event) -> str:
+    """``alice``, or ``alice via ci-runner`` for a change a delegate made for her."""
+    return f"{event.actor} via {event.via}" if event.via else event.actor
+
+
+# -- one wording per action ---------------------------------------------------------------------
+
+
+def _plain(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    parts = [verb(event.action)]
+    if event.from_ or event.to:
+        parts.append(f"{event.from_ or ''} → {event.to or ''}".strip())
+    return " ".join(parts)
+
+
+def _created(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    return f"created in {event.to or 'planned'}" + (f" (owner {d['owner']})" if d.get("owner") else "")
+
+
+def _moved(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    return f"{verb(event.action)} {event.from_ or '?'} → {event.to or '?'}"
+
+
+def _in_stage(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    where = event.to or event.from_
+    return f"{verb(event.action)} in {where}" if where else verb(event.action)
+
+
+def _rolled_back(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    text = _moved(event, d, tz)
+    if d.get("approval_withdrawn"):
+        text += f"; approval by {d['approval_withdrawn']} withdrawn"
+    return text
+
+
+def _approved(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    text = f"approved in {event.to}" if event.to else "approved"
+    if d.get("cleared_unapproved"):
+        text += " (clears the break-glass mark)"
+    return text
+
+
+def _edited(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    changes = d.get("changes")
+    if not isinstance(changes, Mapping) or not changes:
+        return _plain(event, d, tz)
+    parts = [f"{field} {_value(pair[0])} → {_value(pair[1])}" for field, pair in changes.items()
+             if isinstance(pair, list | tuple) and len(pair) == 2]
+    text = "edited " + ", ".join(parts)
+    if d.get("approval_withdrawn"):
+        text += f"; approval by {d['approval_withdrawn']} withdrawn"
+    return text
+
+
+def _scheduled(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    if not d.get("start"):
+        return _plain(event, d, tz)
+    text = f"scheduled {d.get('environment')} {_span(d['start'], d['end'], tz)}"
+    if d.get("old_start"):
+        text += f" (was {_span(d['old_start'], d['old_end'], tz)})"
+    return text
+
+
+def _unscheduled(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    if not d.get("old_start"):
+        return _plain(event, d, tz)
+    return f"unscheduled {d.get('environment')} (was {_span(d['old_start'], d['old_end'], tz)})"
+
+
+def _environment(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    name = d.get("name") or event.to or event.from_ or "?"
+    text = f"{verb(event.action)} {name}"
+    changes = d.get("changes")
+    if isinstance(changes, Mapping) and changes:
+        text += ": " + ", ".join(f"{field} {_value(pair[0])} → {_value(pair[1])}" for field, pair in changes.items())
+    elif event.action == "env_added" and "capacity" in d:
+        text += f" (capacity {d['capacity']}{', requires approval' if d.get('requires_approval') else ''})"
+    return text
+
+
+def _freeze(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    if "environments" not in d:
+        return _plain(event, d, tz)
+    where = ", ".join(d["environments"])
+    if d.get("cron"):
+        when = f"cron {d['cron']} for {format_duration(timedelta(seconds=int(d['duration'])))} ({d.get('zone')})"
+    else:
+        when = _span(d.get("start", ""), d.get("end", ""), tz)
+    reason = f" — {one_line(str(d['reason']))}" if d.get("reason") else ""
+    return f"{verb(event.action)} #{d.get('id', '?')} on {where}: {when}{reason}"
+
+
+def _setting(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    if "key" not in d:
+        return _plain(event, d, tz)
+    return f"changed {d['key']}: {_value(d.get('old'))} → {_value(d.get('new'))}"
+
+
+def _imported(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    if not d:
+        return _plain(event, d, tz)
+    return (f"imported a board file ({event.to}): {d.get('added', 0)} added, {d.get('changed', 0)} changed, "
+            f"{d.get('removed', 0)} removed")
+
+
+def _chain(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    return f"started the log's hash chain (it vouches for the {d.get('events_before', 0)} events before it)"
+
+
+_WORDERS = {
+    "created": _created,
+    "moved": _moved,
+    "rolled_back": _rolled_back,
+    "verified": _in_stage,
+    "failed": _in_stage,
+    "cancelled": _in_stage,
+    "approved": _approved,
+    "edited": _edited,
+    "scheduled": _scheduled,
+    "unscheduled": _unscheduled,
+    "env_added": _environment,
+    "env_changed": _environment,
+    "env_removed": _environment,
+    "freeze_added": _freeze,
+    "freeze_removed": _freeze,
+    "setting_changed": _setting,
+    "imported": _imported,
+    "log_chain_started": _chain,
+}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(str, value)) + "]"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, str):
+        text = one_line(value)
+        return repr(text if len(text) <= 40 else text[:39] + "…") if (" " in text or not text) else text
+    return str(value)
+
+
+def _when(stamp: str, tz: str) -> str:
+    try:
+        return format_local(from_stamp(stamp), tz)
+    except (BadInput, ValueError, OverflowError):  # a hand-edited database: show what is stored
+        return stamp
+
+
+def _span(start: str, end: str, tz: str) -> str:
+    return f"{_when(start, tz)} → {_when(end, tz)}"

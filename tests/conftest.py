@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from click.testing import CliRunner, Result
@@ -90,7 +91,6 @@ class Run:
             "RELMAN_NOW": NOW_TEXT,
             "RELMAN_TZ": "UTC",
             "RELMAN_DB": None,
-            "RELMAN_ACTOR": None,
             "RELMAN_DEBUG": None,
             # never read or write the real user's files
             "XDG_CONFIG_HOME": str(self.home / "config"),
@@ -98,11 +98,13 @@ class Run:
         }
 
     def __call__(self, *args: str, actor: str = "alice", db: Path | None = None, tz: str = "UTC") -> Result:
-        argv = ["--db", str(db or self.db), "--tz", tz, "--as", actor, *args]
-        return self.raw(*argv)
+        """Run as the OS account ``actor`` (faked at the one place relman reads it)."""
+        argv = ["--db", str(db or self.db), "--tz", tz, *args]
+        return self.raw(*argv, account=actor)
 
-    def raw(self, *argv: str, env: dict[str, str | None] | None = None) -> Result:
-        result = self.runner.invoke(cli, list(argv), env={**self.env(), **(env or {})}, prog_name="relman")
+    def raw(self, *argv: str, env: dict[str, str | None] | None = None, account: str = "alice") -> Result:
+        with as_account(account):
+            result = self.runner.invoke(cli, list(argv), env={**self.env(), **(env or {})}, prog_name="relman")
         assert "Traceback" not in result.stderr, result.stderr
         assert "Traceback" not in result.stdout, result.stdout
         if result.exception is not None:
@@ -126,6 +128,11 @@ class Run:
             self.ok("freeze", "list", "--json", db=db).stdout,
         ]
         return "\n".join(parts)
+
+
+def as_account(name: str) -> Any:
+    """Make relman believe the OS account running it is ``name`` (the one place identity is read)."""
+    return mock.patch("relman_tui.identity.os_account", return_value=name)
 
 
 @pytest.fixture

@@ -119,6 +119,15 @@ def check_database(path: Path) -> dict[str, int]:
             )
             assert windows.get(rid, {}) == r.windows, (rid, windows.get(rid), r.windows)
         assert conn.execute("SELECT count(*) FROM freezes").fetchone()[0] == freezes
+        from relman_tui import chain
+        from relman_tui.store import Store
+
+        store = Store.open(path, read_only=True)
+        try:  # and the log's hash chain holds, however the writers raced or died
+            verdict = chain.verify(store.board_id(), store.stored_events())
+        finally:
+            store.close()
+        assert verdict.ok and verdict.chained == len(events), verdict
         return {"releases": len(stored), "events": len(events)}
     finally:
         conn.close()

@@ -13,7 +13,7 @@ from conftest import NOW, default_environments, new_store
 
 from relman_tui.boardfile import board_to_toml, export_board, import_board, read_board
 from relman_tui.errors import BadInput
-from relman_tui.model import Environment
+from relman_tui.model import BoardSettings, Environment
 from relman_tui.service import Service
 from relman_tui.store import Store
 from relman_tui.timeutil import FixedClock
@@ -41,7 +41,7 @@ def a_board(service: Service) -> None:
     service.add_freeze(["all"], "year-end trading peak", start=NOW + 12 * 24 * HOUR, end=NOW + 13 * 24 * HOUR)
     service.add_freeze(["prod"], "weekend change freeze", cron="0 18 * * FRI", duration=62 * HOUR, zone="Europe/Berlin")
     service.add_freeze(["dev", "test"], "nightly backup", cron="30 1 * * *", duration=timedelta(minutes=45), zone="UTC")
-    service.replace_board(service.environments(), service.freezes(), four_eyes=False)
+    service.replace_board(service.environments(), service.freezes(), BoardSettings(four_eyes=False))
 
 
 def test_round_trip(service: Service, fresh: Callable[[str], Service], tmp_path: Path) -> None:
@@ -53,7 +53,8 @@ def test_round_trip(service: Service, fresh: Callable[[str], Service], tmp_path:
     assert [e["name"] for e in data["environments"]] == ["dev", "test", "qa", "staging", "preprod", "prod"]
 
     other = fresh("other")
-    assert import_board(other, path) == (6, 3)
+    board = import_board(other, path)
+    assert (len(board.environments), len(board.freezes)) == (6, 3)
     assert other.environments() == service.environments()
     assert [replace(f, id=0) for f in other.freezes()] == [replace(f, id=0) for f in service.freezes()]
     assert other.four_eyes() is False
@@ -150,7 +151,8 @@ def test_a_window_also_keeps_an_environment(service: Service, tmp_path: Path) ->
 def test_an_unused_environment_may_be_dropped(service: Service, tmp_path: Path) -> None:
     path = tmp_path / "short.toml"
     path.write_text('[[environments]]\nname = "dev"\n[[environments]]\nname = "prod"\n')
-    assert import_board(service, path) == (2, 0)
+    board = import_board(service, path)
+    assert (len(board.environments), len(board.freezes)) == (2, 0)
     assert [(e.name, e.position, e.requires_approval) for e in service.environments()] == [
         ("dev", 1, False),
         ("prod", 2, True),

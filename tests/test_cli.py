@@ -35,10 +35,11 @@ RELEASE_KEYS = [
     "owner",
     "risk",
     "approved_by",
+    "unapproved",
     "rev",
     "windows",
 ]
-EVENT_KEYS = ["seq", "at", "actor", "release", "action", "from", "to", "forced", "reason"]
+EVENT_KEYS = ["seq", "at", "actor", "via", "release", "action", "from", "to", "forced", "reason", "details", "hash"]
 
 
 @pytest.fixture
@@ -182,6 +183,7 @@ def test_release_list(board: Run) -> None:
         "owner": "alice",
         "risk": "low",
         "approved_by": None,
+        "unapproved": False,
         "rev": 3,
         "windows": {"test": {"start": "2026-12-02T10:00:00Z", "end": "2026-12-02T12:00:00Z"}},
     }
@@ -247,13 +249,14 @@ def test_release_show(board: Run) -> None:
     assert "  Adds 3-D Secure." in lines and "  Needs a CAB slot." in lines
     assert "  test       2026-12-02 10:00 UTC → 2026-12-02 12:00 UTC" in lines
     assert lines[lines.index("history") + 1 :] == [
-        "  2026-12-01 10:00 UTC  created → planned",
-        "  2026-12-01 10:00 UTC  moved planned → dev",
-        "  2026-12-01 10:00 UTC  scheduled → test 2026-12-02T10:00:00Z/2026-12-02T12:00:00Z",
+        "  2026-12-01 10:00 UTC  alice  created in planned (owner alice)",
+        "  2026-12-01 10:00 UTC  alice  moved planned → dev",
+        "  2026-12-01 10:00 UTC  alice  scheduled test 2026-12-02 10:00 UTC → 2026-12-02 12:00 UTC",
     ]
 
     item = board.json("release", "show", str(rid))
-    assert list(item) == [*RELEASE_KEYS, "approved_at", "notes", "created_at", "updated_at", "history"]
+    assert list(item) == [*RELEASE_KEYS, "approved_at", "notes", "created_at", "updated_at", "created_by",
+                          "history"]
     assert item["notes"] == "Adds 3-D Secure.\nNeeds a CAB slot."
     assert (item["created_at"], item["updated_at"], item["approved_at"]) == (
         "2026-12-01T10:00:00Z",
@@ -304,7 +307,7 @@ def test_forced_move(board: Run, stored: Callable[[], Service]) -> None:
     assert (
         board.ok("log", str(rid))
         .stdout.splitlines()[-1]
-        .endswith("#1 moved planned → staging (forced) — hotfix for INC-4711")
+        .endswith("#1 payments-api 2.4.1: moved planned → staging (forced) — hotfix for INC-4711")
     )
 
 
@@ -560,13 +563,17 @@ def test_log(board: Run) -> None:
         "seq": everything[-2]["seq"],
         "at": "2026-12-01T10:00:00Z",
         "actor": "bob",
+        "via": None,
         "release": two,
         "action": "created",
         "from": None,
         "to": "planned",
         "forced": False,
         "reason": None,
+        "details": {"name": "ledger", "version": "1.9.3", "components": ["ledger"], "owner": "bob", "risk": "low"},
+        "hash": everything[-2]["hash"],
     }
+    assert len(everything[-2]["hash"]) == 64 and everything[-2]["hash"] != everything[-1]["hash"]
 
     assert [(e["release"], e["action"]) for e in board.json("log", str(one))] == [(one, "created"), (one, "moved")]
     newest = board.json("log", "--limit", "2")
@@ -574,8 +581,8 @@ def test_log(board: Run) -> None:
 
     lines = board.ok("log", str(one)).stdout.splitlines()
     assert [line.split(maxsplit=1)[1] for line in lines] == [
-        "2026-12-01 10:00 UTC  alice  #1 created → planned",
-        "2026-12-01 10:00 UTC  alice  #1 moved planned → dev",
+        "2026-12-01 10:00 UTC  alice  #1 payments-api 2.4.1: created in planned (owner alice)",
+        "2026-12-01 10:00 UTC  alice  #1 payments-api 2.4.1: moved planned → dev",
     ]
     assert len(board.ok("log", "--limit", "1").stdout.splitlines()) == 1
 
@@ -685,14 +692,10 @@ def test_demo_refuses_a_board_that_is_not_a_demo(board: Run) -> None:
 # --- who acts and which file ----------------------------------------------------------------------------------
 
 
-def test_actor_and_database_come_from_the_environment(board: Run) -> None:
-    result = board.raw("release", "add", "x", "1", env={"RELMAN_DB": str(board.db), "RELMAN_ACTOR": "carol"})
+def test_the_database_comes_from_the_environment_and_the_actor_from_the_account(board: Run) -> None:
+    result = board.raw("release", "add", "x", "1", env={"RELMAN_DB": str(board.db)}, account="carol")
     assert (result.exit_code, result.stdout) == (0, "1\n")
     assert board.json("release", "show", "1")["owner"] == "carol"
-    result = board.raw(
-        "--as", "dave", "release", "add", "y", "1", env={"RELMAN_DB": str(board.db), "RELMAN_ACTOR": "carol"}
-    )
-    assert board.json("release", "show", "2")["owner"] == "dave"
 
 
 def test_help_and_version(run: Run) -> None:

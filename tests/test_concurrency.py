@@ -26,6 +26,7 @@ from stress_support import check_database, report, size
 from relman_tui import store as store_module
 from relman_tui.demo import DEFAULT_PIPELINE, add_default_pipeline
 from relman_tui.errors import RelmanError
+from relman_tui.identity import os_account
 from relman_tui.service import Service
 from relman_tui.store import Store
 from relman_tui.timeutil import FixedClock
@@ -72,6 +73,7 @@ def shared_board(tmp_path: Path) -> Iterator[Path]:
     store = Store.open(path, create=True)
     service = Service(store, FixedClock(NOW), "setup")
     add_default_pipeline(service)
+    service.set_delegates([os_account()])  # so the test's processes may act for named operators (--as)
     for i in range(RELEASES):
         service.add_release(f"service-{i}", "1.0")
     store.close()
@@ -277,7 +279,7 @@ def test_no_busy_or_locked_text_reaches_a_person_even_when_the_lock_never_comes(
     assert "is busy (another process holds a write lock); nothing was changed, try again" in done.stderr
     assert "database is locked" not in done.stderr and "Traceback" not in done.stderr
     assert reading.code == 0 and '"stage": "planned"' in reading.stdout
-    assert check_database(shared_board)["events"] == RELEASES + len(DEFAULT_PIPELINE)
+    assert check_database(shared_board)["events"] == RELEASES + len(DEFAULT_PIPELINE) + 1  # + the delegates
 
 
 def test_relman_error_is_what_the_store_raises_for_every_sqlite_failure(shared_board: Path) -> None:

@@ -16,6 +16,7 @@ from conftest import NOW, NOW_TEXT
 from stress_support import check_database, report, size
 
 from relman_tui.demo import DEFAULT_PIPELINE, add_default_pipeline
+from relman_tui.identity import os_account
 from relman_tui.service import Service
 from relman_tui.store import Store
 from relman_tui.timeutil import FixedClock
@@ -31,6 +32,7 @@ def board_db(tmp_path: Path) -> Path:
     store = Store.open(path, create=True)
     service = Service(store, FixedClock(NOW), "setup")
     add_default_pipeline(service)
+    service.set_delegates([os_account()])  # so the test's processes may act for named operators (--as)
     for i in range(4):
         service.add_release(f"service-{i}", "1.0")
     store.close()

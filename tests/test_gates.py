@@ -11,7 +11,7 @@ from conftest import NOW, default_environments
 
 from relman_tui import gates
 from relman_tui.errors import BadInput, GateRefused, Refused
-from relman_tui.model import Occurrence, Release, Risk, State
+from relman_tui.model import BoardSettings, Occurrence, Release, Risk, State
 from relman_tui.service import Service
 
 HOUR = timedelta(hours=1)
@@ -257,7 +257,7 @@ def test_four_eyes_the_owner_cannot_approve(service: Service, open_service: Call
 
 
 def test_four_eyes_off_lets_the_owner_approve(service: Service) -> None:
-    service.replace_board(default_environments(), [], four_eyes=False)
+    service.replace_board(default_environments(), [], BoardSettings(four_eyes=False))
     assert service.four_eyes() is False
     release = service.add_release("ledger", "1.0")
     assert service.approve(release.id).approved_by == "alice"
@@ -265,15 +265,15 @@ def test_four_eyes_off_lets_the_owner_approve(service: Service) -> None:
 
 def test_an_approved_release_is_not_approved_twice(service: Service, open_service: Callable[..., Service]) -> None:
     release = service.add_release("ledger", "1.0", owner="carol")
-    service.approve(release.id)
-    with pytest.raises(Refused, match="already approved by alice"):
+    open_service("dave").approve(release.id)
+    with pytest.raises(Refused, match="already approved by dave"):
         open_service("bob").approve(release.id)
 
 
-def test_changing_what_is_released_withdraws_approval(service: Service) -> None:
+def test_changing_what_is_released_withdraws_approval(service: Service, open_service: Callable[..., Service]) -> None:
     release = service.add_release("ledger", "1.0", owner="carol")
-    service.approve(release.id)
-    assert service.edit_release(release.id, notes="just a note").approved_by == "alice"
+    open_service("dave").approve(release.id)
+    assert service.edit_release(release.id, notes="just a note").approved_by == "dave"
     assert service.edit_release(release.id, version="1.0.1").approved_by is None
 
 

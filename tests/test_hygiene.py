@@ -63,7 +63,7 @@ def test_running_a_cli_command_loads_no_textual(tmp_path: Path) -> None:
         "import sys\n"
         "from relman_tui.cli import main\n"
         "try:\n"
-        f"    main(['--db', {str(tmp_path / 'x.db')!r}, '--as', 'alice', 'init'])\n"
+        f"    main(['--db', {str(tmp_path / 'x.db')!r}, 'init'])\n"
         "except SystemExit as exc:\n"
         "    assert not exc.code, exc.code\n"
         "assert 'textual' not in sys.modules\n"

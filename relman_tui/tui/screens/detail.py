@@ -16,7 +16,7 @@ from relman_tui.model import Event, Release
 from relman_tui.service import Service
 from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local
-from relman_tui.wording import what_happened
+from relman_tui.wording import actor_text, what_happened
 
 if TYPE_CHECKING:
     from relman_tui.tui.app import RelmanApp
@@ -93,7 +93,7 @@ class DetailScreen(Screen[None]):
         for column in ("When", "Who", "What"):
             log.add_column(column, no_wrap=column != "What")
         for e in history:
-            what = what_happened(e)
-            log.add_row(format_local(e.at, tz), _t(e.actor), _t(what))
+            what = what_happened(e, tz)
+            log.add_row(format_local(e.at, tz), _t(actor_text(e)), _t(what))
         self.query_one("#history", Static).update(log)
         self.sub_title = inert(release.label)
