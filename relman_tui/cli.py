@@ -210,7 +210,7 @@ def demo(ctx: click.Context, no_tui: bool, count: int | None) -> None:
     prepare_demo_file(obj.db_path)
     service = obj.service(create=True)
     summary = seed(service, count)
-    click.echo(f"seeded {summary} into {obj.db_path}", err=True)
+    click.echo(f"seeded {summary} into {inert(str(obj.db_path))}", err=True)
     if not no_tui:
         _run_tui(obj, read_only=False, mouse=True)
 
@@ -226,7 +226,7 @@ def init(obj: Context) -> None:
         fail(f"{path} already exists; not touching it")
     service = obj.service(create=True)
     add_default_pipeline(service)
-    click.echo(f"created {path} with environments {', '.join(e.name for e in service.environments())}")
+    click.echo(f"created {inert(str(path))} with environments {', '.join(e.name for e in service.environments())}")
 
 
 # -- environments ------------------------------------------------------------------------------
@@ -658,7 +658,7 @@ def export_cmd(obj: Context, file: Path) -> None:
     from relman_tui.boardfile import export_board
 
     export_board(obj.service(), file)
-    click.echo(f"wrote {file}")
+    click.echo(f"wrote {inert(str(file))}")
 
 
 @cli.command("import")
@@ -741,7 +741,7 @@ def config_init(obj: Context, force: bool) -> None:
     """Write a commented default user config."""
     path = user_settings.config_path(obj.config)
     user_settings.write_default(path, overwrite=force)
-    click.echo(f"wrote {path}")
+    click.echo(f"wrote {inert(str(path))}")
 
 
 # -- printing ----------------------------------------------------------------------------------

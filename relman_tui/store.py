@@ -6,7 +6,9 @@ import contextlib
 import json
 import os
 import sqlite3
+import stat
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +25,7 @@ from relman_tui.model import Environment, Event, Freeze, Release, Risk, State, W
 from relman_tui.timeutil import from_stamp, to_stamp
 
 MIGRATION_SET = "relman"
+WAL_SIZE_LIMIT = 4 * 1024 * 1024
 BUSY_TIMEOUT_S = 5.0
 _BEGIN_RETRIES = 4
 
@@ -184,9 +187,17 @@ class Store:
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
         self.read_only = read_only
-        self._conn = _connect(path, read_only)
+        # A read-only connection must never create the -wal and -shm files: made by a reader,
+        # they would belong to the reader and could lock the board's owner out. With no -shm
+        # beside the file (no writer has it open), the file is read as immutable and re-opened
+        # when it changes on disk.
+        self._immutable = read_only and not _has_shm(path)
+        self._conn = _connect(path, read_only, self._immutable)
         self.db = Database(self._conn, execute_plugins=False, recursive_triggers=False)
         self._in_write = False
+        self._identity = _file_identity(path)
+        self._disk_mark = _disk_mark(path)
+        self._reopened = 0
 
     # -- opening -------------------------------------------------------------------------
 
@@ -197,10 +208,21 @@ class Store:
         Refuses a file that is not a relman database, or one written by a newer relman,
         without changing it. A file we may not write is opened read-only.
         """
-        exists = path.exists() and path.stat().st_size > 0
+        try:
+            info = path.stat()
+        except (FileNotFoundError, NotADirectoryError):  # missing (a directory in its path may be made)
+            info = None
+        except OSError as exc:
+            raise BadInput(f"cannot open {path}: {exc.strerror}") from exc
+        if info is not None and not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a device, a pipe or a socket"
+            raise BadInput(f"{path} is {kind}, not a regular file; relman keeps a board in a regular file")
+        exists = info is not None and info.st_size > 0
         if not exists and not create:
             raise BadInput(f"no relman database at {path} (run `relman init` or `relman demo` first)")
-        if exists and not os.access(path, os.W_OK):
+        if exists and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+            # a file we may not write, or one in a directory where the -wal and -shm files it
+            # needs cannot be made: read it, never try to change it
             read_only = True
         if not exists:
             if read_only:
@@ -242,9 +264,48 @@ class Store:
                 migrations.apply(self.db)
         if not self.read_only:
             self.db.execute("PRAGMA journal_mode=WAL")
+            # Once a checkpoint has run, the WAL is cut back to this size: a long reader can make it
+            # grow for a while, never for ever.
+            self.db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
 
     def close(self) -> None:
         self._conn.close()
+
+    # -- the file itself ---------------------------------------------------------------------
+
+    def file_problem(self) -> str | None:
+        """Why the file this store opened is no longer the one at its path, or ``None``.
+
+        A board kept open while someone deletes the file, or moves another one into its place,
+        would otherwise go on writing into a file nobody else can see.
+        """
+        now = _file_identity(self.path)
+        if now is None:
+            return f"{self.path} was deleted after relman opened it"
+        if now != self._identity:
+            return f"{self.path} was replaced by another file after relman opened it"
+        return None
+
+    def _check_file(self) -> None:
+        problem = self.file_problem()
+        if problem:
+            raise BadInput(f"{problem}; nothing was written (open it again to go on)")
+
+    def _refresh_read_only(self) -> bool:
+        """Re-open a read-only connection when a writer appeared or left, or the file changed."""
+        if not self.read_only or self._conn.in_transaction:
+            return False
+        has_shm = _has_shm(self.path)
+        mark = _disk_mark(self.path) if self._immutable else self._disk_mark
+        if has_shm == (not self._immutable) and mark == self._disk_mark:
+            return False
+        self._conn.close()
+        self._immutable = not has_shm
+        self._conn = _connect(self.path, True, self._immutable)
+        self.db = Database(self._conn, execute_plugins=False, recursive_triggers=False)
+        self._disk_mark = _disk_mark(self.path)
+        self._reopened += 1
+        return True
 
     # -- transactions and change tracking --------------------------------------------------
 
@@ -256,6 +317,7 @@ class Store:
         if self._in_write:  # nested use joins the outer transaction
             yield
             return
+        self._check_file()
         for attempt in range(_BEGIN_RETRIES):
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
@@ -268,7 +330,9 @@ class Store:
         try:
             yield
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk does): only roll back what is open
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
         else:
             try:
@@ -286,6 +350,7 @@ class Store:
         if self._conn.in_transaction:
             yield
             return
+        self._refresh_read_only()
         try:
             self._conn.execute("BEGIN")
         except sqlite3.Error as exc:
@@ -305,7 +370,10 @@ class Store:
 
     def data_version(self) -> int:
         """Changes when another connection commits; cheap enough to poll twice a second."""
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        if self._refresh_read_only() or self._immutable:
+            # a fresh (or immutable) connection counts from scratch: fold in how often it was made
+            return -self._reopened - 1
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0]) + (self._reopened << 32)
 
     def last_seq(self) -> int:
         row = self._conn.execute("SELECT max(seq) FROM events").fetchone()
@@ -565,12 +633,13 @@ class Store:
             raise _translate(exc, self.path) from exc
 
 
-def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
+def _connect(path: Path, read_only: bool, immutable: bool = False) -> sqlite3.Connection:
     try:
         if read_only:
+            quoted = urllib.parse.quote(str(path.absolute()))
             conn = sqlite3.connect(
-                f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                check_same_thread=False,
+                f"file:{quoted}?mode=ro{'&immutable=1' if immutable else ''}", uri=True, timeout=BUSY_TIMEOUT_S,
+                isolation_level=None, check_same_thread=False,
             )
         else:
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -579,6 +648,31 @@ def _connect(path: Path, read_only: bool) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise _translate(exc, path) from exc
     return conn
+
+
+def _has_shm(path: Path) -> bool:
+    return os.path.exists(f"{path}-shm")
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino)
+
+
+def _disk_mark(path: Path) -> tuple[int, ...]:
+    """What changes when a writer changes the file (or its WAL)."""
+    out: list[int] = []
+    for name in (str(path), f"{path}-wal"):
+        try:
+            info = os.stat(name)
+        except OSError:
+            out += [0, 0, 0]
+        else:
+            out += [info.st_ino, info.st_size, info.st_mtime_ns]
+    return tuple(out)
 
 
 def _make_private_dir(directory: Path) -> None:
@@ -615,6 +709,8 @@ def _translate(exc: sqlite3.Error, path: Path) -> BadInput:
         return BadInput(f"{path} is read-only; nothing was changed")
     if _is_busy(exc) if isinstance(exc, sqlite3.OperationalError) else False:
         return BadInput(f"{path} is busy (another process holds a write lock); nothing was changed, try again")
+    if "disk is full" in lowered or "disk i/o" in lowered:
+        return BadInput(f"cannot write {path}: the disk is full or failing; nothing was changed")
     if "not a database" in lowered or "malformed" in lowered:
         return BadInput(f"{path} is not a relman database or is damaged ({text})")
     if "unable to open" in lowered:
