@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,11 +23,20 @@ from relman_tui.limits import (
     clean_name,
     clean_text,
 )
-from relman_tui.model import BoardSettings, Environment, Freeze
+from relman_tui.model import PLANNED, BoardSettings, Environment, Freeze, Hook
 from relman_tui.service import Service, build_freeze
 from relman_tui.timeutil import UTC, format_duration, parse_duration
 
 FORMAT = 1
+HOOKS_MAX = 100
+HOOK_TIMEOUT_DEFAULT_S = 600
+HOOK_TIMEOUT_MAX = timedelta(hours=24)
+# What a hook may react to; never a hook's own outcome, which would let a failing hook run for ever.
+HOOK_ACTIONS = frozenset({
+    "created", "edited", "moved", "rolled_back", "scheduled", "unscheduled", "verified", "failed", "approved",
+    "cancelled", "freeze_added", "freeze_removed", "env_added", "env_changed", "env_removed", "setting_changed",
+    "imported",
+})
 
 
 def board_to_toml(service: Service) -> str:
@@ -46,8 +56,15 @@ def board_to_toml(service: Service) -> str:
     settings = service.board_settings()
     data: dict[str, Any] = {"relman_board": FORMAT, "gates": {"four_eyes": settings.four_eyes},
                             "access": {"delegates": list(settings.delegates)}, "environments": envs}
+    hooks = [
+        {"on": h.on, **({"environment": h.environment} if h.environment else {}), "run": list(h.run),
+         "timeout": format_duration(h.timeout)}
+        for h in service.hooks()
+    ]
     if freezes:
         data["freezes"] = freezes
+    if hooks:
+        data["hooks"] = hooks
     header = ("# relman board: environments in pipeline order, freezes, gate settings and the accounts that may\n"
               "# act for others (delegates, `--as`).\n")
     return header + tomli_w.dumps(data)
@@ -68,12 +85,13 @@ class Board:
     environments: list[Environment]
     freezes: list[Freeze]
     settings: BoardSettings
+    hooks: list[Hook]
 
 
 def import_board(service: Service, path: Path) -> Board:
     """Replace the pipeline, freezes and settings with the file's; all or nothing."""
     board = read_board(path)
-    service.replace_board(board.environments, board.freezes, board.settings)
+    service.replace_board(board.environments, board.freezes, board.settings, board.hooks)
     return board
 
 
@@ -105,7 +123,7 @@ def parse_board(data: dict[str, Any], where: str) -> Board:
     def bad(key: str, problem: str) -> BadInput:
         return BadInput(f"{where}: key {key!r}: {problem}")
 
-    unknown = set(data) - {"relman_board", "gates", "access", "environments", "freezes"}
+    unknown = set(data) - {"relman_board", "gates", "access", "environments", "freezes", "hooks"}
     if unknown:
         raise bad(sorted(unknown)[0], "unknown key")
     version = data.get("relman_board", FORMAT)
@@ -217,7 +235,44 @@ def parse_board(data: dict[str, Any], where: str) -> Board:
             if str(exc).startswith(where):
                 raise
             raise bad(key, str(exc)) from exc
-    return Board(envs, freezes, BoardSettings(four_eyes, delegates))
+    hooks = _hooks(data.get("hooks", []), [PLANNED, *names], bad)
+    return Board(envs, freezes, BoardSettings(four_eyes, delegates), hooks)
+
+
+def _hooks(raw_hooks: Any, stages: list[str], bad: Any) -> list[Hook]:
+    if not isinstance(raw_hooks, list):
+        raise bad("hooks", "must be an array of tables ([[hooks]])")
+    if len(raw_hooks) > HOOKS_MAX:
+        raise bad("hooks", f"has {len(raw_hooks)} hooks; at most {HOOKS_MAX} are allowed")
+    hooks: list[Hook] = []
+    for i, raw in enumerate(raw_hooks):
+        key = f"hooks[{i}]"
+        item = _table(raw, key, bad)
+        extra = set(item) - {"on", "environment", "run", "timeout"}
+        if extra:
+            raise bad(f"{key}.{sorted(extra)[0]}", "unknown key")
+        on = item.get("on")
+        if not isinstance(on, str) or on not in HOOK_ACTIONS:
+            raise bad(f"{key}.on", f"must be an event action: {', '.join(sorted(HOOK_ACTIONS))}")
+        environment = _opt_str(item.get("environment"), f"{key}.environment", bad)
+        if environment is not None and environment not in stages:
+            raise bad(f"{key}.environment", f"unknown stage {environment!r} (stages: {', '.join(stages)})")
+        run = item.get("run")
+        if (not isinstance(run, list) or not run or len(run) > 100
+                or not all(isinstance(a, str) and a and len(a) <= 4096 for a in run)):
+            raise bad(f"{key}.run", "must be a command as a list of 1 to 100 non-empty strings (argv; no shell)")
+        for arg in run:
+            if "\x00" in arg or any(unicodedata.category(c) == "Cc" for c in arg):
+                raise bad(f"{key}.run", "must not contain control characters")
+        timeout = item.get("timeout", HOOK_TIMEOUT_DEFAULT_S)
+        length = _duration(timeout, f"{key}.timeout", bad)
+        if length > HOOK_TIMEOUT_MAX:
+            raise bad(f"{key}.timeout", f"is longer than {format_duration(HOOK_TIMEOUT_MAX)}")
+        hooks.append(Hook(on, tuple(run), length, environment))
+    ids = [h.id for h in hooks]
+    if len(set(ids)) != len(ids):
+        raise bad("hooks", "the same hook is listed twice")
+    return hooks
 
 
 def _table(value: Any, key: str, bad: Any) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from relman_tui.timeutil import (
     Clock,
     FixedClock,
     SystemClock,
+    format_duration,
     format_local,
     local_zone_name,
     parse_duration,
@@ -672,6 +673,96 @@ def import_cmd(obj: Context, file: Path) -> None:
     board = import_board(obj.service(create=True), file)
     click.echo(f"imported {len(board.environments)} environments and {len(board.freezes)} freezes from "
                f"{inert(str(file))}")
+
+
+@cli.command("calendar")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--days", type=click.IntRange(1, 3660), default=60, show_default=True,
+              help="How many days of freeze occurrences to include.")
+@click.option("--environment", metavar="ENV", help="Only this environment's windows and freezes.")
+@pass_ctx
+def calendar_cmd(obj: Context, file: Path, days: int, environment: str | None) -> None:
+    """Write the schedule as an iCalendar file: windows ending after now, freezes in the next N days.
+
+    Times are UTC and UIDs stable, so a calendar client subscribed to the file updates events
+    instead of duplicating them; the file is replaced by rename, never half-written.
+    """
+    from relman_tui import ical
+
+    data, count = ical.build(obj.service(), days=days, environment=environment)
+    ical.write(file, data)
+    click.echo(f"wrote {count} events to {inert(str(file))}")
+
+
+@cli.group()
+def hooks() -> None:
+    """The board's hook commands (declared in the board file's [[hooks]]) and their runner."""
+
+
+@hooks.command("list")
+@json_option
+@pass_ctx
+def hooks_list(obj: Context, as_json: bool) -> None:
+    """List the board's hooks."""
+    from relman_tui.service import hook_record
+
+    found = obj.service().hooks()
+    if as_json:
+        echo_json([hook_record(h) | {"added_seq": h.added_seq} for h in found])
+        return
+    if not found:
+        click.echo("no hooks (declare them as [[hooks]] in the board file and `relman import` it)")
+        return
+    table(["ID", "ON", "ENVIRONMENT", "TIMEOUT", "SINCE", "RUN"],
+          [[h.id, h.on, h.environment or "-", format_duration(h.timeout), f"#{h.added_seq}", " ".join(h.run)]
+           for h in found])
+
+
+@hooks.command("run")
+@click.option("--once", is_flag=True, help="Handle what is pending, then exit.")
+@click.option("--poll", type=click.FloatRange(0.1, 60), default=1.0, show_default=True,
+              help="Seconds between checks for new events.")
+@pass_ctx
+def hooks_run(obj: Context, once: bool, poll: float) -> None:
+    """Run the board's hooks for each new event, in order, at least once (the only place hooks run).
+
+    Start one per board, under the account the hooks should run as (a systemd unit, a tmux pane).
+    A second runner waits for the first. Stop it with SIGTERM or ctrl+c: it finishes the hook
+    it is running first.
+    """
+    import signal
+    import threading
+
+    from relman_tui.hooks import Runner
+
+    service = obj.service()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        runner = Runner(service, report=lambda line: click.echo(line), stop=stop)
+        store = service.store
+        with store.runner_lock(wait=False) as got:
+            if not got:
+                click.echo("relman: another hook runner holds this board's lock; waiting for it", err=True)
+        with store.runner_lock(wait=True):
+            if stop.is_set():
+                return
+            runner.run_pending()
+            if once:
+                return
+            last = store.data_version()
+            while not stop.wait(poll):
+                version = store.data_version()
+                if version != last:
+                    runner.run_pending()
+                    last = store.data_version()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @cli.group("settings", invoke_without_command=True)

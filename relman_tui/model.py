@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -143,6 +144,30 @@ class BoardSettings:
 
     four_eyes: bool = True  # the approver is neither the release's owner nor its creator
     delegates: tuple[str, ...] = ()  # OS accounts that may act for others with --as
+
+
+@dataclass(frozen=True, slots=True)
+class Hook:
+    """A command the hook runner starts for each new event it matches (board file ``[[hooks]]``)."""
+
+    on: str  # an event action: moved, approved, rolled_back, scheduled, …
+    run: tuple[str, ...]  # argv, no shell
+    timeout: timedelta
+    environment: str | None = None  # only events whose destination stage is this
+    added_seq: int = 0  # the event that added it: it handles the events after that one, never history
+
+    @property
+    def id(self) -> str:
+        """Stable while the hook is unchanged: what the runner's progress is recorded against."""
+        text = "\x1f".join((self.on, self.environment or "", *self.run, str(int(self.timeout.total_seconds()))))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+    def describe(self) -> str:
+        where = f" into {self.environment}" if self.environment else ""
+        return f"on {self.on}{where}: {' '.join(self.run)}"
+
+
+HOOK_OUTCOMES = ("hook_ran", "hook_failed")
 
 
 @dataclass(frozen=True, slots=True)

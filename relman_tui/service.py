@@ -35,6 +35,7 @@ from relman_tui.model import (
     Environment,
     Event,
     Freeze,
+    Hook,
     Occurrence,
     Release,
     Risk,
@@ -127,6 +128,10 @@ class Service:
     def board_settings(self) -> BoardSettings:
         return BoardSettings(self.four_eyes(), self.delegates())
 
+    def hooks(self) -> list[Hook]:
+        """The board's hooks, in the order the board file lists them."""
+        return _hooks(self.store.setting("hooks", "[]"))
+
     def verify_log(self) -> chain.Verdict:
         """Recompute the audit log's hash chain (`relman log --verify`)."""
         with self.store.read():
@@ -218,6 +223,7 @@ class Service:
 
     def replace_board(
         self, environments: Sequence[Environment], freezes: Sequence[Freeze], settings: BoardSettings,
+        hooks: Sequence[Hook] | None = None,
     ) -> dict[str, int]:
         """Make the pipeline, freezes and board settings exactly these (``relman import``).
 
@@ -269,9 +275,52 @@ class Service:
                 self._add_freeze(freeze, now)
                 counts["added"] += 1
             counts["changed"] += self._apply_settings(settings, now)
+            if hooks is not None:
+                added, removed = self._replace_hooks(hooks, now)
+                counts["added"] += added
+                counts["removed"] += removed
             self._log(NewEvent("imported", to=f"{len(environments)} environments, {len(freezes)} freezes",
                                details=dict(counts)), now)
         return counts
+
+    def _replace_hooks(self, hooks: Sequence[Hook], at: datetime) -> tuple[int, int]:
+        """Make the hooks exactly ``hooks``; a new hook handles only events after the one adding it."""
+        old = self.hooks()
+        keep = {h.id for h in hooks}
+        have = {h.id: h for h in old}
+        removed = [h for h in old if h.id not in keep]
+        for hook in removed:
+            self._log(NewEvent("hook_removed", details=hook_record(hook)), at)
+        result: list[Hook] = []
+        added = 0
+        for hook in hooks:
+            if hook.id in have:
+                result.append(have[hook.id])
+                continue
+            seq = self._log(NewEvent("hook_added", details=hook_record(hook)), at)
+            result.append(replace(hook, added_seq=seq))
+            added += 1
+        if added or removed or [h.id for h in result] != [h.id for h in old]:
+            self.store.set_setting("hooks", json.dumps([hook_record(h) | {"added_seq": h.added_seq} for h in result]))
+        return added, len(removed)
+
+    def record_hook_outcome(self, event: Event, hook: Hook, outcome: HookOutcome, done: Sequence[str]) -> int:
+        """The outcome of running ``hook`` for ``event``, and the runner's progress, in one transaction:
+        a runner killed after this never runs that hook for that event again."""
+        details = hook_record(hook) | {
+            "event_seq": event.seq, "event_action": event.action, "exit_status": outcome.exit_status,
+            "duration_ms": outcome.duration_ms, "output": outcome.output, "problem": outcome.problem,
+        }
+        action = "hook_ran" if outcome.ok else "hook_failed"
+        with self.store.write():
+            seq = self._log(NewEvent(action, release=event.release, to=event.to, details=details), self.now())
+            self.store.set_hook_cursor(event.seq, list(done))
+        return seq
+
+    def advance_hook_cursor(self, seq: int) -> None:
+        """Every event before ``seq`` is handled (none of them had a hook to run)."""
+        with self.store.write():
+            self.store.set_hook_cursor(seq, [])
 
     def set_four_eyes(self, on: bool) -> bool:
         """Turn the four-eyes rule on or off; logged with the old and new value. Returns whether it changed."""
@@ -682,6 +731,42 @@ def _plain(value: Any) -> Any:
     if isinstance(value, StrEnum):
         return str(value)
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class HookOutcome:
+    """What running a hook came to."""
+
+    exit_status: int | None  # None: it could not start, or was killed at its timeout
+    duration_ms: int
+    output: str  # the last lines it wrote, made inert
+    problem: str = ""  # why it failed, in words ("timed out after 30s", "exit status 3", …)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_status == 0 and not self.problem
+
+
+def hook_record(hook: Hook) -> dict[str, Any]:
+    """A hook as an event's details."""
+    return {"hook": hook.id, "on": hook.on, "environment": hook.environment, "run": list(hook.run),
+            "timeout": int(hook.timeout.total_seconds())}
+
+
+def _hooks(raw: str) -> list[Hook]:
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        return []
+    hooks = []
+    for item in items if isinstance(items, list) else []:
+        try:
+            hooks.append(Hook(str(item["on"]), tuple(str(a) for a in item["run"]),
+                              timedelta(seconds=int(item["timeout"])), item.get("environment"),
+                              int(item.get("added_seq", 0))))
+        except (KeyError, TypeError, ValueError):
+            continue  # a hand-edited row: not a hook anybody can rely on
+    return hooks
 
 
 def board_delegates(store: Store) -> tuple[str, ...]:

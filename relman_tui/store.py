@@ -145,6 +145,18 @@ def m002_identity_and_chain(db: Database) -> None:
         _insert_event(conn, board_id, NewEvent(chain.CHAIN_STARTED, details=details), os_account(), None, at)
 
 
+@migrations()
+def m003_hook_runner(db: Database) -> None:
+    """Where the hook runner is: every event before ``seq`` is handled, and at ``seq`` the hooks in ``done``."""
+    db.execute(
+        """CREATE TABLE hook_cursor (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq INTEGER NOT NULL,
+            done TEXT NOT NULL DEFAULT '[]'
+        )"""
+    )
+
+
 KNOWN_MIGRATIONS = frozenset(m.name for m in migrations.pending(Database(memory=True, execute_plugins=False)))
 
 
@@ -616,6 +628,48 @@ class Store:
     def stored_events(self) -> list[chain.StoredEvent]:
         """Every event exactly as stored, oldest first: what the hash chain is computed over."""
         return _stored_events(self._conn)
+
+    # -- the hook runner ------------------------------------------------------------------
+
+    def hook_cursor(self) -> tuple[int, list[str]]:
+        """``(seq, done)``: events before ``seq`` are handled, and at ``seq`` the hooks ``done``."""
+        row = self._conn.execute("SELECT seq, done FROM hook_cursor WHERE id = 1").fetchone()
+        if row is None:
+            return 0, []
+        done = json.loads(row[1])
+        return int(row[0]), [str(d) for d in done] if isinstance(done, list) else []
+
+    def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None:
+        self._exec(
+            "INSERT INTO hook_cursor (id, seq, done) VALUES (1, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, done = excluded.done",
+            (seq, json.dumps(list(done))),
+        )
+
+    @contextlib.contextmanager
+    def runner_lock(self, wait: bool = True) -> Iterator[bool]:
+        """Held by the one hook runner of this board; yields False at once if ``wait`` is off and it is taken.
+
+        A lock file beside the database (never the database itself: closing another descriptor of
+        the database would drop SQLite's own locks), with the database's permissions.
+        """
+        import fcntl
+
+        lock_path = Path(f"{self.path}-hooks.lock")
+        try:
+            mode = stat.S_IMODE(os.stat(self.path).st_mode) & 0o666
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
+        except OSError as exc:
+            raise BadInput(f"cannot open the hook runner's lock {lock_path}: {exc.strerror}") from exc
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # closing it lets the lock go
 
     def integrity_check(self) -> str:
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])

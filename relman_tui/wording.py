@@ -30,6 +30,10 @@ ACTION_WORDS = {
     "setting_changed": "changed setting",
     "imported": "imported a board file",
     "log_chain_started": "started the log's hash chain",
+    "hook_added": "added hook",
+    "hook_removed": "removed hook",
+    "hook_ran": "ran hook",
+    "hook_failed": "hook failed",
 }
 
 
@@ -179,6 +183,20 @@ def _chain(event: Event, d: Mapping[str, Any], tz: str) -> str:
     return f"started the log's hash chain (it vouches for the {d.get('events_before', 0)} events before it)"
 
 
+def _hook(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    run = " ".join(map(str, d.get("run", [])))
+    if event.action in ("hook_added", "hook_removed"):
+        where = f" into {d['environment']}" if d.get("environment") else ""
+        return f"{verb(event.action)} {d.get('hook', '?')} on {d.get('on')}{where}: {run}"
+    took = f" in {int(d.get('duration_ms', 0)) / 1000:.1f}s"
+    about = f" for #{d.get('event_seq')} {d.get('event_action', '')}".rstrip()
+    if event.action == "hook_ran":
+        return f"ran hook {run}{about}: ok{took}"
+    output = str(d.get("output") or "").strip().splitlines()
+    last = f"; last output: {one_line(output[-1])[:120]}" if output else ""
+    return f"hook {run}{about} failed: {d.get('problem') or 'failed'}{took}{last}"
+
+
 _WORDERS = {
     "created": _created,
     "moved": _moved,
@@ -198,6 +216,10 @@ _WORDERS = {
     "setting_changed": _setting,
     "imported": _imported,
     "log_chain_started": _chain,
+    "hook_added": _hook,
+    "hook_removed": _hook,
+    "hook_ran": _hook,
+    "hook_failed": _hook,
 }
 
 
