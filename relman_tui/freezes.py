@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from relman_tui.errors import BadInput
 from relman_tui.model import Freeze, Occurrence
+from relman_tui.timeutil import resolve_local
 
 _ONE_DAY = timedelta(days=1)
 
@@ -26,6 +27,8 @@ _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT",
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
 _NUMBER = re.compile(r"[0-9]+")
 _FIELD_NAMES = "minute hour day-of-month month day-of-week"
+# The longest each month can be; 29 for February, which leap years give every weekday in turn.
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +90,8 @@ def parse_cron(expr: str) -> CronSpec:
 
     Each field is ``*``, a number, a range ``a-b``, a step ``*/n`` or ``a-b/n``, or a
     comma-separated list of those; months and days may be given by their English
-    three-letter names, in any case. Anything else is :class:`BadInput`.
+    three-letter names, in any case. Anything else is :class:`BadInput`, and so is an
+    expression that can never fire (``0 0 30 2 *``).
     """
     return _parse_cron(expr)
 
@@ -97,6 +101,9 @@ def _parse_cron(expr: str) -> CronSpec:
     text = expr.strip()
     source = _MACROS.get(text.lower(), text)
     try:
+        stray = next((char for char in text if not " " <= char <= "~" and char != "\t"), None)
+        if stray is not None:  # refused before any case folding: "ſun".upper() is "SUN"
+            raise _CronError(f"only printable ASCII is allowed (found U+{ord(stray):04X})")
         if source.startswith("@"):
             raise _CronError(f"unknown macro {text!r} (use @hourly, @daily, @weekly, @monthly or @yearly)")
         parts = source.split()
@@ -105,6 +112,12 @@ def _parse_cron(expr: str) -> CronSpec:
         minutes, hours, days, months, weekdays = (
             _parse_field(part, field) for part, field in zip(parts, _FIELDS, strict=True)
         )
+        any_day, any_weekday = parts[2].startswith("*"), parts[4].startswith("*")
+        # Only the day-and-month pairs can make an expression barren: every date that exists
+        # falls on every weekday in some year, and when both day fields are restricted the
+        # weekdays alone fire (Vixie's either-rule), so `0 0 30 2 MON` does fire.
+        if (any_day or any_weekday) and not any(day <= _MONTH_DAYS[month - 1] for day in days for month in months):
+            raise _CronError(f"it can never fire: day-of-month {parts[2]!r} never falls in month {parts[3]!r}")
     except _CronError as exc:
         raise BadInput(f"bad cron expression {expr!r}: {exc}") from None
     return CronSpec(
@@ -114,8 +127,8 @@ def _parse_cron(expr: str) -> CronSpec:
         days=days,
         months=months,
         weekdays=frozenset(day % 7 for day in weekdays),
-        any_day=parts[2].startswith("*"),
-        any_weekday=parts[4].startswith("*"),
+        any_day=any_day,
+        any_weekday=any_weekday,
     )
 
 
@@ -228,10 +241,7 @@ def _recurring(freeze: Freeze, start: datetime, end: datetime) -> list[Occurrenc
         day = date.fromordinal(ordinal)
         if matches_day(day):
             for hour, minute in times:
-                # fold=0 is exactly our rule: in a gap it reads the wall time with the offset
-                # from before the gap (02:30 → 03:30), in an overlap it picks the first.
-                wall = datetime(day.year, day.month, day.day, hour, minute, tzinfo=zone)
-                begin = wall.astimezone(UTC)
+                begin = resolve_local(day.year, day.month, day.day, hour, minute, zone)  # gap → 03:30, repeat → first
                 if begin < end and begin + duration > start:
                     begins.add(begin)
     return [_occurrence(freeze, begin, begin + duration) for begin in sorted(begins)]

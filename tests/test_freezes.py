@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -118,7 +119,7 @@ def test_macros(macro: str, equivalent: str) -> None:
         ("0 0 ? * MON", "day-of-month '?'"),
         ("0 0 L * *", "day-of-month 'L'"),
         ("0 0 * * 5#3", "day-of-week '5#3'"),
-        ("0 ² * * *", "hour '²' is not a number"),
+        ("0 ² * * *", "only printable ASCII is allowed (found U+00B2)"),
         ("", "expected 5 fields"),
         ("   ", "expected 5 fields"),
         ("* * * *", "got 4"),
@@ -142,6 +143,78 @@ def test_star_flags_follow_vixie() -> None:
     assert parse_cron("0 0 * * MON").any_day and not parse_cron("0 0 * * MON").any_weekday
     assert parse_cron("0 0 */2 * MON").any_day  # a field *starting* with * counts as *, as in Vixie cron
     assert not parse_cron("0 0 1-31 * MON").any_day
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ["0 0 30 2 *", "0 0 31 2 *", "30 12 30-31 FEB *", "0 0 31 4,6,9,11 *", "0 0 31 apr-jun/2,sep,nov *",
+     "0 0 31 2 */2"],  # */2: a day-of-week starting with * must match as well, so it cannot help
+)
+def test_expressions_that_can_never_fire_are_refused(expr: str) -> None:
+    with pytest.raises(BadInput, match=r"can never fire: day-of-month '.+' never falls in month '.+'"):
+        parse_cron(expr)
+
+
+@pytest.mark.parametrize(
+    ("expr", "day"),
+    [
+        ("0 0 30 2 MON", date(2026, 2, 2)),  # both day fields restricted: a Monday in February is enough
+        ("0 0 31 2 MON-FRI", date(2026, 2, 27)),
+        ("0 0 29 2 *", date(2028, 2, 29)),  # leap years
+        ("0 0 29 2 SUN", date(2026, 2, 1)),
+        ("0 0 */30 2 *", date(2026, 2, 1)),  # */30 is 1 and 31
+        ("0 0 31 2,3 *", date(2026, 3, 31)),
+    ],
+)
+def test_expressions_that_fire_rarely_are_accepted(expr: str, day: date) -> None:
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    assert [o.start for o in occurrences(recurring(expr, HOUR, "UTC"), start, start + HOUR)] == [start]
+
+
+def test_barren_expressions_are_refused_exactly_when_a_walk_finds_no_day() -> None:
+    """Against a walk over every day from 2000 to 2028 (a whole weekday cycle with its leap years)."""
+    days = [date.fromordinal(n) for n in range(date(2000, 1, 1).toordinal(), date(2029, 1, 1).toordinal())]
+    dom = [("29", {29}, False), ("30", {30}, False), ("31", {31}, False), ("30,31", {30, 31}, False),
+           ("29-31", {29, 30, 31}, False), ("*/30", {1, 31}, True), ("2-31/29", {2, 31}, False), ("*", ALL_DAYS, True)]
+    dow = [("*", ALL_WEEKDAYS, True), ("MON", {1}, False), ("*/2", {0, 2, 4, 6}, True), ("1-5", {1, 2, 3, 4, 5}, False)]
+    rng = random.Random(15)
+    refused = accepted = 0
+    for _ in range(1000):
+        dom_text, dom_values, dom_star = rng.choice(dom)
+        dow_text, dow_values, dow_star = rng.choice(dow)
+        short = rng.random() < 0.7  # mostly the short months, where expressions go barren
+        months = set(rng.sample([2, 4, 6, 9, 11] if short else range(1, 13), rng.randint(1, 3)))
+        expr = f"0 0 {dom_text} {','.join(map(str, sorted(months)))} {dow_text}"
+        both = dom_star or dow_star  # Vixie: then both fields must match, else either
+        if any(
+            day.month in months
+            and ((day.day in dom_values) + (day.isoweekday() % 7 in dow_values) >= (2 if both else 1))
+            for day in days
+        ):
+            parse_cron(expr)
+            accepted += 1
+        else:
+            with pytest.raises(BadInput, match="can never fire"):
+                parse_cron(expr)
+            refused += 1
+    assert refused > 50 and accepted > 50
+
+
+@pytest.mark.parametrize(
+    ("expr", "char"),
+    [
+        ("0 0 * * ſun", "U+017F"),  # "ſun".upper() is "SUN"
+        ("0 0 * ſep *", "U+017F"),
+        ("0 0 * * \u212aon", "U+212A"),  # the Kelvin sign
+        ("０ 0 * * *", "U+FF10"),  # a full-width digit
+        ("0\u00a00 * * *", "U+00A0"),  # a no-break space between fields
+        ("0 0 * * MON\u200b", "U+200B"),
+    ],
+)
+def test_anything_but_ascii_is_refused(expr: str, char: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        parse_cron(expr)
+    assert str(caught.value).endswith(f": only printable ASCII is allowed (found {char})")
 
 
 @pytest.mark.parametrize(
@@ -300,6 +373,11 @@ def test_occurrences_match_minute_walk_oracle(
         minutes=offset_minutes, seconds=offset_seconds
     )
     end = start + timedelta(minutes=span_minutes)
+    try:
+        parse_cron(expr)
+    except BadInput as refused:  # `* * 31 nov *`: test_barren_expressions_are_refused walks those
+        assert "can never fire" in str(refused)
+        return
     got = occurrences(recurring(expr, duration, zone), start, end)
     assert [o.start for o in got] == oracle(expr, zone, day, start, end, duration)
     assert all(o.end - o.start == duration and o.start < end and o.end > start for o in got)
