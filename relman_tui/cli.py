@@ -634,7 +634,13 @@ def log(obj: Context, release_id: int | None, limit: int | None, verify: bool, a
 
 
 def _verify_log(service: Any, as_json: bool) -> None:
-    verdict = service.verify_log()
+    from relman_tui import witness
+
+    board_id = service.store.board_id()
+    seen = witness.load(board_id)
+    verdict = service.verify_log((seen.seq, seen.hash, seen.at) if seen else None)
+    if verdict.ok and verdict.last_hash:
+        witness.remember(board_id, verdict.last_seq, verdict.last_hash, service.now())
     if as_json:
         echo_json({"ok": verdict.ok, "events": verdict.events, "chained": verdict.chained,
                    "broken_at": verdict.broken_at, "problem": verdict.problem or None,

@@ -132,10 +132,27 @@ class Service:
         """The board's hooks, in the order the board file lists them."""
         return _hooks(self.store.setting("hooks", "[]"))
 
-    def verify_log(self) -> chain.Verdict:
-        """Recompute the audit log's hash chain (`relman log --verify`)."""
+    def verify_log(self, seen: tuple[int, str, str] | None = None) -> chain.Verdict:
+        """Recompute the audit log's hash chain (`relman log --verify`).
+
+        ``seen`` is ``(seq, hash, when)`` this account verified before: the event at that seq must
+        still carry that hash, or the log was rewritten since — chain and all.
+        """
         with self.store.read():
-            return chain.verify(self.store.board_id(), self.store.stored_events())
+            events = self.store.stored_events()
+            verdict = chain.verify(self.store.board_id(), events)
+        if not verdict.ok or seen is None:
+            return verdict
+        seq, known, when = seen
+        found = next((e for e in events if e.seq == seq), None)
+        if found is None:
+            problem = f"event #{seq}, which you verified at {when}, is gone: the log was cut short"
+        elif found.hash != known:
+            problem = (f"event #{seq} no longer has the hash you verified at {when}: the log was rewritten "
+                       "and its chain recomputed")
+        else:
+            return verdict
+        return replace(verdict, broken_at=seq, problem=problem, last_hash=None)
 
     def conflicts(self, now: datetime | None = None) -> list[Conflict]:
         return engine.find_conflicts(

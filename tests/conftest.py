@@ -95,6 +95,7 @@ class Run:
             # never read or write the real user's files
             "XDG_CONFIG_HOME": str(self.home / "config"),
             "XDG_DATA_HOME": str(self.home / "data"),
+            "XDG_STATE_HOME": str(self.home / "state"),
         }
 
     def __call__(self, *args: str, actor: str = "alice", db: Path | None = None, tz: str = "UTC") -> Result:

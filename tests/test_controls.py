@@ -437,3 +437,41 @@ def test_an_old_database_is_migrated_and_its_history_vouched_for(tmp_path: Path)
         store.close()
     assert (verdict.ok, verdict.broken_at) == (False, 1)
     assert "predates the chain and was changed" in verdict.problem
+
+
+def test_a_recomputed_chain_is_caught_by_what_this_account_verified_before(board: Run) -> None:
+    """A careful forger rewrites an event and every hash after it; the chain alone then holds, but the
+    hash this account saw at its last `log --verify` (kept outside the board) no longer matches."""
+    rid = add(board, "ledger", "1.0", actor="bob")
+    board.ok("approve", str(rid), actor="carol")
+    assert board.ok("log", "--verify").exit_code == 0  # remembered: the latest seq and hash
+    approval = board.json("log", str(rid))[-1]["seq"]
+    board.ok("move", str(rid), "dev")
+
+    store = Store.open(board.db, read_only=True)
+    events, board_id = store.stored_events(), store.board_id()
+    store.close()
+    previous = chain.genesis(board_id)
+    statements = []
+    for event in events:
+        if event.seq == approval:
+            event = chain.StoredEvent(**{**{f: getattr(event, f) for f in event.__slots__}, "actor": "dave"})
+        new_hash = chain.link(previous, event)
+        statements.append(f"UPDATE events SET actor = '{event.actor}', hash = '{new_hash}' WHERE seq = {event.seq}")
+        previous = new_hash
+    tamper(board.db, *statements)
+    store = Store.open(board.db, read_only=True)
+    assert chain.verify(store.board_id(), store.stored_events()).ok  # the chain alone is fooled ...
+    store.close()
+    line = refused(board("log", "--verify"))  # ... the witness is not
+    assert f"event #{approval} no longer has the hash you verified at" in line
+    assert "rewritten and its chain recomputed" in line
+
+
+def test_a_log_cut_short_after_it_was_verified_is_caught(board: Run) -> None:
+    rid = add(board, "ledger", "1.0")
+    board.ok("move", str(rid), "dev")
+    last = board.json("log")[-1]["seq"]
+    assert board.ok("log", "--verify").exit_code == 0
+    tamper(board.db, f"DELETE FROM events WHERE seq = {last}")
+    assert f"event #{last}, which you verified at" in refused(board("log", "--verify"))
