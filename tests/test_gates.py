@@ -13,6 +13,7 @@ from relman_tui import gates
 from relman_tui.errors import BadInput, GateRefused, Refused
 from relman_tui.model import Freeze, Release, Risk, State
 from relman_tui.service import Service
+from relman_tui.tui.viewmodel import build_columns
 
 HOUR = timedelta(hours=1)
 
@@ -393,3 +394,15 @@ def test_check_approval() -> None:
     assert gates.check_approval(release, "bob", four_eyes=True) is None
     assert "four-eyes" in (gates.check_approval(release, "alice", four_eyes=True) or "")
     assert gates.check_approval(release, "alice", four_eyes=False) is None
+
+
+def test_frozen_until_is_the_end_of_the_merged_cover(service: Service) -> None:
+    # Two overlapping freezes: the environment is free when the later one ends, not the first.
+    service.add_freeze(["dev"], "release train", start=NOW - HOUR, end=NOW + HOUR)
+    service.add_freeze(["all"], "audit", start=NOW, end=NOW + 5 * HOUR)
+    release = service.add_release("ledger", "1.0")
+    _, message = refused_gates(lambda: service.move(release.id, "dev"))
+    assert "dev is frozen until 2026-12-01T15:00:00Z (release train; audit)" in message
+    # The board's column header says the same.
+    dev = next(column for column in build_columns(service.snapshot(), "UTC") if column.stage == "dev")
+    assert (dev.frozen_until, dev.frozen_reason) == ("12-01 15:00", "release train; audit")
