@@ -470,8 +470,8 @@ class _Recurrence:
                         continue
                 elif day not in spec.days and ordinal % 7 not in spec.weekdays:
                     continue
-                # A day is regular when its midnight and the next have one offset (a change and
-                # its undoing within one day would pass for none: no zone has such a day).
+                # A day is regular when its midnight and the next have one offset (a change
+                # undone within the same day would go unnoticed).
                 offset = _midnight_offset(zone, ordinal)
                 regular = ordinal == _LAST_DAY or offset == _midnight_offset(zone, ordinal + 1)
                 yield ordinal, (ordinal - _EPOCH_DAY) * _DAY - offset, regular
