@@ -6,10 +6,10 @@ from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from itertools import accumulate, chain, compress, groupby, repeat
-from operator import and_, attrgetter, eq, floordiv, gt, le, lt, or_, sub
+from operator import add, and_, attrgetter, eq, floordiv, gt, le, lt, or_, sub
 from typing import cast
 
-from relman_tui.freezes import expand
+from relman_tui.freezes import check, cover_spans
 from relman_tui.model import (
     ALL_ENVIRONMENTS,
     PLANNED,
@@ -26,6 +26,7 @@ from relman_tui.timeutil import UTC, to_stamp
 # any aware datetime, and ints compare and sort far faster than datetimes.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TICK = timedelta(microseconds=1)
+_NEAR = 2 * 86_400_000_000  # two days in ticks: windows closer than this share one walk over the days
 
 NAME_CAP = 40  # a name longer than this is cut in a message, so a hostile name stays one short line
 LIST_CAP = 5  # at most this many releases or components are named in one message
@@ -224,21 +225,30 @@ def _freeze(
 ) -> list[_Row]:
     if not freezes:
         return []
-    occurrences = expand(freezes, from_ticks(min(board.starts)), from_ticks(max(board.ends)))
     index = {env.name: e for e, env in enumerate(board.environments)}
-    # Per environment, the occurrences covering it as (start, end, freeze id, what to call it).
+    # Per environment, the cover spans holding it as (start, end, freeze id, what to call it).
     covering: list[list[tuple[int, int, int, str]]] = [[] for _ in board.environments]
-    for occ in occurrences:
-        start, end = ticks(occ.start), ticks(occ.end)
-        if start >= end:
-            continue
-        if ALL_ENVIRONMENTS in occ.environments:
-            targets: Iterable[int] = range(len(board.environments))
+    walks: dict[tuple[int, ...], list[tuple[int, int]]] = {}  # per set of environments
+    board_span = (min(board.starts), max(board.ends))  # a one-off freeze is one span: no walk
+    for freeze in freezes:
+        check(freeze)  # a broken freeze is bad input even where it touches no window
+        if ALL_ENVIRONMENTS in freeze.environments:
+            targets: tuple[int, ...] = tuple(range(len(board.environments)))
         else:
-            targets = {index[name] for name in occ.environments if name in index}
-        advice = f" during freeze #{occ.freeze_id} ({shorten(occ.reason)}): move the window out of the freeze"
+            targets = tuple(sorted({index[name] for name in freeze.environments if name in index}))
+        targets = tuple(e for e in targets if lanes[e][0])
+        if not targets:
+            continue
+        if freeze.recurring:
+            # Looked up where the windows are, never over the span between the first and the last.
+            if targets not in walks:
+                walks[targets] = _walks(board, lanes, targets)
+            spans = [span for start, end in walks[targets] for span in cover_spans(freeze, start, end)]
+        else:
+            spans = list(cover_spans(freeze, *board_span))
+        advice = f" during freeze #{freeze.id} ({shorten(freeze.reason)}): move the window out of the freeze"
         for e in targets:
-            covering[e].append((start, end, occ.freeze_id, advice))
+            covering[e].extend((start, end, freeze.id, advice) for start, end in spans)
     rows: list[_Row] = []
     rel, ids, labels = board.rel, board.ids, board.labels
     kind = ConflictKind.FREEZE
@@ -250,13 +260,13 @@ def _freeze(
         env = (board.environments[e].name,)
         where = f" is scheduled in {board.names[e]}"
         occ_starts = [occ[0] for occ in occs]  # sorted
-        pairs: list[tuple[int, int]] = []  # (window position in mine, occurrence position in occs)
-        # A window and an occurrence meet when one starts inside the other. The window starts
-        # inside (occ.start <= window.start < occ.end): a run of ``starts``, found by bisection.
+        pairs: list[tuple[int, int]] = []  # (window position in mine, cover span position in occs)
+        # A window and a span meet when one starts inside the other. The window starts inside
+        # (span.start <= window.start < span.end): a run of ``starts``, found by bisection.
         for k, (occ_start, occ_end, _, _) in enumerate(occs):
             first, last = bisect_left(starts, occ_start), bisect_left(starts, occ_end)
             pairs.extend(zip(range(first, last), repeat(k)))
-        # The occurrence starts inside (window.start < occ.start < window.end): a run of occ_starts.
+        # The span starts inside (window.start < span.start < window.end): a run of occ_starts.
         firsts = list(map(bisect_right, repeat(occ_starts), starts))
         lasts = list(map(bisect_left, repeat(occ_starts), ends))
         for i in compress(range(len(mine)), map(lt, firsts, lasts)):
@@ -275,6 +285,28 @@ def _freeze(
                 )
             )
     return rows
+
+
+def _walks(
+    board: _Board, lanes: list[tuple[list[int], list[int], list[int]]], targets: tuple[int, ...]
+) -> list[tuple[int, int]]:
+    """The stretches of time to expand freezes over for the windows of ``targets``: the windows
+    merged, and joined across gaps shorter than two days, where walking the days between costs
+    less than starting a new walk. Each window lies inside one of them.
+    """
+    if len(targets) == 1:
+        _, starts, ends = lanes[targets[0]]
+    else:
+        order = board.by_start if len(targets) == len(board.environments) else sorted(
+            chain.from_iterable(lanes[e][0] for e in targets), key=board.starts.__getitem__
+        )
+        starts = [board.starts[w] for w in order]
+        ends = [board.ends[w] for w in order]
+    reach = list(accumulate(ends, max))  # the latest end so far
+    breaks = list(compress(range(1, len(starts)), map(gt, starts[1:], map(add, reach, repeat(_NEAR)))))
+    firsts = [0, *breaks]
+    lasts = [*breaks, len(starts)]
+    return [(starts[i], reach[j - 1]) for i, j in zip(firsts, lasts, strict=True)]
 
 
 def _order(board: _Board) -> list[_Row]:

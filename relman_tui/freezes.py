@@ -1,19 +1,20 @@
-"""Freeze occurrences: a small cron parser and DST-correct expansion of recurring freezes (pure)."""
+"""Freeze occurrences: a small cron parser, DST-correct expansion of recurring freezes, their covers (pure)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right
+from calendar import monthrange
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from heapq import heappop, heappush
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from relman_tui.errors import BadInput
 from relman_tui.model import Freeze, Occurrence
-from relman_tui.timeutil import resolve_local
-
-_ONE_DAY = timedelta(days=1)
+from relman_tui.timeutil import local_offset
 
 _MACROS = {
     "@yearly": "0 0 1 1 *",
@@ -191,6 +192,39 @@ def _zone(name: str) -> ZoneInfo:
         raise BadInput(f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)") from None
 
 
+# --- instants as integers -------------------------------------------------------------------
+#
+# Inside the expansion an instant is an int count of microseconds since the Unix epoch (the
+# unit of conflicts.ticks): exact, fast, and free of the calendar's edges — a freeze that runs
+# 999999 weeks past year 9999 is only a large number here, and becomes a datetime again only
+# clamped to the calendar.
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TICK = timedelta(microseconds=1)
+_MINUTE = 60_000_000
+_HOUR = 60 * _MINUTE
+_DAY = 24 * _HOUR
+_EPOCH_DAY = _EPOCH.date().toordinal()
+_LAST_DAY = date.max.toordinal()
+_FIRST_TICK = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _TICK
+_LAST_TICK = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _TICK
+
+OCCURRENCES_MAX = 10_000  # occurrences() lists at most this many, so no span can make it hang
+# How far a cover is followed past the span asked about. No freeze may last longer than 366
+# days (limits.FREEZE_MAX), so a cover still going two years on is open-ended in practice:
+# "frozen until further notice".
+REACH = timedelta(days=2 * 366)
+_REACH = REACH // _TICK
+
+
+@dataclass(frozen=True, slots=True)
+class Frozen:
+    """How long an environment stays frozen (see :func:`frozen_until`)."""
+
+    until: datetime | None  # the end of the merged cover; None: still frozen REACH from now
+    reasons: tuple[str, ...]  # of the freezes holding now or holding longer, in that order
+
+
 def occurrences(freeze: Freeze, start: datetime, end: datetime) -> list[Occurrence]:
     """Every occurrence of ``freeze`` that intersects ``[start, end)``, sorted by start.
 
@@ -205,46 +239,24 @@ def occurrences(freeze: Freeze, start: datetime, end: datetime) -> list[Occurren
 
     Only the local days that can matter are visited: from ``start - duration`` (so an
     occurrence still running at ``start`` is found) to ``end``, a day of margin each side.
+    More than :data:`OCCURRENCES_MAX` occurrences is :class:`BadInput` (a ``* * * * *``
+    freeze lasting weeks has tens of thousands running at once: ask for its cover instead,
+    :func:`cover_spans`). An end past the calendar is clamped to it.
     """
-    start, end = _utc(start), _utc(end)
-    if start >= end:  # an empty span intersects nothing
+    a, b = _ticks(start), _ticks(end)
+    if a >= b:  # an empty span intersects nothing
         return []
     if freeze.recurring:
-        return _recurring(freeze, start, end)
-    if freeze.start is None or freeze.end is None:
-        raise BadInput(f"freeze {freeze.id} has neither a cron expression nor a start and an end")
-    first, last = _utc(freeze.start), _utc(freeze.end)
-    if first >= last:
-        raise BadInput(f"freeze {freeze.id}: start must be before end")
-    if first < end and last > start:
-        return [_occurrence(freeze, first, last)]
+        recurrence = _recurrence(freeze)
+        length = recurrence.length
+        return [
+            _occurrence(freeze, _moment(begin), _moment(begin + length))
+            for begin in recurrence.begins(a, b, freeze.id)
+        ]
+    first, last = _one_off(freeze)
+    if first < b and last > a:
+        return [_occurrence(freeze, _moment(first), _moment(last))]
     return []
-
-
-def _recurring(freeze: Freeze, start: datetime, end: datetime) -> list[Occurrence]:
-    assert freeze.cron is not None
-    spec = parse_cron(freeze.cron)
-    zone = _zone(freeze.zone or "UTC")
-    duration = freeze.duration
-    if duration is None or duration <= timedelta(0):
-        raise BadInput(f"freeze {freeze.id}: a recurring freeze needs a positive duration")
-    begins: set[datetime] = set()
-    day = (start - duration).astimezone(zone).date() - _ONE_DAY
-    last_day = end.astimezone(zone).date() + _ONE_DAY
-    times, matches_day = spec.times, spec.matches_day  # once, not once per matching day
-    # With ``*`` as day of month a day must match the day of week: test that on the day's
-    # ordinal first (ordinal % 7 is cron's weekday, 0 = Sunday) and skip six days in seven.
-    weekdays = spec.weekdays if spec.any_day and not spec.any_weekday else None
-    for ordinal in range(day.toordinal(), last_day.toordinal() + 1):
-        if weekdays is not None and ordinal % 7 not in weekdays:
-            continue
-        day = date.fromordinal(ordinal)
-        if matches_day(day):
-            for hour, minute in times:
-                begin = resolve_local(day.year, day.month, day.day, hour, minute, zone)  # gap → 03:30, repeat → first
-                if begin < end and begin + duration > start:
-                    begins.add(begin)
-    return [_occurrence(freeze, begin, begin + duration) for begin in sorted(begins)]
 
 
 def expand(freezes: Iterable[Freeze], start: datetime, end: datetime) -> list[Occurrence]:
@@ -253,11 +265,401 @@ def expand(freezes: Iterable[Freeze], start: datetime, end: datetime) -> list[Oc
     return sorted(found, key=lambda o: (o.start, o.end, o.freeze_id))
 
 
+def check(freeze: Freeze) -> None:
+    """:class:`BadInput` unless ``freeze`` can be expanded (a cron, zone and positive duration,
+    or a start before an end)."""
+    if freeze.recurring:
+        _recurrence(freeze)
+    else:
+        _one_off(freeze)
+
+
+def cover_spans(freeze: Freeze, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    """The cover of ``freeze`` within ``[start, end)``: its occurrences, those that overlap or
+    touch merged into one span (DESIGN.md "Conflicts"), each clipped to the range, in order.
+
+    Instants are ticks (integer microseconds since the Unix epoch, as ``conflicts.ticks``).
+    The work is in proportion to the local days in the range and the spans found, never to
+    the occurrences: a day's cron times are merged once per freeze and reused on every day
+    without a clock change. Remembered, so the same range asked again costs nothing.
+    """
+    if freeze.recurring:
+        recurrence = _recurrence(freeze)
+        return _cover(recurrence, start, end) if start < end else ()
+    first, last = _one_off(freeze)
+    low, high = max(first, start), min(last, end)
+    return ((low, high),) if low < high else ()
+
+
+def blocks(freeze: Freeze, start: int, end: int, shortest: int) -> Iterator[tuple[int, int]]:
+    """The cover of ``freeze`` within ``[start, end)`` with every gap shorter than ``shortest``
+    filled, in order, lazily: where a span of ``shortest`` ticks cannot lie free of the freeze.
+
+    For a slot search: a ``*/2 * * * *`` one-minute freeze is then a few long blocks, not an
+    occurrence every other minute. The range is read in chunks that double from a day, so a
+    block may come in touching pieces (all the same to a search that jumps over blocks), and a
+    search that stops early pays for about twice the days it looked at — even when the block
+    after the slot it found never ends.
+    """
+    if freeze.recurring:
+        return _pieces(_recurrence(freeze), start, end, max(shortest - 1, 0))
+    return iter(cover_spans(freeze, start, end))
+
+
+def _pieces(recurrence: _Recurrence, start: int, end: int, slack: int) -> Iterator[tuple[int, int]]:
+    size = _DAY
+    while start < end:
+        stop = min(start + size, end)
+        yield from recurrence.spans(start, stop, slack)
+        start, size = stop, size * 2
+
+
+def covers(freezes: Iterable[Freeze], start: datetime, end: datetime) -> list[Occurrence]:
+    """Each freeze's merged cover spans that meet ``[start, end)``, by (start, end, freeze id).
+
+    A span is whole — it may begin before ``start`` and end after ``end`` — except that a
+    cover is followed at most :data:`REACH` beyond the range (a ``* * * * *`` freeze is one
+    cover for ever). For showing freezes; the conflict engine asks :func:`cover_spans`.
+    """
+    a, b = _ticks(start), _ticks(end)
+    found: list[Occurrence] = []
+    for freeze in freezes:
+        pieces = list(cover_spans(freeze, a, b))
+        if not pieces:
+            continue
+        if freeze.recurring:
+            if pieces[0][0] == a:
+                pieces[0] = (_cover_start(freeze, a), pieces[0][1])
+            if pieces[-1][1] == b:
+                pieces[-1] = (pieces[-1][0], _cover_end(freeze, b))
+        else:
+            pieces = [_one_off(freeze)]
+        found += [_occurrence(freeze, _moment(low), _moment(high)) for low, high in pieces]
+    return sorted(found, key=lambda o: (o.start, o.end, o.freeze_id))
+
+
 def active_at(freezes: Iterable[Freeze], moment: datetime) -> list[Occurrence]:
-    """The occurrences running at ``moment``: ``start <= moment < end``."""
-    moment = _utc(moment)
-    span = expand(freezes, moment, moment + timedelta(microseconds=1))
-    return [occurrence for occurrence in span if occurrence.start <= moment < occurrence.end]
+    """The freezes holding at ``moment``, one each: its merged cover span around ``moment``
+    (``start <= moment < end``, whole as :func:`covers` gives it), by (start, end, freeze id)."""
+    t = _ticks(moment)
+    if t >= _LAST_TICK:
+        return []
+    return covers(freezes, _moment(t), _moment(t + 1))
+
+
+def frozen_until(freezes: Iterable[Freeze], environment: str, moment: datetime) -> Frozen | None:
+    """``None`` when ``environment`` is not frozen at ``moment``; else until when it is.
+
+    The end is that of the merged cover holding it: every freeze covering the environment,
+    their occurrences that overlap or touch joined, across freezes too — two overlapping
+    freezes give the later end, and a ``* * * * *`` freeze lasting 30 days never lets go. A
+    cover still running :data:`REACH` after ``moment`` is open-ended (``until`` is None). The
+    reasons are those of the freezes holding at ``moment``, then of those that carry the
+    cover further. The cover is looked at in chunks that double, so the work follows its
+    length, not the REACH.
+    """
+    holding = [freeze for freeze in freezes if freeze.covers(environment)]
+    t = _ticks(moment)
+    limit = min(t + _REACH, _LAST_TICK)
+    if not holding or t >= limit:
+        return None
+    reasons: dict[str, None] = {}
+    end, size = t, _HOUR
+    while end < limit:
+        stop = min(end + size, limit)
+        # By start, the longest first, and of equals one already named: a freeze is named only
+        # when it carries the cover further.
+        found = sorted((low, -high, freeze.reason not in reasons, freeze.id, freeze.reason) for freeze in holding
+                       for low, high in cover_spans(freeze, end, stop))
+        reached = end
+        for low, minus_high, _, _, reason in found:
+            high = -minus_high
+            if low > reached:
+                break
+            if low == t or high > reached:  # holds now, or holds longer: one of the reasons
+                reasons.setdefault(reason)
+                reached = max(reached, high)
+        if reached == t:
+            return None
+        if reached < stop:
+            return Frozen(_moment(reached), tuple(reasons))
+        end, size = stop, size * 2
+    return Frozen(None, tuple(reasons))
+
+
+def _cover_end(freeze: Freeze, t: int) -> int:
+    """Where the cover of a recurring ``freeze`` that runs up to ``t`` stops (at most REACH on)."""
+    limit = min(t + _REACH, _LAST_TICK)
+    end, size = t, _HOUR
+    while end < limit:
+        stop = min(end + size, limit)
+        pieces = cover_spans(freeze, end, stop)
+        if not pieces or pieces[0][0] > end:
+            return end
+        if pieces[0][1] < stop:
+            return pieces[0][1]
+        end, size = stop, size * 2
+    return limit
+
+
+def _cover_start(freeze: Freeze, t: int) -> int:
+    """Where the cover of a recurring ``freeze`` that runs from ``t`` began (at most REACH back)."""
+    limit = max(t - _REACH, _FIRST_TICK)
+    start, size = t, _HOUR
+    while start > limit:
+        low = max(start - size, limit)
+        pieces = cover_spans(freeze, low, start)
+        if not pieces or pieces[-1][1] < start:
+            return start
+        if pieces[-1][0] > low:
+            return pieces[-1][0]
+        start, size = low, size * 2
+    return limit
+
+
+# --- recurring freezes ----------------------------------------------------------------------
+
+
+def _recurrence(freeze: Freeze) -> _Recurrence:
+    assert freeze.cron is not None
+    spec = parse_cron(freeze.cron)
+    zone = _zone(freeze.zone or "UTC")
+    duration = freeze.duration
+    if duration is None or duration <= timedelta(0):
+        raise BadInput(f"freeze {freeze.id}: a recurring freeze needs a positive duration")
+    return _recurrence_of(spec, zone, duration // _TICK)
+
+
+@lru_cache(maxsize=256)
+def _recurrence_of(spec: CronSpec, zone: ZoneInfo, length: int) -> _Recurrence:
+    return _Recurrence(spec, zone, length)
+
+
+class _Recurrence:
+    """One recurring freeze's rule, read once: the days its cron picks, its times as offsets
+    from local midnight, its zone and length (ticks), and the merged spans of a day without a
+    clock change, which every such day shares.
+    """
+
+    def __init__(self, spec: CronSpec, zone: ZoneInfo, length: int) -> None:
+        self.spec = spec
+        self.zone = zone
+        self.length = length
+        self.offsets = [(hour * 60 + minute) * _MINUTE for hour, minute in spec.times]
+        # As in Vixie cron a day must match day of month AND day of week unless both are
+        # restricted (then either will do); with AND only the listed days of a month can match.
+        self.both = spec.any_day or spec.any_weekday
+        self.candidates = sorted(spec.days) if self.both else list(range(1, 32))
+        self._patterns: dict[int, tuple[list[int], list[int]]] = {}
+
+    def days(self, first: int, last: int, backwards: bool = False) -> Iterator[tuple[int, int, bool]]:
+        """``(ordinal, its local midnight in ticks, no clock change that day)`` for each day in
+        ``[first, last]`` (ordinals, clamped to the calendar) that the cron fires on.
+
+        Months the cron never fires in are skipped whole, and in the AND case only the listed
+        days of a month are tried, so a sparse cron is cheap to search for years.
+        """
+        first, last = max(first, 1), min(last, _LAST_DAY)
+        if first > last:
+            return
+        spec, zone, both = self.spec, self.zone, self.both
+        low, high = date.fromordinal(first), date.fromordinal(last)
+        months = range(low.year * 12 + low.month - 1, high.year * 12 + high.month)
+        candidates = self.candidates[::-1] if backwards else self.candidates
+        for index in reversed(months) if backwards else months:
+            year, month = divmod(index, 12)
+            month += 1
+            if month not in spec.months:
+                continue
+            base = date(year, month, 1).toordinal() - 1
+            size = monthrange(year, month)[1]
+            for day in candidates:
+                ordinal = base + day
+                if day > size or ordinal < first or ordinal > last:
+                    continue
+                # ordinal % 7 is cron's weekday, 0 = Sunday
+                if both:
+                    if ordinal % 7 not in spec.weekdays:
+                        continue
+                elif day not in spec.days and ordinal % 7 not in spec.weekdays:
+                    continue
+                # A day is regular when its midnight and the next have one offset (a change
+                # undone within the same day would go unnoticed).
+                offset = _midnight_offset(zone, ordinal)
+                regular = ordinal == _LAST_DAY or offset == _midnight_offset(zone, ordinal + 1)
+                yield ordinal, (ordinal - _EPOCH_DAY) * _DAY - offset, regular
+
+    def pattern(self, slack: int) -> tuple[list[int], list[int]]:
+        """The starts and ends of a regular day's merged spans, from local midnight."""
+        found = self._patterns.get(slack)
+        if found is None:
+            if len(self._patterns) > 16:
+                self._patterns.clear()
+            found = self._patterns[slack] = _merge(self.offsets, self.length, slack)
+        return found
+
+    def begins(self, a: int, b: int, freeze_id: int) -> list[int]:
+        """Every begin ``x`` with ``x < b`` and ``x + length > a``, sorted (for :func:`occurrences`)."""
+        low = a - self.length  # exclusive
+        found: set[int] = set()
+        offsets = self.offsets
+        for ordinal, midnight, regular in self.days(_first_day(low), _last_day(b)):
+            if regular:
+                i, j = bisect_right(offsets, low - midnight), bisect_left(offsets, b - midnight)
+                found.update(midnight + offset for offset in offsets[i:j])
+            else:
+                exact = _exact_begins(self.spec, self.zone, ordinal)
+                found.update(exact[bisect_right(exact, low) : bisect_left(exact, b)])
+            if len(found) > OCCURRENCES_MAX:
+                raise BadInput(
+                    f"freeze {freeze_id} has more than {OCCURRENCES_MAX:,} occurrences between "
+                    f"{_moment(a):%Y-%m-%d %H:%M} and {_moment(b):%Y-%m-%d %H:%M} UTC; ask for a shorter span"
+                )
+        return sorted(found)
+
+    def spans(self, a: int, b: int, slack: int = 0) -> Iterator[tuple[int, int]]:
+        """The cover spans meeting ``[a, b)``, clipped to it, in order, lazily; with ``slack``,
+        spans at most ``slack`` apart are joined too."""
+        if a >= b:
+            return
+        start = end = None
+        for low, high in self._raw(a, b, slack):
+            if end is not None and low <= end + slack:
+                if high > end:
+                    end = high
+                continue
+            if start is not None and end is not None and max(start, a) < min(end, b):
+                yield max(start, a), min(end, b)
+            start, end = low, high
+        if start is not None and end is not None and max(start, a) < min(end, b):
+            yield max(start, a), min(end, b)
+
+    def _raw(self, a: int, b: int, slack: int) -> Iterator[tuple[int, int]]:
+        """Spans (each one day's merged occurrences) that can meet ``[a, b)``, by start."""
+        first = _first_day(a)
+        # Whatever began before the days walked below is summed up by the latest such begin:
+        # every occurrence lasts as long, so it reaches furthest.
+        before = self._last_begin(a, first, slack)
+        heap = [(before, before + self.length)] if before is not None else []
+        starts, ends = self.pattern(slack)
+        # A span ending after ``near`` and starting before ``far`` meets [a, b) or is joined to one that does.
+        near, far = a - slack - 1, b + slack + 1
+        for ordinal, midnight, regular in self.days(first, _last_day(far)):
+            # Nothing from this day on begins before its midnight: what is queued before it is final.
+            while heap and heap[0][0] < midnight:
+                yield heappop(heap)
+            if regular:
+                i, j = bisect_right(ends, near - midnight), bisect_left(starts, far - midnight)
+                for k in range(i, j):
+                    heappush(heap, (midnight + starts[k], midnight + ends[k]))
+            else:
+                exact_starts, exact_ends = _exact_spans(self.spec, self.zone, self.length, ordinal, slack)
+                for k in range(bisect_right(exact_ends, near), bisect_left(exact_starts, far)):
+                    heappush(heap, (exact_starts[k], exact_ends[k]))
+        while heap:
+            yield heappop(heap)
+
+    def _last_begin(self, a: int, first: int, slack: int) -> int | None:
+        """The latest begin before ``a`` on a day before ``first``, looked for only as far back
+        as a begin could still reach ``a`` (within ``slack``)."""
+        floor = (a - self.length - slack) // _DAY + _EPOCH_DAY - 3
+        best: int | None = None
+        best_day = 0
+        for ordinal, midnight, regular in self.days(floor, first - 1, backwards=True):
+            if best is not None and ordinal < best_day - 1:
+                break  # one day more than the first found: a DST shift may carry a begin past midnight
+            if regular:
+                k = bisect_left(self.offsets, a - midnight) - 1
+                begin = midnight + self.offsets[k] if k >= 0 else None
+            else:
+                exact = _exact_begins(self.spec, self.zone, ordinal)
+                k = bisect_left(exact, a) - 1
+                begin = exact[k] if k >= 0 else None
+            if begin is not None and (best is None or begin > best):
+                best_day = best_day or ordinal
+                best = begin
+        return best
+
+
+@lru_cache(maxsize=4096)
+def _cover(recurrence: _Recurrence, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    return tuple(recurrence.spans(start, end))
+
+
+@lru_cache(maxsize=1 << 16)
+def _midnight_offset(zone: ZoneInfo, ordinal: int) -> int:
+    """The UTC offset of local midnight (the first, if it happens twice) on a day, in ticks."""
+    day = date.fromordinal(ordinal)
+    offset = datetime(day.year, day.month, day.day, tzinfo=zone).utcoffset()
+    assert offset is not None
+    return offset // _TICK
+
+
+@lru_cache(maxsize=1024)
+def _exact_begins(spec: CronSpec, zone: ZoneInfo, ordinal: int) -> tuple[int, ...]:
+    """Every begin on a day with a clock change, wall time by wall time, sorted and distinct."""
+    day = date.fromordinal(ordinal)
+    return tuple(sorted({_begin(zone, day, hour, minute) for hour, minute in spec.times}))
+
+
+@lru_cache(maxsize=1024)
+def _exact_spans(spec: CronSpec, zone: ZoneInfo, length: int, ordinal: int, slack: int) -> tuple[list[int], list[int]]:
+    return _merge(_exact_begins(spec, zone, ordinal), length, slack)
+
+
+def _begin(zone: ZoneInfo, day: date, hour: int, minute: int) -> int:
+    """The instant (ticks) the wall time ``hour:minute`` of ``day`` in ``zone`` fires at, by the one
+    rule for every local time (:func:`relman_tui.timeutil.local_offset`: gap → 03:30, repeat → first)."""
+    offset = local_offset(day.year, day.month, day.day, hour, minute, zone)
+    return (day.toordinal() - _EPOCH_DAY) * _DAY + (hour * 60 + minute) * _MINUTE - offset // _TICK
+
+
+def _merge(begins: Iterable[int], length: int, slack: int) -> tuple[list[int], list[int]]:
+    """``[begin, begin + length)`` for sorted ``begins``, those at most ``slack`` apart merged."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for begin in begins:
+        if ends and begin <= ends[-1] + slack:
+            ends[-1] = max(ends[-1], begin + length)
+        else:
+            starts.append(begin)
+            ends.append(begin + length)
+    return starts, ends
+
+
+def _first_day(t: int) -> int:
+    """The first local day (ordinal) that can hold a begin at or after ``t``, in any zone:
+    offsets lie within a day either side of UTC, and a gap may carry a wall time past midnight."""
+    return t // _DAY + _EPOCH_DAY - 2
+
+
+def _last_day(t: int) -> int:
+    """The last local day (ordinal) that can hold a begin before ``t``, in any zone."""
+    return (t - 1) // _DAY + _EPOCH_DAY + 1
+
+
+# --- one-off freezes and conversions ----------------------------------------------------------
+
+
+def _one_off(freeze: Freeze) -> tuple[int, int]:
+    if freeze.start is None or freeze.end is None:
+        raise BadInput(f"freeze {freeze.id} has neither a cron expression nor a start and an end")
+    first, last = _ticks(freeze.start), _ticks(freeze.end)
+    if first >= last:
+        raise BadInput(f"freeze {freeze.id}: start must be before end")
+    return first, last
+
+
+def _ticks(moment: datetime) -> int:
+    """An aware datetime as ticks; no conversion, so the calendar's edges cannot overflow."""
+    if moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment.isoformat()}: relman passes times as aware UTC")
+    return (moment - _EPOCH) // _TICK
+
+
+def _moment(value: int) -> datetime:
+    """Ticks as an aware UTC datetime, clamped to the calendar."""
+    return _EPOCH + timedelta(microseconds=min(max(value, _FIRST_TICK), _LAST_TICK))
 
 
 def describe(freeze: Freeze) -> str:

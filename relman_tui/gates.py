@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from relman_tui.model import PLANNED, Environment, Occurrence, Release, State
+from relman_tui.freezes import frozen_until
+from relman_tui.model import PLANNED, Environment, Freeze, Release, State
 from relman_tui.timeutil import to_stamp
 
 
@@ -51,13 +53,13 @@ def check_move(
     release: Release,
     target: str,
     environments: Sequence[Environment],
-    freezes_now: Sequence[Occurrence],
+    freezes: Sequence[Freeze],
+    now: datetime,
 ) -> MoveCheck:
-    """Which gates a move of ``release`` to ``target`` fails (DESIGN.md "Moves — the gates").
+    """Which gates a move of ``release`` to ``target`` at ``now`` fails (DESIGN.md "Moves — the gates").
 
-    ``freezes_now`` are the freeze occurrences active at the moment of the move; only those
-    covering ``target`` matter. Backwards moves pass no gates: they are rollbacks, which need
-    a reason instead.
+    Only the freezes covering ``target`` matter; the "frozen" gate names the end of their
+    merged cover. Backwards moves pass no gates: they are rollbacks, which need a reason instead.
     """
     here = stage_index(environments, release.stage)
     there = stage_index(environments, target)
@@ -80,15 +82,10 @@ def check_move(
                 f"{release.label} is {release.state} in {release.stage}, not verified; verify it there first",
             )
         )
-    for occurrence in freezes_now:
-        if occurrence.covers(target):
-            failures.append(
-                GateFailure(
-                    "frozen",
-                    f"{target} is frozen until {to_stamp(occurrence.end)} ({occurrence.reason})",
-                )
-            )
-            break
+    held = frozen_until(freezes, target, now)
+    if held is not None:
+        until = to_stamp(held.until) if held.until is not None else "further notice"
+        failures.append(GateFailure("frozen", f"{target} is frozen until {until} ({'; '.join(held.reasons)})"))
     env = next((e for e in environments if e.name == target), None)
     if env is not None and env.requires_approval and release.approved_by is None:
         failures.append(GateFailure("approval", f"{target} requires approval and {release.label} is not approved"))

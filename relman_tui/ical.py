@@ -24,7 +24,8 @@ DAYS_MAX = 3660
 
 def build(service: Service, *, days: int = 60, environment: str | None = None) -> tuple[bytes, int]:
     """The calendar and how many events it holds: windows that end after *now*, and freeze
-    occurrences in the next ``days`` days (recurring ones expanded, DST-correct), times in UTC.
+    occurrences in the next ``days`` days (recurring ones expanded, DST-correct, those that
+    overlap or touch merged into one), times in UTC.
 
     UIDs depend only on what an event is (a release's window in an environment; a freeze's
     occurrence at its start), so a calendar client updates an event instead of adding another,
@@ -57,7 +58,8 @@ def build(service: Service, *, days: int = 60, environment: str | None = None) -
     for freeze in snapshot.freezes:
         if environment is not None and not freeze.covers(environment):
             continue
-        for occurrence in freeze_rules.occurrences(freeze, now, horizon):
+        # one event per cover: occurrences that overlap or touch are one span (a `* * * * *` freeze is one)
+        for occurrence in freeze_rules.covers([freeze], now, horizon):
             event = icalendar.Event()
             event.add("uid", f"freeze-{freeze.id}-{occurrence.start:%Y%m%dT%H%M%SZ}-{board}@relman")
             event.add("dtstamp", now)

@@ -444,7 +444,7 @@ class Service:
             self._check_stage(stage, envs)
             self._check_not_cancelled(old)
             now = self.now()
-            check = gates.check_move(old, stage, envs, freeze_rules.active_at(self.store.freezes(), now))
+            check = gates.check_move(old, stage, envs, self.store.freezes(), now)
             if check.direction is gates.Direction.STAY:
                 raise Refused(f"{old.label} is already in {stage}")
             if check.direction is gates.Direction.BACKWARD:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from heapq import merge
 
 from relman_tui.conflicts import crowded_spans, from_ticks, shorten, ticks
 from relman_tui.errors import BadInput, Refused
-from relman_tui.freezes import expand
+from relman_tui.freezes import blocks
 from relman_tui.model import Environment, Freeze, Release
 from relman_tui.timeutil import format_duration, to_stamp
 
 _TICK = timedelta(microseconds=1)  # the unit of conflicts.ticks
+_LAST = ticks(datetime.max.replace(tzinfo=UTC))  # no window may end past the calendar
 
 
 def next_free(
@@ -50,7 +52,7 @@ def next_free(
 
     length, grid = duration // _TICK, step // _TICK
     earliest = _round_up(ticks(after), grid)
-    latest = ticks(after) + horizon // _TICK  # the last start we may offer
+    latest = min(ticks(after) + horizon // _TICK, _LAST - length)  # the last start we may offer
     where = f"{shorten(mine.label)} in {shorten(environment)}"
 
     # Order: after every earlier environment's window, ending by every later one's start.
@@ -79,17 +81,17 @@ def next_free(
     if target.capacity <= 0:
         raise Refused(f"no slot for {where}: its capacity is {target.capacity}")
     blocked = _capacity_blocks(everyone, release_id, target)
-    covering = [freeze for freeze in freezes if freeze.covers(environment)]
-    if covering:
-        for occ in expand(covering, from_ticks(order_low), from_ticks(order_high + length)):
-            if occ.covers(environment):
-                blocked.append((ticks(occ.start), ticks(occ.end)))
     blocked.sort()
+    # Each freeze's cover, read lazily and with gaps too short for the window filled in, so a
+    # search that finds a slot soon walks few days, and a freeze every other minute is a few
+    # long blocks, not an occurrence every other minute.
+    streams = [blocks(freeze, order_low, order_high + length, length) for freeze in freezes
+               if freeze.covers(environment)]
 
     # Jump over the blocks in order of start; every block already passed ends at or before
     # ``start``, so the first one that does not touch [start, start + length) settles it.
     start = order_low
-    for block_start, block_end in blocked:
+    for block_start, block_end in merge(blocked, *streams):
         if start > order_high or block_start >= start + length:
             break
         if block_end > start:

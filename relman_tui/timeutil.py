@@ -115,9 +115,18 @@ def resolve_local(year: int, month: int, day: int, hour: int, minute: int, tz: Z
     before the gap (02:30 on a 02:00→03:00 day is 03:30); a time that happens twice (the
     repeated autumn hour) is the first of the two.
     """
+    offset = local_offset(year, month, day, hour, minute, tz, second)
+    return (datetime(year, month, day, hour, minute, second) - offset).replace(tzinfo=UTC)
+
+
+def local_offset(year: int, month: int, day: int, hour: int, minute: int, tz: ZoneInfo, second: int = 0) -> timedelta:
+    """The UTC offset :func:`resolve_local` reads that wall time with (the rule, as an offset: no
+    arithmetic on the instant, so it holds at the very edges of the calendar too)."""
     # fold=0 is exactly that rule (PEP 495): in a gap zoneinfo applies the offset in force
     # before the transition, in an overlap it picks the earlier instant.
-    return datetime(year, month, day, hour, minute, second, tzinfo=tz).astimezone(UTC)
+    offset = datetime(year, month, day, hour, minute, second, tzinfo=tz).utcoffset()
+    assert offset is not None
+    return offset
 
 
 def start_of_day(day: date, tz: ZoneInfo) -> datetime:

@@ -126,3 +126,11 @@ def test_hostile_names_stay_text(board: Run, tmp_path: Path, name: str) -> None:
     path = tmp_path / "c.ics"
     board.ok("calendar", str(path))
     assert str(next(iter(read(path).values()))["summary"]) == f"{name} 1 → dev"  # ... markup is just text
+
+
+def test_a_minute_freeze_is_one_event_not_thousands(board: Run, tmp_path: Path) -> None:
+    board.ok("freeze", "add", "prod", "--cron", "* * * * *", "--for", "1m", "--reason", "hold everything")
+    path = tmp_path / "c.ics"
+    assert board.ok("calendar", str(path), "--days", "60").stdout.startswith("wrote 1 events")
+    (event,) = read(path).values()
+    assert utc(event, "dtstart") <= datetime(2026, 12, 1, 10, tzinfo=UTC) < utc(event, "dtend")

@@ -424,12 +424,20 @@ def oracle(
             ids = tuple(sorted({r.id for r, s, t in mine if s < b and t > a}))
             found[("capacity", (name,), ids, a, b)] += 1
 
-    occurrences = expand(freezes, at(-24 * 60), at(24 * 60))
-    for r, where, s, t in windows:
-        for occ in occurrences:
-            a, b = max(s, minutes(occ.start)), min(t, minutes(occ.end))
-            if occ.covers(where) and a < b:
-                found[("freeze", (where,), (r.id,), a, b)] += 1
+    # A freeze's occurrences that overlap or touch are one cover span; one conflict per
+    # window and span. A day either side reaches well past every window.
+    for freeze in freezes:
+        spans: list[list[int]] = []
+        for occ in expand([freeze], at(-24 * 60), at(24 * 60)):
+            if spans and minutes(occ.start) <= spans[-1][1]:
+                spans[-1][1] = max(spans[-1][1], minutes(occ.end))
+            else:
+                spans.append([minutes(occ.start), minutes(occ.end)])
+        for r, where, s, t in windows:
+            for low, high in spans:
+                a, b = max(s, low), min(t, high)
+                if freeze.covers(where) and a < b:
+                    found[("freeze", (where,), (r.id,), a, b)] += 1
 
     for r, where, s, t in windows:
         for r2, where2, s2, t2 in windows:

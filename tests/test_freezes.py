@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -12,7 +13,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relman_tui.errors import BadInput
-from relman_tui.freezes import active_at, describe, expand, occurrences, parse_cron, validate_zone
+from relman_tui.freezes import (
+    Frozen,
+    active_at,
+    blocks,
+    cover_spans,
+    covers,
+    describe,
+    expand,
+    frozen_until,
+    occurrences,
+    parse_cron,
+    validate_zone,
+)
 from relman_tui.model import Freeze, Occurrence
 
 MINUTE = timedelta(minutes=1)
@@ -609,3 +622,176 @@ def test_active_at_is_half_open() -> None:
 )
 def test_describe(freeze: Freeze, text: str) -> None:
     assert describe(freeze) == text
+
+
+# --- cover spans: occurrences that overlap or touch, merged (DESIGN.md "Conflicts") ------------------
+
+
+def ticks(moment: datetime) -> int:
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+
+
+def naive_cover(
+    expr: str, zone: str, day: date, start: datetime, end: datetime, duration: timedelta, gap: timedelta
+) -> list[tuple[int, int]]:
+    """Every occurrence from the minute walk, merged where less than ``gap`` apart (where they
+    overlap or touch when ``gap`` is 0), clipped to ``[start, end)``. Occurrences up to ``gap``
+    outside the range count: the range may lie in a gap that is filled."""
+    merged: list[list[datetime]] = []
+    for fire in oracle(expr, zone, day, start - gap, end + gap, duration):
+        if merged and (fire - merged[-1][1] < gap if gap else fire <= merged[-1][1]):
+            merged[-1][1] = max(merged[-1][1], fire + duration)
+        else:
+            merged.append([fire, fire + duration])
+    return [(ticks(max(a, start)), ticks(min(b, end))) for a, b in merged if max(a, start) < min(b, end)]
+
+
+# Transitions and quiet zones: UTC and Asia/Kolkata never change their clocks.
+COVER_DAYS = [*TRANSITIONS, ("UTC", date(2026, 3, 29), False), ("Asia/Kolkata", date(2026, 10, 25), False)]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(
+    transition=st.sampled_from(COVER_DAYS),
+    fields=st.tuples(MINUTE_FIELD, HOUR_FIELD, DOM_FIELD, MONTH_FIELD, DOW_FIELD),
+    offset_minutes=st.integers(min_value=-36 * 60, max_value=24 * 60),
+    span_minutes=st.integers(min_value=1, max_value=48 * 60),
+    offset_seconds=st.integers(min_value=0, max_value=59),
+    # Shorter than the gaps between occurrences, as long, and longer: merged or not; up to
+    # 78 h, so that occurrences begun days before the range reach into it (the minute walk
+    # covers five days before the transition).
+    duration_minutes=st.one_of(st.integers(1, 3), st.integers(1, 90), st.integers(90, 78 * 60)),
+    gap_minutes=st.one_of(st.just(0), st.integers(1, 180)),
+)
+def test_cover_spans_match_a_naive_expansion_and_merge(
+    transition: tuple[str, date, bool],
+    fields: tuple[str, str, str, str, str],
+    offset_minutes: int,
+    span_minutes: int,
+    offset_seconds: int,
+    duration_minutes: int,
+    gap_minutes: int,
+) -> None:
+    zone, day, _ = transition
+    expr = " ".join(fields)
+    duration, gap = timedelta(minutes=duration_minutes), timedelta(minutes=gap_minutes)
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(
+        minutes=offset_minutes, seconds=offset_seconds
+    )
+    end = start + timedelta(minutes=span_minutes)
+    freeze = recurring(expr, duration, zone)
+    expected = naive_cover(expr, zone, day, start, end, duration, gap)
+    if gap_minutes == 0:
+        assert list(cover_spans(freeze, ticks(start), ticks(end))) == expected
+    shortest = gap // timedelta(microseconds=1)
+    assert joined(blocks(freeze, ticks(start), ticks(end), shortest)) == expected
+
+
+def joined(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Blocks come in touching pieces where the range was read in chunks: join them."""
+    out: list[tuple[int, int]] = []
+    for low, high in pieces:
+        assert not out or low >= out[-1][1]  # in order, never overlapping
+        out[-1:] = [(out[-1][0], high)] if out and low == out[-1][1] else [*out[-1:], (low, high)]
+    return out
+
+
+def test_a_duration_longer_than_the_period_is_one_cover() -> None:
+    # Daily at 18:00 for 62 h: every occurrence overlaps the next, for ever.
+    daily = recurring("0 18 * * *", timedelta(hours=62), "Europe/Berlin")
+    start, end = utc(2026, 3, 1), utc(2026, 11, 1)  # both DST changes inside
+    assert cover_spans(daily, ticks(start), ticks(end)) == ((ticks(start), ticks(end)),)
+
+
+def test_a_minute_freeze_is_one_cover_a_day_in_utc_and_breaks_in_the_repeated_hour() -> None:
+    every_minute = recurring("* * * * *", MINUTE, "UTC")
+    assert len(cover_spans(every_minute, ticks(utc(2026, 1, 1)), ticks(utc(2027, 1, 1)))) == 1
+    # In Berlin the wall times of the repeated hour fire once, on their first pass: the
+    # second pass (01:00-02:00 UTC on 25 October 2026) is the only time not frozen all year.
+    berlin = recurring("* * * * *", MINUTE, "Europe/Berlin")
+    spans = cover_spans(berlin, ticks(utc(2026, 1, 1)), ticks(utc(2027, 1, 1)))
+    assert spans == ((ticks(utc(2026, 1, 1)), ticks(utc(2026, 10, 25, 1))),
+                     (ticks(utc(2026, 10, 25, 2)), ticks(utc(2027, 1, 1))))
+
+
+def test_cover_spans_of_a_one_off_freeze_are_clipped() -> None:
+    assert cover_spans(XMAS, ticks(utc(2026, 12, 25)), ticks(utc(2027, 2, 1))) == (
+        (ticks(utc(2026, 12, 25)), ticks(utc(2027, 1, 4))),
+    )
+    assert cover_spans(XMAS, ticks(utc(2027, 1, 4)), ticks(utc(2027, 2, 1))) == ()
+
+
+# --- frozen until: the end of the merged cover ------------------------------------------------------
+
+
+def test_frozen_until_is_none_when_nothing_holds_the_environment() -> None:
+    assert frozen_until([WEEKEND, XMAS], "prod", utc(2026, 10, 22)) is None  # a Thursday
+    assert frozen_until([WEEKEND], "dev", utc(2026, 10, 24)) is None  # WEEKEND is prod's
+    assert frozen_until([], "prod", utc(2026, 10, 24)) is None
+
+
+def test_frozen_until_the_later_end_of_two_overlapping_freezes() -> None:
+    short = one_off(utc(2026, 6, 1), utc(2026, 6, 3), freeze_id=1)
+    long = one_off(utc(2026, 6, 2), utc(2026, 6, 9), freeze_id=2)
+    long = Freeze(2, ("all",), "audit", start=long.start, end=long.end)
+    assert frozen_until([short, long], "prod", utc(2026, 6, 1, 12)) == Frozen(utc(2026, 6, 9), ("one-off", "audit"))
+    # Touching counts as joined; a gap does not.
+    after = Freeze(3, ("prod",), "after", start=utc(2026, 6, 9), end=utc(2026, 6, 10))
+    later = Freeze(4, ("prod",), "later", start=utc(2026, 6, 10, 0, 1), end=utc(2026, 6, 11))
+    found = frozen_until([short, long, after, later], "prod", utc(2026, 6, 1, 12))
+    assert found == Frozen(utc(2026, 6, 10), ("one-off", "audit", "after"))
+
+
+def test_frozen_until_joins_a_recurring_freeze_across_its_occurrences() -> None:
+    # Weekdays 08:00-20:00 and nights 20:00-08:00 UTC: together the whole week but the weekend.
+    days = Freeze(1, ("prod",), "days", cron="0 8 * * MON-FRI", duration=12 * HOUR, zone="UTC")
+    nights = Freeze(2, ("prod",), "nights", cron="0 20 * * MON-THU", duration=12 * HOUR, zone="UTC")
+    monday = utc(2026, 6, 1, 9)
+    assert frozen_until([days, nights], "prod", monday) == Frozen(utc(2026, 6, 5, 20), ("days", "nights"))
+    assert frozen_until([days], "prod", monday) == Frozen(utc(2026, 6, 1, 20), ("days",))
+
+
+def test_frozen_until_a_minute_freeze_lasting_30_days_is_open_ended() -> None:
+    # Every occurrence overlaps the next: the cover never ends (not "2 more minutes").
+    month = recurring("* * * * *", timedelta(days=30), "UTC")
+    assert frozen_until([month], "prod", utc(2026, 6, 1)) == Frozen(None, ("frozen",))
+
+
+def test_frozen_until_follows_a_minute_freeze_to_the_repeated_hour() -> None:
+    berlin = recurring("* * * * *", MINUTE, "Europe/Berlin")
+    assert frozen_until([berlin], "prod", utc(2026, 6, 1)) == Frozen(utc(2026, 10, 25, 1), ("frozen",))
+
+
+def test_active_at_gives_one_cover_per_freeze_not_every_occurrence() -> None:
+    month = recurring("* * * * *", timedelta(days=30), "UTC", freeze_id=5)  # 43,200 occurrences run at once
+    (held,) = active_at([month], utc(2026, 6, 1))
+    assert held.freeze_id == 5 and held.start <= utc(2026, 6, 1) < held.end
+    with pytest.raises(BadInput, match="more than 10,000 occurrences"):
+        occurrences(month, utc(2026, 6, 1), utc(2026, 6, 2))
+
+
+def test_covers_are_whole_spans_for_drawing() -> None:
+    got = covers([WEEKEND, XMAS], utc(2026, 10, 25, 12), utc(2026, 10, 25, 13))
+    assert [(o.freeze_id, o.start, o.end) for o in got] == [(7, utc(2026, 10, 23, 16), utc(2026, 10, 26, 6))]
+
+
+def test_a_cover_begun_days_before_the_range_is_found() -> None:
+    # Asked on Monday morning: the weekend freeze began on Friday, two and a half days before.
+    assert cover_spans(WEEKEND, ticks(utc(2026, 10, 26, 5)), ticks(utc(2026, 10, 26, 7))) == (
+        (ticks(utc(2026, 10, 26, 5)), ticks(utc(2026, 10, 26, 6))),
+    )
+    # 999999 weeks from the last New Year: the range is frozen whole, with no overflow.
+    huge = recurring("0 0 1 1 *", timedelta(weeks=999999), "Europe/Berlin")
+    start, end = ticks(utc(2026, 6, 1)), ticks(utc(2026, 6, 2))
+    assert cover_spans(huge, start, end) == ((start, end),)
+
+
+def test_gaps_are_filled_across_midnight_and_the_ends_of_the_range() -> None:
+    # Every other minute, for a minute: with an hour to find, the whole day is one block, up
+    # to the end of the range though the last occurrence ends a minute before it.
+    sparse = recurring("*/2 * * * *", MINUTE, "UTC")
+    start, end, hour = ticks(utc(2026, 1, 1)), ticks(utc(2026, 1, 3)), ticks(utc(1970, 1, 1, 1))
+    assert list(blocks(sparse, start, end, hour)) == [(start, ticks(utc(2026, 1, 2))), (ticks(utc(2026, 1, 2)), end)]
+    assert list(blocks(sparse, start + 1, end - 1, hour))[-1][1] == end - 1
+    assert len(cover_spans(sparse, start, end)) == 2 * 720

@@ -11,8 +11,9 @@ from conftest import NOW, default_environments
 
 from relman_tui import gates
 from relman_tui.errors import BadInput, GateRefused, Refused
-from relman_tui.model import BoardSettings, Occurrence, Release, Risk, State
+from relman_tui.model import BoardSettings, Freeze, Release, Risk, State
 from relman_tui.service import Service
+from relman_tui.tui.viewmodel import build_columns
 
 HOUR = timedelta(hours=1)
 
@@ -357,13 +358,13 @@ def release_in(stage: str, state: State, approved_by: str | None = None) -> Rele
 def test_check_move_directions() -> None:
     envs = default_environments()
     verified_in_test = release_in("test", State.VERIFIED)
-    assert gates.check_move(verified_in_test, "staging", envs, []).allowed
-    assert gates.check_move(verified_in_test, "staging", envs, []).direction is gates.Direction.FORWARD
-    assert gates.check_move(verified_in_test, "test", envs, []).direction is gates.Direction.STAY
-    assert not gates.check_move(verified_in_test, "test", envs, []).allowed
-    back = gates.check_move(verified_in_test, "planned", envs, [])
+    assert gates.check_move(verified_in_test, "staging", envs, [], NOW).allowed
+    assert gates.check_move(verified_in_test, "staging", envs, [], NOW).direction is gates.Direction.FORWARD
+    assert gates.check_move(verified_in_test, "test", envs, [], NOW).direction is gates.Direction.STAY
+    assert not gates.check_move(verified_in_test, "test", envs, [], NOW).allowed
+    back = gates.check_move(verified_in_test, "planned", envs, [], NOW)
     assert (back.direction, back.failures) == (gates.Direction.BACKWARD, ())
-    skip = gates.check_move(verified_in_test, "prod", envs, [])
+    skip = gates.check_move(verified_in_test, "prod", envs, [], NOW)
     assert skip.direction is gates.Direction.SKIP
     assert [f.gate for f in skip.failures] == ["skip", "approval"]
 
@@ -371,21 +372,21 @@ def test_check_move_directions() -> None:
 def test_check_move_only_counts_freezes_covering_the_target() -> None:
     envs = default_environments()
     release = release_in("preprod", State.VERIFIED, approved_by="bob")
-    elsewhere = Occurrence(1, ("staging",), "elsewhere", NOW - HOUR, NOW + HOUR)
-    here = Occurrence(2, ("prod",), "weekend", NOW - HOUR, NOW + HOUR)
-    everywhere = Occurrence(3, ("all",), "year end", NOW - HOUR, NOW + 3 * HOUR)
-    assert gates.check_move(release, "prod", envs, [elsewhere]).allowed
-    assert [f.gate for f in gates.check_move(release, "prod", envs, [elsewhere, here]).failures] == ["frozen"]
-    only = gates.check_move(release, "prod", envs, [everywhere, here]).failures
+    elsewhere = Freeze(1, ("staging",), "elsewhere", start=NOW - HOUR, end=NOW + HOUR)
+    here = Freeze(2, ("prod",), "weekend", start=NOW - HOUR, end=NOW + HOUR)
+    everywhere = Freeze(3, ("all",), "year end", start=NOW - HOUR, end=NOW + 3 * HOUR)
+    assert gates.check_move(release, "prod", envs, [elsewhere], NOW).allowed
+    assert [f.gate for f in gates.check_move(release, "prod", envs, [elsewhere, here], NOW).failures] == ["frozen"]
+    only = gates.check_move(release, "prod", envs, [everywhere, here], NOW).failures
     assert len(only) == 1 and "year end" in only[0].message
 
 
 def test_approval_gate_follows_the_environment_setting() -> None:
     envs = [replace(e, requires_approval=e.name == "test") for e in default_environments()]
     release = release_in("dev", State.VERIFIED)
-    assert [f.gate for f in gates.check_move(release, "test", envs, []).failures] == ["approval"]
+    assert [f.gate for f in gates.check_move(release, "test", envs, [], NOW).failures] == ["approval"]
     release_prod = release_in("preprod", State.VERIFIED)
-    assert gates.check_move(release_prod, "prod", envs, []).allowed
+    assert gates.check_move(release_prod, "prod", envs, [], NOW).allowed
 
 
 def test_check_approval() -> None:
@@ -393,3 +394,15 @@ def test_check_approval() -> None:
     assert gates.check_approval(release, "bob", four_eyes=True) is None
     assert "four-eyes" in (gates.check_approval(release, "alice", four_eyes=True) or "")
     assert gates.check_approval(release, "alice", four_eyes=False) is None
+
+
+def test_frozen_until_is_the_end_of_the_merged_cover(service: Service) -> None:
+    # Two overlapping freezes: the environment is free when the later one ends, not the first.
+    service.add_freeze(["dev"], "release train", start=NOW - HOUR, end=NOW + HOUR)
+    service.add_freeze(["all"], "audit", start=NOW, end=NOW + 5 * HOUR)
+    release = service.add_release("ledger", "1.0")
+    _, message = refused_gates(lambda: service.move(release.id, "dev"))
+    assert "dev is frozen until 2026-12-01T15:00:00Z (release train; audit)" in message
+    # The board's column header says the same.
+    dev = next(column for column in build_columns(service.snapshot(), "UTC") if column.stage == "dev")
+    assert (dev.frozen_until, dev.frozen_reason) == ("12-01 15:00", "release train; audit")

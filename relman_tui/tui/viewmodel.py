@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import overload
 
-from relman_tui.freezes import active_at
+from relman_tui.freezes import frozen_until
 from relman_tui.model import PLANNED, Release, Severity
 from relman_tui.service import Snapshot
 from relman_tui.text import inert
@@ -141,19 +141,19 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
     def version(release: Release) -> Hashable:
         return release.id, release.rev, severity.get(release.id), counts.get(release.id, 0), minute
 
-    frozen = active_at(snapshot.freezes, now)
     columns = [Column(PLANNED, "Planned", len(by_stage[PLANNED]), None, None, None, False,
                       Cards(by_stage[PLANNED], make, version))]
     for env in snapshot.environments:
-        occurrence = next((o for o in frozen if o.covers(env.name)), None)
+        held = frozen_until(snapshot.freezes, env.name, now)
+        until = held.until if held else None
         columns.append(
             Column(
                 env.name,
                 inert(env.title),
                 len(by_stage[env.name]),
                 env.capacity,
-                format_local(occurrence.end, tz, with_zone=False)[5:] if occurrence else None,
-                inert(occurrence.reason) if occurrence else None,
+                (format_local(until, tz, with_zone=False)[5:] if until else "further notice") if held else None,
+                inert("; ".join(held.reasons)) if held else None,
                 env.requires_approval,
                 Cards(by_stage[env.name], make, version),
             )

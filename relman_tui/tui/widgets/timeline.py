@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from relman_tui.freezes import expand
+from relman_tui.freezes import covers
 from relman_tui.model import Conflict, Environment, Freeze, Occurrence, Release, Severity
 from relman_tui.text import cell_len, char_width, inert, truncate
 
@@ -334,13 +334,13 @@ class Timeline(ScrollView, can_focus=False):
         key = (self.view_start, self.cells, self.zoom, len(self.rows))
         if key != self._cache_key:
             self._cache_key = key
-            found = expand(self.freezes, self.view_start, self.view_end)
+            found = covers(self.freezes, self.view_start, self.view_end)
             self._occurrences = {row.name: [o for o in found if o.covers(row.name)] for row in self.rows}
         return self._occurrences
 
     def freezes_at(self, environment: str, start: datetime, end: datetime) -> list[Occurrence]:
-        """The freeze occurrences covering ``environment`` that meet ``[start, end)``."""
-        return [o for o in expand(self.freezes, start, end) if o.covers(environment)]
+        """The freeze cover spans holding ``environment`` that meet ``[start, end)``."""
+        return [o for o in covers(self.freezes, start, end) if o.covers(environment)]
 
     def ticks(self) -> list[tuple[int, str, bool]]:
         """``(cell, label, major)`` for each tick in view: local hours (day zoom) or local days (week)."""
