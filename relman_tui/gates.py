@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from relman_tui.freezes import frozen_until
 from relman_tui.model import PLANNED, Environment, Freeze, Release, State
-from relman_tui.timeutil import to_stamp
+from relman_tui.timeutil import format_local
 
 
 class Direction(StrEnum):
@@ -55,11 +55,13 @@ def check_move(
     environments: Sequence[Environment],
     freezes: Sequence[Freeze],
     now: datetime,
+    tz: str = "UTC",
 ) -> MoveCheck:
     """Which gates a move of ``release`` to ``target`` at ``now`` fails (DESIGN.md "Moves — the gates").
 
     Only the freezes covering ``target`` matter; the "frozen" gate names the end of their
-    merged cover. Backwards moves pass no gates: they are rollbacks, which need a reason instead.
+    merged cover, shown in ``tz``. Backwards moves pass no gates: they are rollbacks, which need a
+    reason instead.
     """
     here = stage_index(environments, release.stage)
     there = stage_index(environments, target)
@@ -84,7 +86,7 @@ def check_move(
         )
     held = frozen_until(freezes, target, now)
     if held is not None:
-        until = to_stamp(held.until) if held.until is not None else "further notice"
+        until = format_local(held.until, tz) if held.until is not None else "further notice"
         failures.append(GateFailure("frozen", f"{target} is frozen until {until} ({'; '.join(held.reasons)})"))
     env = next((e for e in environments if e.name == target), None)
     if env is not None and env.requires_approval and release.approved_by is None:

@@ -74,10 +74,12 @@ class ConflictDiff:
 class Service:
     """The one place the rules are applied to the store; every change is one transaction."""
 
-    def __init__(self, store: Store, clock: Clock, actor: str, via: str | None = None) -> None:
-        """``actor`` (and ``via``, the account acting for them) come from :mod:`relman_tui.identity`."""
+    def __init__(self, store: Store, clock: Clock, actor: str, via: str | None = None, zone: str = "UTC") -> None:
+        """``actor`` (and ``via``, the account acting for them) come from :mod:`relman_tui.identity`;
+        ``zone`` is the operator's, for times in messages."""
         self.store = store
         self.clock = clock
+        self.zone = zone
         self.actor = clean_login(actor, "actor")
         self.via = clean_login(via, "the delegating account") if via else None
         self.written_seqs: set[int] = set()  # events this process wrote, so live views can tell them apart
@@ -444,7 +446,7 @@ class Service:
             self._check_stage(stage, envs)
             self._check_not_cancelled(old)
             now = self.now()
-            check = gates.check_move(old, stage, envs, self.store.freezes(), now)
+            check = gates.check_move(old, stage, envs, self.store.freezes(), now, self.zone)
             if check.direction is gates.Direction.STAY:
                 raise Refused(f"{old.label} is already in {stage}")
             if check.direction is gates.Direction.BACKWARD:
@@ -576,7 +578,7 @@ class Service:
         self._check_not_cancelled(release)
         return slots.next_free(
             self.store.environments(), self.store.releases(), self.store.freezes(), release_id, environment,
-            duration, after or self.now(),
+            duration, after or self.now(), tz=self.zone,
         )
 
     def preview_window(

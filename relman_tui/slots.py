@@ -10,7 +10,7 @@ from relman_tui.conflicts import crowded_spans, from_ticks, shorten, ticks
 from relman_tui.errors import BadInput, Refused
 from relman_tui.freezes import blocks
 from relman_tui.model import Environment, Freeze, Release
-from relman_tui.timeutil import format_duration, to_stamp
+from relman_tui.timeutil import format_duration, format_local
 
 _TICK = timedelta(microseconds=1)  # the unit of conflicts.ticks
 _LAST = ticks(datetime.max.replace(tzinfo=UTC))  # no window may end past the calendar
@@ -27,6 +27,7 @@ def next_free(
     *,
     step: timedelta = timedelta(minutes=5),
     horizon: timedelta = timedelta(days=366),
+    tz: str = "UTC",
 ) -> datetime:
     """The earliest start ``s`` on the ``step`` grid (counted from the Unix epoch) with
     ``after <= s <= after + horizon`` such that ``[s, s + duration)`` for the release in
@@ -51,6 +52,9 @@ def next_free(
         raise Refused(f"{shorten(mine.label)} is cancelled: it cannot be scheduled")
 
     length, grid = duration // _TICK, step // _TICK
+    def _at(moment: datetime) -> str:
+        return format_local(moment, tz)
+
     earliest = _round_up(ticks(after), grid)
     latest = min(ticks(after) + horizon // _TICK, _LAST - length)  # the last start we may offer
     where = f"{shorten(mine.label)} in {shorten(environment)}"
@@ -70,12 +74,12 @@ def next_free(
     order_high = min(latest, before_start[0] - length) if before_start else latest
     if before_start and order_low + length > before_start[0]:
         if after_end and _round_up(after_end[0], grid) >= earliest:
-            bound = f"start after its {shorten(after_end[1])} window ends ({to_stamp(from_ticks(after_end[0]))})"
+            bound = f"start after its {shorten(after_end[1])} window ends ({_at(from_ticks(after_end[0]))})"
         else:
-            bound = f"start at or after {to_stamp(after)}"
+            bound = f"start at or after {_at(after)}"
         raise Refused(
             f"no {format_duration(duration)} slot for {where}: it must {bound} and end before its "
-            f"{shorten(before_start[1])} window starts ({to_stamp(from_ticks(before_start[0]))})"
+            f"{shorten(before_start[1])} window starts ({_at(from_ticks(before_start[0]))})"
         )
 
     if target.capacity <= 0:
@@ -98,8 +102,8 @@ def next_free(
             start = _round_up(block_end, grid)
     if start > order_high:
         raise Refused(
-            f"no free {format_duration(duration)} slot for {where} between {to_stamp(after)} and "
-            f"{to_stamp(from_ticks(min(latest, order_high)))}"
+            f"no free {format_duration(duration)} slot for {where} between {_at(after)} and "
+            f"{_at(from_ticks(min(latest, order_high)))}"
         )
     return from_ticks(start)
 

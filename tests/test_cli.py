@@ -941,5 +941,5 @@ def test_a_freeze_refuses_a_move(busy_board: Run) -> None:
     busy_board.ok("freeze", "add", "test", "--start", "-1h", "--end", "+1h", "--reason", "load test")
     before = busy_board.dump()
     result = busy_board("move", "1", "test")
-    assert "test is frozen until 2026-12-01T11:00:00Z (load test)" in refused(result.exit_code, result.stderr)
+    assert "test is frozen until 2026-12-01 11:00 UTC (load test)" in refused(result.exit_code, result.stderr)
     assert busy_board.dump() == before

@@ -88,7 +88,7 @@ def test_a_frozen_target_is_refused_naming_the_gate(service: Service, environmen
     before = service.release(release.id)
     found, message = refused_gates(lambda: service.move(release.id, target))
     assert found == ("frozen",)
-    assert f"{target} is frozen until 2026-12-01T12:00:00Z (quarter close)" in message
+    assert f"{target} is frozen until 2026-12-01 12:00 UTC (quarter close)" in message
     assert service.release(release.id) == before
 
 
@@ -112,7 +112,7 @@ def test_a_recurring_freeze_active_now_blocks(service: Service) -> None:
     release = service.add_release("ledger", "1.0")
     found, message = refused_gates(lambda: service.move(release.id, "dev"))
     assert found == ("frozen",)
-    assert "until 2026-12-01T16:00:00Z" in message
+    assert "until 2026-12-01 16:00 UTC" in message
 
 
 def test_prod_needs_approval(service: Service, open_service: Callable[..., Service]) -> None:
@@ -402,7 +402,7 @@ def test_frozen_until_is_the_end_of_the_merged_cover(service: Service) -> None:
     service.add_freeze(["all"], "audit", start=NOW, end=NOW + 5 * HOUR)
     release = service.add_release("ledger", "1.0")
     _, message = refused_gates(lambda: service.move(release.id, "dev"))
-    assert "dev is frozen until 2026-12-01T15:00:00Z (release train; audit)" in message
+    assert "dev is frozen until 2026-12-01 15:00 UTC (release train; audit)" in message
     # The board's column header says the same.
     dev = next(column for column in build_columns(service.snapshot(), "UTC") if column.stage == "dev")
     assert (dev.frozen_until, dev.frozen_reason) == ("12-01 15:00", "release train; audit")

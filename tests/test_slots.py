@@ -122,13 +122,13 @@ def test_order_after_earlier_environments_and_before_later_ones() -> None:
         next_free(PIPELINE, board, [], 1, "staging", HOUR * 3 + timedelta(minutes=1), at(0))
     assert str(caught.value) == (
         "no 3h1m slot for app1 1.0 in staging: it must start after its dev window ends "
-        "(2026-03-27T13:00:00Z) and end before its prod window starts (2026-03-27T16:00:00Z)"
+        "(2026-03-27 13:00 UTC) and end before its prod window starts (2026-03-27 16:00 UTC)"
     )
     with pytest.raises(Refused) as caught:
         next_free(PIPELINE, board, [], 1, "staging", HOUR, at(7.5))
     assert str(caught.value) == (
-        "no 1h slot for app1 1.0 in staging: it must start at or after 2026-03-27T15:30:00Z "
-        "and end before its prod window starts (2026-03-27T16:00:00Z)"
+        "no 1h slot for app1 1.0 in staging: it must start at or after 2026-03-27 15:30 UTC "
+        "and end before its prod window starts (2026-03-27 16:00 UTC)"
     )
 
 
@@ -137,7 +137,7 @@ def test_refused_when_the_horizon_holds_no_slot() -> None:
     with pytest.raises(Refused) as caught:
         next_free(PIPELINE, [release(1, {})], freezes, 1, "prod", HOUR, at(1), horizon=timedelta(days=7))
     assert str(caught.value) == (
-        "no free 1h slot for app1 1.0 in prod between 2026-03-27T09:00:00Z and 2026-04-03T09:00:00Z"
+        "no free 1h slot for app1 1.0 in prod between 2026-03-27 09:00 UTC and 2026-04-03 09:00 UTC"
     )
     # A later-environment window that blocks everything after the freeze:
     board = [release(1, {"prod": (30, 31)}), release(2, {"staging": (0, 100)}), release(3, {"staging": (0, 100)})]

@@ -163,3 +163,13 @@ def test_barren_and_non_ascii_crons_are_refused(board: Run, cron: str, words: st
 def test_a_cron_with_both_day_fields_restricted_fires_on_either(board: Run) -> None:
     """Vixie's either-rule: `0 0 30 2 MON` fires on Mondays in February, so it is accepted."""
     assert board.ok("freeze", "add", "prod", "--cron", "0 0 30 2 MON", "--for", "1h", "--reason", "x").stdout == "1\n"
+
+
+def test_gate_messages_show_times_in_the_operators_zone(board: Run) -> None:
+    board.ok("freeze", "add", "test", "--start", "2026-12-01T09:00", "--end", "2026-12-01T12:00", "--reason", "load")
+    rid = board.ok("release", "add", "ledger", "1.0").stdout.strip()
+    board.ok("move", rid, "dev")
+    board.ok("verify", rid)
+    result = board("move", rid, "test", tz="Europe/Berlin")
+    assert result.exit_code == 1
+    assert "test is frozen until 2026-12-01 13:00 CET (load)" in result.stderr
