@@ -101,7 +101,7 @@ class Context:
             self._stores.append(store)
             # who acts is decided here, once: the OS account, or a delegate acting for --as
             who = resolve(self.actor_option, board_delegates(store))
-            self._service = Service(store, self.clock(), who.actor, who.via, zone=self.tz)
+            self._service = Service(store, self.clock(), who.actor, who.via, zone=lambda: self.tz)
         return self._service
 
     def close(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -74,15 +74,27 @@ class ConflictDiff:
 class Service:
     """The one place the rules are applied to the store; every change is one transaction."""
 
-    def __init__(self, store: Store, clock: Clock, actor: str, via: str | None = None, zone: str = "UTC") -> None:
+    def __init__(
+        self, store: Store, clock: Clock, actor: str, via: str | None = None, zone: str | Callable[[], str] = "UTC",
+    ) -> None:
         """``actor`` (and ``via``, the account acting for them) come from :mod:`relman_tui.identity`;
-        ``zone`` is the operator's, for times in messages."""
+        ``zone`` is the operator's, for times in messages (or how to find it, when first needed)."""
         self.store = store
         self.clock = clock
-        self.zone = zone
+        self._zone = zone
         self.actor = clean_login(actor, "actor")
         self.via = clean_login(via, "the delegating account") if via else None
         self.written_seqs: set[int] = set()  # events this process wrote, so live views can tell them apart
+
+    @property
+    def zone(self) -> str:
+        if callable(self._zone):
+            self._zone = self._zone()
+        return self._zone
+
+    @zone.setter
+    def zone(self, name: str) -> None:
+        self._zone = name
 
     def now(self) -> datetime:
         """The clock's *now*, refused when outside the years relman stores (a bad ``$RELMAN_NOW``)."""

@@ -10,10 +10,6 @@ __all__ = ["UTC", "Clock", "FixedClock", "SystemClock"]
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import pendulum
-from pendulum.tz.exceptions import InvalidTimezone
-from pendulum.tz.local_timezone import get_local_timezone
-
 from relman_tui.errors import BadInput
 
 _STAMP = "%Y-%m-%dT%H:%M:%SZ"
@@ -55,20 +51,22 @@ class FixedClock:
         self._at += by
 
 
-def zone(name: str) -> pendulum.Timezone | pendulum.FixedTimezone:
+def zone(name: str) -> ZoneInfo:
     """An IANA zone by name; bad names are bad input."""
-    try:
-        ZoneInfo(name)  # the IANA database decides, not pendulum's aliases ("utc", directories)
-        return pendulum.timezone(name)
-    except (InvalidTimezone, ValueError, OSError, ZoneInfoNotFoundError) as exc:
-        raise BadInput(f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)") from exc
+    return zone_info(name)
 
 
 def local_zone_name() -> str:
+    """The system's zone, as pendulum finds it ($TZ, /etc/timezone, /etc/localtime); only imported
+    when neither --tz, the user config nor $RELMAN_TZ names one."""
     try:
-        return str(get_local_timezone().name)
+        from pendulum.tz.local_timezone import get_local_timezone
+
+        name = str(get_local_timezone().name)
+        zone_info(name)
     except Exception:  # an unusual /etc/localtime: fall back rather than refuse to start
         return "UTC"
+    return name
 
 
 def parse_duration(text: str) -> timedelta:
@@ -236,7 +234,7 @@ def from_stamp(text: str) -> datetime:
 
 
 def in_zone(moment: datetime, tz: str) -> datetime:
-    return pendulum.instance(moment).in_timezone(zone(tz))
+    return moment.astimezone(zone_info(tz))
 
 
 def format_local(moment: datetime, tz: str, with_zone: bool = True) -> str:
