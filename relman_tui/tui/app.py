@@ -22,6 +22,7 @@ from relman_tui.service import Service, Snapshot
 from relman_tui.settings import Settings
 from relman_tui.text import inert
 from relman_tui.tui import errorlog
+from relman_tui.tui.guard import Guarded
 from relman_tui.tui.screens.base import KeyedScreen
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.session import Session
@@ -42,7 +43,7 @@ def _board_commands() -> type[Provider]:
     return BoardCommands
 
 
-class RelmanApp(App[None]):
+class RelmanApp(Guarded, App[None]):
     """relman's board and scheduler on one database."""
 
     CSS_PATH = "relman.tcss"
@@ -128,9 +129,7 @@ class RelmanApp(App[None]):
 
     def _next_minute(self) -> None:
         """Tick on the clock's minute boundary, so the top bar's clock never lags."""
-        now = self.now()
-        wait = 60 - now.second - now.microsecond / 1e6
-        self.set_timer(max(0.5, wait + 0.05), self._tick, name="minute")
+        self.set_timer(to_next_minute(self.now()), self._tick, name="minute")
 
     def _tick(self) -> None:
         self.minute = self.now()
@@ -238,6 +237,11 @@ class RelmanApp(App[None]):
             screen.another(error)
             return
         self.push_screen(ErrorDialog(error, log))
+
+
+def to_next_minute(now: datetime) -> float:
+    """Seconds from ``now`` to just past the next minute boundary (never less than half a second)."""
+    return max(0.5, 60 - now.second - now.microsecond / 1e6 + 0.05)
 
 
 def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, mouse: bool) -> None:

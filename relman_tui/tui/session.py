@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -111,6 +111,7 @@ class Session:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._undo: list[Undo] = []
+        self._revs: dict[int, int] = {}  # each release's revision after this session's last write to it
 
     @property
     def actor(self) -> str:
@@ -159,7 +160,7 @@ class Session:
 
     # -- calls -----------------------------------------------------------------------------------
 
-    def call(self, to: MessagePump, name: str, *args: Any, context: Any = None, **kwargs: Any) -> Call:
+    def call(self, to: MessagePump, name: str, /, *args: Any, context: Any = None, **kwargs: Any) -> Call:
         """Run ``service.<name>(*args, **kwargs)`` in a thread worker; the answer is posted to ``to``."""
         return self.submit(to, Call(name, args, kwargs, context))
 
@@ -181,7 +182,11 @@ class Session:
         last = self._undo.pop()
         if last.call is None:
             return f"cannot undo {last.label}: {last.why_not}"
-        self.submit(to, last.call)
+        # Made against the revision our own last write left (an earlier undo included): a change
+        # someone else made since is refused as stale, never overwritten.
+        release_id = last.call.args[0]
+        kwargs = {**last.call.kwargs, "rev": self._revs.get(release_id, last.call.kwargs.get("rev"))}
+        self.submit(to, replace(last.call, kwargs=kwargs, context=last.label))
         return None
 
     @property
@@ -212,6 +217,8 @@ class Session:
             except Exception as exc:
                 self._post(to, self.Failed(call, exc))
                 raise  # the app logs it with its traceback and says so in a dialog
+        if isinstance(result, Release) and call.writes:
+            self._revs[result.id] = result.rev
         if call.writes and call.undoing is None:
             self._undo.append(_undo_for(call, before, result, stages))
         if snapshot is not None:

@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from relman_tui.errors import RelmanError, StaleWrite
 from relman_tui.text import inert
+from relman_tui.tui.guard import Guarded
 from relman_tui.tui.host import Host, host
 from relman_tui.tui.keys import Key, KeyTable
 from relman_tui.tui.session import Session
@@ -19,7 +20,7 @@ from relman_tui.wording import localize
 MIN_WIDTH, MIN_HEIGHT = 80, 24
 
 
-class KeyedScreen(Screen[None]):
+class KeyedScreen(Guarded, Screen[None]):
     """A screen whose keys all come from ``KEYS``: bindings, footer, help, palette, read-only and too-small.
 
     Subclasses set ``KEYS`` and ``BINDINGS = KEYS.bindings()``, and may refine :meth:`allows`
@@ -97,6 +98,12 @@ class KeyedScreen(Screen[None]):
 
     # -- the session's answers, when the screen has nothing better to say ------------------------
     # (Textual calls these after a subclass's own handler, unless it called prevent_default.)
+
+    def on_session_done(self, message: Session.Done) -> None:
+        call = message.call
+        if call.undoing is not None:
+            self.notify(f"undone: {call.context}", timeout=5)
+        self.refresh_bindings()  # undo may now act, or no longer
 
     def on_session_refused(self, message: Session.Refused) -> None:
         self.report(message.error)

@@ -26,6 +26,7 @@ from relman_tui.model import Environment, Release, Risk, Severity
 from relman_tui.service import ConflictDiff, Snapshot
 from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local, parse_duration, parse_time
+from relman_tui.tui.guard import Guarded
 from relman_tui.tui.host import host
 from relman_tui.tui.session import Session
 from relman_tui.wording import localize
@@ -33,7 +34,7 @@ from relman_tui.wording import localize
 T = TypeVar("T")
 
 
-class Dialog(ModalScreen[T | None], Generic[T]):
+class Dialog(Guarded, ModalScreen[T | None], Generic[T]):
     """A modal with a title, escape to cancel.
 
     ``opened_at`` is when it was made: the app drops keys typed before it (typed ahead for the
@@ -575,7 +576,7 @@ class ErrorDialog(Dialog[None]):
         with Vertical(classes="dialog error"):
             yield Label("Something went wrong", classes="dialog-title")
             yield Static(_literal(f"{type(self._error).__name__}: {self._error}"), classes="dialog-body")
-            yield Static(_literal(f"The board goes on; nothing was written for this. The details are in {self._log}."),
+            yield Static(_literal(f"The board goes on. The details, with the traceback, are in\n{self._log}"),
                          classes="dialog-body")
             yield Static("", id="more", classes="dialog-hint")
             with Horizontal(classes="dialog-buttons"):

@@ -193,8 +193,6 @@ class SchedulerScreen(KeyedScreen):
             return self.preview is not None
         if key.name == "detail":
             return self.preview is None
-        if key.name == "undo":
-            return self.host.session.can_undo
         return True
 
     def watch_preview(self) -> None:

@@ -12,6 +12,7 @@ from textual.strip import Strip
 
 from relman_tui.model import Severity
 from relman_tui.text import cell_len, cut_words, truncate, wrap_words
+from relman_tui.tui.guard import Guarded
 from relman_tui.tui.viewmodel import Card, Cards
 
 CARD_HEIGHT = 5  # four lines of card and one of space
@@ -21,7 +22,7 @@ _DRAG_THRESHOLD = 2
 Part = tuple[str, Style]
 
 
-class CardList(ScrollView, can_focus=False):
+class CardList(Guarded, ScrollView, can_focus=False):
     """The cards of one stage. The screen owns the cursor; this widget only draws and reports."""
 
     COMPONENT_CLASSES = {

@@ -6,10 +6,11 @@ from rich.text import Text
 from textual.widget import Widget
 
 from relman_tui.text import cell_len
+from relman_tui.tui.guard import Guarded
 from relman_tui.tui.keys import Allowed, Key, KeyTable
 
 
-class KeyBar(Widget):
+class KeyBar(Guarded, Widget):
     """One line of ``key label`` pairs; the keys ranked first (``q`` ``?`` ``/``) sit at the right and never drop."""
 
     COMPONENT_CLASSES = {"keybar--key", "keybar--label"}

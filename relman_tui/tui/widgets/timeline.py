@@ -28,6 +28,7 @@ from relman_tui.model import Conflict, Environment, Freeze, Occurrence, Release,
 from relman_tui.service import ConflictDiff
 from relman_tui.status import window_severity
 from relman_tui.text import cell_len, char_width, inert, truncate
+from relman_tui.tui.guard import Guarded
 
 HEADER = 2  # lines of time axis above the rows
 MAX_LANES = 4  # overlapping windows of one environment stack into at most this many lines
@@ -152,7 +153,7 @@ def build_rows(
     return [rows[env.name] for env in environments]
 
 
-class Timeline(ScrollView, can_focus=False):
+class Timeline(Guarded, ScrollView, can_focus=False):
     """Rows of windows on a time axis.
 
     The scheduler screen owns the view and the selection; they are bound here (``data_bind``)

@@ -16,10 +16,11 @@ from textual.widgets import Static
 from relman_tui.service import Snapshot
 from relman_tui.text import cell_len, inert
 from relman_tui.timeutil import in_zone
+from relman_tui.tui.guard import Guarded
 from relman_tui.tui.viewmodel import conflict_counts
 
 
-class Summary(Widget):
+class Summary(Guarded, Widget):
     """The counts first (red when there are errors), then as much of board, identity and size as fits."""
 
     COMPONENT_CLASSES = {"summary--errors", "summary--warnings", "summary--read-only", "summary--board"}
@@ -53,7 +54,7 @@ class Summary(Widget):
         return text
 
 
-class TopBar(Vertical):
+class TopBar(Guarded, Vertical):
     def __init__(self) -> None:
         super().__init__()
         self._shown: tuple[tuple[int, int, bool, str, str, int], str] | None = None
