@@ -280,13 +280,14 @@ class BoardScreen(KeyedScreen):
         columns = list(self.query(StageColumn))
         left = sum(1 for c in columns if c.virtual_region.x < left_edge)
         right = sum(1 for c in columns if c.virtual_region.right > right_edge)
+        y = board.region.y + 1  # on the second line of the column headers, beside "cap 1"
         for name, count, text in (("left", left, f"◀ {left} more"), ("right", right, f"{right} more ▶")):
             mark = self.query_one(f"#more-{name}", Static)
             mark.display = count > 0
             if count:
                 mark.update(text)
-                if name == "right":
-                    mark.styles.offset = (max(0, self.size.width - len(text) - 2), 2)
+                x = 0 if name == "left" else max(0, self.size.width - len(text) - 2)
+                mark.styles.offset = (x, y)
 
     # -- the cursor ------------------------------------------------------------------------------
 

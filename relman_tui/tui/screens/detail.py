@@ -47,6 +47,7 @@ class DetailScreen(KeyedScreen):
         self.release_id = release_id
         self._release: Release | None = None
         self._history: list[Event] | None = None
+        self.shown = False  # the release and its history are on screen
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail", can_focus=False):
@@ -122,3 +123,4 @@ class DetailScreen(KeyedScreen):
             log.add_row(format_local(e.at, tz), _t(e.actor), _t(what))
         self.query_one("#history", Static).update(log)
         self.sub_title = inert(release.label)
+        self.shown = True

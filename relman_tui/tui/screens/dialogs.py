@@ -66,8 +66,8 @@ class ConfirmDialog(Dialog[bool]):
             yield Label(_literal(self._title), classes="dialog-title")
             yield Static(_literal(self._body), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self._confirm, variant="error", id="confirm")
-                yield Button("No", id="cancel")
+                yield Button(compact=True, label=self._confirm, variant="error", id="confirm")
+                yield Button(compact=True, label="No", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -103,14 +103,15 @@ class ReasonDialog(Dialog[str]):
             yield Label(_literal(self._title), classes="dialog-title")
             yield Static(_literal(self._body), classes="dialog-body")
             yield Input(
+                compact=True,
                 placeholder="reason" if self._required else "reason (optional)",
                 validators=[_NotBlank()] if self._required else [],
                 id="reason",
             )
             yield Static("", classes="dialog-error", id="error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self._action, variant="primary", id="ok", disabled=self._required)
-                yield Button("Cancel", id="cancel")
+                yield Button(self._action, variant="primary", id="ok", disabled=self._required, compact=True)
+                yield Button(compact=True, label="Cancel", id="cancel")
 
     @on(Input.Changed, "#reason")
     def _changed(self, event: Input.Changed) -> None:
@@ -270,26 +271,27 @@ class ReleaseForm(Dialog[Saved]):
         with Vertical(classes="dialog form"):
             yield Label(_literal(f"Edit {r.label}") if r else "New release", classes="dialog-title")
             yield Label("Name")
-            yield Input(initial["name"], placeholder="payments-api", id="name",
+            yield Input(compact=True, value=initial["name"], placeholder="payments-api", id="name",
                         validators=[self._checked("name", lambda v: clean_name(v, "name"))])
             yield Label("Version")
-            yield Input(initial["version"], placeholder="2.4.1", id="version",
+            yield Input(compact=True, value=initial["version"], placeholder="2.4.1", id="version",
                         validators=[self._checked("version", lambda v: clean_name(v, "version", 60))])
             yield Label("Components (comma-separated; empty: the name)")
-            yield Input(initial["components"], id="components", validators=[self._checked("components", _components)])
+            yield Input(compact=True, value=initial["components"], id="components",
+                        validators=[self._checked("components", _components)])
             yield Label("Owner")
-            yield Input(initial["owner"], id="owner",
+            yield Input(compact=True, value=initial["owner"], id="owner",
                         validators=[self._checked("owner", lambda v: clean_name(v, "owner"))])
             yield Label("Risk")
             yield Select([(str(k), str(k)) for k in Risk], value=str(r.risk) if r else "low", allow_blank=False,
-                         id="risk")
+                         id="risk", compact=True)
             yield Label("Notes (\\n for a new line)")
-            yield Input(initial["notes"], id="notes",
+            yield Input(compact=True, value=initial["notes"], id="notes",
                         validators=[self._checked("notes", lambda v: clean_text(v, "notes"))])
             yield Static("", classes="dialog-error", id="error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+                yield Button(compact=True, label="Save", variant="primary", id="ok")
+                yield Button(compact=True, label="Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
@@ -402,17 +404,17 @@ class ScheduleDialog(Dialog[Saved]):
             yield Label(_literal(f"Schedule {self._release.label}"), classes="dialog-title")
             yield Label("Environment")
             yield Select([(inert(e.title), e.name) for e in self._envs], value=self._env, allow_blank=False,
-                         id="env")
+                         id="env", compact=True)
             yield Label(f"Start ({self._tz}; 2026-12-01 14:00, +2h, tomorrow, 14:00)")
-            yield Input(start, placeholder="2026-12-01 14:00", id="start")
+            yield Input(compact=True, value=start, placeholder="2026-12-01 14:00", id="start")
             yield Label("Duration (90m, 2h, 1h30m)")
-            yield Input(length, id="duration")
+            yield Input(compact=True, value=length, id="duration")
             yield Static("", id="when", classes="dialog-body")
             with VerticalScroll(id="preview"):
                 yield Static("", id="preview-text")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Schedule", variant="primary", id="ok", disabled=True)
-                yield Button("Cancel", id="cancel")
+                yield Button(compact=True, label="Schedule", variant="primary", id="ok", disabled=True)
+                yield Button(compact=True, label="Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#start", Input).focus()
@@ -580,7 +582,7 @@ class ErrorDialog(Dialog[None]):
                          classes="dialog-body")
             yield Static("", id="more", classes="dialog-hint")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("OK", variant="primary", id="ok")
+                yield Button(compact=True, label="OK", variant="primary", id="ok")
 
     def on_mount(self) -> None:
         self.query_one("#ok", Button).focus()

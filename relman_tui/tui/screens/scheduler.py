@@ -40,12 +40,12 @@ NARROW = 110  # below this width the conflict panel goes under the timeline
 Key_ = tuple[int, str]  # (release id, environment): one window
 
 KEYS = KeyTable(
-    Key("1", "show_board", "1", "back to the board, on the same release", label="Board", rank=2,
+    Key("1", "show_board", "1", "the board, on the same release", label="Board", rank=2,
         palette="Open the board", group="View"),
-    Key("plus,equals_sign", "zoom(-1)", "+ -", "day zoom (hour ticks) / week zoom (day ticks)", label="Zoom",
+    Key("plus,equals_sign", "zoom(-1)", "+ -", "day / week zoom", label="Zoom",
         rank=9, short="+/-", palette="Zoom in (day)", group="View"),
     Key("minus", "zoom(1)", "-", "", palette="Zoom out (week)", group="View"),
-    Key("left", "scroll_time(-1)", "← → pgup pgdn", "scroll the time axis earlier / later", label="Scroll time",
+    Key("left", "scroll_time(-1)", "← → pgup pgdn", "scroll time: a step / a page", label="Scroll time",
         rank=10, short="←→", group="View"),
     Key("right", "scroll_time(1)", "→", "", group="View"),
     Key("pageup", "scroll_page(-1)", "pgup", "", group="View"),
@@ -55,28 +55,28 @@ KEYS = KeyTable(
     Key("down", "row(1)", "↓", "", group="Select"),
     Key("tab", "along(1)", "tab shift+tab", "next / previous window in the row", group="Select"),
     Key("shift+tab", "along(-1)", "shift+tab", "", group="Select"),
-    Key("n", "conflict(1)", "n p", "next / previous conflict, from the one you are on", label="Conflict", rank=5,
+    Key("n", "conflict(1)", "n p", "next / previous conflict from here", label="Conflict", rank=5,
         short="n p", palette="Next conflict", group="Select"),
     Key("p", "conflict(-1)", "p", "", palette="Previous conflict", group="Select"),
-    Key("left_square_bracket", "shift(-1)", "[ ]", "preview the window a step earlier / later", label="Shift window",
+    Key("left_square_bracket", "shift(-1)", "[ ]", "preview it a step earlier / later", label="Shift window",
         rank=3, short="[ ]", writes=True, palette="Shift the window a step later", group="Change"),
     Key("right_square_bracket", "shift(1)", "]", "", writes=True, group="Change"),
-    Key("left_curly_bracket", "stretch(-1)", "{ }", "preview it a step shorter / longer (one step at least)",
+    Key("left_curly_bracket", "stretch(-1)", "{ }", "preview it a step shorter / longer",
         label="Resize", rank=6, short="{ }", writes=True, group="Change"),
     Key("right_curly_bracket", "stretch(1)", "}", "", writes=True, group="Change"),
     Note("step", "1h in day zoom, 1 day in week zoom", writes=True, group="Change"),
-    Key("f", "next_free", "f", "preview it in the next free slot, from its start (or now)", label="Free slot",
+    Key("f", "next_free", "f", "preview it in the next free slot", label="Free slot",
         rank=4, writes=True, palette="Preview the next free slot", group="Change"),
-    Note("drag", "drag a window along its row: a preview, as with [ ]", writes=True, group="Change"),
-    Key("enter", "apply", "enter", "apply the previewed change (it is logged; ctrl+z undoes it)", label="Apply",
+    Note("drag", "drag a window along its row: a preview", writes=True, group="Change"),
+    Key("enter", "apply", "enter", "apply the preview (ctrl+z undoes it)", label="Apply",
         rank=PRIORITY, writes=True, palette="Apply the previewed change", group="Change"),
     Key("escape", "discard", "esc", "discard the preview", label="Discard", rank=PRIORITY, writes=True,
         group="Change"),
     Key("d", "remove", "d", "remove the window (asks first)", writes=True, palette="Remove the window",
         group="Change"),
-    Key("s", "schedule", "s", "schedule a release that has no window in this row", label="Schedule", rank=7,
+    Key("s", "schedule", "s", "schedule a release with no window here", label="Schedule", rank=7,
         writes=True, palette="Schedule a release here", group="Change"),
-    Key("enter", "detail", "enter", "details and history of the release", palette="Release details and history",
+    Key("enter", "detail", "enter", "details and history", palette="Release details and history",
         group="Select"),
 ) + COMMON
 
@@ -306,8 +306,7 @@ class SchedulerScreen(KeyedScreen):
         if pending is not None and release is not None:
             text.append("preview ", style="bold reverse")
             text.append(f" {inert(release.label)} in {inert(pending.key[1])} {pending.how}: ", style="bold")
-            text.append(f"{format_local(pending.start, tz, with_zone=False)} → {format_local(pending.end, tz)} · "
-                        f"{format_duration(pending.end - pending.start)}")
+            text.append(f"{_span(pending.start, pending.end, tz)} · {format_duration(pending.end - pending.start)}")
             text.append("\n")
             diff = pending.diff
             if diff is None:
@@ -317,8 +316,8 @@ class SchedulerScreen(KeyedScreen):
             text.append("  enter applies · esc discards", style="dim")
         elif window is not None and release is not None and key is not None:
             text.append(inert(release.label), style="bold")
-            text.append(f" · {inert(key[1])} · {format_local(window.start, tz, with_zone=False)} → "
-                        f"{format_local(window.end, tz)} · {format_duration(window.end - window.start)}")
+            text.append(f" · {inert(key[1])} · {_span(window.start, window.end, tz)} · "
+                        f"{format_duration(window.end - window.start)}")
             mine = [c for c in self.conflicts if touches(window, c)]
             text.append("\n")
             frozen = self.timeline.freezes_at(key[1], window.start, window.end)
@@ -649,8 +648,7 @@ class SchedulerScreen(KeyedScreen):
         if name == "unschedule" or window is None:
             text = f"{saved.label}: window in {env} removed"
         else:
-            text = (f"{saved.label} in {env}: {format_local(window.start, tz, with_zone=False)} → "
-                    f"{format_local(window.end, tz)}")
+            text = f"{saved.label} in {env}: {_span(window.start, window.end, tz)}"
         after = conflict_counts(snapshot) if snapshot is not None else before
         if after != before:
             text += f" · now {count_words(*after)}"
@@ -740,6 +738,12 @@ class SchedulerScreen(KeyedScreen):
     @property
     def help_title(self) -> str:
         return "Keys of the scheduler"
+
+
+def _span(start: datetime, end: datetime, tz: str) -> str:
+    """``2026-12-01 10:00 → 12:00 CET``: the end's date only when it falls on another day."""
+    first, last = format_local(start, tz, with_zone=False), format_local(end, tz)
+    return f"{first} → {last[11:] if first[:10] == last[:10] else last}"
 
 
 def _diff_words(diff: ConflictDiff) -> Text:
