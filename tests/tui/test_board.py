@@ -421,7 +421,7 @@ async def test_usable_at_80x24_and_refuses_smaller(demo_db: Path) -> None:
         assert "too small" not in text
         # Production is off screen, and the board says so
         assert "Production" not in text
-        assert "2 more ▶" in text
+        await until(pilot, lambda: "2 more ▶" in screen_text(app))
         # the arrows move the cursor (not the view by a character) and the view follows
         for col in range(1, 6):
             await pilot.press("right")

@@ -147,6 +147,7 @@ class BoardScreen(KeyedScreen):
         self.watch(self.app, "minute", self._redraw_on_change, init=False)  # relative times age
         self.watch(self.app, "release_id", self._follow_release, init=False)
         self.watch(self.query_one("#board", HorizontalScroll), "scroll_x", self._show_more, init=False)
+        self.call_after_refresh(self._show_more)  # once the columns are laid out
 
     async def _redraw_on_change(self, _: object) -> None:
         await self._redraw()
