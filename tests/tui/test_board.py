@@ -427,7 +427,7 @@ async def test_usable_at_80x24_and_refuses_smaller(demo_db: Path) -> None:
             await pilot.press("right")
             assert board(app).col == col
         await until(pilot, lambda: "Production" in screen_text(app))
-        assert "more ▶" not in screen_text(app) and "◀ 2 more" in screen_text(app)
+        await until(pilot, lambda: "more ▶" not in screen_text(app) and "◀ 2 more" in screen_text(app))
         await pilot.press("left")
         assert board(app).col == 4
         # the footer keeps q, ? and / at 80 columns

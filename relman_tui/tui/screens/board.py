@@ -263,7 +263,7 @@ class BoardScreen(KeyedScreen):
         if scroll:
             board = self.query_one("#board", HorizontalScroll)
             board.scroll_to_widget(list(self.query(StageColumn))[col], animate=False, immediate=True)
-            self._show_more()
+            self.call_after_refresh(self._show_more)  # with the scroll applied
 
     def _follow_release(self, release_id: int | None) -> None:
         lists = list(self.query(CardList))
