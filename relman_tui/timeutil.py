@@ -247,11 +247,25 @@ def format_local(moment: datetime, tz: str, with_zone: bool = True) -> str:
     """
     local = moment.astimezone(zone_info(tz))
     text = f"{local:%Y-%m-%d %H:%M}"
-    other = local.replace(fold=1 - local.fold)
-    if other.utcoffset() != local.utcoffset():  # the wall time happens twice
-        label = str(local.tzname())
-        return f"{text} {label if label != other.tzname() else _show_offset(local)}"
+    mark = _ambiguity(local)
+    if mark:
+        return f"{text} {mark}"
     return f"{text} {local.tzname()}" if with_zone else text
+
+
+def zone_mark(moment: datetime, tz: str) -> str:
+    """``" CET"`` where the wall time of ``moment`` in ``tz`` happens twice (so a short time shown
+    without its zone still says which one it is), else ``""``."""
+    mark = _ambiguity(moment.astimezone(zone_info(tz)))
+    return f" {mark}" if mark else ""
+
+
+def _ambiguity(local: datetime) -> str:
+    other = local.replace(fold=1 - local.fold)
+    if other.utcoffset() == local.utcoffset():
+        return ""
+    label = str(local.tzname())  # the wall time happens twice: name which
+    return label if label != other.tzname() else _show_offset(local)
 
 
 def _show_offset(local: datetime) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from relman_tui.errors import BadInput
@@ -42,11 +43,12 @@ def verb(action: str) -> str:
     return ACTION_WORDS.get(action, action.replace("_", " "))
 
 
-def what_happened(event: Event, tz: str = "UTC") -> str:
+def what_happened(event: Event, tz: str | None = None) -> str:
     """The event without its actor, for history tables: ``moved planned → dev (forced) — why``.
 
-    Times in it are shown in ``tz``.
+    Times in it are shown in ``tz`` (UTC when not given).
     """
+    tz = tz or "UTC"
     d = event.details
     action = event.action
     text = _WORDERS.get(action, _plain)(event, d, tz)
@@ -59,19 +61,46 @@ def what_happened(event: Event, tz: str = "UTC") -> str:
     return inert(text)
 
 
-def sentence(event: Event, label: str | None, tz: str = "UTC") -> str:
-    """Who did what to which release, for notifications: ``bob moved payments-api 2.4.1 → prod``."""
+def sentence(event: Event, label: str | None, tz: str | None = None) -> str:
+    """Who did what to which release, for notifications: ``bob moved payments-api 2.4.1 → prod``;
+    a window event says where and when, in ``tz``."""
+    tz = tz or "UTC"
     what = label or (f"release #{event.release}" if event.release is not None else "")
     text = f"{actor_text(event)} {verb(event.action)} {what}".rstrip()
     if event.action in ("moved", "rolled_back") and event.to:
         text += f" → {event.to}"
     elif event.action == "scheduled" and event.details.get("start"):
-        text += f" in {event.details.get('environment')} at {_when(event.details['start'], tz)}"
+        text += f" in {event.details.get('environment')} {_span(event.details['start'], event.details['end'], tz)}"
     elif event.release is None:
         text = f"{actor_text(event)} {what_happened(event, tz)}"
     if event.forced:
         text += " (forced)"
     return inert(text)
+
+
+_STAMP = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"
+_SPAN_OR_STAMP = re.compile(rf"({_STAMP})(?:/({_STAMP}))?")
+
+
+def localize(text: str, tz: str) -> str:
+    """Every stored UTC stamp in ``text`` (``2026-11-30T07:00:00Z``, or a window ``start/end``) written
+    in ``tz`` the way the rest of relman shows times: ``2026-11-30 08:00 CET``, ``… 10:00 → 12:00 CET``."""
+
+    def local(match: re.Match[str]) -> str:
+        start = _parse(match[1])
+        if match[2] is None:
+            return format_local(start, tz)
+        end = _parse(match[2])
+        first, last = format_local(start, tz, with_zone=False), format_local(end, tz)
+        if first[:10] == last[:10]:
+            last = last[11:]  # the same local day: the end's time and zone only
+        return f"{first} → {last}"
+
+    return _SPAN_OR_STAMP.sub(local, text)
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def actor_text(event: Event) -> str:
@@ -234,12 +263,12 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def _when(stamp: str, tz: str) -> str:
-    try:
-        return format_local(from_stamp(stamp), tz)
-    except (BadInput, ValueError, OverflowError):  # a hand-edited database: show what is stored
-        return stamp
-
-
 def _span(start: str, end: str, tz: str) -> str:
-    return f"{_when(start, tz)} → {_when(end, tz)}"
+    """``2026-12-01 11:00 → 13:00 CET`` on one local day, else both in full."""
+    try:
+        first, last = format_local(from_stamp(start), tz, with_zone=False), format_local(from_stamp(end), tz)
+    except (BadInput, ValueError, OverflowError):  # a hand-edited database: show what is stored
+        return f"{start} → {end}"
+    if first[:10] == last[:10] and len(first) == 16:
+        last = last[11:]  # the same local day: the end's time and zone only
+    return f"{first} → {last}"

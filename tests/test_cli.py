@@ -251,7 +251,7 @@ def test_release_show(board: Run) -> None:
     assert lines[lines.index("history") + 1 :] == [
         "  2026-12-01 10:00 UTC  alice  created in planned (owner alice)",
         "  2026-12-01 10:00 UTC  alice  moved planned → dev",
-        "  2026-12-01 10:00 UTC  alice  scheduled test 2026-12-02 10:00 UTC → 2026-12-02 12:00 UTC",
+        "  2026-12-01 10:00 UTC  alice  scheduled test 2026-12-02 10:00 → 12:00 UTC",
     ]
 
     item = board.json("release", "show", str(rid))

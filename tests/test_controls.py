@@ -330,8 +330,7 @@ def test_schedule_events_carry_old_and_new_window(board: Run) -> None:
         {"environment": "dev", "old_start": "2026-12-03T10:00:00Z", "old_end": "2026-12-03T11:00:00Z"},
     ]
     lines = board.ok("log", str(rid), tz="Europe/Berlin").stdout.splitlines()
-    assert lines[-2].endswith("scheduled dev 2026-12-03 11:00 CET → 2026-12-03 12:00 CET "
-                              "(was 2026-12-02 11:00 CET → 2026-12-02 13:00 CET)")
+    assert lines[-2].endswith("scheduled dev 2026-12-03 11:00 → 12:00 CET (was 2026-12-02 11:00 → 13:00 CET)")
 
 
 def test_environment_edits_and_removals_are_logged(board: Run) -> None:

@@ -1,35 +1,40 @@
-"""The Textual app: wiring of screens and keys, the poll worker, and service calls off the event loop."""
+"""The Textual app: it hosts the screens (see host.Host), holds the state they share, and never shows a traceback."""
 
 from __future__ import annotations
 
 import gc
-import threading
-from collections.abc import Callable
+import socket
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from textual import work
-from textual.app import App
+from textual import events
+from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, SeverityLevel
 from textual.reactive import reactive
-from textual.worker import get_current_worker
+from textual.screen import Screen
+from textual.worker import WorkerFailed
 
-from relman_tui.errors import GateRefused, RelmanError, StaleWrite
 from relman_tui.model import Event
-from relman_tui.service import ConflictDiff, Service, Snapshot
+from relman_tui.service import Service, Snapshot
 from relman_tui.settings import Settings
-from relman_tui.store import Store
 from relman_tui.text import inert
+from relman_tui.tui import errorlog
+from relman_tui.tui.guard import Guarded
+from relman_tui.tui.screens.base import KeyedScreen
 from relman_tui.tui.screens.board import BoardScreen
+from relman_tui.tui.session import Session
 from relman_tui.wording import sentence
 
 if TYPE_CHECKING:
     from textual.command import Provider
 
-    from relman_tui.tui.screens.scheduler import SchedulerScreen
+CHANGED_ELSEWHERE = "Changed elsewhere"
+CHANGES_SHOWN = 3  # sentences in one toast; the rest are counted
+ERRORS_BEFORE_GIVING_UP = 20  # unexpected errors in one run before the board stops (a loop of them)
 
-R = TypeVar("R")
 
 def _board_commands() -> type[Provider]:
     # imported when the palette first opens: textual.command is not needed to draw the board
@@ -38,38 +43,135 @@ def _board_commands() -> type[Provider]:
     return BoardCommands
 
 
-class RelmanApp(App[None]):
+class RelmanApp(Guarded, App[None]):
     """relman's board and scheduler on one database."""
 
     CSS_PATH = "relman.tcss"
     TITLE = "relman"
     COMMANDS = App.COMMANDS | {_board_commands}
-    BINDINGS = [
-        Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Keys"),
-        Binding("u", "toggle_utc", "UTC", show=False),
-        Binding("2", "show_scheduler", "Scheduler"),
-        Binding("1", "show_board", "Board", show=False),
-    ]
+    # ctrl+c quits, as a person at a terminal expects, even from inside a text field
+    BINDINGS = [Binding("ctrl+c,ctrl+q", "quit", "Quit", show=False, priority=True)]
 
     snapshot: reactive[Snapshot | None] = reactive(None, always_update=True)
     utc: reactive[bool] = reactive(False)
+    release_id: reactive[int | None] = reactive(None)
+    minute: reactive[datetime] = reactive(datetime(2000, 1, 1))
 
     def __init__(
         self, service: Service, settings: Settings, tz: str, *, read_only: bool = False,
         poll_interval: float | None = None, first_snapshot: Snapshot | None = None,
+        identity: str | None = None, error_log: Path | None = None,
     ) -> None:
         super().__init__()
         self._first_snapshot = first_snapshot
         self.service = service
         self.settings = settings
         self.local_tz = tz
-        self.read_only = read_only
-        self.poll_interval = poll_interval if poll_interval is not None else settings.poll_interval
+        service.zone = tz  # the service words its messages (a gate's "frozen until …") in this zone
+        self._read_only = read_only
         self.theme = settings.theme
-        self._service_lock = threading.Lock()
-        self._wake = threading.Event()
+        self._session = Session(
+            self, service, read_only=read_only,
+            poll_interval=poll_interval if poll_interval is not None else settings.poll_interval,
+            last_seq=first_snapshot.last_seq if first_snapshot is not None else None,
+        )
+        self._identity = identity or f"{service.actor}@{socket.gethostname()}"
+        self.error_log = error_log or errorlog.default_path()
         self.snapshots_applied = 0
+        self.unexpected: list[BaseException] = []  # every unexpected error of this run (tests look)
+        self._told: list[str] = []  # the sentences in the "Changed elsewhere" toast on screen
+        self._told_toast: Notification | None = None
+
+    # -- Host ------------------------------------------------------------------------------------
+
+    @property
+    def tz(self) -> str:
+        return "UTC" if self.utc else self.local_tz
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    @property
+    def session(self) -> Session:
+        return self._session
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    @property
+    def board_name(self) -> str:
+        return self.service.store.path.name
+
+    def now(self) -> datetime:
+        return self.service.clock.now()
+
+    def toggle_utc(self) -> None:
+        self.utc = not self.utc
+        self.service.zone = self.tz
+        self.notify(f"times in {self.tz}", timeout=2)
+
+    # -- start, stop -----------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self._first_snapshot is not None:
+            self.snapshot = self._first_snapshot  # the board's first frame is already the board
+        self.minute = self.now()
+        self.push_screen(BoardScreen())
+        self._session.start()
+        self._next_minute()
+
+    def on_unmount(self) -> None:
+        self._session.stop()
+
+    async def action_quit(self) -> None:
+        self._session.stop()
+        self.exit()
+
+    def _next_minute(self) -> None:
+        """Tick on the clock's minute boundary, so the top bar's clock never lags."""
+        self.set_timer(to_next_minute(self.now()), self._tick, name="minute")
+
+    def _tick(self) -> None:
+        self.minute = self.now()
+        self._next_minute()
+
+    # -- live changes ----------------------------------------------------------------------------
+
+    def on_session_changed(self, message: Session.Changed) -> None:
+        snapshot = message.snapshot
+        current = self.snapshot
+        if current is not None and snapshot.last_seq < current.last_seq:
+            return  # read before a change we have already drawn
+        self.snapshot = snapshot
+        self.snapshots_applied += 1
+        theirs = [e for e in message.events if e.seq not in self.service.written_seqs]
+        if theirs:
+            self._tell(theirs, snapshot)
+
+    def _tell(self, events: Iterable[Event], snapshot: Snapshot) -> None:
+        """One toast for changes made elsewhere, however many: a new batch joins the one on screen."""
+        labels = {r.id: r.label for r in snapshot.releases}
+        told = [sentence(e, labels.get(e.release) if e.release is not None else None, self.tz) for e in events]
+        if self._told_toast is not None and self._told_toast in self._notifications:
+            self._unnotify(self._told_toast, refresh=False)
+            told = self._told + told
+        self._told = told
+        if len(told) == 1:
+            text = told[0]
+        else:
+            shown = ", ".join(told[:CHANGES_SHOWN])
+            more = f", and {len(told) - CHANGES_SHOWN} more" if len(told) > CHANGES_SHOWN else ""
+            text = f"{len(told)} changes: {shown}{more}"
+        self._told_toast = Notification(inert(text), CHANGED_ELSEWHERE, "information", 6, markup=False)
+        self._notifications.add(self._told_toast)
+        self._refresh_notifications()
+
+    @staticmethod
+    def describe(event: Event, snapshot: Snapshot, tz: str | None = None) -> str:
+        labels = {r.id: r.label for r in snapshot.releases}
+        return sentence(event, labels.get(event.release) if event.release is not None else None, tz)
 
     def notify(
         self, message: str, *, title: str = "", severity: SeverityLevel = "information",
@@ -78,186 +180,70 @@ class RelmanApp(App[None]):
         """Every notification is plain text: names in it are data, never markup (links, styles)."""
         super().notify(inert(message), title=inert(title), severity=severity, timeout=timeout, markup=False)
 
-    @property
-    def tz(self) -> str:
-        return "UTC" if self.utc else self.local_tz
+    # -- the screens -----------------------------------------------------------------------------
 
-    def on_mount(self) -> None:
-        if self._first_snapshot is not None:
-            self.snapshot = self._first_snapshot  # the board's first frame is already the board
-        self.push_screen(BoardScreen())
-        self._poll()
+    def show_scheduler(self) -> None:
+        if not self.is_screen_installed("scheduler"):
+            from relman_tui.tui.screens.scheduler import SchedulerScreen  # made on first use
 
-    # -- live: the poll worker ----------------------------------------------------------------
+            self.install_screen(SchedulerScreen(), "scheduler")
+        self.push_screen("scheduler")
 
-    @work(thread=True, exclusive=True, group="poll", name="poll")
-    def _poll(self) -> None:
-        """Watch the file with a connection of its own; post a fresh snapshot when it changes."""
-        worker = get_current_worker()
-        store = Store.open(self.service.store.path, read_only=True)
-        reader = Service(store, self.service.clock, self.service.actor)
-        last_version: int | None = None
-        last_seq: int | None = self._first_snapshot.last_seq if self._first_snapshot is not None else None
-        try:
-            while not worker.is_cancelled:
-                version = store.data_version()
-                woken = self._wake.is_set()
-                self._wake.clear()
-                if version != last_version or woken:
-                    last_version = version
-                    if not woken and last_seq is not None and store.last_seq() == last_seq:
-                        # every change logs an event: no new event, nothing to draw (and a board
-                        # of 10,000 releases is not read again for a checkpoint)
-                        self._wake.wait(self.poll_interval)
-                        continue
-                    snapshot = reader.snapshot()
-                    events = reader.changes_since(last_seq) if last_seq is not None else []
-                    if last_seq is None or snapshot.last_seq != last_seq or woken:
-                        self.call_from_thread(self._apply, snapshot, events)
-                    last_seq = snapshot.last_seq
-                self._wake.wait(self.poll_interval)
-        except RelmanError as exc:
-            self.call_from_thread(self.notify, inert(str(exc)), title="Live updates stopped", severity="error",
-                                  timeout=30)
-        finally:
-            store.close()
-
-    def refresh_now(self) -> None:
-        """Ask the poll worker for a snapshot right away (after our own writes)."""
-        self._wake.set()
-
-    def _apply(self, snapshot: Snapshot, events: list[Event]) -> None:
-        self.snapshot = snapshot
-        self.snapshots_applied += 1
-        theirs = [e for e in events if e.seq not in self.service.written_seqs]
-        for event in theirs[:3]:
-            self.notify(self.describe(event, snapshot), title="Changed elsewhere", timeout=6)
-        if len(theirs) > 3:
-            self.notify(f"and {len(theirs) - 3} more changes", title="Changed elsewhere", timeout=6)
-
-    @staticmethod
-    def describe(event: Event, snapshot: Snapshot) -> str:
-        labels = {r.id: r.label for r in snapshot.releases}
-        return sentence(event, labels.get(event.release) if event.release is not None else None)
-
-    # -- service calls off the event loop ----------------------------------------------------
-
-    def call_service(
-        self,
-        call: Callable[[Service], R],
-        *,
-        success: Callable[[R], str | None] | None = None,
-        done: Callable[[R], None] | None = None,
-        refused: Callable[[GateRefused], None] | None = None,
-        failed: Callable[[RelmanError], None] | None = None,
-    ) -> None:
-        """Run ``call`` in a thread worker; report the outcome on the event loop.
-
-        ``failed`` (if given) is called after any refusal or error has been reported.
-        """
-        if self.read_only and success is not None:
-            self.notify("read-only: nothing can be changed here", severity="warning")
-            if failed is not None:
-                failed(RelmanError("read-only"))
-            return
-        self._service_worker(call, success, done, refused, failed)
-
-    @work(thread=True, group="service")
-    def _service_worker(
-        self,
-        call: Callable[[Service], Any],
-        success: Callable[[Any], str | None] | None,
-        done: Callable[[Any], None] | None,
-        refused: Callable[[GateRefused], None] | None,
-        failed: Callable[[RelmanError], None] | None = None,
-    ) -> None:
-        with self._service_lock:
-            try:
-                result = call(self.service)
-            except GateRefused as exc:
-                self.call_from_thread(refused or self._report, exc)
-                if failed is not None:
-                    self.call_from_thread(failed, exc)
-                return
-            except StaleWrite as exc:
-                self.call_from_thread(self._report, exc)
-                self.refresh_now()
-                if failed is not None:
-                    self.call_from_thread(failed, exc)
-                return
-            except RelmanError as exc:
-                self.call_from_thread(self._report, exc)
-                if failed is not None:
-                    self.call_from_thread(failed, exc)
-                return
-        if success is not None:
-            self.refresh_now()
-            message = success(result)
-            if message:
-                self.call_from_thread(self.notify, inert(message), timeout=4)
-        if done is not None:
-            self.call_from_thread(done, result)
-
-    def preview_window(self, release_id: int, environment: str, start: datetime, end: datetime) -> ConflictDiff:
-        """What a window would create and resolve; for dialogs' own worker threads (takes the service lock)."""
-        with self._service_lock:
-            return self.service.preview_window(release_id, environment, start, end)
-
-    def _report(self, exc: RelmanError) -> None:
-        title = "Changed by someone else" if isinstance(exc, StaleWrite) else (
-            "Refused" if exc.exit_code == 1 else "Cannot do that")
-        self.notify(inert(str(exc)), title=title, severity="error" if exc.exit_code == 2 else "warning",
-                    timeout=8)
-
-    # -- keys --------------------------------------------------------------------------------
-
-    def action_toggle_utc(self) -> None:
-        self.utc = not self.utc
-        self.notify(f"times in {self.tz}", timeout=2)
-
-    def action_help(self) -> None:
-        screen = self.screen
-        scheduler = self._scheduler()
-        if isinstance(screen, BoardScreen):
-            screen.action_help()
-        elif scheduler is not None and screen is scheduler:
-            scheduler.action_help()
-
-    # -- the scheduler: `2` opens it, `1` returns; the selected release goes along ----------------
+    def show_board(self) -> None:
+        if self.is_screen_installed("scheduler") and self.screen is self.get_screen("scheduler"):
+            self.pop_screen()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "show_scheduler":
-            return isinstance(self.screen, BoardScreen)
-        if action == "show_board":
-            return self.screen is self._scheduler()
+        if action == "command_palette":
+            # the palette is one of the screen's keys: it follows the screen's guards
+            screen = self.screen
+            return screen.check_action("palette", ()) if isinstance(screen, KeyedScreen) else True
         return True
 
-    def _scheduler(self) -> SchedulerScreen | None:
-        """The scheduler screen once it has been opened (it is imported and made on first use)."""
-        return self.get_screen("scheduler") if self.is_screen_installed("scheduler") else None  # type: ignore[return-value]
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Only the theme: every other command comes from the screen's key table (keys shown)."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Theme":
+                yield command
 
-    def action_show_scheduler(self) -> None:
-        board = self.screen
-        if not isinstance(board, BoardScreen):
+    # -- keys typed before a dialog opened do not land in it --------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            opened = getattr(self.screen, "opened_at", None)
+            if opened is not None and event.time < opened:
+                return  # typed ahead, for the screen below: a dialog never acts on it
+        await super().on_event(event)
+
+    # -- no traceback, ever -------------------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual ends the app on an unhandled exception; relman logs it, says so, and goes on."""
+        cause: BaseException = error.error if isinstance(error, WorkerFailed) else error
+        self.unexpected.append(cause)
+        where = "a worker" if isinstance(error, WorkerFailed) else "the board"
+        logged = errorlog.write(self.error_log, cause, self.now(), where)
+        log = str(self.error_log) if logged else "nowhere (the log could not be written)"
+        if len(self.unexpected) >= ERRORS_BEFORE_GIVING_UP or not self.is_running or not self.screen_stack:
+            self._return_code = 1
+            self.exit(return_code=1, message=inert(
+                f"relman stopped after an unexpected error ({type(cause).__name__}); details in {log}"))
             return
-        scheduler = self._scheduler()
-        if scheduler is None:
-            from relman_tui.tui.screens.scheduler import SchedulerScreen
+        self.call_later(self._show_error, cause, log)
 
-            scheduler = SchedulerScreen()
-            self.install_screen(scheduler, "scheduler")
-        scheduler.select_release(board.selected_id)
-        self.push_screen(scheduler)
+    def _show_error(self, error: BaseException, log: str) -> None:
+        from relman_tui.tui.screens.dialogs import ErrorDialog
 
-    def action_show_board(self) -> None:
-        scheduler = self._scheduler()
-        if scheduler is None or self.screen is not scheduler:
+        screen = self.screen
+        if isinstance(screen, ErrorDialog):
+            screen.another(error)
             return
-        release_id = scheduler.selected_release_id
-        self.pop_screen()
-        board = self.screen
-        if isinstance(board, BoardScreen) and release_id is not None:
-            board.jump_to(release_id)
+        self.push_screen(ErrorDialog(error, log))
+
+
+def to_next_minute(now: datetime) -> float:
+    """Seconds from ``now`` to just past the next minute boundary (never less than half a second)."""
+    return max(0.5, 60 - now.second - now.microsecond / 1e6 + 0.05)
 
 
 def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, mouse: bool) -> None:
@@ -272,3 +258,6 @@ def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, m
         gc.enable()
     gc.freeze()
     RelmanApp(service, settings, tz, read_only=read_only, first_snapshot=first).run(mouse=mouse)
+
+
+

@@ -1,79 +1,53 @@
-"""The command palette: every board action, and "jump to release"."""
+"""The command palette: the keys of the screen below, with their keys shown, and "jump to release"."""
 
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
 
 from relman_tui.text import inert
-
-if TYPE_CHECKING:
-    from relman_tui.tui.app import RelmanApp
-
-ACTIONS = [
-    ("Move release one stage on", "move_next", True),
-    ("Roll release back one stage", "move_prev", True),
-    ("Move release to…", "move_to", True),
-    ("Verify release", "verify", True),
-    ("Approve release", "approve", True),
-    ("Mark release failed", "fail", True),
-    ("Cancel release", "cancel_release", True),
-    ("New release", "new", True),
-    ("Edit release", "edit", True),
-    ("Schedule release window", "schedule", True),
-    ("Release details and history", "detail", False),
-    ("Filter the board", "filter", False),
-    ("Toggle UTC / local time", "app.toggle_utc", False),
-    ("Open scheduler", "app.show_scheduler", False),
-    ("Open board", "app.show_board", False),
-    ("Show keys", "help", False),
-]
+from relman_tui.tui.host import host
+from relman_tui.tui.keys import Key
+from relman_tui.tui.screens.base import KeyedScreen
 
 
 class BoardCommands(Provider):
-    """Board actions and releases by name."""
+    """Every action that acts now on the screen the palette was opened from (from its key table)."""
 
-    @property
-    def relman(self) -> RelmanApp:
-        return self.app  # type: ignore[return-value]
+    def _below(self) -> KeyedScreen | None:
+        return next((s for s in reversed(self.app.screen_stack) if isinstance(s, KeyedScreen)), None)
 
-    def _actions(self) -> list[tuple[str, str]]:
-        read_only = self.relman.read_only
-        return [(title, action) for title, action, writes in ACTIONS if not (writes and read_only)]
-
-    async def _run(self, action: str) -> None:
-        from relman_tui.tui.screens.board import BoardScreen
-
-        screen = next((s for s in self.app.screen_stack if isinstance(s, BoardScreen)), None)
+    def _actions(self) -> list[tuple[Content, Key]]:
+        screen = self._below()
         if screen is None:
-            return
-        if action.startswith("app."):
-            await self.app.run_action(action[4:])
-        else:
-            await screen.run_action(action)
+            return []
+        return [(Content.assemble(key.palette, ("  " + key.footer_key, "dim")), key)
+                for key in screen.KEYS.palette(screen.acts)]
+
+    async def _run(self, key: Key) -> None:
+        screen = self._below()
+        if screen is not None:
+            await screen.run_action(key.action)
 
     def _jump(self, release_id: int) -> None:
-        from relman_tui.tui.screens.board import BoardScreen
-
-        while len(self.app.screen_stack) > 2 and not isinstance(self.app.screen, BoardScreen):
-            self.app.pop_screen()
-        screen = next((s for s in self.app.screen_stack if isinstance(s, BoardScreen)), None)
-        if screen is not None:
-            screen.jump_to(release_id)
+        relman = host(self.app)
+        relman.show_board()
+        relman.release_id = release_id
 
     async def discover(self) -> Hits:
-        for title, action in self._actions():
-            yield DiscoveryHit(title, partial(self._run, action))
+        for title, key in self._actions():
+            yield DiscoveryHit(title, partial(self._run, key), text=key.palette)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, action in self._actions():
-            score = matcher.match(title)
+        for _, key in self._actions():
+            score = matcher.match(key.palette)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), partial(self._run, action))
-        snapshot = self.relman.snapshot
+                shown = Content.assemble(matcher.highlight(key.palette), ("  " + key.footer_key, "dim"))
+                yield Hit(score, shown, partial(self._run, key), text=key.palette)
+        snapshot = host(self.app).snapshot
         if snapshot is None:
             return
         for release in snapshot.releases:

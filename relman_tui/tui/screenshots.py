@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from relman_tui.demo import seed
 from relman_tui.service import Service
@@ -19,7 +20,7 @@ from relman_tui.timeutil import FixedClock
 from relman_tui.tui.app import RelmanApp
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
-from relman_tui.tui.screens.dialogs import RefusedMoveDialog
+from relman_tui.tui.screens.dialogs import HelpScreen, RefusedMoveDialog
 from relman_tui.tui.screens.scheduler import SchedulerScreen
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
@@ -27,11 +28,15 @@ Step = Callable[[Pilot[None]], Awaitable[None]]
 
 
 async def _wait(pilot: Pilot[None], condition: Callable[[], object]) -> None:
+    """Until ``condition()`` holds (at most 5 s), then until nothing is left to do."""
     for _ in range(250):
         if condition():
             break
         await pilot.pause(0.02)
-    await pilot.pause(0.2)
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
 
 
 def _loaded(pilot: Pilot[None]) -> Awaitable[None]:
@@ -48,13 +53,13 @@ async def _select(pilot: Pilot[None], label: str) -> None:
     screen = app.screen
     assert isinstance(screen, BoardScreen)
     screen.jump_to(release.id)
-    await pilot.pause(0.1)
+    await pilot.pause()
 
 
 async def _detail(pilot: Pilot[None]) -> None:
     await _select(pilot, "payments-api 2.4.1")
     await pilot.press("enter")
-    await _wait(pilot, lambda: isinstance(pilot.app.screen, DetailScreen) and pilot.app.screen.sub_title)
+    await _wait(pilot, lambda: isinstance(pilot.app.screen, DetailScreen) and pilot.app.screen.shown)
 
 
 async def _refused(pilot: Pilot[None]) -> None:
@@ -69,7 +74,12 @@ async def _scheduler(pilot: Pilot[None], *keys: str) -> None:
     await _wait(pilot, lambda: isinstance(pilot.app.screen, SchedulerScreen) and pilot.app.screen.timeline.rows)
     if keys:
         await pilot.press(*keys)
-        await pilot.pause(0.1)
+        await _wait(pilot, lambda: _settled(pilot))
+
+
+def _settled(pilot: Pilot[None]) -> bool:
+    screen = pilot.app.screen
+    return not isinstance(screen, SchedulerScreen) or screen.preview is None or screen.preview.diff is not None
 
 
 async def _scheduler_day(pilot: Pilot[None]) -> None:
@@ -80,6 +90,16 @@ async def _scheduler_week(pilot: Pilot[None]) -> None:
     await _scheduler(pilot, "minus")
 
 
+async def _scheduler_preview(pilot: Pilot[None]) -> None:
+    await _scheduler(pilot, "right_square_bracket", "right_square_bracket")
+
+
+async def _help(pilot: Pilot[None]) -> None:
+    await _select(pilot, "payments-api 2.4.1")
+    await pilot.press("question_mark")
+    await _wait(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+
+
 SHOTS: list[tuple[str, tuple[int, int], Step]] = [
     ("board.svg", (120, 36), _loaded),
     ("board-80x24.svg", (80, 24), _loaded),
@@ -87,12 +107,16 @@ SHOTS: list[tuple[str, tuple[int, int], Step]] = [
     ("refused-move.svg", (100, 30), _refused),
     ("scheduler-day.svg", (120, 36), _scheduler_day),
     ("scheduler-week.svg", (120, 36), _scheduler_week),
+    ("scheduler-preview.svg", (120, 36), _scheduler_preview),
+    ("scheduler-80x24.svg", (80, 24), _scheduler_day),
+    ("help.svg", (120, 36), _help),
 ]
 
 
 async def _shoot(db: Path, out: Path, name: str, size: tuple[int, int], step: Step) -> None:
     store = Store.open(db)
-    app = RelmanApp(Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", poll_interval=0.05)
+    app = RelmanApp(Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", poll_interval=0.05,
+                    identity="alice@jump1")
     try:
         async with app.run_test(size=size) as pilot:
             await step(pilot)

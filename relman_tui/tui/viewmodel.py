@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import overload
 
 from relman_tui.freezes import frozen_until
-from relman_tui.model import PLANNED, Release, Severity
+from relman_tui.model import PLANNED, Environment, Release, Severity
 from relman_tui.service import Snapshot
+from relman_tui.status import next_step
 from relman_tui.text import inert
-from relman_tui.timeutil import format_local, relative
+from relman_tui.timeutil import in_zone, relative, zone_mark
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,7 @@ class Card:
     state: str
     risk: str
     approved: bool
+    next_step: str  # "needs verify", "needs approval", "ready for test", "live"
     next_window: str  # "prod in 3h", "overdue 20m", "" when none
     overdue: bool
     conflict: Severity | None
@@ -112,10 +114,33 @@ class Column:
     title: str
     count: int
     capacity: int | None  # None for `planned`
-    frozen_until: str | None  # local time the current freeze ends, when frozen now
+    frozen_until: str | None  # when the current freeze ends, short and local ("Mon 07:00"), when frozen now
     frozen_reason: str | None
     requires_approval: bool
     cards: Cards = field(compare=False)  # a header draws the fields above, not the cards
+
+
+def conflict_counts(snapshot: Snapshot) -> tuple[int, int]:
+    """``(errors, warnings)`` on the board: what the top bar shows, and what a toast after a change says."""
+    errors = sum(1 for c in snapshot.conflicts if c.severity is Severity.ERROR)
+    return errors, len(snapshot.conflicts) - errors
+
+
+def count_words(errors: int, warnings: int) -> str:
+    return f"✖ {errors} error{'s' * (errors != 1)}  ⚠ {warnings} warning{'s' * (warnings != 1)}"
+
+
+def short_time(moment: datetime, tz: str, now: datetime) -> str:
+    """A time near ``now`` in few cells: ``14:00`` today, ``Mon 07:00`` within the week, else ``30 Nov 07:00``;
+    in the repeated autumn hour with the zone that says which (``02:00 CET``)."""
+    local, today = in_zone(moment, tz), in_zone(now, tz)
+    if local.date() == today.date():
+        text = local.strftime("%H:%M")
+    elif abs((local.date() - today.date()).days) < 7:
+        text = local.strftime("%a %H:%M")
+    else:
+        text = local.strftime("%d %b %H:%M")
+    return text + zone_mark(moment, tz)
 
 
 def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> list[Column]:
@@ -134,7 +159,8 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
         by_stage[release.stage].append(release)
 
     def make(release: Release) -> Card:
-        return _card(release, now, severity.get(release.id), counts.get(release.id, 0), positions)
+        return _card(release, now, severity.get(release.id), counts.get(release.id, 0), positions,
+                     snapshot.environments)
 
     minute = now.replace(second=0, microsecond=0)  # relative times ("in 3h") change by the minute
 
@@ -152,7 +178,7 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
                 inert(env.title),
                 len(by_stage[env.name]),
                 env.capacity,
-                (format_local(until, tz, with_zone=False)[5:] if until else "further notice") if held else None,
+                (short_time(until, tz, now) if until else "further notice") if held else None,
                 inert("; ".join(held.reasons)) if held else None,
                 env.requires_approval,
                 Cards(by_stage[env.name], make, version),
@@ -162,7 +188,8 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
 
 
 def _card(
-    release: Release, now: datetime, conflict: Severity | None, conflict_count: int, positions: dict[str, int]
+    release: Release, now: datetime, conflict: Severity | None, conflict_count: int, positions: dict[str, int],
+    environments: tuple[Environment, ...],
 ) -> Card:
     upcoming = [w for w in release.windows if w.end > now]
     # the next window is the one in the stage after this one if it exists, else the soonest one
@@ -190,6 +217,7 @@ def _card(
         state=str(release.state),
         risk=str(release.risk),
         approved=release.approved_by is not None,
+        next_step=next_step(release, environments),
         next_window=inert(text),
         overdue=overdue,
         conflict=conflict,

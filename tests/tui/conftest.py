@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,12 +22,33 @@ from relman_tui.tui.widgets.cardlist import CardList
 TUI_NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
+_APPS: list[RelmanApp] = []
+
+
 def make_app(
-    path: Path, actor: str = "alice", *, read_only: bool = False, now: datetime = TUI_NOW, tz: str = "UTC"
+    path: Path, actor: str = "alice", *, read_only: bool = False, now: datetime = TUI_NOW, tz: str = "UTC",
+    error_log: Path | None = None,
 ) -> RelmanApp:
     store = Store.open(path, read_only=read_only)
     service = Service(store, FixedClock(now), actor)
-    return RelmanApp(service, Settings(), tz, read_only=read_only, poll_interval=0.05)
+    app = RelmanApp(service, Settings(), tz, read_only=read_only, poll_interval=0.05, identity=f"{actor}@jump1",
+                    error_log=error_log or path.with_name("relman.log"))
+    _APPS.append(app)
+    return app
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "unexpected_errors: the test makes the board meet unexpected errors")
+
+
+@pytest.fixture(autouse=True)
+def _no_unexpected_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The board turns an unexpected error into a dialog and goes on; a test must still fail on one."""
+    _APPS.clear()
+    yield
+    if request.node.get_closest_marker("unexpected_errors") is None:
+        for app in _APPS:
+            assert not app.unexpected, f"unexpected errors on the board: {app.unexpected!r}"
 
 
 @pytest.fixture
@@ -57,8 +78,11 @@ def other(path: Path, actor: str = "bob") -> Service:
     return Service(Store.open(path), FixedClock(TUI_NOW), actor)
 
 
-async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 5.0) -> None:
-    """Let the app run until ``condition()`` holds (thread workers and the poller need real time)."""
+async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 20.0) -> None:
+    """Let the app run until ``condition()`` holds (thread workers and the poller need real time).
+
+    The timeout is only a safety net for a condition that never comes: nothing waits for it.
+    """
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not condition():
@@ -83,3 +107,31 @@ def screen_text(app: RelmanApp) -> str:
 def settle(app: RelmanApp) -> Callable[[], bool]:
     """A condition: no service call is still running."""
     return lambda: not [w for w in app.workers if w.group == "service" and not w.is_finished]
+
+
+def notes(app: RelmanApp) -> list[str]:
+    """The notifications on screen now."""
+    return [str(n.message) for n in app._notifications]
+
+
+def footer(app: RelmanApp) -> str:
+    """The footer line as drawn."""
+    return screen_text(app).splitlines()[-1]
+
+
+async def palette(pilot: Pilot[None], query: str, expect: str) -> None:
+    """Open the command palette, type ``query``, wait for ``expect`` as the first hit, and choose it."""
+    from textual.command import CommandList, CommandPalette
+
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+    await pilot.press(*query)
+
+    def first() -> str:
+        hits = app.screen.query_one(CommandList)
+        return str(hits.get_option_at_index(0).prompt) if hits.option_count else ""
+
+    await until(pilot, lambda: expect in first())
+    await pilot.press("enter")
+    await until(pilot, lambda: not isinstance(app.screen, CommandPalette))

@@ -20,7 +20,7 @@ from relman_tui.tui.screens.dialogs import ConfirmDialog, HelpScreen, ScheduleDi
 from relman_tui.tui.screens.scheduler import ReleasePicker, SchedulerScreen
 from relman_tui.tui.widgets.timeline import DAY, HEADER, WEEK, Timeline
 
-from .conftest import TUI_NOW, loaded, make_app, other, screen_text, settle, until
+from .conftest import TUI_NOW, footer, loaded, make_app, other, palette, screen_text, settle, until
 
 TUE = datetime(2026, 12, 1, tzinfo=UTC)  # no freezes on this board; nothing else that day
 H = timedelta(hours=1)
@@ -78,6 +78,17 @@ def notes(app: RelmanApp) -> str:
     return "\n".join(str(n.message) for n in app._notifications)
 
 
+async def apply(
+    pilot: Pilot[None], expected: tuple[datetime, datetime] | None, path: Path, key: tuple[int, str]
+) -> None:
+    """Wait for the preview's verdict, press enter, and wait for the window to be written."""
+    screen = sched(pilot.app)
+    await until(pilot, lambda: screen.preview is not None and screen.preview.diff is not None)
+    await pilot.press("enter")
+    await until(pilot, lambda: window(path, *key) == expected)
+    await until(pilot, lambda: not screen.busy and screen.preview is None)
+
+
 # -- getting there ------------------------------------------------------------------------------
 
 
@@ -111,15 +122,9 @@ async def test_the_palette_opens_the_scheduler_and_the_board(sched_db: Path) -> 
     app = make_app(sched_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Open scheduler")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await palette(pilot, "open sched", "Open the scheduler  2")
         await until(pilot, lambda: isinstance(app.screen, SchedulerScreen))
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Open board")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await palette(pilot, "open the board", "Open the board  1")
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
 
 
@@ -166,9 +171,9 @@ async def test_u_shows_the_axis_in_utc_or_the_operators_zone(sched_db: Path) -> 
         screen = await open_scheduler(pilot)
         await select(pilot, ids(sched_db)["alpha"])
         assert "CET" in screen_text(app)
-        assert "2026-12-01 11:00 → 2026-12-01 13:00 CET" in screen_text(app)
+        assert "2026-12-01 11:00 → 13:00 CET" in screen_text(app)
         await pilot.press("u")
-        await until(pilot, lambda: "2026-12-01 10:00 → 2026-12-01 12:00 UTC" in screen_text(app))
+        await until(pilot, lambda: "2026-12-01 10:00 → 12:00 UTC" in screen_text(app))
         assert screen.timeline.tz == "UTC"
 
 
@@ -206,7 +211,9 @@ async def test_windows_in_conflict_take_the_colour_of_the_worst(demo_db: Path) -
         assert by_label[("payments-api 2.4.1", "prod")] is Severity.WARNING  # component only
         assert by_label[("notifications 1.4.0", "test")] is None
         await pilot.press("n")
-        assert "✖" in screen_text(app) or "⚠" in screen_text(app)
+        first = screen.conflicts[0]
+        mark = "✖" if first.severity is Severity.ERROR else "⚠"
+        assert f"{mark} {first.message[:40]}" in screen_text(app).replace("\n", " ")  # the status line
 
 
 # -- selecting ----------------------------------------------------------------------------------
@@ -253,21 +260,32 @@ async def test_brackets_shift_and_braces_stretch_through_the_service(sched_db: P
         ]
         for key, expected in steps:
             await pilot.press(key)
-            await until(pilot, lambda expected=expected: window(sched_db, delta, "test") == expected)
-            await until(pilot, lambda: not screen.busy)
+            # a preview: drawn and described, not written
+            await until(pilot, lambda expected=expected: screen.preview is not None and
+                        (screen.preview.start, screen.preview.end) == expected)
+            assert window(sched_db, delta, "test") != expected
+            assert "enter applies · esc discards" in screen_text(app)
+            await apply(pilot, expected, sched_db, (delta, "test"))
         await until(pilot, lambda: "11:00 UTC · 1h" in screen_text(app))  # the status line follows
         await pilot.press("left_curly_bracket")  # one step is the shortest
         await until(pilot, settle(app))
+        assert screen.preview is None
         assert window(sched_db, delta, "test") == (TUE + 10 * H, TUE + 11 * H)
         assert "at least one step" in notes(app)
+        await pilot.press("right_square_bracket", "right_square_bracket")  # previews add up: two steps
+        await until(pilot, lambda: screen.preview is not None and screen.preview.start == TUE + 12 * H)
+        await pilot.press("escape")  # discarded: nothing written
+        assert screen.preview is None
+        await until(pilot, settle(app))
+        assert window(sched_db, delta, "test") == (TUE + 10 * H, TUE + 11 * H)
         await pilot.press("minus", "right_square_bracket")  # week zoom: a calendar day
-        await until(pilot, lambda: window(sched_db, delta, "test") == (TUE + 34 * H, TUE + 35 * H))
+        await apply(pilot, (TUE + 34 * H, TUE + 35 * H), sched_db, (delta, "test"))
         events = other(sched_db, "reader").events(delta)
         assert [e.action for e in events].count("scheduled") == 6 + 1  # the setup's and ours
         assert events[-1].actor == "alice" and events[-1].to == "test 2026-12-02T10:00:00Z/2026-12-02T11:00:00Z"
 
 
-async def test_a_change_that_creates_an_error_asks_first_and_resolving_says_so(sched_db: Path) -> None:
+async def test_a_change_that_creates_an_error_says_so_before_enter_and_the_toast_agrees(sched_db: Path) -> None:
     known = ids(sched_db)
     alpha = known["alpha"]
     app = make_app(sched_db)
@@ -275,23 +293,23 @@ async def test_a_change_that_creates_an_error_asks_first_and_resolving_says_so(s
         screen = await open_scheduler(pilot)
         await select(pilot, alpha)
         await pilot.press("right_square_bracket")  # into beta's window: prod holds one at a time
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        assert "creates 1 error conflict" in screen_text(app)
-        assert "capacity" in screen_text(app)
+        await until(pilot, lambda: "✖ puts it in 1 error (capacity)" in screen_text(app))
+        assert "enter applies" in footer(app).replace("enter Apply", "enter applies") and "esc Discard" in footer(app)
         await pilot.press("escape")
-        await until(pilot, lambda: isinstance(app.screen, SchedulerScreen) and not screen.busy)
+        assert screen.preview is None and "Apply" not in footer(app)
+        await until(pilot, settle(app))
         assert window(sched_db, alpha, "prod") == (TUE + 10 * H, TUE + 12 * H)
         await pilot.press("right_square_bracket")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        await pilot.click("#confirm")
-        await until(pilot, lambda: window(sched_db, alpha, "prod") == (TUE + 11 * H, TUE + 13 * H))
+        await apply(pilot, (TUE + 11 * H, TUE + 13 * H), sched_db, (alpha, "prod"))
         await until(pilot, lambda: "Conflicts (1)" in screen_text(app))  # the panel follows at once
+        assert "✖ 1 error" in screen_text(app).splitlines()[0]
+        assert "now ✖ 1 error  ⚠ 0 warnings" in notes(app)  # the toast says what the top bar says
         await until(pilot, lambda: any(bar.severity is Severity.ERROR for row in screen.timeline.rows
                                        for bar in row.bars))
-        await until(pilot, lambda: not screen.busy)
-        await pilot.press("left_square_bracket")  # back out of it: no question, and it says so
-        await until(pilot, lambda: window(sched_db, alpha, "prod") == (TUE + 10 * H, TUE + 12 * H))
-        await until(pilot, lambda: "resolves 1 conflict" in notes(app))
+        await pilot.press("left_square_bracket")  # back out of it
+        await until(pilot, lambda: "✓ takes it out of 1 conflict" in screen_text(app))
+        await apply(pilot, (TUE + 10 * H, TUE + 12 * H), sched_db, (alpha, "prod"))
+        await until(pilot, lambda: "now ✖ 0 errors  ⚠ 0 warnings" in notes(app))
         await until(pilot, lambda: "Conflicts (0)" in screen_text(app))
 
 
@@ -304,11 +322,14 @@ async def test_f_moves_the_window_to_the_next_free_slot(sched_db: Path) -> None:
         assert "Conflicts (1)" in screen_text(app)  # one span where prod holds three
         await select(pilot, known["gamma"])
         await pilot.press("f")
-        await until(pilot, lambda: window(sched_db, known["gamma"], "prod") != (TUE + 11 * H, TUE + 13 * H))
-        start, end = window(sched_db, known["gamma"], "prod")  # type: ignore[misc]
-        assert end - start == 2 * H and start >= TUI_NOW
+        # a preview from where the window is, never earlier: after beta, 14:00
+        await until(pilot, lambda: screen.preview is not None and screen.preview.diff is not None)
+        assert (screen.preview.start, screen.preview.end) == (TUE + 14 * H, TUE + 16 * H)
+        assert "to the next free slot" in screen_text(app) and "✓ takes it out of 1 conflict" in screen_text(app)
+        assert window(sched_db, known["gamma"], "prod") == (TUE + 11 * H, TUE + 13 * H)
+        await apply(pilot, (TUE + 14 * H, TUE + 16 * H), sched_db, (known["gamma"], "prod"))
         assert not [c for c in other(sched_db, "r").conflicts() if c.severity is Severity.ERROR]
-        await until(pilot, lambda: "resolves 1 conflict" in notes(app))
+        await until(pilot, lambda: "now ✖ 0 errors" in notes(app))
         await until(pilot, lambda: "Conflicts (0)" in screen_text(app))
         assert screen.selected == (known["gamma"], "prod")
 
@@ -400,8 +421,12 @@ async def test_dragging_a_bar_shifts_the_window(sched_db: Path) -> None:
         assert timeline.drag is not None
         await pilot.hover(Timeline, offset=(x + 8, y))  # two hours later
         await pilot.mouse_up(Timeline, offset=(x + 8, y))
-        await until(pilot, lambda: window(sched_db, delta, "test") == (TUE + 12 * H, TUE + 14 * H))
         assert timeline.drag is None
+        # a drop is a preview like the keys': enter applies it
+        await until(pilot, lambda: screen.preview is not None)
+        assert (screen.preview.start, screen.preview.end) == (TUE + 12 * H, TUE + 14 * H)
+        assert window(sched_db, delta, "test") == (TUE + 10 * H, TUE + 12 * H)
+        await apply(pilot, (TUE + 12 * H, TUE + 14 * H), sched_db, (delta, "test"))
 
 
 # -- live, read-only, help ----------------------------------------------------------------------
@@ -413,8 +438,7 @@ async def test_changes_by_others_appear_within_a_second(sched_db: Path) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_scheduler(pilot)
         other(sched_db, "bob").schedule(gamma, "dev", TUE + 9 * H, TUE + 11 * H)
-        await until(pilot, lambda: any(bar.release_id == gamma for row in screen.timeline.rows for bar in row.bars),
-                    timeout=1.0)
+        await until(pilot, lambda: any(bar.release_id == gamma for row in screen.timeline.rows for bar in row.bars))
         await until(pilot, lambda: "bob scheduled gamma 3.0" in notes(app))
 
 
@@ -429,11 +453,13 @@ async def test_read_only_hides_and_refuses_every_change(sched_db: Path) -> None:
         await until(pilot, settle(app))
         assert isinstance(app.screen, SchedulerScreen)
         assert window(sched_db, known["delta"], "test") == (TUE + 10 * H, TUE + 12 * H)
-        assert "Free slot" not in screen_text(app)
+        assert screen.preview is None
+        assert "Free slot" not in footer(app) and "Shift window" not in footer(app) and "Keys" in footer(app)
         assert not screen.check_action("shift", (1,))
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
-        assert "read-only" in screen_text(app) and "next free slot" not in screen_text(app)
+        text = screen_text(app)
+        assert "Read-only board" in text and "next free slot" not in text and "drag a window" not in text
 
 
 async def test_question_mark_lists_the_keys_and_enter_opens_the_detail(sched_db: Path) -> None:
@@ -443,7 +469,8 @@ async def test_question_mark_lists_the_keys_and_enter_opens_the_detail(sched_db:
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = screen_text(app)
-        for words in ("next free slot", "1h in day zoom", "next / previous conflict"):
+        for words in ("next free slot", "1h in day zoom", "next / previous conflict", "apply the preview",
+                      "drag a window along its row"):
             assert words in text
         await pilot.press("escape")
         await select(pilot, ids(sched_db)["alpha"])
@@ -502,8 +529,10 @@ async def test_every_error_conflict_of_the_demo_can_be_cleared_from_the_keyboard
             while screen.conflict_index != target:
                 await pilot.press("n")
             await pilot.press("f")
+            await until(pilot, lambda: screen.preview is not None and screen.preview.diff is not None)
+            await pilot.press("enter")
             # a move can shrink a three-way clash to a two-way one: wait for any change
-            await until(pilot, lambda remaining=remaining: errors() != remaining, timeout=10)
+            await until(pilot, lambda remaining=remaining: errors() != remaining)
             await until(pilot, lambda: not screen.busy and len(screen.conflicts) == len(reader.conflicts(TUI_NOW)))
         assert errors() == []
         await pilot.press("1")

@@ -1,4 +1,4 @@
-"""Snapshots of the scheduler: day and week zoom at 120×36, day zoom at 80×24 (demo board, fixed clock).
+"""Snapshots of the scheduler at 80×24 and 120×36: day and week zoom, a preview, its help and its picker.
 
 Update after a deliberate change of look with
 ``pytest tests/tui/test_scheduler_snapshots.py --snapshot-update`` and look at the SVGs first.
@@ -6,18 +6,21 @@ Update after a deliberate change of look with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from relman_tui.tui.screens.scheduler import SchedulerScreen
+from relman_tui.tui.screens.dialogs import HelpScreen
+from relman_tui.tui.screens.scheduler import ReleasePicker, SchedulerScreen
 
 from .conftest import loaded, make_app, until
+from .test_snapshots import SIZES, Step, steady
 
 
-def _scheduler(*keys: str) -> Any:
+def _scheduler(*keys: str, wait: Callable[[Any], object] | None = None) -> Step:
     async def run(pilot: Pilot[None]) -> None:
         await loaded(pilot)
         app = pilot.app
@@ -26,15 +29,42 @@ def _scheduler(*keys: str) -> Any:
         await pilot.press("2")
         await until(pilot, lambda: isinstance(app.screen, SchedulerScreen) and app.screen.timeline.rows)
         await pilot.press(*keys)
-        await pilot.pause(0.1)
+        if wait is not None:
+            await until(pilot, lambda: wait(app))
+        await steady(pilot)
 
     return run
 
 
-@pytest.mark.parametrize("size", [(120, 36), (80, 24)])
+def _previewed(app: Any) -> bool:
+    screen = app.screen
+    return isinstance(screen, SchedulerScreen) and screen.preview is not None and screen.preview.diff is not None
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_day_zoom(snap_compare: Any, demo_db: Path, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(demo_db), terminal_size=size, run_before=_scheduler())
 
 
-def test_week_zoom(snap_compare: Any, demo_db: Path) -> None:
-    assert snap_compare(make_app(demo_db), terminal_size=(120, 36), run_before=_scheduler("minus"))
+@pytest.mark.parametrize("size", SIZES)
+def test_week_zoom(snap_compare: Any, demo_db: Path, size: tuple[int, int]) -> None:
+    assert snap_compare(make_app(demo_db), terminal_size=size, run_before=_scheduler("minus"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_preview(snap_compare: Any, demo_db: Path, size: tuple[int, int]) -> None:
+    """``]`` twice: the window drawn where it would go, and what it would do, before enter."""
+    run = _scheduler("right_square_bracket", "right_square_bracket", wait=_previewed)
+    assert snap_compare(make_app(demo_db), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_scheduler_help(snap_compare: Any, demo_db: Path, size: tuple[int, int]) -> None:
+    run = _scheduler("question_mark", wait=lambda app: isinstance(app.screen, HelpScreen))
+    assert snap_compare(make_app(demo_db), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_release_picker(snap_compare: Any, demo_db: Path, size: tuple[int, int]) -> None:
+    run = _scheduler("up", "s", wait=lambda app: isinstance(app.screen, ReleasePicker))
+    assert snap_compare(make_app(demo_db), terminal_size=size, run_before=run)

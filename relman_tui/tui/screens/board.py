@@ -3,123 +3,161 @@
 from __future__ import annotations
 
 import asyncio
-from functools import partial
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
-from relman_tui.errors import GateRefused
-from relman_tui.model import PLANNED, Release
+from relman_tui.gates import stage_names
+from relman_tui.limits import ENVIRONMENTS_MAX
+from relman_tui.model import Release
 from relman_tui.service import Snapshot
 from relman_tui.text import inert
 from relman_tui.timeutil import format_local
-from relman_tui.tui.viewmodel import Cards, Column, build_columns
+from relman_tui.tui.keys import COMMON, PRIORITY, Key, KeyTable, Note
+from relman_tui.tui.screens.base import KeyedScreen
+from relman_tui.tui.session import Session
+from relman_tui.tui.viewmodel import Cards, Column, build_columns, conflict_counts, count_words
 from relman_tui.tui.widgets.cardlist import CardList
 from relman_tui.tui.widgets.column import ColumnHeader, StageColumn
 from relman_tui.tui.widgets.topbar import TopBar
+from relman_tui.wording import localize
 
 if TYPE_CHECKING:
-    from relman_tui.tui.app import RelmanApp
-    from relman_tui.tui.screens.dialogs import ReleaseFields, WindowChoice
+    from relman_tui.tui.screens.dialogs import Saved
 
-MIN_WIDTH, MIN_HEIGHT = 80, 24
 COLUMN_MIN_WIDTH = 20
+MAX_COLUMNS = 1 + ENVIRONMENTS_MAX  # `planned` and 50 environments: an older board may hold more
 
-# Actions that change the database; hidden and refused on a read-only board.
-WRITE_ACTIONS = frozenset(
-    {"move_next", "move_prev", "move_to", "verify", "approve", "fail", "cancel_release", "new", "edit", "schedule"}
-)
+KEYS = KeyTable(
+    Note("←→↑↓ hjkl", "move the cursor; the view follows", group="Cursor"),
+    Key("left,h", "cursor(-1, 0)", "←", "", group="Cursor"),
+    Key("right,l", "cursor(1, 0)", "→", "", group="Cursor"),
+    Key("up,k", "cursor(0, -1)", "↑", "", group="Cursor"),
+    Key("down,j", "cursor(0, 1)", "↓", "", group="Cursor"),
+    Key("home", "cursor_end(-1)", "home", "first card of the column", group="Cursor"),
+    Key("end", "cursor_end(1)", "end", "last card of the column", group="Cursor"),
+    Key("pageup", "cursor_page(-1)", "pgup", "a page up", group="Cursor"),
+    Key("pagedown", "cursor_page(1)", "pgdn", "a page down", group="Cursor"),
+    Key("n", "new", "n", "new release", label="New", rank=6, writes=True, palette="New release", group="Board"),
+    Key("2", "show_scheduler", "2", "the scheduler: windows, conflicts", label="Scheduler", rank=7,
+        palette="Open the scheduler", group="Board"),
+    Key("slash", "filter", "/", "filter by name, component or owner", label="Filter", rank=PRIORITY,
+        palette="Filter the board", group="Board"),
+    Key("escape", "clear_filter", "esc", "clear the filter", group="Board"),
+    Key("shift+right,greater_than_sign", "move_next", "shift+→ >", "one stage on (every gate applies)",
+        label="Move on", rank=2, short=">", writes=True, palette="Move the release one stage on", group="Release"),
+    Key("shift+left,less_than_sign", "move_prev", "shift+← <", "roll it back one stage (asks why)",
+        label="Roll back", rank=20, short="<", writes=True, palette="Roll the release back one stage",
+        group="Release"),
+    Key("m", "move_to", "m", "move it to any stage (a picker)", writes=True, palette="Move the release to…",
+        group="Release"),
+    Key("v", "verify", "v", "verify it in its environment", label="Verify", rank=3, writes=True,
+        palette="Verify the release", group="Release"),
+    Key("a", "approve", "a", "approve it (four-eyes: not yours)", label="Approve", rank=4, writes=True,
+        palette="Approve the release", group="Release"),
+    Key("f", "fail", "f", "mark it failed (asks why)", writes=True, palette="Mark the release failed",
+        group="Release"),
+    Key("x", "cancel_release", "x", "cancel it (asks; it stays in the log)", writes=True,
+        palette="Cancel the release", group="Release"),
+    Key("e", "edit", "e", "edit it (a form)", writes=True, palette="Edit the release", group="Release"),
+    Key("s", "schedule", "s", "schedule a window (conflicts first)", label="Schedule", rank=5, writes=True,
+        palette="Schedule the release's window", group="Release"),
+    Key("enter", "detail", "enter", "details, windows and history", label="Details", rank=30,
+        palette="Release details and history", group="Release"),
+    Note("drag", "drop a card on a column: the same move", writes=True, group="Release"),
+) + COMMON
 
 
-class BoardScreen(Screen[None]):
+@dataclass(frozen=True)
+class Ask:
+    """What a board call carries to its answer: the release and target, and the counts before."""
+
+    release: Release | None
+    stage: str | None
+    before: tuple[int, int]
+    force: bool = False
+
+
+class BoardScreen(KeyedScreen):
     """The main screen operators keep open all day."""
 
-    BINDINGS = [
-        Binding("left,h", "cursor(-1, 0)", "←", show=False),
-        Binding("right,l", "cursor(1, 0)", "→", show=False),
-        Binding("up,k", "cursor(0, -1)", "↑", show=False),
-        Binding("down,j", "cursor(0, 1)", "↓", show=False),
-        Binding("home", "cursor_end(-1)", "First card", show=False),
-        Binding("end", "cursor_end(1)", "Last card", show=False),
-        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
-        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
-        Binding("shift+right,greater_than_sign", "move_next", "Move →"),
-        Binding("shift+left,less_than_sign", "move_prev", "Move ←"),
-        Binding("m", "move_to", "Move to…", show=False),
-        Binding("v", "verify", "Verify"),
-        Binding("a", "approve", "Approve"),
-        Binding("f", "fail", "Fail", show=False),
-        Binding("x", "cancel_release", "Cancel", show=False),
-        Binding("n", "new", "New"),
-        Binding("e", "edit", "Edit", show=False),
-        Binding("s", "schedule", "Schedule"),
-        Binding("enter", "detail", "Detail", show=False),
-        Binding("slash", "filter", "Filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
-    ]
+    KEYS = KEYS
+    BINDINGS = KEYS.bindings()
 
     def __init__(self) -> None:
         super().__init__()
         self.columns: list[Column] = []
         self.stages: list[str] = []
+        self.hidden_stages = 0  # stages past MAX_COLUMNS, not drawn
         self.col = 0  # the column the cursor is in
-        self.selected_id: int | None = None
         self.query_text = ""
         self._snapshot: Snapshot | None = None
         self._drop_target: StageColumn | None = None
         self._redraw_lock = asyncio.Lock()
 
+    # -- the selected release lives once, on the host (the scheduler shares it) -----------------------
+
     @property
-    def relman(self) -> RelmanApp:
-        return self.app  # type: ignore[return-value]
+    def selected_id(self) -> int | None:
+        return self.host.release_id
+
+    @selected_id.setter
+    def selected_id(self, release_id: int | None) -> None:
+        self.host.release_id = release_id
 
     def compose(self) -> ComposeResult:
         top = TopBar()
-        snapshot = self.relman.snapshot
+        snapshot = self.host.snapshot
         if snapshot is not None:
             # Already read (run_app reads it before the event loop starts): compose the board
             # with its words in it, so the first frame drawn is the whole board, laid out once.
             self._snapshot = snapshot
-            app = self.relman
-            now = app.service.clock.now()
-            self.columns = build_columns(snapshot, app.tz, now)
-            self.stages = _stages(snapshot)
-            top.show(snapshot, app.tz, now, app.read_only, app.service.store.path.name)
+            host = self.host
+            now = host.now()
+            self._set_stages(snapshot)
+            self.columns = build_columns(snapshot, host.tz, now)[:MAX_COLUMNS]
+            top.show(snapshot, host.tz, now, host.read_only, host.board_name, host.identity)
         yield top
-        with HorizontalScroll(id="board"):
+        with HorizontalScroll(id="board", can_focus=False):
             width = _column_width(self.app.size.width, max(1, len(self.columns)))
             for column in self.columns:
                 stage_column = StageColumn(column.stage, column, self._visible(column))
                 stage_column.styles.width = width
                 yield stage_column
+        yield Static("", id="more-left", classes="more")
+        yield Static("", id="more-right", classes="more")
         with Horizontal(id="filter-bar"):
             yield Static("Filter:", id="filter-label")
             yield Input(placeholder="name, component or owner — esc clears", id="filter")
         yield Static("", id="drag-ghost")
-        yield Static(f"terminal too small — needs {MIN_WIDTH}×{MIN_HEIGHT}", id="too-small")
-        yield Footer()
+        yield from self.compose_guard()
 
     def on_mount(self) -> None:
         filled = self._snapshot is not None  # composed with the board in it: only the cursor to place
         if filled:
             self._place_cursor()
+            self._show_banner()
         self.watch(self.app, "snapshot", self._on_snapshot, init=not filled)
         self.watch(self.app, "utc", self._redraw_on_change, init=False)
-        # relative times ("in 3h") age with the clock: once a minute is enough
-        self.set_interval(60, self._redraw, name="minute")
+        self.watch(self.app, "minute", self._redraw_on_change, init=False)  # relative times age
+        self.watch(self.app, "release_id", self._follow_release, init=False)
+        self.watch(self.query_one("#board", HorizontalScroll), "scroll_x", self._show_more, init=False)
+        self.call_after_refresh(self._show_more)  # once the columns are laid out
 
     async def _redraw_on_change(self, _: object) -> None:
         await self._redraw()
 
     def on_resize(self) -> None:
-        self.set_class(self.size.width < MIN_WIDTH or self.size.height < MIN_HEIGHT, "-too-small")
         self._size_columns()
+        self.call_after_refresh(self._show_more)
+
+    def on_screen_resume(self) -> None:
+        self._place_cursor()
 
     def _size_columns(self) -> None:
         """Share the width between the columns; below the minimum, the board scrolls sideways."""
@@ -129,8 +167,10 @@ class BoardScreen(Screen[None]):
             for column in columns:
                 column.styles.width = width
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in WRITE_ACTIONS and self.relman.read_only)
+    def allows(self, key: Key, parameters: tuple[object, ...]) -> bool:
+        if key.name == "clear_filter":
+            return bool(self.query_text) or self.has_class("-filtering")
+        return True
 
     # -- from snapshot to columns --------------------------------------------------------------
 
@@ -145,27 +185,43 @@ class BoardScreen(Screen[None]):
         async with self._redraw_lock:
             await self._redraw_now()
 
+    def _set_stages(self, snapshot: Snapshot) -> bool:
+        stages = stage_names(snapshot.environments)
+        self.hidden_stages = max(0, len(stages) - MAX_COLUMNS)
+        stages = stages[:MAX_COLUMNS]
+        changed = stages != self.stages
+        self.stages = stages
+        return changed
+
     async def _redraw_now(self) -> None:
         snapshot = self._snapshot
         if snapshot is None:
             return
-        stages = _stages(snapshot)
-        if stages != self.stages:
-            self.stages = stages
+        if self._set_stages(snapshot):
             board = self.query_one("#board", HorizontalScroll)
             await board.remove_children()
-            await board.mount_all(StageColumn(stage) for stage in stages)
+            await board.mount_all(StageColumn(stage) for stage in self.stages)
             self._size_columns()
         self._show()
 
     def _show(self) -> None:
         snapshot = self._snapshot
         assert snapshot is not None
-        app = self.relman
-        now = app.service.clock.now()
-        self.columns = build_columns(snapshot, app.tz, now)
+        host = self.host
+        now = host.now()
+        self.columns = build_columns(snapshot, host.tz, now)[:MAX_COLUMNS]
         self._fill()
-        self.query_one(TopBar).show(snapshot, app.tz, now, app.read_only, app.service.store.path.name)
+        self.query_one(TopBar).show(snapshot, host.tz, now, host.read_only, host.board_name, host.identity)
+        self._show_banner()
+
+    def _show_banner(self) -> None:
+        if self.hidden_stages:
+            shown = len(self.stages) - 1
+            self.query_one(TopBar).warn(
+                f"showing the first {shown} of {shown + self.hidden_stages} environments; "
+                "the scheduler and `relman env list` show them all")
+        else:
+            self.query_one(TopBar).warn(None)
 
     def _fill(self) -> None:
         for stage_column, column in zip(self.query(StageColumn), self.columns, strict=False):
@@ -186,7 +242,6 @@ class BoardScreen(Screen[None]):
             for col, cards in enumerate(lists):
                 index = cards.index_of(self.selected_id)
                 if index is not None:
-                    self.col = col
                     self._set(col, index, scroll)
                     return
         self.col = min(self.col, len(lists) - 1)
@@ -206,9 +261,34 @@ class BoardScreen(Screen[None]):
         for i, header in enumerate(self.query(ColumnHeader)):
             header.set_class(i == col, "-active")
         if scroll:
-            self.query_one("#board", HorizontalScroll).scroll_to_widget(
-                list(self.query(StageColumn))[col], animate=False, immediate=True
-            )
+            board = self.query_one("#board", HorizontalScroll)
+            board.scroll_to_widget(list(self.query(StageColumn))[col], animate=False, immediate=True)
+            self.call_after_refresh(self._show_more)  # with the scroll applied
+
+    def _follow_release(self, release_id: int | None) -> None:
+        lists = list(self.query(CardList))
+        here = lists[self.col] if lists and self.col < len(lists) else None
+        if release_id is not None and here is not None and here.cursor is not None and \
+                here.cards.release_id(here.cursor) == release_id:
+            return
+        if self.is_current and release_id is not None:
+            self.jump_to(release_id)
+
+    def _show_more(self, *_: object) -> None:
+        """Marks at the edges when columns lie off screen: ``◀ 2`` and ``3 more ▶``."""
+        board = self.query_one("#board", HorizontalScroll)
+        left_edge, right_edge = board.scroll_x, board.scroll_x + board.size.width
+        columns = list(self.query(StageColumn))
+        left = sum(1 for c in columns if c.virtual_region.x < left_edge)
+        right = sum(1 for c in columns if c.virtual_region.right > right_edge)
+        y = board.region.y + 1  # on the second line of the column headers, beside "cap 1"
+        for name, count, text in (("left", left, f"◀ {left} more"), ("right", right, f"{right} more ▶")):
+            mark = self.query_one(f"#more-{name}", Static)
+            mark.display = count > 0
+            if count:
+                mark.update(text)
+                x = 0 if name == "left" else max(0, self.size.width - len(text) - 2)
+                mark.styles.offset = (x, y)
 
     # -- the cursor ------------------------------------------------------------------------------
 
@@ -252,6 +332,10 @@ class BoardScreen(Screen[None]):
             self.notify("no release selected", severity="warning", timeout=3)
         return release
 
+    def _ask(self, release: Release | None, stage: str | None = None, force: bool = False) -> Ask:
+        snapshot = self.host.snapshot
+        return Ask(release, stage, conflict_counts(snapshot) if snapshot else (0, 0), force)
+
     # -- moves -----------------------------------------------------------------------------------
 
     def action_move_next(self) -> None:
@@ -287,32 +371,19 @@ class BoardScreen(Screen[None]):
 
         if stage == release.stage:
             return
-        label = release.label
         if self.stages.index(stage) < self.stages.index(release.stage):
             self.app.push_screen(
-                ReasonDialog(f"Roll back {label} to {stage}", "Moving back is a rollback; it needs a reason.",
-                             "Roll back"),
+                ReasonDialog(f"Roll back {release.label} to {stage}",
+                             "Moving back is a rollback; it needs a reason.", "Roll back"),
                 lambda reason: self._move(release, stage, reason=reason) if reason else None,
             )
             return
         self._move(release, stage)
 
     def _move(self, release: Release, stage: str, *, reason: str | None = None, force: bool = False) -> None:
-        from relman_tui.tui.screens.dialogs import RefusedMoveDialog
-
         self.selected_id = release.id
-
-        def refused(exc: GateRefused) -> None:
-            self.app.push_screen(
-                RefusedMoveDialog(f"{release.label} cannot move to {stage}", exc.explanation),
-                lambda why: self._move(release, stage, reason=why, force=True) if why else None,
-            )
-
-        self.relman.call_service(
-            lambda s: s.move(release.id, stage, force=force, reason=reason, rev=release.rev),
-            success=lambda r: f"{r.label} → {r.stage}{' (forced)' if force else ''}",
-            refused=refused,
-        )
+        self.host.session.call(self, "move", release.id, stage, force=force, reason=reason, rev=release.rev,
+                               context=self._ask(release, stage, force))
 
     @on(CardList.Dragging)
     def _dragging(self, event: CardList.Dragging) -> None:
@@ -342,7 +413,7 @@ class BoardScreen(Screen[None]):
                        None)
         if release is None or target is None or target.stage == release.stage:
             return
-        if self.relman.read_only:
+        if self.host.read_only:
             self.notify("read-only: nothing can be changed here", severity="warning")
             return
         self.request_move(release, target.stage)
@@ -359,15 +430,16 @@ class BoardScreen(Screen[None]):
 
     # -- other actions -----------------------------------------------------------------------------
 
+    def _call(self, name: str, release: Release, **kwargs: object) -> None:
+        self.host.session.call(self, name, release.id, rev=release.rev, context=self._ask(release), **kwargs)
+
     def action_verify(self) -> None:
         if (release := self._need_selected()) is not None:
-            self.relman.call_service(lambda s: s.verify(release.id, rev=release.rev),
-                                     success=lambda r: f"{r.label} verified in {r.stage}")
+            self._call("verify", release)
 
     def action_approve(self) -> None:
         if (release := self._need_selected()) is not None:
-            self.relman.call_service(lambda s: s.approve(release.id, rev=release.rev),
-                                     success=lambda r: f"{r.label} approved by {r.approved_by}")
+            self._call("approve", release)
 
     def action_fail(self) -> None:
         from relman_tui.tui.screens.dialogs import ReasonDialog
@@ -376,10 +448,7 @@ class BoardScreen(Screen[None]):
             self.app.push_screen(
                 ReasonDialog(f"Mark {release.label} failed in {release.stage}", "What went wrong?", "Mark failed",
                              required=False),
-                lambda reason: self.relman.call_service(
-                    lambda s: s.fail(release.id, reason=reason, rev=release.rev),
-                    success=lambda r: f"{r.label} marked failed in {r.stage}",
-                ) if reason is not None else None,
+                lambda reason: self._call("fail", release, reason=reason) if reason is not None else None,
             )
 
     def action_cancel_release(self) -> None:
@@ -389,44 +458,23 @@ class BoardScreen(Screen[None]):
             self.app.push_screen(
                 ConfirmDialog(f"Cancel {release.label}?",
                               "It leaves the board; it stays in the database and the audit log.", "Cancel release"),
-                lambda yes: self.relman.call_service(
-                    lambda s: s.cancel(release.id, rev=release.rev), success=lambda r: f"{r.label} cancelled"
-                ) if yes else None,
+                lambda yes: self._call("cancel", release) if yes else None,
             )
 
     def action_new(self) -> None:
         from relman_tui.tui.screens.dialogs import ReleaseForm
 
-        self.app.push_screen(ReleaseForm(None, self.relman.service.actor), self._created)
-
-    def _created(self, fields: ReleaseFields | None) -> None:
-        if fields is None:
-            return
-
-        def done(release: Release) -> None:
-            self.selected_id = release.id
-
-        self.relman.call_service(
-            lambda s: s.add_release(fields.name, fields.version, fields.components, fields.owner, fields.risk,
-                                    fields.notes),
-            success=lambda r: f"{r.label} created in planned", done=done,
-        )
+        before = self._ask(None)
+        self.app.push_screen(ReleaseForm(None, self.host.session.actor),
+                             lambda saved: self._saved(saved, "created in planned", before))
 
     def action_edit(self) -> None:
         from relman_tui.tui.screens.dialogs import ReleaseForm
 
         if (release := self._need_selected()) is not None:
-            self.app.push_screen(ReleaseForm(release, release.owner), partial(self._edited, release))
-
-    def _edited(self, release: Release, fields: ReleaseFields | None) -> None:
-        if fields is None:
-            return
-        self.relman.call_service(
-            lambda s: s.edit_release(release.id, rev=release.rev, name=fields.name, version=fields.version,
-                                     components=fields.components, owner=fields.owner, risk=fields.risk,
-                                     notes=fields.notes),
-            success=lambda r: f"{r.label} saved",
-        )
+            before = self._ask(release)
+            self.app.push_screen(ReleaseForm(release, release.owner),
+                                 lambda saved: self._saved(saved, "saved", before))
 
     def action_schedule(self) -> None:
         from relman_tui.tui.screens.dialogs import ScheduleDialog
@@ -440,20 +488,67 @@ class BoardScreen(Screen[None]):
         names = [e.name for e in envs]
         here = self.stages.index(release.stage) if release.stage in self.stages else 0
         default = names[min(here, len(names) - 1)]  # the next environment (stages start with `planned`)
-        self.app.push_screen(
-            ScheduleDialog(release, envs, default, self.relman.tz, self.relman.service.clock.now(),
-                           partial(self.relman.preview_window, release.id)),
-            partial(self._scheduled, release),
-        )
+        before = self._ask(release)
+        tz = self.host.tz
 
-    def _scheduled(self, release: Release, choice: WindowChoice | None) -> None:
-        if choice is None:
+        def said(saved: Saved | None) -> None:
+            if saved is not None:
+                window = next((w for w in saved.release.windows if w.environment in names
+                               and w != release.window_in(w.environment)), None)
+                where = f"in {window.environment} at {format_local(window.start, tz)}" if window else "scheduled"
+                self._saved(saved, where, before)
+
+        self.app.push_screen(ScheduleDialog(release, envs, default, tz, self.host.now()), said)
+
+    def _saved(self, saved: Saved | None, what: str, before: Ask) -> None:
+        if saved is None:
             return
-        tz = self.relman.tz
-        self.relman.call_service(
-            lambda s: s.schedule(release.id, choice.environment, choice.start, choice.end, rev=release.rev),
-            success=lambda r: f"{r.label} in {choice.environment} at {format_local(choice.start, tz)}",
-        )
+        self.selected_id = saved.release.id
+        self.notify(self.said(f"{saved.release.label} {what}", before, saved.snapshot), timeout=5)
+
+    @staticmethod
+    def said(text: str, before: Ask, snapshot: Snapshot | None) -> str:
+        """A toast for a change, with the board's counts as the top bar now shows them, if they changed."""
+        if snapshot is None:
+            return text
+        after = conflict_counts(snapshot)
+        return text if after == before.before else f"{text} · now {count_words(*after)}"
+
+    # -- the session's answers -----------------------------------------------------------------------
+
+    def on_session_done(self, message: Session.Done) -> None:
+        call, result = message.call, message.result
+        ask = call.context
+        if call.undoing is not None or not isinstance(ask, Ask) or not isinstance(result, Release):
+            return
+        words = {
+            "move": f"→ {result.stage}{' (forced)' if ask.force else ''}",
+            "verify": f"verified in {result.stage}",
+            "approve": f"approved by {result.approved_by}",
+            "fail": f"marked failed in {result.stage}",
+            "cancel": "cancelled",
+        }
+        if call.name in words:
+            self.selected_id = result.id
+            self.notify(self.said(f"{result.label} {words[call.name]}", ask, message.snapshot), timeout=5)
+
+    def on_session_refused(self, message: Session.Refused) -> None:
+        from relman_tui.errors import GateRefused
+        from relman_tui.tui.screens.dialogs import RefusedMoveDialog
+
+        call, error = message.call, message.error
+        ask = call.context
+        if call.name == "move" and isinstance(error, GateRefused) and isinstance(ask, Ask) and \
+                ask.release is not None and ask.stage is not None:
+            message.prevent_default()
+            release, stage = ask.release, ask.stage
+            self.app.push_screen(
+                RefusedMoveDialog(f"{release.label} cannot move to {stage}",
+                                  localize(error.explanation, self.host.tz)),
+                lambda why: self._move(release, stage, reason=why, force=True) if why else None,
+            )
+
+    # -- other keys ------------------------------------------------------------------------------------
 
     def action_detail(self) -> None:
         from relman_tui.tui.screens.detail import DetailScreen
@@ -461,9 +556,13 @@ class BoardScreen(Screen[None]):
         if (release := self._need_selected()) is not None:
             self.app.push_screen(DetailScreen(release.id))
 
+    def action_show_scheduler(self) -> None:
+        self.host.show_scheduler()
+
     def action_filter(self) -> None:
         self.add_class("-filtering")
         self.query_one("#filter", Input).focus()
+        self.refresh_bindings()
 
     def action_clear_filter(self) -> None:
         field = self.query_one("#filter", Input)
@@ -472,6 +571,7 @@ class BoardScreen(Screen[None]):
         self.query_text = ""
         self.set_focus(None)
         self._fill()
+        self.refresh_bindings()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -483,47 +583,18 @@ class BoardScreen(Screen[None]):
         self.set_focus(None)
         if not self.query_text:
             self.remove_class("-filtering")
+        self.refresh_bindings()
 
-    def action_help(self) -> None:
-        from relman_tui.tui.screens.dialogs import HelpScreen
-
-        rows = [
-            ("←→↑↓ hjkl", "move the cursor (across columns too)"),
-            ("home end pgup pgdn", "first, last, page"),
-            ("shift+→  >", "move the release one stage on (gates apply)"),
-            ("shift+←  <", "roll the release back one stage (asks why)"),
-            ("m", "move to any stage"),
-            ("v", "verify in its environment"),
-            ("a", "approve (four-eyes: not your own)"),
-            ("f", "mark failed"),
-            ("x", "cancel the release (asks first)"),
-            ("n", "new release"),
-            ("e", "edit the release"),
-            ("s", "schedule its window (shows the conflicts it would make)"),
-            ("enter", "details and history"),
-            ("/", "filter by name, component or owner; esc clears"),
-            ("u", "times in UTC / local"),
-            ("ctrl+p", "command palette: every action, jump to a release"),
-            ("drag", "drag a card onto another column to move it"),
-            ("?", "this list"),
-            ("q", "quit"),
-        ]
-        if self.relman.read_only:
-            rows = [(k, d) for k, d in rows if k[0] not in "sm<>vafxne" or k.startswith("enter")]
-            rows.insert(0, ("", "read-only board: keys that change things are off"))
-        self.app.push_screen(HelpScreen(rows))
+    @property
+    def help_title(self) -> str:
+        return "Keys of the board"
 
     def jump_to(self, release_id: int) -> None:
         """Put the cursor on a release (clearing a filter that hides it)."""
         self.selected_id = release_id
-        if self.query_text:
+        if self.query_text and not any(cards.index_of(release_id) is not None for cards in self.query(CardList)):
             self.action_clear_filter()
         self._place_cursor()
-
-
-def _stages(snapshot: Snapshot) -> list[str]:
-    """The board's columns: `planned`, then the environments in pipeline order (as build_columns)."""
-    return [PLANNED, *(env.name for env in snapshot.environments)]
 
 
 def _column_width(screen_width: int, columns: int) -> int:

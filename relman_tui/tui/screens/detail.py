@@ -2,64 +2,90 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from relman_tui.model import Event, Release
-from relman_tui.service import Service
 from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local
+from relman_tui.tui.keys import PRIORITY, Key, KeyTable
+from relman_tui.tui.screens.base import KeyedScreen
+from relman_tui.tui.session import Session
 from relman_tui.wording import actor_text, what_happened
 
-if TYPE_CHECKING:
-    from relman_tui.tui.app import RelmanApp
+KEYS = KeyTable(
+    Key("escape,backspace", "back", "esc", "back to where you were", label="Back", rank=2, palette="Back",
+        group="Detail"),
+    Key("up", "scroll(-1)", "↑ ↓ pgup pgdn", "scroll", group="Detail"),
+    Key("down", "scroll(1)", "↓", "", group="Detail"),
+    Key("pageup", "scroll(-10)", "pgup", "", group="Detail"),
+    Key("pagedown", "scroll(10)", "pgdn", "", group="Detail"),
+    Key("u", "toggle_utc", "u", "times in UTC / in your zone", label="UTC", rank=3,
+        palette="Show times in UTC / your zone", group="Detail"),
+    Key("ctrl+p", "palette", "ctrl+p", "command palette", group="Help"),
+    Key("question_mark", "help", "?", "every key of this screen", label="Keys", rank=PRIORITY, group="Help"),
+    Key("q", "quit", "q ctrl+c", "quit", label="Quit", rank=PRIORITY, small=True, palette="Quit relman",
+        group="Help"),
+)
 
 
 def _t(value: object) -> Text:
     return Text(inert(str(value)))
 
 
-class DetailScreen(Screen[None]):
-    BINDINGS = [
-        Binding("escape,q,backspace", "app.pop_screen", "Back"),
-        Binding("u", "app.toggle_utc", "UTC"),
-    ]
+class DetailScreen(KeyedScreen):
+    """One release: every field, its windows per environment, and its audit history."""
+
+    KEYS = KEYS
+    BINDINGS = KEYS.bindings()
 
     def __init__(self, release_id: int) -> None:
         super().__init__()
         self.release_id = release_id
-
-    @property
-    def relman(self) -> RelmanApp:
-        return self.app  # type: ignore[return-value]
+        self._release: Release | None = None
+        self._history: list[Event] | None = None
+        self.shown = False  # the release and its history are on screen
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="detail"):
+        with VerticalScroll(id="detail", can_focus=False):
             yield Static("loading…", id="fields")
             yield Static("", id="windows")
             yield Static("", id="history")
-        yield Footer()
+        yield from self.compose_guard()
 
     def on_mount(self) -> None:
         self.watch(self.app, "snapshot", lambda _: self._load())
-        self.watch(self.app, "utc", lambda _: self._load())
+        self.watch(self.app, "utc", lambda _: self._redraw(), init=False)
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#detail", VerticalScroll).scroll_relative(y=lines, animate=False)
 
     def _load(self) -> None:
-        def read(service: Service) -> tuple[Release, list[Event], dict[str, int]]:
-            order = {e.name: e.position for e in service.environments()}
-            return service.release(self.release_id), service.events(self.release_id), order
+        session = self.host.session
+        session.call(self, "release", self.release_id)
+        session.call(self, "events", self.release_id)
 
-        self.relman.call_service(read, done=lambda result: self._show(*result))
+    def on_session_done(self, message: Session.Done) -> None:
+        if message.call.name == "release":
+            self._release = message.result
+        elif message.call.name == "events":
+            self._history = message.result
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self._release is not None and self._history is not None:
+            snapshot = self.host.snapshot
+            order = {e.name: e.position for e in snapshot.environments} if snapshot else {}
+            self._show(self._release, self._history, order)
 
     def _show(self, release: Release, history: list[Event], order: dict[str, int]) -> None:
-        tz = self.relman.tz
+        tz = self.host.tz
         fields = Table.grid(padding=(0, 2))
         fields.add_column(style="bold", no_wrap=True)
         fields.add_column()
@@ -97,3 +123,4 @@ class DetailScreen(Screen[None]):
             log.add_row(format_local(e.at, tz), _t(actor_text(e)), _t(what))
         self.query_one("#history", Static).update(log)
         self.sub_title = inert(release.label)
+        self.shown = True

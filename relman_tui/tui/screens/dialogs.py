@@ -1,14 +1,17 @@
-"""Modal dialogs: confirm, ask a reason, explain a refused move, pick a stage, edit and schedule."""
+"""Modal dialogs: confirm, ask a reason, explain a refused move, pick a stage, edit and schedule, errors."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
+from rich.table import Table
 from rich.text import Text
-from textual import on, work
+from textual import on
+from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -17,20 +20,32 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from relman_tui.errors import BadInput
-from relman_tui.limits import clean_name, clean_text
-from relman_tui.model import Environment, Release, Risk
-from relman_tui.service import ConflictDiff
+from relman_tui.errors import BadInput, RelmanError
+from relman_tui.limits import WINDOW_MAX, check_span, clean_name, clean_text
+from relman_tui.model import Environment, Release, Risk, Severity
+from relman_tui.service import ConflictDiff, Snapshot
 from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local, parse_duration, parse_time
+from relman_tui.tui.guard import Guarded
+from relman_tui.tui.host import host
+from relman_tui.tui.session import Session
+from relman_tui.wording import localize
 
 T = TypeVar("T")
 
 
-class Dialog(ModalScreen[T | None], Generic[T]):
-    """A modal with a title, escape to cancel."""
+class Dialog(Guarded, ModalScreen[T | None], Generic[T]):
+    """A modal with a title, escape to cancel.
+
+    ``opened_at`` is when it was made: the app drops keys typed before it (typed ahead for the
+    screen below, they must not land in a reason field or press a button here).
+    """
 
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel")]
+
+    def __init__(self, *, classes: str | None = "dialog-screen") -> None:
+        super().__init__(classes=classes)
+        self.opened_at = get_time()
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
@@ -43,7 +58,7 @@ def _literal(text: str) -> Text:
 
 class ConfirmDialog(Dialog[bool]):
     def __init__(self, title: str, body: str, confirm: str = "Yes") -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self._title, self._body, self._confirm = title, body, confirm
 
     def compose(self) -> ComposeResult:
@@ -51,8 +66,8 @@ class ConfirmDialog(Dialog[bool]):
             yield Label(_literal(self._title), classes="dialog-title")
             yield Static(_literal(self._body), classes="dialog-body")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self._confirm, variant="error", id="confirm")
-                yield Button("No", id="cancel")
+                yield Button(compact=True, label=self._confirm, variant="error", id="confirm")
+                yield Button(compact=True, label="No", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -80,7 +95,7 @@ class ReasonDialog(Dialog[str]):
     """Ask why (rollback, failure, cancellation); returns the reason."""
 
     def __init__(self, title: str, body: str, action: str, *, required: bool = True) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self._title, self._body, self._action, self._required = title, body, action, required
 
     def compose(self) -> ComposeResult:
@@ -88,14 +103,15 @@ class ReasonDialog(Dialog[str]):
             yield Label(_literal(self._title), classes="dialog-title")
             yield Static(_literal(self._body), classes="dialog-body")
             yield Input(
+                compact=True,
                 placeholder="reason" if self._required else "reason (optional)",
                 validators=[_NotBlank()] if self._required else [],
                 id="reason",
             )
             yield Static("", classes="dialog-error", id="error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self._action, variant="primary", id="ok", disabled=self._required)
-                yield Button("Cancel", id="cancel")
+                yield Button(self._action, variant="primary", id="ok", disabled=self._required, compact=True)
+                yield Button(compact=True, label="Cancel", id="cancel")
 
     @on(Input.Changed, "#reason")
     def _changed(self, event: Input.Changed) -> None:
@@ -105,7 +121,15 @@ class ReasonDialog(Dialog[str]):
         message = "" if result is None or ok or not event.value else "; ".join(result.failure_descriptions)
         self.query_one("#error", Static).update(message)
 
+    ENTER_SUBMITS = True  # else Enter in the reason field only goes on to the button
+
     @on(Input.Submitted, "#reason")
+    def _entered(self) -> None:
+        if self.ENTER_SUBMITS:
+            self._submit()
+        elif not self.query_one("#ok", Button).disabled:
+            self.query_one("#ok", Button).focus()
+
     @on(Button.Pressed, "#ok")
     def _submit(self) -> None:
         if self.query_one("#ok", Button).disabled:
@@ -118,12 +142,18 @@ class ReasonDialog(Dialog[str]):
 
 
 class RefusedMoveDialog(ReasonDialog):
-    """A move was refused by a gate: say which, and offer a forced move with a reason."""
+    """A move was refused by a gate: say which, and offer a forced move with a reason.
+
+    Forcing takes pressing the button: Enter in the reason field only moves to it.
+    """
+
+    ENTER_SUBMITS = False
 
     def __init__(self, title: str, explanation: str) -> None:
         super().__init__(
             title,
-            f"{explanation}\n\nTo move it anyway, give the reason; the move is logged as forced.",
+            f"{explanation}\n\nTo move it anyway, give the reason, then press Force move; "
+            "the move is logged as forced.",
             "Force move",
         )
         self.add_class("refused")
@@ -133,7 +163,7 @@ class StagePicker(Dialog[str]):
     """Choose a stage to move the release to."""
 
     def __init__(self, title: str, stages: Sequence[str], current: str) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self._title, self._stages, self._current = title, list(stages), current
 
     def compose(self) -> ComposeResult:
@@ -157,13 +187,11 @@ class StagePicker(Dialog[str]):
 
 
 @dataclass(frozen=True)
-class ReleaseFields:
-    name: str
-    version: str
-    components: tuple[str, ...]
-    owner: str
-    risk: str
-    notes: str
+class Saved:
+    """What a dialog that writes returns: the release as saved, and the board right after."""
+
+    release: Release
+    snapshot: Snapshot | None
 
 
 class _Checked(Validator):
@@ -183,39 +211,87 @@ def _components(text: str) -> tuple[str, ...]:
     return tuple(clean_name(part, "component") for part in text.split(",") if part.strip())
 
 
-class ReleaseForm(Dialog[ReleaseFields]):
-    """A new release, or an edit of one; validates as you type."""
+# What inert() writes for an invisible character: \x1b, \u202e, \U0001f…
+_ESCAPE = re.compile(r"\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
+
+
+def _shown(text: str, multiline: bool = False) -> str:
+    """A stored value as a field shows it: inert (no escape reaches the terminal); notes keep their
+    line breaks and tabs as ``\n`` and ``\t``."""
+    if multiline:
+        return "\\n".join(inert(line.replace("\t", "\\t")) for line in text.split("\n"))
+    return inert(text)
+
+
+def _typed(text: str, multiline: bool = False) -> str:
+    """A changed field's value as it is saved: the only escapes read back are the line breaks and
+    tabs of notes; any other (an invisible character shown as ``\x1b``) is refused, since what the
+    person meant by editing around it cannot be known."""
+    if _ESCAPE.search(text):
+        found = _ESCAPE.search(text)
+        assert found is not None
+        raise BadInput(f"remove {found[0]}: it stands for an invisible character (or leave the field as it was)")
+    return text.replace("\\n", "\n").replace("\\t", "\t") if multiline else text
+
+
+class ReleaseForm(Dialog[Saved]):
+    """A new release, or an edit of one; validates as you type, saves through the session, and stays
+    open with the error if the save is refused.
+
+    Stored names and notes are shown inert. A field left as it was is not sent at all, so what
+    is stored (whatever it holds) is kept exactly; a changed field is saved as typed.
+    """
+
+    FIELDS = ("name", "version", "components", "owner", "notes")
 
     def __init__(self, release: Release | None, default_owner: str) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self._release = release
         self._owner = default_owner
+        r = release
+        self._initial = {
+            "name": _shown(r.name) if r else "",
+            "version": _shown(r.version) if r else "",
+            "components": ", ".join(_shown(c) for c in r.components) if r else "",
+            "owner": _shown(r.owner) if r else default_owner,
+            "notes": _shown(r.notes, multiline=True) if r else "",
+        }
+
+    def _checked(self, field: str, check: Callable[[str], object]) -> _Checked:
+        def run(value: str) -> object:
+            if self._release is not None and value == self._initial[field]:
+                return None  # unchanged: not sent, nothing to check
+            return check(_typed(value, multiline=field == "notes"))
+
+        return _Checked(run)
 
     def compose(self) -> ComposeResult:
         r = self._release
+        initial = self._initial
         with Vertical(classes="dialog form"):
             yield Label(_literal(f"Edit {r.label}") if r else "New release", classes="dialog-title")
             yield Label("Name")
-            yield Input(r.name if r else "", placeholder="payments-api", id="name",
-                        validators=[_Checked(lambda v: clean_name(v, "name"))])
+            yield Input(compact=True, value=initial["name"], placeholder="payments-api", id="name",
+                        validators=[self._checked("name", lambda v: clean_name(v, "name"))])
             yield Label("Version")
-            yield Input(r.version if r else "", placeholder="2.4.1", id="version",
-                        validators=[_Checked(lambda v: clean_name(v, "version", 60))])
+            yield Input(compact=True, value=initial["version"], placeholder="2.4.1", id="version",
+                        validators=[self._checked("version", lambda v: clean_name(v, "version", 60))])
             yield Label("Components (comma-separated; empty: the name)")
-            yield Input(", ".join(r.components) if r else "", id="components", validators=[_Checked(_components)])
+            yield Input(compact=True, value=initial["components"], id="components",
+                        validators=[self._checked("components", _components)])
             yield Label("Owner")
-            yield Input(r.owner if r else self._owner, id="owner",
-                        validators=[_Checked(lambda v: clean_name(v, "owner"))])
+            yield Input(compact=True, value=initial["owner"], id="owner",
+                        validators=[self._checked("owner", lambda v: clean_name(v, "owner"))])
             yield Label("Risk")
             yield Select([(str(k), str(k)) for k in Risk], value=str(r.risk) if r else "low", allow_blank=False,
-                         id="risk")
-            yield Label("Notes")
-            yield Input(r.notes.replace("\n", " ") if r else "", id="notes",
-                        validators=[_Checked(lambda v: clean_text(v, "notes"))])
+                         id="risk", compact=True)
+            yield Label("Notes (\\n for a new line)")
+            yield Input(compact=True, value=initial["notes"], id="notes",
+                        validators=[self._checked("notes", lambda v: clean_text(v, "notes"))])
             yield Static("", classes="dialog-error", id="error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save", variant="primary", id="ok")
-                yield Button("Cancel", id="cancel")
+                yield Button(compact=True, label="Save", variant="primary", id="ok")
+                yield Button(compact=True, label="Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
@@ -231,19 +307,55 @@ class ReleaseForm(Dialog[ReleaseFields]):
         self.query_one("#ok", Button).disabled = bool(problems)
         self.query_one("#error", Static).update(_literal(problems[0]) if problems else "")
 
+    def changes(self) -> dict[str, object]:
+        """The fields to send: every field of a new release; only the changed ones of an edit."""
+        out: dict[str, object] = {}
+        for field in self.FIELDS:
+            value = self.query_one(f"#{field}", Input).value
+            if self._release is not None and value == self._initial[field]:
+                continue
+            typed = _typed(value, multiline=field == "notes")
+            out[field] = _components(typed) if field == "components" else typed
+        risk = str(self.query_one("#risk", Select).value)
+        if self._release is None or risk != str(self._release.risk):
+            out["risk"] = risk
+        return out
+
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
     def _submit(self) -> None:
-        if self.query_one("#ok", Button).disabled:
+        ok = self.query_one("#ok", Button)
+        if ok.disabled:
             return
+        try:
+            fields = self.changes()
+        except BadInput as exc:
+            self.query_one("#error", Static).update(_literal(str(exc)))
+            return
+        session = host(self).session
+        if self._release is None:
+            session.call(self, "add_release", fields.pop("name"), fields.pop("version"), **fields)
+        elif not fields:
+            self.dismiss(None)
+            return
+        else:
+            session.call(self, "edit_release", self._release.id, rev=self._release.rev, **fields)
+        ok.disabled = True
+        self.query_one("#error", Static).update("saving…")
 
-        def value(name: str) -> str:
-            return self.query_one(f"#{name}", Input).value
+    def on_session_done(self, message: Session.Done) -> None:
+        self.dismiss(Saved(message.result, message.snapshot))
 
-        self.dismiss(ReleaseFields(
-            name=value("name"), version=value("version"), components=_components(value("components")),
-            owner=value("owner"), risk=str(self.query_one("#risk", Select).value), notes=value("notes"),
-        ))
+    def on_session_refused(self, message: Session.Refused) -> None:
+        self._not_saved(message.error)
+
+    def on_session_failed(self, message: Session.Failed) -> None:
+        self._not_saved(message.error)
+
+    def _not_saved(self, error: Exception) -> None:
+        self.query_one("#ok", Button).disabled = False
+        text = str(error) if isinstance(error, RelmanError) else "an unexpected error; see the log"
+        self.query_one("#error", Static).update(_literal(f"not saved: {localize(text, host(self).tz)}"))
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -257,21 +369,32 @@ class WindowChoice:
     end: datetime
 
 
-class ScheduleDialog(Dialog[WindowChoice]):
+def read_window(start_text: str, duration_text: str, tz: str, now: datetime, environment: str) -> WindowChoice:
+    """A window typed by a person, checked as the service will check it (BadInput says what is wrong)."""
+    try:
+        start = parse_time(start_text, tz, now)
+        end = start + parse_duration(duration_text)
+    except (OverflowError, ValueError) as exc:  # year 1 or 9999 and beyond: the calendar ends
+        raise BadInput(f"bad time {start_text!r}: out of range (times from 2000 to 2099 are allowed)") from exc
+    check_span(start, end, "a window", WINDOW_MAX)
+    return WindowChoice(environment, start, end)
+
+
+class ScheduleDialog(Dialog[Saved]):
     """Schedule a release's window: environment, start and duration in the operator's zone.
 
-    Before saving, it shows the conflicts the window would create (``preview`` runs off the
-    event loop).
+    As you type it shows when the window falls and the conflicts it would create and resolve;
+    Save writes through the session, and a refused save leaves the dialog open with its input.
     """
 
     def __init__(
         self, release: Release, environments: Sequence[Environment], default_env: str, tz: str, now: datetime,
-        preview: Callable[[str, datetime, datetime], ConflictDiff],
     ) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self._release, self._envs, self._env, self._tz, self._now = release, environments, default_env, tz, now
-        self._preview = preview
-        self._choice: WindowChoice | None = None
+        self._choice: WindowChoice | None = None  # checked and previewed: Save writes it
+        self._asked: WindowChoice | None = None  # the last one sent for a preview
+        self._saving = False
 
     def compose(self) -> ComposeResult:
         existing = self._release.window_in(self._env)
@@ -281,17 +404,17 @@ class ScheduleDialog(Dialog[WindowChoice]):
             yield Label(_literal(f"Schedule {self._release.label}"), classes="dialog-title")
             yield Label("Environment")
             yield Select([(inert(e.title), e.name) for e in self._envs], value=self._env, allow_blank=False,
-                         id="env")
+                         id="env", compact=True)
             yield Label(f"Start ({self._tz}; 2026-12-01 14:00, +2h, tomorrow, 14:00)")
-            yield Input(start, placeholder="2026-12-01 14:00", id="start")
+            yield Input(compact=True, value=start, placeholder="2026-12-01 14:00", id="start")
             yield Label("Duration (90m, 2h, 1h30m)")
-            yield Input(length, id="duration")
+            yield Input(compact=True, value=length, id="duration")
             yield Static("", id="when", classes="dialog-body")
             with VerticalScroll(id="preview"):
                 yield Static("", id="preview-text")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Schedule", variant="primary", id="ok", disabled=True)
-                yield Button("Cancel", id="cancel")
+                yield Button(compact=True, label="Schedule", variant="primary", id="ok", disabled=True)
+                yield Button(compact=True, label="Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#start", Input).focus()
@@ -311,37 +434,58 @@ class ScheduleDialog(Dialog[WindowChoice]):
         self._choice = None
         self.query_one("#ok", Button).disabled = True
         try:
-            start = parse_time(self.query_one("#start", Input).value or "", self._tz, self._now)
-            duration = parse_duration(self.query_one("#duration", Input).value or "")
+            choice = read_window(self.query_one("#start", Input).value or "",
+                                 self.query_one("#duration", Input).value or "", self._tz, self._now, self._env)
         except BadInput as exc:
             self.query_one("#when", Static).update(_literal(str(exc)))
+            self.query_one("#when", Static).add_class("dialog-error")
             self.query_one("#preview-text", Static).update("")
+            self._asked = None
             return
-        choice = WindowChoice(self._env, start, start + duration)
-        self.query_one("#when", Static).update(
-            f"{format_local(choice.start, self._tz)} → {format_local(choice.end, self._tz)}"
-        )
-        self._check_conflicts(choice)
+        when = self.query_one("#when", Static)
+        when.remove_class("dialog-error")
+        when.update(f"{format_local(choice.start, self._tz)} → {format_local(choice.end, self._tz)}")
+        self._asked = choice
+        host(self).session.call(self, "preview_window", self._release.id, choice.environment, choice.start,
+                                choice.end, context=choice)
 
-    @work(thread=True, exclusive=True, group="preview")
-    def _check_conflicts(self, choice: WindowChoice) -> None:
-        diff = self._preview(choice.environment, choice.start, choice.end)
-        self.app.call_from_thread(self._show_preview, choice, diff)
+    def on_session_done(self, message: Session.Done) -> None:
+        call = message.call
+        if call.name == "preview_window" and self._asked is not None and call.context is self._asked \
+                and not self._saving:
+            self._show_preview(self._asked, message.result)
+        elif call.name == "schedule":
+            self.dismiss(Saved(message.result, message.snapshot))
+
+    def on_session_refused(self, message: Session.Refused) -> None:
+        self._not_saved(message.error)
+
+    def on_session_failed(self, message: Session.Failed) -> None:
+        self._not_saved(message.error)
+
+    def _not_saved(self, error: Exception) -> None:
+        self._saving = False
+        text = str(error) if isinstance(error, RelmanError) else "an unexpected error; see the log"
+        when = self.query_one("#when", Static)
+        when.update(_literal(f"not saved: {localize(text, self._tz)}"))
+        when.add_class("dialog-error")
+        self.query_one("#ok", Button).disabled = self._choice is None
 
     def _show_preview(self, choice: WindowChoice, diff: ConflictDiff) -> None:
         self._choice = choice
         text = Text()
+        # about this release's conflicts: the board's totals (the top bar) may move differently
         if diff.created:
-            text.append(f"Would create {len(diff.created)} conflict(s):\n", style="bold")
+            text.append(f"Puts it in {_conflicts(len(diff.created))}:\n", style="bold")
             for c in diff.created:
-                text.append(f"{'✖' if c.severity == 'error' else '⚠'} {c.kind}: ", style="bold")
-                text.append(inert(c.message) + "\n")
+                text.append(f"{'✖' if c.severity is Severity.ERROR else '⚠'} {c.kind}: ", style="bold")
+                text.append(inert(localize(c.message, self._tz)) + "\n")
         if diff.resolved:
-            text.append(f"Would resolve {len(diff.resolved)} conflict(s):\n", style="bold")
+            text.append(f"Takes it out of {_conflicts(len(diff.resolved))}:\n", style="bold")
             for c in diff.resolved:
-                text.append(f"✓ {c.kind}: {inert(c.message)}\n")
+                text.append(f"✓ {c.kind}: {inert(localize(c.message, self._tz))}\n")
         if not diff.created and not diff.resolved:
-            text.append("No new conflicts.")
+            text.append("No conflict for it here.")
         self.query_one("#preview-text", Static).update(text)
         ok = self.query_one("#ok", Button)
         ok.disabled = False
@@ -352,31 +496,102 @@ class ScheduleDialog(Dialog[WindowChoice]):
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
     def _submit(self) -> None:
-        if self._choice is not None and not self.query_one("#ok", Button).disabled:
-            self.dismiss(self._choice)
+        choice = self._choice
+        if choice is None or self.query_one("#ok", Button).disabled:
+            return
+        self._saving = True
+        self.query_one("#ok", Button).disabled = True
+        host(self).session.call(self, "schedule", self._release.id, choice.environment, choice.start, choice.end,
+                                rev=self._release.rev, context=choice)
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
         self.dismiss(None)
 
 
+def _conflicts(count: int) -> str:
+    return f"{count} conflict{'s' * (count != 1)}"
+
+
 class HelpScreen(Dialog[None]):
-    """Every key of the screen it was opened from."""
+    """Every key of the screen it was opened from, by group, from that screen's key table.
+
+    On a wide terminal the groups stand in two columns, so the whole list fits without scrolling.
+    """
 
     BINDINGS = [Binding("escape,question_mark,q", "dismiss_none", "Close")]
+    TWO_COLUMNS = 110  # terminal width from which the groups are laid out side by side
 
-    def __init__(self, rows: Sequence[tuple[str, str]]) -> None:
-        super().__init__(classes="dialog-screen")
-        self._rows = rows
+    def __init__(self, title: str, rows: Sequence[tuple[str, str, str]], read_only: bool = False) -> None:
+        super().__init__()
+        self._title = title
+        self.rows = list(rows)
+        self._read_only = read_only
+
+    @staticmethod
+    def _table(rows: Sequence[tuple[str, str, str]]) -> Table:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        group = None
+        for heading, keys, description in rows:
+            if heading != group:
+                if group is not None:
+                    table.add_row("", "")
+                table.add_row(Text(heading, style="bold underline"), "")
+                group = heading
+            table.add_row(Text(keys), Text(description))
+        return table
 
     def compose(self) -> ComposeResult:
-        text = Text()
-        width = max((len(k) for k, _ in self._rows), default=4) + 2
-        for keys, description in self._rows:
-            text.append(keys.ljust(width), style="bold")
-            text.append(description + "\n")
-        with Vertical(classes="dialog help"):
-            yield Label("Keys", classes="dialog-title")
-            with VerticalScroll():
-                yield Static(text)
+        rows = self.rows
+        halves = [rows]
+        if self.app.size.width >= self.TWO_COLUMNS and len(rows) > 12:
+            # split near the middle: between groups if one ends close to it
+            middle = (len(rows) + 1) // 2
+            starts = [i for i, row in enumerate(rows) if i > 0 and row[0] != rows[i - 1][0]]
+            near = [i for i in starts if abs(i - middle) <= 3]
+            cut = min(near, key=lambda i: abs(i - middle)) if near else middle
+            halves = [rows[:cut], rows[cut:]]
+        with Vertical(classes=f"dialog help{' wide' if len(halves) == 2 else ''}"):
+            yield Label(self._title, classes="dialog-title")
+            if self._read_only:
+                yield Static("Read-only board: the keys that change things are off.", classes="dialog-body")
+            with VerticalScroll(), Horizontal(classes="help-columns"):
+                for half in halves:
+                    yield Static(self._table(half), classes="help-column")
             yield Label("esc closes · ctrl+p lists every action", classes="dialog-hint")
+
+
+class ErrorDialog(Dialog[None]):
+    """An unexpected error: what it was, that the board goes on, and where the details are."""
+
+    BINDINGS = [Binding("escape,enter", "dismiss_none", "Close")]
+
+    def __init__(self, error: BaseException, log: str) -> None:
+        super().__init__()
+        self._error = error
+        self._log = log
+        self._more = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog error"):
+            yield Label("Something went wrong", classes="dialog-title")
+            yield Static(_literal(f"{type(self._error).__name__}: {self._error}"), classes="dialog-body")
+            yield Static(_literal(f"The board goes on. The details, with the traceback, are in\n{self._log}"),
+                         classes="dialog-body")
+            yield Static("", id="more", classes="dialog-hint")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(compact=True, label="OK", variant="primary", id="ok")
+
+    def on_mount(self) -> None:
+        self.query_one("#ok", Button).focus()
+
+    def another(self, error: BaseException) -> None:
+        """A further error while this one is shown: counted, not stacked."""
+        self._more += 1
+        self.query_one("#more", Static).update(f"and {self._more} more since (in the log too)")
+
+    @on(Button.Pressed, "#ok")
+    def _ok(self) -> None:
+        self.dismiss(None)

@@ -1,44 +1,84 @@
 """The scheduler: deployment windows on a timeline, the conflicts beside them, scheduling by key.
 
-Keys that change a window ask the service for a preview first; a change that would create
-an error conflict is confirmed before it is written, and every write carries the release's
-``rev`` so a change made elsewhere in the meantime is refused rather than overwritten.
+A key that changes a window (``[ ] { }``, ``f``, a drag) only previews the change: the bar is
+drawn where it would go and the status line says what it would create and resolve; ``enter``
+writes it, ``esc`` discards it. Every write carries the release's ``rev``, so a change made
+elsewhere in the meantime is refused rather than overwritten; ``ctrl+z`` undoes it.
 Steps: one hour in day zoom, one calendar day (on the operator's clock) in week zoom.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import partial
-from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.reactive import reactive
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from relman_tui.model import Conflict, Release, Severity, Window
-from relman_tui.service import ConflictDiff, Service, Snapshot
+from relman_tui.model import Conflict, Occurrence, Release, Severity, Window
+from relman_tui.service import ConflictDiff, Snapshot
+from relman_tui.status import touches
 from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local
+from relman_tui.tui.keys import COMMON, PRIORITY, Key, KeyTable, Note
+from relman_tui.tui.screens.base import KeyedScreen
 from relman_tui.tui.screens.detail import DetailScreen
-from relman_tui.tui.screens.dialogs import ConfirmDialog, Dialog, HelpScreen, ScheduleDialog, WindowChoice
-from relman_tui.tui.widgets.timeline import DAY, WEEK, Timeline, Zoom, build_rows, floor_local, step_from
+from relman_tui.tui.screens.dialogs import ConfirmDialog, Dialog, Saved, ScheduleDialog
+from relman_tui.tui.session import Session
+from relman_tui.tui.viewmodel import conflict_counts, count_words
+from relman_tui.tui.widgets.timeline import DAY, WEEK, Pending, Timeline, Zoom, build_rows, floor_local, step_from
 from relman_tui.tui.widgets.topbar import TopBar
-
-if TYPE_CHECKING:
-    from relman_tui.tui.app import RelmanApp
+from relman_tui.wording import localize
 
 NARROW = 110  # below this width the conflict panel goes under the timeline
 
-WRITE_ACTIONS = frozenset({"shift", "stretch", "next_free", "remove", "schedule"})
+Key_ = tuple[int, str]  # (release id, environment): one window
 
-Key = tuple[int, str]  # (release id, environment): one window
+KEYS = KeyTable(
+    Key("1", "show_board", "1", "the board, on the same release", label="Board", rank=2,
+        palette="Open the board", group="View"),
+    Key("plus,equals_sign", "zoom(-1)", "+ -", "day / week zoom", label="Zoom",
+        rank=9, short="+/-", palette="Zoom in (day)", group="View"),
+    Key("minus", "zoom(1)", "-", "", palette="Zoom out (week)", group="View"),
+    Key("left", "scroll_time(-1)", "← → pgup pgdn", "scroll time: a step / a page", label="Scroll time",
+        rank=10, short="←→", group="View"),
+    Key("right", "scroll_time(1)", "→", "", group="View"),
+    Key("pageup", "scroll_page(-1)", "pgup", "", group="View"),
+    Key("pagedown", "scroll_page(1)", "pgdn", "", group="View"),
+    Key("t", "today", "t", "jump to now", label="Now", rank=8, palette="Jump to now", group="View"),
+    Key("up", "row(-1)", "↑ ↓", "environment above / below", group="Select"),
+    Key("down", "row(1)", "↓", "", group="Select"),
+    Key("tab", "along(1)", "tab shift+tab", "next / previous window in the row", group="Select"),
+    Key("shift+tab", "along(-1)", "shift+tab", "", group="Select"),
+    Key("n", "conflict(1)", "n p", "next / previous conflict from here", label="Conflict", rank=5,
+        short="n p", palette="Next conflict", group="Select"),
+    Key("p", "conflict(-1)", "p", "", palette="Previous conflict", group="Select"),
+    Key("left_square_bracket", "shift(-1)", "[ ]", "preview it a step earlier / later", label="Shift window",
+        rank=3, short="[ ]", writes=True, palette="Shift the window a step later", group="Change"),
+    Key("right_square_bracket", "shift(1)", "]", "", writes=True, group="Change"),
+    Key("left_curly_bracket", "stretch(-1)", "{ }", "preview it a step shorter / longer",
+        label="Resize", rank=6, short="{ }", writes=True, group="Change"),
+    Key("right_curly_bracket", "stretch(1)", "}", "", writes=True, group="Change"),
+    Note("step", "1h in day zoom, 1 day in week zoom", writes=True, group="Change"),
+    Key("f", "next_free", "f", "preview it in the next free slot", label="Free slot",
+        rank=4, writes=True, palette="Preview the next free slot", group="Change"),
+    Note("drag", "drag a window along its row: a preview", writes=True, group="Change"),
+    Key("enter", "apply", "enter", "apply the preview (ctrl+z undoes it)", label="Apply",
+        rank=PRIORITY, writes=True, palette="Apply the previewed change", group="Change"),
+    Key("escape", "discard", "esc", "discard the preview", label="Discard", rank=PRIORITY, writes=True,
+        group="Change"),
+    Key("d", "remove", "d", "remove the window (asks first)", writes=True, palette="Remove the window",
+        group="Change"),
+    Key("s", "schedule", "s", "schedule a release with no window here", label="Schedule", rank=7,
+        writes=True, palette="Schedule a release here", group="Change"),
+    Key("enter", "detail", "enter", "details and history", palette="Release details and history",
+        group="Select"),
+) + COMMON
 
 
 class ConflictList(OptionList, can_focus=False):
@@ -49,7 +89,7 @@ class ReleasePicker(Dialog[int]):
     """Choose a release (for ``s``: one without a window in the environment)."""
 
     def __init__(self, title: str, releases: list[Release], preferred: int | None) -> None:
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self._title, self._releases, self._preferred = title, releases, preferred
 
     def compose(self) -> ComposeResult:
@@ -71,51 +111,47 @@ class ReleasePicker(Dialog[int]):
         self.dismiss(int(event.option.id or 0))
 
 
-class SchedulerScreen(Screen[None]):
+@dataclass(frozen=True)
+class FreeAsk:
+    """A search for the next free slot: from the window's start first, then from now."""
+
+    release: Release
+    window: Window
+    length: timedelta
+    from_start: bool
+
+
+def _sort_key(conflict: Conflict) -> tuple[datetime, str, tuple[str, ...], tuple[int, ...]]:
+    return (conflict.start, conflict.kind, conflict.environments, conflict.releases)
+
+
+class SchedulerScreen(KeyedScreen):
     """Windows per environment over time, and every conflict the engine finds."""
 
-    BINDINGS = [
-        Binding("1", "app.show_board", "Board"),
-        Binding("plus,equals_sign", "zoom(-1)", "Zoom in", key_display="+"),
-        Binding("minus", "zoom(1)", "Zoom out", key_display="-"),
-        Binding("left", "scroll_time(-1)", "Earlier", show=False),
-        Binding("right", "scroll_time(1)", "Later", show=False),
-        Binding("pageup", "scroll_page(-1)", "Page earlier", show=False),
-        Binding("pagedown", "scroll_page(1)", "Page later", show=False),
-        Binding("t", "today", "Now"),
-        Binding("up", "row(-1)", "Row up", show=False),
-        Binding("down", "row(1)", "Row down", show=False),
-        Binding("tab", "along(1)", "Next window", show=False),
-        Binding("shift+tab", "along(-1)", "Previous window", show=False),
-        Binding("left_square_bracket", "shift(-1)", "Earlier", key_display="["),
-        Binding("right_square_bracket", "shift(1)", "Later", key_display="]"),
-        Binding("left_curly_bracket", "stretch(-1)", "Shorter", key_display="{", show=False),
-        Binding("right_curly_bracket", "stretch(1)", "Longer", key_display="}", show=False),
-        Binding("f", "next_free", "Free slot"),
-        Binding("d", "remove", "Remove", show=False),
-        Binding("s", "schedule", "Schedule", show=False),
-        Binding("n", "conflict(1)", "Next conflict"),
-        Binding("p", "conflict(-1)", "Prev conflict", show=False),
-        Binding("enter", "detail", "Detail", show=False),
-        Binding("question_mark", "help", "Keys"),
-    ]
+    KEYS = KEYS
+    BINDINGS = KEYS.bindings()
+
+    # The view and the selection live here, once; the timeline draws them (data_bind).
+    zoom: reactive[Zoom] = reactive(DAY, init=False)
+    view_start: reactive[datetime | None] = reactive(None, init=False)
+    tz: reactive[str] = reactive("UTC", init=False)
+    selected: reactive[Key_ | None] = reactive(None, init=False)
+    row_index: reactive[int] = reactive(0, init=False)
+    selected_freeze: reactive[Occurrence | None] = reactive(None, init=False)
+    preview: reactive[Pending | None] = reactive(None, init=False)
 
     def __init__(self) -> None:
         super().__init__()
-        self.zoom: Zoom = DAY
-        self.view_start: datetime | None = None
-        self.row_index = 0
-        self.selected: Key | None = None
-        self.selected_release_id: int | None = None  # shared with the board
         self.conflicts: list[Conflict] = []
         self.conflict_index: int | None = None
-        self.busy = False  # a change is being previewed, confirmed or written
+        self._conflict_at: tuple[datetime, str, tuple[str, ...], tuple[int, ...]] | None = None  # the last chosen
+        self.busy = False  # a change is being written
         self._snapshot: Snapshot | None = None
-        self._fresh: dict[int, Release] = {}  # releases we wrote, newer than the last snapshot
 
     @property
-    def relman(self) -> RelmanApp:
-        return self.app  # type: ignore[return-value]
+    def selected_release_id(self) -> int | None:
+        """The release the operator is on: it lives on the host, shared with the board."""
+        return self.host.release_id
 
     @property
     def timeline(self) -> Timeline:
@@ -125,26 +161,43 @@ class SchedulerScreen(Screen[None]):
         yield TopBar()
         with Horizontal(id="sched-main"):
             with Vertical(id="sched-left"):
-                yield Timeline(id="timeline")
-                yield Static("", id="sched-status")
+                yield Timeline(id="timeline").data_bind(
+                    SchedulerScreen.zoom, SchedulerScreen.view_start, SchedulerScreen.tz, SchedulerScreen.selected,
+                    SchedulerScreen.row_index, SchedulerScreen.selected_freeze, SchedulerScreen.preview,
+                )
             yield ConflictList(id="conflicts")
-        yield Footer()
+        yield Static("", id="sched-status")
+        yield from self.compose_guard()
 
     def on_mount(self) -> None:
         panel = self.query_one("#conflicts", OptionList)
         panel.border_title = "Conflicts"
+        self.tz = self.host.tz
         self.watch(self.app, "snapshot", self._on_snapshot)
-        self.watch(self.app, "utc", lambda _: self._redraw())
-        self.set_interval(60, self._tick, name="minute")
+        self.watch(self.app, "utc", self._tz_changed, init=False)
+        self.watch(self.app, "minute", lambda _: self._redraw(), init=False)
+
+    def _tz_changed(self, _: object) -> None:
+        self.tz = self.host.tz
+        self._redraw()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW, "-narrow")
 
     def on_screen_resume(self) -> None:
+        self.select_release(self.host.release_id)
         self._redraw()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in WRITE_ACTIONS and self.relman.read_only)
+    def allows(self, key: Key, parameters: tuple[object, ...]) -> bool:
+        if key.name in ("apply", "discard"):
+            return self.preview is not None
+        if key.name == "detail":
+            return self.preview is None
+        return True
+
+    def watch_preview(self) -> None:
+        self.refresh_bindings()
+        self._show_status()
 
     # -- the data --------------------------------------------------------------------------------
 
@@ -152,22 +205,15 @@ class SchedulerScreen(Screen[None]):
         if snapshot is None:
             return
         self._snapshot = snapshot
-        by_id = {r.id: r for r in snapshot.releases}
-        self._fresh = {i: r for i, r in self._fresh.items() if i in by_id and r.rev > by_id[i].rev}
-        self._redraw()
-
-    def _tick(self) -> None:
         self._redraw()
 
     def releases(self) -> list[Release]:
-        if self._snapshot is None:
-            return []
-        return [self._fresh.get(r.id, r) for r in self._snapshot.releases]
+        return list(self._snapshot.releases) if self._snapshot is not None else []
 
     def release(self, release_id: int | None) -> Release | None:
         return next((r for r in self.releases() if r.id == release_id), None)
 
-    def window(self, key: Key | None) -> Window | None:
+    def window(self, key: Key_ | None) -> Window | None:
         release = self.release(key[0]) if key else None
         return release.window_in(key[1]) if release and key else None
 
@@ -179,33 +225,33 @@ class SchedulerScreen(Screen[None]):
         snapshot = self._snapshot
         if snapshot is None or not self.is_mounted:
             return
-        app = self.relman
-        now = app.service.clock.now()
+        host = self.host
+        now = host.now()
         timeline = self.timeline
-        releases = self.releases()
-        timeline.set_rows(build_rows(snapshot.environments, releases, snapshot.conflicts), snapshot.freezes, now)
+        timeline.set_rows(build_rows(snapshot.environments, self.releases(), snapshot.conflicts),
+                          snapshot.freezes, now)
         if self.view_start is None:
             self.view_start = self._start_for(now)
         if self.selected is not None and self.window(self.selected) is None:
             self.selected = None  # removed, here or elsewhere
+        if self.preview is not None and not self.busy:
+            release = self.release(self.preview.key[0])
+            if release is None or release.rev != self.preview.rev:
+                self.preview = None  # the window changed under the preview: it would be refused
+                self.notify("the previewed window changed meanwhile; preview discarded", timeout=4)
         if self.selected is None and self.selected_release_id is not None:
             self._select_release(self.selected_release_id, scroll=True)
         self.row_index = max(0, min(self.row_index, len(self.env_names) - 1))
-        timeline.set_view(self.view_start, self.zoom, app.tz)
-        timeline.select(self.selected, self.row_index)
+        timeline.refresh()
         self._show_conflicts(snapshot)
         self._show_status()
-        self.query_one(TopBar).show(snapshot, app.tz, now, app.read_only, app.service.store.path.name)
+        self.query_one(TopBar).show(snapshot, host.tz, now, host.read_only, host.board_name, host.identity)
 
     def _start_for(self, moment: datetime) -> datetime:
         """A view that shows ``moment`` a little way in from the left edge."""
         cells = self.timeline.cells if self.timeline.cells > 10 else 60  # not laid out yet: a guess
         lead = cells // 5 * self.zoom.cell
-        return floor_local(moment - lead, self.zoom, self.relman.tz)
-
-    def _set_view(self, start: datetime) -> None:
-        self.view_start = start
-        self.timeline.set_view(start, self.zoom, self.relman.tz)
+        return floor_local(moment - lead, self.zoom, self.tz)
 
     def _ensure_visible(self, start: datetime, end: datetime) -> None:
         """Scroll (in whole steps) so that the start of ``[start, end)`` is in view."""
@@ -214,60 +260,72 @@ class SchedulerScreen(Screen[None]):
         view_end = view_start + timeline.cells * self.zoom.cell
         fits = end - start <= view_end - view_start
         if not view_start <= start < view_end or (fits and end > view_end):
-            self._set_view(self._start_for(start))
+            self.view_start = self._start_for(start)
 
     # -- the conflict panel and the status line ------------------------------------------------
 
     def _show_conflicts(self, snapshot: Snapshot) -> None:
-        conflicts = sorted(snapshot.conflicts, key=lambda c: (c.start, c.kind, c.environments))
+        conflicts = sorted(snapshot.conflicts, key=_sort_key)
         panel = self.query_one("#conflicts", OptionList)
-        errors = sum(1 for c in conflicts if c.severity is Severity.ERROR)
-        panel.border_title = f"Conflicts ({len(conflicts)}) ✖ {errors} ⚠ {len(conflicts) - errors}"
+        errors, warnings = conflict_counts(snapshot)
+        panel.border_title = f"Conflicts ({len(conflicts)}) ✖ {errors} ⚠ {warnings}"
         if conflicts == self.conflicts and panel.option_count == len(conflicts):
             return
-        current = self.conflicts[self.conflict_index] if self.conflict_index is not None and \
-            self.conflict_index < len(self.conflicts) else None
         self.conflicts = conflicts
         panel.clear_options()
         options: list[Option | None] = []
         for conflict in conflicts:
             options.extend((self._option(conflict), None))
         panel.add_options(options[:-1])
-        keys = [(c.kind, c.environments, c.releases) for c in conflicts]
-        here = (current.kind, current.environments, current.releases) if current else None
-        self.conflict_index = keys.index(here) if here in keys else None
+        keys = [_sort_key(c) for c in conflicts]
+        self.conflict_index = keys.index(self._conflict_at) if self._conflict_at in keys else None
         panel.highlighted = self.conflict_index
 
     def _option(self, conflict: Conflict) -> Option:
-        tz = self.relman.tz
+        tz = self.tz
         error = conflict.severity is Severity.ERROR
         text = Text(no_wrap=False)
         text.append("✖ " if error else "⚠ ", style="bold red" if error else "bold yellow")
         text.append(f"{conflict.kind} ", style="bold")
         text.append(inert(", ".join(conflict.environments)) + " ")
         text.append(format_local(conflict.start, tz, with_zone=False)[5:], style="dim")
-        text.append("\n" + inert(conflict.message))
+        text.append("\n" + inert(localize(conflict.message, tz)))
         return Option(text)
 
     def _show_status(self) -> None:
+        if not self.is_mounted or self._snapshot is None:
+            return
         status = self.query_one("#sched-status", Static)
-        tz = self.relman.tz
+        tz = self.tz
         text = Text(no_wrap=True, overflow="ellipsis")
-        key = self.selected
+        pending = self.preview
+        key = pending.key if pending else self.selected
         window = self.window(key)
         release = self.release(key[0]) if key else None
         env = self.env_names[self.row_index] if self.env_names else ""
-        if window is not None and release is not None and key is not None:
+        if pending is not None and release is not None:
+            text.append("preview ", style="bold reverse")
+            text.append(f" {inert(release.label)} in {inert(pending.key[1])} {pending.how}: ", style="bold")
+            text.append(f"{_span(pending.start, pending.end, tz)} · {format_duration(pending.end - pending.start)}")
+            text.append("\n")
+            diff = pending.diff
+            if diff is None:
+                text.append("checking the conflicts…", style="dim")
+            else:
+                text.append_text(_diff_words(diff))
+            text.append("  enter applies · esc discards", style="dim")
+        elif window is not None and release is not None and key is not None:
             text.append(inert(release.label), style="bold")
-            text.append(f" · {inert(key[1])} · {format_local(window.start, tz, with_zone=False)} → "
-                        f"{format_local(window.end, tz)} · {format_duration(window.end - window.start)}")
-            mine = [c for c in self.conflicts if _meets(window, c)]
+            text.append(f" · {inert(key[1])} · {_span(window.start, window.end, tz)} · "
+                        f"{format_duration(window.end - window.start)}")
+            mine = [c for c in self.conflicts if touches(window, c)]
             text.append("\n")
             frozen = self.timeline.freezes_at(key[1], window.start, window.end)
             if mine:
-                worst = mine[0]
-                text.append(("✖ " if worst.severity is Severity.ERROR else "⚠ ") + inert(worst.message),
-                            style="bold")
+                worst = min(mine, key=lambda c: c.severity is not Severity.ERROR)
+                error = worst.severity is Severity.ERROR
+                text.append(("✖ " if error else "⚠ ") + inert(localize(worst.message, tz)),
+                            style="bold red" if error else "bold")
                 if len(mine) > 1:
                     text.append(f" (+{len(mine) - 1} more)")
             elif frozen:
@@ -277,11 +335,10 @@ class SchedulerScreen(Screen[None]):
         else:
             text.append(f"{inert(env)}: no window selected", style="dim")
             text.append("\n")
-            frozen = self.timeline.freezes_at(env, self.relman.service.clock.now(), self.relman.service.clock.now()
-                                              + timedelta(microseconds=1)) if env else []
-            chosen = self.timeline.selected_freeze
-            if chosen is not None:
-                frozen = [chosen]
+            now = self.host.now()
+            frozen = self.timeline.freezes_at(env, now, now + timedelta(microseconds=1)) if env else []
+            if self.selected_freeze is not None:
+                frozen = [self.selected_freeze]
             if frozen:
                 text.append(f"❄ {inert(frozen[0].reason)} until {format_local(frozen[0].end, tz)}")
             else:
@@ -295,27 +352,26 @@ class SchedulerScreen(Screen[None]):
         if zoom is self.zoom:
             return
         focus = self.window(self.selected)
-        centre = focus.start if focus else (self.view_start or self.relman.service.clock.now()) + \
+        centre = focus.start if focus else (self.view_start or self.host.now()) + \
             self.timeline.cells // 3 * self.zoom.cell
         self.zoom = zoom
-        self.timeline.zoom = zoom
-        self._set_view(self._start_for(centre))
+        self.view_start = self._start_for(centre)
         self._show_status()
 
     def action_scroll_time(self, direction: int) -> None:
         if self.view_start is not None:
-            self._set_view(step_from(self.view_start, self.zoom, direction, self.relman.tz))
+            self.view_start = step_from(self.view_start, self.zoom, direction, self.tz)
 
     def action_scroll_page(self, direction: int) -> None:
         if self.view_start is not None:
             page = max(1, self.timeline.cells * 4 // 5) * self.zoom.cell
-            start = floor_local(self.view_start + direction * page, self.zoom, self.relman.tz)
+            start = floor_local(self.view_start + direction * page, self.zoom, self.tz)
             if start == self.view_start:
-                start = step_from(start, self.zoom, direction, self.relman.tz)
-            self._set_view(start)
+                start = step_from(start, self.zoom, direction, self.tz)
+            self.view_start = start
 
     def action_today(self) -> None:
-        self._set_view(self._start_for(self.relman.service.clock.now()))
+        self.view_start = self._start_for(self.host.now())
 
     def action_row(self, direction: int) -> None:
         names = self.env_names
@@ -327,7 +383,7 @@ class SchedulerScreen(Screen[None]):
         self._pick_in_row(index, anchor)
 
     def _view_anchor(self) -> datetime:
-        now = self.relman.service.clock.now()
+        now = self.host.now()
         start = self.view_start or now
         end = start + self.timeline.cells * self.zoom.cell
         return now if start <= now < end else start
@@ -360,25 +416,28 @@ class SchedulerScreen(Screen[None]):
                 (later[0] - 1 if later and later[0] > 0 else len(keys) - 1)
         self.select_window(keys[index])
 
-    def select_window(self, key: Key | None, *, scroll: bool = True) -> None:
+    def select_window(self, key: Key_ | None, *, scroll: bool = True) -> None:
+        if self.preview is not None and key != self.preview.key:
+            self.preview = None  # a preview belongs to its window: choosing another discards it
+        self.selected_freeze = None
         self.selected = key
         if key is not None:
-            self.selected_release_id = key[0]
+            self.host.release_id = key[0]
             if key[1] in self.env_names:
                 self.row_index = self.env_names.index(key[1])
             window = self.window(key)
             if window is not None and scroll:
                 self._ensure_visible(window.start, window.end)
-        self.timeline.select(key, self.row_index)
         self._show_status()
 
     def select_release(self, release_id: int | None) -> None:
         """Select a window of this release (the board's selection, when switching screens)."""
-        self.selected_release_id = release_id
-        if release_id is not None and self.is_mounted and self._snapshot is not None:
-            self._select_release(release_id, scroll=True)
-            self.timeline.select(self.selected, self.row_index)
-            self._show_status()
+        if release_id is None or not self.is_mounted or self._snapshot is None:
+            return
+        if self.selected is not None and self.selected[0] == release_id:
+            return
+        self._select_release(release_id, scroll=True)
+        self._show_status()
 
     def _select_release(self, release_id: int, *, scroll: bool) -> None:
         release = self.release(release_id)
@@ -386,10 +445,11 @@ class SchedulerScreen(Screen[None]):
             return
         if self.selected is not None and self.selected[0] == release_id:
             return
-        now = self.relman.service.clock.now()
+        now = self.host.now()
         upcoming = sorted(release.windows, key=lambda w: (w.end <= now, w.start))
         window = upcoming[0]
         self.selected = (release_id, window.environment)
+        self.host.release_id = release_id
         if window.environment in self.env_names:
             self.row_index = self.env_names.index(window.environment)
         if scroll:
@@ -408,20 +468,24 @@ class SchedulerScreen(Screen[None]):
             return
         self.select_window(None, scroll=False)
         frozen = self.timeline.freezes_at(event.environment, event.at, event.at + self.zoom.cell)
-        self.timeline.selected_freeze = frozen[0] if frozen else None
-        self.timeline.refresh()
+        self.selected_freeze = frozen[0] if frozen else None
         self._show_status()
 
     # -- the conflicts -----------------------------------------------------------------------------
 
     def action_conflict(self, direction: int) -> None:
+        """The next (or previous) conflict after the one last chosen, even when that one is gone."""
         if not self.conflicts:
             self.notify("no conflicts", timeout=2)
             return
-        if self.conflict_index is None:
-            index = 0 if direction > 0 else len(self.conflicts) - 1
+        keys = [_sort_key(c) for c in self.conflicts]
+        at = self._conflict_at
+        if at is None:
+            index = 0 if direction > 0 else len(keys) - 1
+        elif direction > 0:
+            index = next((i for i, k in enumerate(keys) if k > at), 0)
         else:
-            index = (self.conflict_index + direction) % len(self.conflicts)
+            index = next((i for i in reversed(range(len(keys))) if keys[i] < at), len(keys) - 1)
         self.choose_conflict(index)
 
     @on(OptionList.OptionSelected, "#conflicts")
@@ -432,15 +496,16 @@ class SchedulerScreen(Screen[None]):
         """Scroll to a conflict and select the first window in it."""
         conflict = self.conflicts[index]
         self.conflict_index = index
+        self._conflict_at = _sort_key(conflict)
         panel = self.query_one("#conflicts", OptionList)
         panel.highlighted = index
         candidates = []
         for release_id in conflict.releases:
             for env in conflict.environments:
                 window = self.window((release_id, env))
-                if window is not None and _meets(window, conflict):
+                if window is not None and touches(window, conflict):
                     candidates.append(window)
-        self._set_view(self._start_for(conflict.start))
+        self.view_start = self._start_for(conflict.start)
         if candidates:
             first = min(candidates, key=lambda w: (w.start, w.release_id))
             self.select_window((first.release_id, first.environment), scroll=False)
@@ -448,7 +513,7 @@ class SchedulerScreen(Screen[None]):
             self.row_index = self.env_names.index(conflict.environments[0])
             self.select_window(None, scroll=False)
 
-    # -- changing windows --------------------------------------------------------------------------
+    # -- previewing a change -----------------------------------------------------------------------
 
     def _need_window(self) -> tuple[Release, Window] | None:
         key = self.selected
@@ -462,138 +527,156 @@ class SchedulerScreen(Screen[None]):
             return None
         return release, window
 
+    def _span(self, window: Window) -> tuple[datetime, datetime]:
+        """Where the selected window is now, or would be after the pending preview."""
+        pending = self.preview
+        if pending is not None and pending.key == (window.release_id, window.environment):
+            return pending.start, pending.end
+        return window.start, window.end
+
     def action_shift(self, direction: int) -> None:
         if (found := self._need_window()) is None:
             return
         release, window = found
-        tz = self.relman.tz
-        start = step_from(window.start, self.zoom, direction, tz)
-        end = step_from(window.end, self.zoom, direction, tz)
-        self.change(release, window.environment, start, end, "earlier" if direction < 0 else "later")
+        start, end = self._span(window)
+        self.change(release, window, step_from(start, self.zoom, direction, self.tz),
+                    step_from(end, self.zoom, direction, self.tz), "shifted")
 
     def action_stretch(self, direction: int) -> None:
         if (found := self._need_window()) is None:
             return
         release, window = found
-        tz = self.relman.tz
-        end = step_from(window.end, self.zoom, direction, tz)
-        shortest = step_from(window.start, self.zoom, 1, tz)
-        if direction < 0 and end < shortest:
-            end = shortest
-        if end == window.end:
+        start, end = self._span(window)
+        new_end = step_from(end, self.zoom, direction, self.tz)
+        shortest = step_from(start, self.zoom, 1, self.tz)
+        if direction < 0 and new_end < shortest:
+            new_end = shortest
+        if new_end == end:
             self.notify(f"a window is at least one step long ({self.zoom.step_text} in {self.zoom.name} zoom)",
                         timeout=3)
             return
-        self.change(release, window.environment, window.start, end, "shorter" if direction < 0 else "longer")
+        self.change(release, window, start, new_end, "resized")
 
     def action_next_free(self) -> None:
         if (found := self._need_window()) is None:
             return
         release, window = found
-        length = window.end - window.start
-        now = self.relman.service.clock.now()
-        self.busy = True
-        self._call(
-            lambda s: s.next_free(release.id, window.environment, length, after=now),
-            lambda start: self._free_found(release, window, start),
-        )
+        start, end = self._span(window)
+        # from where it is (or now), so a window is not pulled earlier than planned; only when
+        # nothing is free later does the search start from now (and the preview says "earlier")
+        after = max(self.host.now(), start)
+        self.host.session.call(self, "next_free", release.id, window.environment, end - start, after=after,
+                               context=FreeAsk(release, window, end - start, after > self.host.now()))
 
-    def _free_found(self, release: Release, window: Window, start: datetime) -> None:
-        self.busy = False
-        if start == window.start:
-            self.notify(f"{inert(release.label)} is already in the earliest free slot", timeout=3, markup=False)
+    def change(self, release: Release, window: Window, start: datetime, end: datetime, how: str) -> None:
+        """Show where the window would go and ask the service what it would create and resolve."""
+        if self.host.read_only:
+            self.notify("read-only: nothing can be changed here", severity="warning")
             return
-        self.change(release, window.environment, start, start + (window.end - window.start), "to the next free slot")
+        key = (release.id, window.environment)
+        if (start, end) == (window.start, window.end):
+            self.preview = None
+            self.notify("back where it is: nothing to apply", timeout=2)
+            return
+        pending = Pending(key, start, end, how, release.rev)
+        self.preview = pending
+        self._ensure_visible(start, end)
+        self.host.session.call(self, "preview_window", release.id, window.environment, start, end, context=pending)
+
+    def action_apply(self) -> None:
+        pending = self.preview
+        if pending is None or self.busy:
+            return
+        release_id, env = pending.key
+        self.busy = True
+        snapshot = self._snapshot
+        before = conflict_counts(snapshot) if snapshot else (0, 0)
+        self.host.session.call(self, "schedule", release_id, env, pending.start, pending.end, rev=pending.rev,
+                               context=(pending, before))
+
+    def action_discard(self) -> None:
+        self.preview = None
 
     def action_remove(self) -> None:
         if (found := self._need_window()) is None:
             return
         release, window = found
-        self.change(release, window.environment, None, None, "removed")
+        self.preview = None
+        snapshot = self._snapshot
+        before = conflict_counts(snapshot) if snapshot else (0, 0)
+        tz = self.tz
+        span = f"{format_local(window.start, tz, with_zone=False)} → {format_local(window.end, tz)}"
 
-    def change(self, release: Release, env: str, start: datetime | None, end: datetime | None, how: str) -> None:
-        """Preview, confirm if it creates an error conflict (or removes a window), then write."""
-        if self.relman.read_only:
-            self.notify("read-only: nothing can be changed here", severity="warning")
-            return
-        self.busy = True
-        self._call(lambda s: s.preview_window(release.id, env, start, end),
-                   partial(self._previewed, release, env, start, end, how))
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.busy = True
+                self.host.session.call(self, "unschedule", release.id, window.environment, rev=release.rev,
+                                       context=(None, before))
 
-    def _previewed(self, release: Release, env: str, start: datetime | None, end: datetime | None, how: str,
-                   diff: ConflictDiff) -> None:
-        tz = self.relman.tz
-        label = release.label
-        if start is None or end is None:
-            resolves = f"\nIt resolves {len(diff.resolved)} conflict(s)." if diff.resolved else ""
-            self.app.push_screen(
-                ConfirmDialog(f"Remove the window of {label} in {env}?",
-                              f"{self._span(release, env)}{resolves}", "Remove"),
-                lambda yes: self._write(release, env, None, None, how, diff) if yes else self._idle(),
-            )
-            return
-        if diff.creates_error:
-            errors = [c for c in diff.created if c.severity is Severity.ERROR]
-            lines = "\n".join(f"✖ {c.kind}: {c.message}" for c in errors[:4])
-            more = f"\n… and {len(errors) - 4} more" if len(errors) > 4 else ""
-            self.app.push_screen(
-                ConfirmDialog(
-                    f"{label} in {env}: {format_local(start, tz, with_zone=False)} → {format_local(end, tz)}",
-                    f"This creates {len(errors)} error conflict(s):\n{lines}{more}\n\nDo it anyway?",
-                    "Do it anyway",
-                ),
-                lambda yes: self._write(release, env, start, end, how, diff) if yes else self._idle(),
-            )
-            return
-        self._write(release, env, start, end, how, diff)
+        self.app.push_screen(ConfirmDialog(f"Remove the window of {release.label} in {window.environment}?",
+                                           f"{span}\nctrl+z puts it back.", "Remove"), confirmed)
 
-    def _span(self, release: Release, env: str) -> str:
-        window = release.window_in(env)
-        if window is None:
-            return ""
-        tz = self.relman.tz
-        return f"{format_local(window.start, tz, with_zone=False)} → {format_local(window.end, tz)}"
+    # -- the session's answers -----------------------------------------------------------------------
 
-    def _write(self, release: Release, env: str, start: datetime | None, end: datetime | None, how: str,
-               diff: ConflictDiff) -> None:
-        tz = self.relman.tz
-
-        def message(saved: Release) -> str:
-            if start is None or end is None:
-                text = f"{saved.label}: window in {env} removed"
+    def on_session_done(self, message: Session.Done) -> None:
+        call, result = message.call, message.result
+        if call.name == "preview_window":
+            pending = call.context
+            if isinstance(pending, Pending) and pending is self.preview and isinstance(result, ConflictDiff):
+                self.preview = replace(pending, diff=result)
+        elif call.name == "next_free" and isinstance(result, datetime) and isinstance(call.context, FreeAsk):
+            ask = call.context
+            if result == ask.window.start and ask.length == ask.window.end - ask.window.start:
+                self.notify(f"{inert(ask.release.label)} is already in the next free slot", timeout=3)
+                self.preview = None
             else:
-                text = (f"{saved.label} in {env} {how}: {format_local(start, tz, with_zone=False)} → "
-                        f"{format_local(end, tz)}")
-            if diff.resolved:
-                text += f"; resolves {len(diff.resolved)} conflict(s)"
-            if diff.created:
-                text += f"; creates {len(diff.created)} conflict(s)"
-            return text
+                how = "earlier, to the first free slot" if result < ask.window.start else "to the next free slot"
+                self.change(ask.release, ask.window, result, result + ask.length, how)
+        elif call.name in ("schedule", "unschedule") and isinstance(result, Release):
+            self.busy = False
+            self._written(call.args[1], result)
+            if call.undoing is None:
+                pending, before = call.context
+                if pending is not None and pending is self.preview:
+                    self.preview = None
+                self.notify(self._said(call.name, result, call.args[1], before, message.snapshot), timeout=5)
+        self.refresh_bindings()
 
-        def call(service: Service) -> Release:
-            if start is None or end is None:
-                return service.unschedule(release.id, env, rev=release.rev)
-            return service.schedule(release.id, env, start, end, rev=release.rev)
+    def _said(self, name: str, saved: Release, env: str, before: tuple[int, int], snapshot: Snapshot | None) -> str:
+        tz = self.tz
+        window = saved.window_in(env)
+        if name == "unschedule" or window is None:
+            text = f"{saved.label}: window in {env} removed"
+        else:
+            text = f"{saved.label} in {env}: {_span(window.start, window.end, tz)}"
+        after = conflict_counts(snapshot) if snapshot is not None else before
+        if after != before:
+            text += f" · now {count_words(*after)}"
+        return text
 
-        self._call(call, partial(self._written, env), success=message)
+    def on_session_refused(self, message: Session.Refused) -> None:
+        call = message.call
+        ask = call.context
+        if call.name == "next_free" and isinstance(ask, FreeAsk) and ask.from_start:
+            message.prevent_default()  # nothing free after it: look from now
+            self.host.session.call(self, "next_free", ask.release.id, ask.window.environment, ask.length,
+                                   after=self.host.now(), context=replace(ask, from_start=False))
+            return
+        self._not_written(call)
+
+    def on_session_failed(self, message: Session.Failed) -> None:
+        self._not_written(message.call)
+
+    def _not_written(self, call: object) -> None:
+        self.busy = False
+        self.refresh_bindings()
 
     def _written(self, env: str, saved: Release) -> None:
-        self._fresh[saved.id] = saved
-        self.busy = False
         self.selected = (saved.id, env) if saved.window_in(env) else None
-        self.selected_release_id = saved.id
-        self._redraw()
+        self.host.release_id = saved.id
         window = saved.window_in(env)
         if window is not None:
             self._ensure_visible(window.start, window.end)
-
-    def _idle(self, *_: object) -> None:
-        self.busy = False
-
-    def _call(self, call: Callable[[Service], Any], done: Callable[[Any], None],
-              success: Callable[[Any], str | None] | None = None) -> None:
-        """A service call off the event loop; ``busy`` ends however it ends."""
-        self.relman.call_service(call, success=success, done=done, failed=self._idle)
 
     # -- scheduling a release that has no window here ---------------------------------------------
 
@@ -607,59 +690,41 @@ class SchedulerScreen(Screen[None]):
         env = self.env_names[self.row_index]
         candidates = [r for r in self.releases() if not r.cancelled and r.window_in(env) is None]
         if not candidates:
-            self.notify(f"every release has a window in {inert(env)}", timeout=3, markup=False)
+            self.notify(f"every release has a window in {inert(env)}", timeout=3)
             return
-        preferred = self.selected_release_id
         self.app.push_screen(
-            ReleasePicker(f"Schedule which release in {env}?", candidates, preferred),
-            partial(self._picked, env),
+            ReleasePicker(f"Schedule which release in {env}?", candidates, self.selected_release_id),
+            lambda release_id: self._picked(env, release_id),
         )
 
     def _picked(self, env: str, release_id: int | None) -> None:
         release = self.release(release_id)
         if release is None or self._snapshot is None:
             return
+        snapshot = self._snapshot
+        before = conflict_counts(snapshot)
+
+        def saved(result: Saved | None) -> None:
+            if result is not None:
+                self._written(env, result.release)
+                self.notify(self._said("schedule", result.release, env, before, result.snapshot), timeout=5)
+
         self.app.push_screen(
-            ScheduleDialog(release, list(self._snapshot.environments), env, self.relman.tz,
-                           self.relman.service.clock.now(), partial(self.relman.preview_window, release.id)),
-            partial(self._schedule_chosen, release),
-        )
-
-    def _schedule_chosen(self, release: Release, choice: WindowChoice | None) -> None:
-        if choice is None:
-            return
-        self.busy = True
-        diff_holder: list[ConflictDiff] = []
-
-        def call(service: Service) -> Release:
-            diff_holder.append(service.preview_window(release.id, choice.environment, choice.start, choice.end))
-            return service.schedule(release.id, choice.environment, choice.start, choice.end, rev=release.rev)
-
-        tz = self.relman.tz
-
-        def message(saved: Release) -> str:
-            text = f"{saved.label} scheduled in {choice.environment} at {format_local(choice.start, tz)}"
-            if diff_holder and diff_holder[0].resolved:
-                text += f"; resolves {len(diff_holder[0].resolved)} conflict(s)"
-            return text
-
-        self._call(call, partial(self._written, choice.environment), success=message)
+            ScheduleDialog(release, list(snapshot.environments), env, self.tz, self.host.now()), saved)
 
     # -- dragging ----------------------------------------------------------------------------------
 
     @on(Timeline.Dropped)
     def _dropped(self, event: Timeline.Dropped) -> None:
-        if self.relman.read_only:
+        if self.host.read_only:
             self.notify("read-only: nothing can be changed here", severity="warning")
             return
         self.select_window((event.release_id, event.environment), scroll=False)
         if (found := self._need_window()) is None:
             return
         release, window = found
-        tz = self.relman.tz
-        start = step_from(window.start, self.zoom, event.steps, tz)
-        end = step_from(window.end, self.zoom, event.steps, tz)
-        self.change(release, window.environment, start, end, "earlier" if event.steps < 0 else "later")
+        self.change(release, window, step_from(window.start, self.zoom, event.steps, self.tz),
+                    step_from(window.end, self.zoom, event.steps, self.tz), "dragged")
 
     # -- other keys --------------------------------------------------------------------------------
 
@@ -667,38 +732,36 @@ class SchedulerScreen(Screen[None]):
         if self.selected is not None:
             self.app.push_screen(DetailScreen(self.selected[0]))
 
-    def action_help(self) -> None:
-        rows = [
-            ("1 / 2", "board / scheduler"),
-            ("+ -", "day zoom (hour ticks) / week zoom (day ticks)"),
-            ("← → pgup pgdn", "earlier / later in time"),
-            ("t", "jump to now"),
-            ("↑ ↓", "environment above / below"),
-            ("tab shift+tab", "next / previous window in the row"),
-            ("[ ]", "shift the window a step earlier / later"),
-            ("{ }", "shorten / lengthen it by a step (not below one)"),
-            ("", "a step: 1h in day zoom, 1 day in week zoom"),
-            ("f", "move the window to the next free slot from now"),
-            ("d", "remove the window (asks first)"),
-            ("s", "schedule a release that has no window here"),
-            ("n p", "next / previous conflict"),
-            ("enter", "details and history of the release"),
-            ("u", "times in UTC / local"),
-            ("drag", "drag a window along its row to shift it"),
-            ("ctrl+p", "command palette"),
-            ("?", "this list"),
-            ("q", "quit"),
-        ]
-        if self.relman.read_only:
-            rows = [(k, d) for k, d in rows if k not in ("[ ]", "{ }", "", "f", "d", "s", "drag")]
-            rows.insert(0, ("", "read-only: keys that change things are off"))
-        self.app.push_screen(HelpScreen(rows))
+    def action_show_board(self) -> None:
+        self.host.show_board()
+
+    @property
+    def help_title(self) -> str:
+        return "Keys of the scheduler"
 
 
-def _meets(window: Window, conflict: Conflict) -> bool:
-    """Is this window in this conflict (its release, its environment, and the spans meet)?"""
-    if window.release_id not in conflict.releases or window.environment not in conflict.environments:
-        return False
-    if conflict.start == conflict.end:
-        return window.start <= conflict.start < window.end
-    return window.start < conflict.end and conflict.start < window.end
+def _span(start: datetime, end: datetime, tz: str) -> str:
+    """``2026-12-01 10:00 → 12:00 CET``: the end's date only when it falls on another day."""
+    first, last = format_local(start, tz, with_zone=False), format_local(end, tz)
+    return f"{first} → {last[11:] if first[:10] == last[:10] else last}"
+
+
+def _diff_words(diff: ConflictDiff) -> Text:
+    """What a previewed change would do to the conflicts this release is part of (the board's totals, in
+    the top bar, may move differently: leaving a three-way clash leaves a two-way one)."""
+    text = Text()
+    errors = [c for c in diff.created if c.severity is Severity.ERROR]
+    warnings = [c for c in diff.created if c.severity is not Severity.ERROR]
+    if errors:
+        kinds = ", ".join(sorted({str(c.kind) for c in errors}))
+        text.append(f"✖ puts it in {len(errors)} error{'s' * (len(errors) != 1)} ({kinds})", style="bold red")
+    if warnings:
+        text.append(("; " if errors else "") + f"⚠ puts it in {len(warnings)} warning{'s' * (len(warnings) != 1)}",
+                    style="bold yellow")
+    if diff.resolved:
+        count = len(diff.resolved)
+        text.append(("; " if diff.created else "") + f"✓ takes it out of {count} conflict{'s' * (count != 1)}",
+                    style="bold green")
+    if not diff.created and not diff.resolved:
+        text.append("no conflict for it here")
+    return text

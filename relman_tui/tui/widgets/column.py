@@ -8,11 +8,12 @@ from textual.containers import Vertical
 from textual.widget import Widget
 
 from relman_tui.text import cell_len, truncate
+from relman_tui.tui.guard import Guarded
 from relman_tui.tui.viewmodel import Cards, Column
 from relman_tui.tui.widgets.cardlist import CardList
 
 
-class ColumnHeader(Widget):
+class ColumnHeader(Guarded, Widget):
     """Two lines: the title and count, then capacity, approval or the freeze; cut to fit."""
 
     def __init__(self, classes: str | None = None) -> None:
@@ -39,7 +40,10 @@ class ColumnHeader(Widget):
         text.append(" " * max(2, width - cell_len(title) - cell_len(count)) + count)
         text.append("\n")
         if column.frozen_until:
-            detail = f"❄ frozen until {column.frozen_until}"
+            # the longest that fits whole: the end of the freeze is never cut
+            until = column.frozen_until
+            choices = [f"❄ frozen until {until}", f"❄ until {until}", f"❄ {until}", "❄ frozen"]
+            detail = next((c for c in choices if cell_len(c) <= width), choices[-1])
         else:
             details = []
             if column.capacity is not None:
@@ -51,7 +55,7 @@ class ColumnHeader(Widget):
         return text
 
 
-class StageColumn(Vertical):
+class StageColumn(Guarded, Vertical):
     """One stage of the pipeline on the board."""
 
     def __init__(self, stage: str, column: Column | None = None, cards: Cards | None = None) -> None:

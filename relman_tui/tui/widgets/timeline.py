@@ -19,12 +19,16 @@ from rich.style import Style
 from textual import events
 from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from relman_tui.freezes import covers
 from relman_tui.model import Conflict, Environment, Freeze, Occurrence, Release, Severity
+from relman_tui.service import ConflictDiff
+from relman_tui.status import window_severity
 from relman_tui.text import cell_len, char_width, inert, truncate
+from relman_tui.tui.guard import Guarded
 
 HEADER = 2  # lines of time axis above the rows
 MAX_LANES = 4  # overlapping windows of one environment stack into at most this many lines
@@ -71,6 +75,18 @@ def floor_local(moment: datetime, zoom: Zoom, tz: str) -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
+class Pending:
+    """A change to one window, previewed and not yet written: ``enter`` applies it, ``esc`` discards it."""
+
+    key: tuple[int, str]  # (release id, environment)
+    start: datetime
+    end: datetime
+    how: str  # "later", "to the next free slot", …
+    rev: int  # the release's revision it was made against
+    diff: ConflictDiff | None = None  # what it would create and resolve, once the service has said
+
+
+@dataclass(frozen=True, slots=True)
 class Bar:
     """One window as the timeline draws it."""
 
@@ -105,26 +121,6 @@ class Row:
         return [bar for bar in self.bars[first:last] if bar.end > start]
 
 
-def window_severity(releases: Iterable[Release], conflicts: Iterable[Conflict]) -> dict[tuple[int, str], Severity]:
-    """The worst conflict each window is in: the conflict names its release and environment, and
-    its span meets the window (a span of no length counts when it falls inside the window)."""
-    windows = {(w.release_id, w.environment): w for r in releases if not r.cancelled for w in r.windows}
-    worst: dict[tuple[int, str], Severity] = {}
-    for conflict in conflicts:
-        for release_id in conflict.releases:
-            for env in conflict.environments:
-                window = windows.get((release_id, env))
-                if window is None:
-                    continue
-                if conflict.start == conflict.end:
-                    meets = window.start <= conflict.start < window.end
-                else:
-                    meets = window.start < conflict.end and conflict.start < window.end
-                if meets and worst.get(window_key := (release_id, env)) is not Severity.ERROR:
-                    worst[window_key] = conflict.severity
-    return worst
-
-
 def build_rows(
     environments: Sequence[Environment], releases: Iterable[Release], conflicts: Iterable[Conflict]
 ) -> list[Row]:
@@ -157,8 +153,20 @@ def build_rows(
     return [rows[env.name] for env in environments]
 
 
-class Timeline(ScrollView, can_focus=False):
-    """Rows of windows on a time axis. The screen owns the selection; this widget draws and reports."""
+class Timeline(Guarded, ScrollView, can_focus=False):
+    """Rows of windows on a time axis.
+
+    The scheduler screen owns the view and the selection; they are bound here (``data_bind``)
+    and only drawn. The widget's own state is the drag in progress.
+    """
+
+    zoom: reactive[Zoom] = reactive(DAY)
+    view_start: reactive[datetime | None] = reactive(None)
+    tz: reactive[str] = reactive("UTC")
+    selected: reactive[tuple[int, str] | None] = reactive(None)
+    row_index: reactive[int] = reactive(0)
+    selected_freeze: reactive[Occurrence | None] = reactive(None)
+    preview: reactive[Pending | None] = reactive(None)
 
     COMPONENT_CLASSES = {
         "timeline--header",
@@ -176,6 +184,7 @@ class Timeline(ScrollView, can_focus=False):
         "timeline--bar-error",
         "timeline--selected",
         "timeline--dragged",
+        "timeline--preview",
         "timeline--muted",
     }
 
@@ -215,13 +224,7 @@ class Timeline(ScrollView, can_focus=False):
         super().__init__(id=id)
         self.rows: list[Row] = []
         self.freezes: tuple[Freeze, ...] = ()
-        self.zoom = DAY
-        self.tz = "UTC"
         self.now = datetime(2000, 1, 1, tzinfo=UTC)
-        self.view_start = self.now
-        self.row_index = 0
-        self.selected: tuple[int, str] | None = None
-        self.selected_freeze: Occurrence | None = None
         self.drag: tuple[tuple[int, str], int] | None = None  # the dragged window and its offset in steps
         self._lines: list[tuple[int, int]] = []  # (row, lane) of each line below the header
         self._cache_key: object = None
@@ -249,19 +252,13 @@ class Timeline(ScrollView, can_focus=False):
         self._lines = lines
         self._resize_virtual()
 
-    def set_view(self, start: datetime, zoom: Zoom | None = None, tz: str | None = None) -> None:
-        self.view_start = start
-        self.zoom = zoom or self.zoom
-        self.tz = tz or self.tz
-        self.refresh()
+    def watch_row_index(self, row_index: int) -> None:
+        self.scroll_to_row(row_index)
 
-    def select(self, key: tuple[int, str] | None, row_index: int | None = None) -> None:
-        self.selected = key
-        if row_index is not None:
-            self.row_index = row_index
-        self.selected_freeze = None
-        self.refresh()
-        self.scroll_to_row(self.row_index)
+    @property
+    def start(self) -> datetime:
+        """The left edge of the view (``now`` until the screen has placed it)."""
+        return self.view_start or self.now
 
     def scroll_to_row(self, row_index: int) -> None:
         lines = [i for i, (row, _) in enumerate(self._lines) if row == row_index]
@@ -288,20 +285,20 @@ class Timeline(ScrollView, can_focus=False):
 
     @property
     def view_end(self) -> datetime:
-        return self.view_start + self.cells * self.zoom.cell
+        return self.start + self.cells * self.zoom.cell
 
     def x_of(self, moment: datetime) -> int:
         """The cell (from the left of the time area) that holds ``moment``; may be off screen."""
-        return (moment - self.view_start) // self.zoom.cell
+        return (moment - self.start) // self.zoom.cell
 
     def span_cells(self, start: datetime, end: datetime) -> tuple[int, int]:
         """``[x0, x1)`` of a window: every cell it touches, at least one."""
         x0 = self.x_of(start)
-        x1 = -((self.view_start - end) // self.zoom.cell)  # ceiling
+        x1 = -((self.start - end) // self.zoom.cell)  # ceiling
         return x0, max(x0 + 1, x1)
 
     def time_at(self, cell: int) -> datetime:
-        return self.view_start + cell * self.zoom.cell
+        return self.start + cell * self.zoom.cell
 
     def _resize_virtual(self) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, HEADER + len(self._lines))
@@ -331,10 +328,10 @@ class Timeline(ScrollView, can_focus=False):
     # -- drawing -----------------------------------------------------------------------------
 
     def _freezes_in_view(self) -> dict[str, list[Occurrence]]:
-        key = (self.view_start, self.cells, self.zoom, len(self.rows))
+        key = (self.start, self.cells, self.zoom, len(self.rows))
         if key != self._cache_key:
             self._cache_key = key
-            found = covers(self.freezes, self.view_start, self.view_end)
+            found = covers(self.freezes, self.start, self.view_end)
             self._occurrences = {row.name: [o for o in found if o.covers(row.name)] for row in self.rows}
         return self._occurrences
 
@@ -344,7 +341,7 @@ class Timeline(ScrollView, can_focus=False):
 
     def ticks(self) -> list[tuple[int, str, bool]]:
         """``(cell, label, major)`` for each tick in view: local hours (day zoom) or local days (week)."""
-        key = (self.view_start, self.cells, self.zoom, self.tz)
+        key = (self.start, self.cells, self.zoom, self.tz)
         if self._ticks is None or self._ticks[0] != key:
             self._ticks = (key, self._make_ticks())
         return self._ticks[1]
@@ -353,7 +350,7 @@ class Timeline(ScrollView, can_focus=False):
         zone = ZoneInfo(self.tz)
         out: list[tuple[int, str, bool]] = []
         if self.zoom.wall_days:
-            day = self.view_start.astimezone(zone).date()
+            day = self.start.astimezone(zone).date()
             last = self.view_end.astimezone(zone).date()
             while day <= last:
                 midnight = datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
@@ -362,7 +359,7 @@ class Timeline(ScrollView, can_focus=False):
                     out.append((x, midnight.astimezone(zone).strftime("%a %d"), True))
                 day += timedelta(days=1)
             return out
-        moment = self.view_start.replace(minute=0, second=0, microsecond=0)
+        moment = self.start.replace(minute=0, second=0, microsecond=0)
         while moment < self.view_end:
             for quarter in range(4):  # zones with :30 and :45 offsets have their hours on a quarter
                 instant = moment + quarter * timedelta(minutes=15)
@@ -401,7 +398,7 @@ class Timeline(ScrollView, can_focus=False):
                 styles[i] = text_style
 
         if y == 0:
-            local = self.view_start.astimezone(zone)
+            local = self.start.astimezone(zone)
             left = f"{local.tzname()}"
             if self.zoom.wall_days:
                 put(0, local.strftime("%b %Y"), tick_style)
@@ -464,15 +461,19 @@ class Timeline(ScrollView, can_focus=False):
             styles[now_x] = base + self.get_component_rich_style("timeline--now")
 
         drawn: list[tuple[Bar, datetime, datetime, bool]] = []
-        for bar in row.between(self.view_start, self.view_end):
-            if bar.lane == lane and not (self.drag and self.drag[0] == bar.key):
+        moving = self.drag[0] if self.drag else self.preview.key if self.preview else None
+        for bar in row.between(self.start, self.view_end):
+            if bar.lane == lane and bar.key != moving:
                 drawn.append((bar, bar.start, bar.end, False))
-        if self.drag and self.drag[0][1] == row.name:
-            (release_id, _), steps = self.drag
-            moved = next((b for b in row.bars if b.release_id == release_id), None)
+        if moving is not None and moving[1] == row.name:
+            moved = next((b for b in row.bars if b.release_id == moving[0]), None)
             if moved is not None and moved.lane == lane:
-                drawn.append((moved, step_from(moved.start, zoom, steps, self.tz),
-                              step_from(moved.end, zoom, steps, self.tz), True))
+                if self.drag:
+                    steps = self.drag[1]
+                    drawn.append((moved, step_from(moved.start, zoom, steps, self.tz),
+                                  step_from(moved.end, zoom, steps, self.tz), True))
+                elif self.preview:
+                    drawn.append((moved, self.preview.start, self.preview.end, True))
         for bar, start, end, dragged in drawn:
             x0, x1 = self.span_cells(start, end)
             lo, hi = max(0, x0), min(cells, x1)
@@ -484,7 +485,7 @@ class Timeline(ScrollView, can_focus=False):
             if bar.key == self.selected:
                 style += self.get_component_rich_style("timeline--selected")
             if dragged:
-                style += self.get_component_rich_style("timeline--dragged")
+                style += self.get_component_rich_style("timeline--dragged" if self.drag else "timeline--preview")
             mark = {Severity.ERROR: "✖", Severity.WARNING: "⚠"}.get(bar.severity, "")  # type: ignore[arg-type]
             label = _bar_label(f"{mark}{bar.label}" if mark else bar.label, hi - lo)
             for x in range(lo, hi):

@@ -1,4 +1,7 @@
-"""The line across the top: which board, how many conflicts, read-only, and the clock."""
+"""The line across the top: the conflict counts, read-only, which board and who you are, and the clock.
+
+Below it, a warning bar that is shown only when there is something to warn about.
+"""
 
 from __future__ import annotations
 
@@ -6,40 +9,90 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 
-from relman_tui.model import Severity
 from relman_tui.service import Snapshot
-from relman_tui.text import inert
+from relman_tui.text import cell_len, inert
 from relman_tui.timeutil import in_zone
+from relman_tui.tui.guard import Guarded
+from relman_tui.tui.viewmodel import conflict_counts
 
 
-class TopBar(Horizontal):
+class Summary(Guarded, Widget):
+    """The counts first (red when there are errors), then as much of board, identity and size as fits."""
+
+    COMPONENT_CLASSES = {"summary--errors", "summary--warnings", "summary--read-only", "summary--board"}
+
+    def __init__(self) -> None:
+        super().__init__(id="summary")
+        self.parts: tuple[int, int, bool, str, str, int] = (0, 0, False, "", "", 0)
+
+    def render(self) -> Text:
+        errors, warnings, read_only, board, who, releases = self.parts
+        width = self.content_region.width
+        error_style = self.get_component_rich_style("summary--errors") if errors else None
+        for variant in range(4):
+            text = Text(no_wrap=True, overflow="ellipsis")
+            long = variant < 2
+            text.append(f"✖ {errors} error{'s' * (errors != 1)}" if long else f"✖ {errors}", error_style or "")
+            text.append("  ")
+            text.append(f"⚠ {warnings} warning{'s' * (warnings != 1)}" if long else f"⚠ {warnings}",
+                        self.get_component_rich_style("summary--warnings") if warnings else "")
+            if read_only:
+                text.append("  ")
+                text.append("READ-ONLY", self.get_component_rich_style("summary--read-only"))
+            text.append("  ")
+            text.append(inert(board), self.get_component_rich_style("summary--board"))
+            if variant < 3:
+                text.append(f" · {inert(who)}")
+            if variant == 0:
+                text.append(f" · {releases} release{'s' * (releases != 1)}")
+            if cell_len(text.plain) <= width:
+                return text
+        return text
+
+
+class TopBar(Guarded, Vertical):
     def __init__(self) -> None:
         super().__init__()
-        self._shown: tuple[Text, str] = (Text(), "")
+        self._shown: tuple[tuple[int, int, bool, str, str, int], str] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("relman", id="brand")
-        yield Static(self._shown[0], id="summary")
-        yield Static(self._shown[1], id="clock")
+        with Horizontal(id="topline"):
+            yield Static("relman", id="brand")
+            yield Summary()
+            yield Static("", id="clock")
+        yield Static("", id="warning-bar")
 
-    def show(self, snapshot: Snapshot, tz: str, now: datetime, read_only: bool, db_name: str) -> None:
-        errors = sum(1 for c in snapshot.conflicts if c.severity is Severity.ERROR)
-        warnings = len(snapshot.conflicts) - errors
-        summary = Text(no_wrap=True, overflow="ellipsis")
-        summary.append(inert(db_name), style="bold")
-        summary.append(f" · {len(snapshot.releases)} releases · ")
-        summary.append(f"✖ {errors} error{'s' * (errors != 1)}", style="bold" if errors else "")
-        summary.append(f"  ⚠ {warnings} warning{'s' * (warnings != 1)}")
-        if read_only:
-            summary.append("  READ-ONLY", style="bold reverse")
+    def show(self, snapshot: Snapshot, tz: str, now: datetime, read_only: bool, board: str, who: str) -> None:
+        errors, warnings = conflict_counts(snapshot)
         local = in_zone(now, tz)
-        shown = (summary, f"{local.strftime('%a %d %b %H:%M')} {local.tzname()}")
+        shown = ((errors, warnings, read_only, board, who, len(snapshot.releases)),
+                 f"{local.strftime('%a %d %b %H:%M')} {local.tzname()}")
         if shown == self._shown:
             return  # the same words: no update, no layout, nothing written to the terminal
         self._shown = shown
-        if self.is_mounted:  # else compose draws it, in the first frame
-            self.query_one("#summary", Static).update(summary)
-            self.query_one("#clock", Static).update(shown[1])
+        if self.is_mounted:
+            self._draw()
+        else:
+            self.call_after_refresh(self._draw)
+
+    def on_mount(self) -> None:
+        if self._shown is not None:
+            self._draw()
+
+    def _draw(self) -> None:
+        if self._shown is None:
+            return
+        summary = self.query_one(Summary)
+        summary.parts = self._shown[0]
+        summary.refresh()
+        self.query_one("#clock", Static).update(self._shown[1])
+
+    def warn(self, text: str | None) -> None:
+        """A line under the top bar for what the operator must not miss; None hides it."""
+        bar = self.query_one("#warning-bar", Static)
+        bar.display = bool(text)
+        bar.update(inert(text or ""))

@@ -1,0 +1,56 @@
+"""What a screen may ask of the app that hosts it: a small protocol, so screens never import the app."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, cast
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    from relman_tui.service import Snapshot
+    from relman_tui.tui.session import Session
+
+
+class Host(Protocol):
+    """The app, as screens, widgets and the palette see it.
+
+    ``snapshot``, ``utc``, ``release_id`` and ``minute`` are reactives: watch them with
+    ``self.watch(self.app, "snapshot", …)``.
+    """
+
+    snapshot: Snapshot | None  # the board as last read
+    utc: bool  # times in UTC rather than the operator's zone
+    release_id: int | None  # the release the operator is on, shared by the board and the scheduler
+    minute: datetime  # changes on each minute boundary of the clock
+
+    @property
+    def tz(self) -> str:
+        """The zone times are shown in now: the operator's, or UTC."""
+
+    @property
+    def read_only(self) -> bool: ...
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def identity(self) -> str:
+        """Who is at the keyboard and where: ``alice@jump1``."""
+
+    @property
+    def board_name(self) -> str:
+        """Which board: the database file's name."""
+
+    def now(self) -> datetime: ...
+
+    def toggle_utc(self) -> None: ...
+
+    def show_scheduler(self) -> None: ...
+
+    def show_board(self) -> None: ...
+
+
+def host(node: DOMNode) -> Host:
+    """The app that ``node`` runs in, as a :class:`Host`."""
+    return cast("Host", node.app)
