@@ -9,7 +9,7 @@ from pathlib import Path
 from relman_tui.errors import BadInput
 from relman_tui.model import PLANNED, Risk, State
 from relman_tui.service import Service, build_freeze
-from relman_tui.store import NewEvent, NewRelease, Store
+from relman_tui.store import BoardStore, NewEvent, NewRelease, Store
 
 DEFAULT_PIPELINE: list[tuple[str, str, int, bool]] = [
     ("dev", "Development", 1, False),
@@ -62,7 +62,8 @@ def seed(service: Service, count: int | None = None) -> str:
     """Fill an empty database: the curated demo, or ``count`` generated releases."""
     store = service.store
     if store.environments():
-        raise BadInput(f"{store.path} already has a pipeline; the demo needs a fresh file")
+        raise BadInput(f"{store.name} already has a pipeline; the demo needs a fresh file (or, on PostgreSQL, a "
+                       "database after `relman pg setup`)")
     add_default_pipeline(service)
     now = service.clock.now().replace(minute=0, second=0, microsecond=0)
     weekend = build_freeze(0, ["prod"], "weekend change freeze", cron="0 18 * * FRI",
@@ -103,7 +104,7 @@ def _history(
     return [((start + k * gap).replace(microsecond=0), event, actor) for k, (event, actor) in enumerate(steps)]
 
 
-def _curated(store: Store, now: datetime, via: str) -> int:
+def _curated(store: BoardStore, now: datetime, via: str) -> int:
     """About thirty releases across every stage and state, with deliberate conflicts."""
     h = timedelta(hours=1)
     d = timedelta(days=1)
@@ -182,7 +183,7 @@ def _curated(store: Store, now: datetime, via: str) -> int:
     return len(ids)
 
 
-def _generated(store: Store, now: datetime, count: int) -> int:
+def _generated(store: BoardStore, now: datetime, count: int) -> int:
     """``count`` releases of many services, about two windows each, over the next ninety days."""
     rng = random.Random(count)
     stages = [PLANNED, *(name for name, _, _, _ in DEFAULT_PIPELINE)]

@@ -42,7 +42,7 @@ from relman_tui.model import (
     State,
     Window,
 )
-from relman_tui.store import NewEvent, NewRelease, Store
+from relman_tui.store import BoardStore, NewEvent, NewRelease
 from relman_tui.timeutil import Clock, to_stamp
 
 
@@ -73,7 +73,7 @@ class ConflictDiff:
 class Service:
     """The one place the rules are applied to the store; every change is one transaction."""
 
-    def __init__(self, store: Store, clock: Clock, actor: str, via: str | None = None) -> None:
+    def __init__(self, store: BoardStore, clock: Clock, actor: str, via: str | None = None) -> None:
         """``actor`` (and ``via``, the account acting for them) come from :mod:`relman_tui.identity`."""
         self.store = store
         self.clock = clock
@@ -684,7 +684,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def board_delegates(store: Store) -> tuple[str, ...]:
+def board_delegates(store: BoardStore) -> tuple[str, ...]:
     """The OS accounts that may act for others with ``--as`` (read before the actor is known)."""
     return _delegates(store.setting("delegates", "[]"))
 
