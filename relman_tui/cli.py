@@ -780,6 +780,81 @@ def config_init(obj: Context, force: bool) -> None:
     click.echo(f"wrote {inert(str(path))}")
 
 
+# -- boards on a server, and copies ------------------------------------------------------------
+
+
+@cli.group("pg")
+def pg_group() -> None:
+    """A board on a PostgreSQL server, shared by a team across hosts."""
+
+
+@pg_group.command("setup")
+@click.argument("url", metavar="URL")
+@click.option("--admin", "admin", metavar="ROLE", required=True,
+              help="The role that owns the board: it alone changes environments and board settings.")
+def pg_setup(url: str, admin: str) -> None:
+    """Create (or bring up to date) the board in the database at URL: the schema owned by ROLE, the group
+    roles relman_operator and relman_reader, and the triggers that enforce the controls. Safe to repeat;
+    roles that already exist are kept. Run it as a superuser (or a role with CREATEROLE that is a member of
+    ROLE); the password comes from ~/.pgpass or a service file, never the URL."""
+    from relman_tui.dburl import describe
+
+    if not is_url(url):
+        fail("relman pg setup needs a postgresql:// URL (libpq syntax), e.g. postgresql://db.example/relman")
+    check_url(url)
+    setup = _pg_schema().setup
+    for line in setup(url.strip(), admin):
+        click.echo(line)
+    click.echo(f"board ready in {inert(describe(url))}: give people access with GRANT relman_operator TO alice; "
+               f"wallboards with GRANT relman_reader TO wallboard; {inert(admin)} changes environments and settings")
+
+
+def _pg_schema() -> Any:
+    from relman_tui.dburl import INSTALL_HINT
+
+    try:
+        from relman_tui import pg_schema
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0].startswith("psycopg"):
+            fail(f"a PostgreSQL board needs the psycopg driver: {INSTALL_HINT}")
+        raise
+    return pg_schema
+
+
+@cli.command("copy")
+@click.argument("source", type=DB_TARGET)
+@click.argument("target", type=DB_TARGET)
+def copy_cmd(source: Target, target: Target) -> None:
+    """Copy a whole board with its full history from SOURCE into TARGET (each a file or a postgresql:// URL).
+
+    TARGET must be empty: a fresh file, or a database after `relman pg setup` with nothing in it (copying
+    into PostgreSQL needs the board's admin role). The log's hash chain is verified on both sides; the
+    events keep their original actors, times and hashes."""
+    from relman_tui.copying import copy_board
+    from relman_tui.dburl import target_of
+    from relman_tui.store import open_store
+
+    source, target = target_of(source), target_of(target)
+    made_file = isinstance(target, Path) and not target.exists()
+    src = open_store(source, read_only=True)
+    try:
+        dst = open_store(target, create=True)
+        try:
+            copied = copy_board(src, dst)
+        finally:
+            dst.close()
+    except BaseException:
+        if made_file and isinstance(target, Path):  # leave no half-made file behind
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+        raise
+    finally:
+        src.close()
+    click.echo(f"copied {copied.releases} releases, {copied.events} events, {copied.environments} environments and "
+               f"{copied.freezes} freezes from {inert(src.name)} to {inert(dst.name)}; the log verifies on both sides"
+               + (f" (latest {copied.last_hash[:12]})" if copied.last_hash else ""))
+
+
 # -- printing ----------------------------------------------------------------------------------
 
 
@@ -872,6 +947,9 @@ def _one_line_errors() -> Iterator[None]:
     except Exception as exc:
         if os.environ.get("RELMAN_DEBUG"):
             raise
+        if type(exc).__module__.startswith("psycopg"):  # the PostgreSQL store translates; this is a last net
+            click.echo(f"relman: error: database error: {_said(str(exc))}", err=True)
+            sys.exit(2)
         click.echo(f"relman: internal error: {type(exc).__name__}: {_said(str(exc))} "
                    "(set RELMAN_DEBUG=1 for details)", err=True)
         sys.exit(2)

@@ -188,6 +188,7 @@ def _generated(store: BoardStore, now: datetime, count: int) -> int:
     rng = random.Random(count)
     stages = [PLANNED, *(name for name, _, _, _ in DEFAULT_PIPELINE)]
     envs = stages[1:]
+    approval_stages = {name for name, _, _, approval in DEFAULT_PIPELINE if approval}
     services = [f"service-{i:03d}" for i in range(max(12, count // 40))]
     releases, windows = [], []
     for n in range(count):
@@ -197,9 +198,12 @@ def _generated(store: BoardStore, now: datetime, count: int) -> int:
         state = State.PENDING if stage == PLANNED else rng.choice([State.DEPLOYED, State.VERIFIED, State.VERIFIED,
                                                                    State.FAILED])
         owner = rng.choice(OWNERS)
+        # a release stands in an environment that requires approval only once someone else approved it
+        approver = OWNERS[(OWNERS.index(owner) + 1) % len(OWNERS)] if stage in approval_stages else None
         releases.append(NewRelease(
             name=name, version=f"{n // 100}.{n % 100}.{rng.randrange(10)}", components=(name,), owner=owner,
-            risk=rng.choice(list(Risk)), notes="", stage=stage, state=state,
+            risk=rng.choice(list(Risk)), notes="", stage=stage, state=state, approved_by=approver,
+            approved_at=now - timedelta(days=1) if approver else None,
         ))
         start = now + timedelta(hours=rng.randrange(-48, 90 * 24))
         spans = []

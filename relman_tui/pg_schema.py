@@ -335,9 +335,10 @@ def setup(url: str, admin: str) -> list[str]:
             raise BadInput(f"{me} may not act as {admin}: run `relman pg setup` as a superuser or as a member of "
                            f"{admin}; nothing was changed")
         owner = conn.execute(
-            "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'relman'"
+            "SELECT nspowner::regrole::text, nspowner = (SELECT oid FROM pg_roles WHERE rolname = %s) "
+            "FROM pg_namespace WHERE nspname = 'relman'", (admin,)
         ).fetchone()
-        if owner is not None and owner[0] != sql.Identifier(admin).as_string(conn):
+        if owner is not None and not owner[1]:
             raise BadInput(f"the relman board in {where} belongs to {owner[0]}; give `--admin {owner[0]}` (or "
                            "change the schema's owner first); nothing was changed")
         if owner is None:

@@ -127,18 +127,16 @@ class PgStore:
         changes nothing here; a role without write access gets the board read-only."""
         conn = connect(url)
         try:
-            account, database, admin, usable, writable = conn.execute(
-                """SELECT session_user, current_database(),
-                          (SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'relman'),
-                          has_schema_privilege(session_user, 'relman', 'USAGE') IS TRUE,
-                          to_regclass('relman.events') IS NOT NULL
-                              AND has_table_privilege(session_user, 'relman.events', 'INSERT')"""
-            ).fetchone() or (None, None, None, False, False)
+            account, database, admin = conn.execute(
+                "SELECT session_user, current_database(), "
+                "(SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'relman')"
+            ).fetchone() or (None, None, None)
             where = describe(url)
             if admin is None:
                 raise BadInput(f"{where} holds no relman board yet: its admin runs "
                                "`relman pg setup URL --admin ROLE` first")
-            if not usable:
+            usable = conn.execute("SELECT has_schema_privilege('relman', 'USAGE')").fetchone()
+            if not usable or not usable[0]:
                 raise BadInput(f"your role {account} has no access to the relman board in {where}: an admin can "
                                f"`GRANT {OPERATOR_ROLE} TO {account}` (or {READER_ROLE}, to read only)")
             applied = applied_migrations(conn)
@@ -151,7 +149,8 @@ class PgStore:
             if KNOWN_MIGRATIONS - applied:
                 raise BadInput(f"{where} needs a schema upgrade: its admin runs `relman pg setup URL --admin "
                                f"{admin}` again (it is safe to repeat)")
-            read_only = read_only or not writable
+            writable = conn.execute("SELECT has_table_privilege('relman.events', 'INSERT')").fetchone()
+            read_only = read_only or not (writable and writable[0])
             if read_only:
                 conn.execute("SET default_transaction_read_only = on")
         except psycopg.Error as exc:

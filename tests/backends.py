@@ -15,7 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pg_support import ADMIN_LOGIN, ADMIN_ROLE, EMPTY_TEMPLATE, INIT_TEMPLATE, READER_ROLE_LOGIN, TEMPLATE, Cluster
+from pg_support import (
+    ADMIN_LOGIN,
+    ADMIN_ROLE,
+    EMPTY_TEMPLATE,
+    INIT_TEMPLATE,
+    READER_ROLE_LOGIN,
+    SUPERUSER,
+    TEMPLATE,
+    Cluster,
+)
 
 from relman_tui.dburl import Target
 from relman_tui.store import BoardStore, Store, open_store
@@ -107,6 +116,8 @@ class PgBackend(Backend):
         return self.cluster.url(self.database, user)
 
     def account(self, name: str) -> None:
+        if name == SUPERUSER:
+            return
         if name == ADMIN_LOGIN:
             self.cluster.ensure_role(name, group=ADMIN_ROLE)
         elif name == READER_ROLE_LOGIN:
