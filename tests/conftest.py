@@ -49,12 +49,15 @@ def new_store(path: Path) -> Store:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "both_backends: run the test on a SQLite file and on a PostgreSQL server")
+    config.addinivalue_line("markers", "sqlite_only(why): in a both_backends module, a test only a file can run")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests marked ``both_backends`` run twice: ``backend`` (and every fixture built on it) is SQLite, then
     PostgreSQL. Other tests get SQLite alone, as before."""
-    if "backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_backends"):
+    definition = metafunc.definition
+    if "backend" in metafunc.fixturenames and definition.get_closest_marker("both_backends") \
+            and not definition.get_closest_marker("sqlite_only"):
         metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
 
