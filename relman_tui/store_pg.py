@@ -197,15 +197,17 @@ class PgStore:
             return
         if self._tx is not None:
             raise RuntimeError("a write cannot start inside a read transaction")
-        self._begin("BEGIN")
+        # one round trip: begin, bound the wait for the write lock, take it (writers queue here, as
+        # BEGIN IMMEDIATE queues them on a file)
         self._tx = "write"
         self._pending_events = 0
         try:
-            self._conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(LOCK_TIMEOUT_S * 1000)}ms",))
-            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
-        except psycopg.Error as exc:
+            self._begin(f"BEGIN; SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'; "
+                        f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+        except BaseException:
             self._end("ROLLBACK")
-            raise self._translate(exc) from exc
+            self._tx = None
+            raise
         try:
             yield
         except BaseException:
@@ -359,11 +361,10 @@ class PgStore:
         if not include_cancelled:
             where.append("state <> 'cancelled'")
         clause = f" WHERE {' AND '.join(where)}" if where else ""
-        with self.read():
-            rows = self._run(f"SELECT {self._RELEASE_COLUMNS} FROM releases{clause} ORDER BY id", params).fetchall()
-            if not rows:
-                return []
-            windows = self._windows([row[0] for row in rows] if len(rows) < 500 else None)
+        rows = self._run(f"SELECT {self._RELEASE_COLUMNS} FROM releases{clause} ORDER BY id", params).fetchall()
+        if not rows:
+            return []
+        windows = self._windows([row[0] for row in rows] if len(rows) < 500 else None)
         return [_release(row, windows.get(row[0], ())) for row in rows]
 
     def _windows(self, ids: list[int] | None) -> dict[int, list[Window]]:
@@ -378,11 +379,16 @@ class PgStore:
         return out
 
     def release(self, release_id: int) -> Release | None:
-        with self.read():
-            row = self._run(f"SELECT {self._RELEASE_COLUMNS} FROM releases WHERE id = %s", (release_id,)).fetchone()
-            if row is None:
-                return None
-            return _release(row, self._windows([release_id]).get(release_id, ()))
+        """One release and its windows, in one round trip (a move reads its release twice)."""
+        row = self._run(
+            f"""SELECT {self._RELEASE_COLUMNS}, (SELECT json_agg(json_build_array(environment, start, "end")
+                    ORDER BY start) FROM windows WHERE release_id = releases.id)
+                FROM releases WHERE id = %s""", (release_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        windows = [Window(release_id, env, from_stamp(start), from_stamp(end)) for env, start, end in row[-1] or ()]
+        return _release(row, windows)
 
     def insert_release(self, new: NewRelease, now: datetime) -> int:
         row = self._exec(
