@@ -69,9 +69,8 @@ def connect(url: str, *, search_path: bool = True) -> Connection:
         given = conninfo_to_dict(url)
     except psycopg.Error as exc:
         raise BadInput(f"bad database URL ({first_line(exc)})") from None
-    extra: dict[str, Any] = {"application_name": "relman"}
-    if "connect_timeout" not in given:
-        extra["connect_timeout"] = CONNECT_TIMEOUT_S
+    defaults = {"application_name": "relman", "connect_timeout": CONNECT_TIMEOUT_S}
+    extra: dict[str, Any] = {key: value for key, value in defaults.items() if key not in given}  # the URL's win
     try:
         conn = psycopg.connect(url, autocommit=True, **extra)
     except psycopg.Error as exc:

@@ -6,9 +6,10 @@ a free port number), trusts local connections (any role may connect as itself: t
 several people), and is stopped at the end — also when the test process dies, by a watchdog
 that waits for the test process's end of a pipe to close.
 
-Every test gets a fresh database copied from a template that already holds a board (made by
-`relman pg setup`), so tests never see each other's rows. Under pytest-xdist each worker has
-a cluster of its own.
+Every test gets a database holding exactly what a template holds (a board made by `relman pg
+setup`, with or without the default pipeline and its events): a copy of the template the first
+time, then a used one reset to the template's rows, so tests never see each other's rows and
+none waits for CREATE DATABASE. Under pytest-xdist each worker has a cluster of its own.
 
 Where no server binaries exist (or psycopg is missing), :func:`skip_reason` says why and the
 PostgreSQL half of the suite is skipped.
@@ -38,6 +39,7 @@ READER_ROLE_LOGIN = "wallboard"  # a login in relman_reader
 EMPTY_TEMPLATE = "relman_empty"  # after `relman pg setup`, nothing else (like a fresh file)
 TEMPLATE = "relman_template"  # pg setup + the default pipeline, no events (like conftest.new_store)
 INIT_TEMPLATE = "relman_init"  # pg setup + `relman init` by the admin (like conftest's `initialised`)
+RESET_TABLES = ("events", "windows", "freezes", "releases", "environments", "settings", "migrations")
 
 _WATCHDOG = r"""
 import shutil, subprocess, sys
@@ -117,6 +119,11 @@ class Cluster:
         self._names = itertools.count(1)
         self._roles: set[str] = set()
         self.running = False
+        # a test's database goes back to a pool when it is done, and is reset to its template's rows
+        # for the next test: much cheaper than CREATE DATABASE each time
+        self._baseline: dict[str, list[tuple[str, list[str], list[tuple[Any, ...]]]]] = {}
+        self._template_of: dict[str, str] = {}
+        self._free: dict[str, list[str]] = {}
 
     # -- life ---------------------------------------------------------------------------------------
 
@@ -239,13 +246,61 @@ class Cluster:
             store.close()
 
     def fresh_database(self, template: str = TEMPLATE) -> str:
+        """A database holding exactly what ``template`` holds: a used one reset, else a new copy."""
+        free = self._free.setdefault(template, [])
+        while free:
+            name = free.pop()
+            try:
+                self._reset(name, template)
+            except Exception:  # a database a test left unusable is simply dropped
+                self._drop(name)
+                continue
+            return name
         name = f"t{os.getpid()}_{next(self._names)}"
         self.sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        self._template_of[name] = template
         return name
 
     def drop_database(self, name: str) -> None:
+        """Done with ``name``: back to its template's pool (or dropped, if it came from no template)."""
+        template = self._template_of.get(name)
+        if template is None:
+            self._drop(name)
+        else:
+            self._free.setdefault(template, []).append(name)
+
+    def _drop(self, name: str) -> None:
+        self._template_of.pop(name, None)
         with contextlib.suppress(Exception):
             self.sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _capture(self, template: str) -> None:
+        """Remember every row of a template's board, to reset a used database to it."""
+        tables = []
+        with self.connect(template) as conn:
+            for table in RESET_TABLES:
+                cursor = conn.execute(f"SELECT * FROM relman.{table}")  # type: ignore[arg-type]
+                columns = [c.name for c in cursor.description or ()]
+                tables.append((table, columns, [tuple(r) for r in cursor.fetchall()]))
+        self._baseline[template] = tables
+
+    def _reset(self, name: str, template: str) -> None:
+        """Cut every other session to ``name``, and put its template's rows back, triggers skipped."""
+        if template not in self._baseline:
+            self._capture(template)
+        with self.connect(name) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            with conn.transaction():
+                conn.execute("SET LOCAL session_replication_role = replica")  # the log's guards stand aside
+                conn.execute("SET LOCAL lock_timeout = '30s'")
+                conn.execute(f"TRUNCATE {', '.join('relman.' + t for t in RESET_TABLES)} RESTART IDENTITY")
+                for table, columns, rows in self._baseline[template]:
+                    if rows:
+                        quoted = ", ".join(f'"{c}"' for c in columns)
+                        marks = ", ".join(["%s"] * len(columns))
+                        conn.cursor().executemany(
+                            f"INSERT INTO relman.{table} ({quoted}) VALUES ({marks})", rows)  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager
