@@ -17,6 +17,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from relman_tui import settings as user_settings
+from relman_tui.dburl import Target, check_url, is_url
 from relman_tui.errors import BadInput, GateRefused, RelmanError
 from relman_tui.model import Conflict, Event, Freeze, Release
 from relman_tui.text import cell_len, inert, one_line, pad
@@ -52,11 +53,30 @@ class _DbInt(click.types.IntParamType):
 DB_INT = _DbInt()
 
 
+class _DbTarget(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.2 on
+    """``--db``: a ``postgresql://`` URL kept as text (checked for a password), else a file path."""
+
+    name = "PATH|URL"
+    _path = click.Path(path_type=Path, dir_okay=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and is_url(value):
+            try:
+                check_url(value.strip())
+            except BadInput as exc:
+                self.fail(str(exc), param, ctx)
+            return value.strip()
+        return self._path.convert(value, param, ctx)
+
+
+DB_TARGET = _DbTarget()
+
+
 @dataclass
 class Context:
     """What the global options decided; the service is opened on first use."""
 
-    db: Path | None
+    db: Target | None
     tz_option: str | None
     actor_option: str | None
     config: Path | None
@@ -78,8 +98,16 @@ class Context:
         return name
 
     @property
-    def db_path(self) -> Path:
-        return user_settings.database_path(self.db, self.settings)
+    def target(self) -> Target:
+        """The board to open: a file path, or a postgresql:// URL."""
+        return user_settings.database_target(self.db, self.settings)
+
+    def target_name(self) -> str:
+        """The board as shown to a person (a URL without secrets)."""
+        from relman_tui.dburl import describe
+
+        target = self.target
+        return describe(target) if isinstance(target, str) else str(target)
 
 
     def clock(self) -> Clock:
@@ -95,12 +123,13 @@ class Context:
         if self._service is None:
             from relman_tui.identity import resolve
             from relman_tui.service import Service, board_delegates
-            from relman_tui.store import Store
+            from relman_tui.store import open_store
 
-            store = Store.open(self.db_path, create=create, read_only=read_only)
+            store = open_store(self.target, create=create, read_only=read_only)
             self._stores.append(store)
-            # who acts is decided here, once: the OS account, or a delegate acting for --as
-            who = resolve(self.actor_option, board_delegates(store))
+            # who acts is decided here, once: the OS account (on a server, the role it authenticated),
+            # or a delegate acting for --as
+            who = resolve(self.actor_option, board_delegates(store), account=store.server_account())
             self._service = Service(store, self.clock(), who.actor, who.via, zone=lambda: self.tz)
         return self._service
 
@@ -159,15 +188,15 @@ class RelmanGroup(click.Group):
 
 
 @click.group(cls=RelmanGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), help="Database file (default: $RELMAN_DB, "
-              "else ~/.local/share/relman/relman.db).")
+@click.option("--db", type=DB_TARGET, help="Database file, or a postgresql:// URL (default: $RELMAN_DB, "
+              "else the config's database, else ~/.local/share/relman/relman.db).")
 @click.option("--tz", "tz", metavar="ZONE", help="Time zone to show and read times in (default: config, else system).")
 @click.option("--as", "actor", metavar="NAME", help="Act for NAME: only for accounts listed as delegates "
               "(`relman settings delegates`); the change is logged as NAME via your account.")
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="User config file.")
 @click.version_option(package_name="relman-tui", prog_name="relman")
 @click.pass_context
-def cli(ctx: click.Context, db: Path | None, tz: str | None, actor: str | None, config: Path | None) -> None:
+def cli(ctx: click.Context, db: Target | None, tz: str | None, actor: str | None, config: Path | None) -> None:
     """relman: plan, schedule and control releases into test and live environments.
 
     With no command, opens the board.
@@ -207,11 +236,15 @@ def demo(ctx: click.Context, no_tui: bool, count: int | None) -> None:
     from relman_tui.demo import prepare_demo_file, seed
 
     if obj.db is None and not os.environ.get("RELMAN_DB"):
-        obj.db = user_settings.database_path(None, obj.settings).with_name("demo.db")
-    prepare_demo_file(obj.db_path)
+        default = user_settings.database_target(None, obj.settings)
+        if isinstance(default, Path):
+            obj.db = default.with_name("demo.db")
+    target = obj.target
+    if isinstance(target, Path):
+        prepare_demo_file(target)
     service = obj.service(create=True)
     summary = seed(service, count)
-    click.echo(f"seeded {summary} into {inert(str(obj.db_path))}", err=True)
+    click.echo(f"seeded {summary} into {inert(obj.target_name())}", err=True)
     if not no_tui:
         _run_tui(obj, read_only=False, mouse=True)
 
@@ -222,12 +255,15 @@ def init(obj: Context) -> None:
     """Create an empty database with the default pipeline."""
     from relman_tui.demo import add_default_pipeline
 
-    path = obj.db_path
-    if path.exists() and path.stat().st_size > 0:
-        fail(f"{path} already exists; not touching it")
+    target = obj.target
+    if isinstance(target, Path) and target.exists() and target.stat().st_size > 0:
+        fail(f"{target} already exists; not touching it")
     service = obj.service(create=True)
+    if service.environments():
+        fail(f"{obj.target_name()} already holds a board; not touching it")
     add_default_pipeline(service)
-    click.echo(f"created {inert(str(path))} with environments {', '.join(e.name for e in service.environments())}")
+    click.echo(f"created {inert(obj.target_name())} with environments "
+               f"{', '.join(e.name for e in service.environments())}")
 
 
 # -- environments ------------------------------------------------------------------------------
@@ -841,6 +877,81 @@ def config_init(obj: Context, force: bool) -> None:
     click.echo(f"wrote {inert(str(path))}")
 
 
+# -- boards on a server, and copies ------------------------------------------------------------
+
+
+@cli.group("pg")
+def pg_group() -> None:
+    """A board on a PostgreSQL server, shared by a team across hosts."""
+
+
+@pg_group.command("setup")
+@click.argument("url", metavar="URL")
+@click.option("--admin", "admin", metavar="ROLE", required=True,
+              help="The role that owns the board: it alone changes environments and board settings.")
+def pg_setup(url: str, admin: str) -> None:
+    """Create (or bring up to date) the board in the database at URL: the schema owned by ROLE, the group
+    roles relman_operator and relman_reader, and the triggers that enforce the controls. Safe to repeat;
+    roles that already exist are kept. Run it as a superuser (or a role with CREATEROLE that is a member of
+    ROLE); the password comes from ~/.pgpass or a service file, never the URL."""
+    from relman_tui.dburl import describe
+
+    if not is_url(url):
+        fail("relman pg setup needs a postgresql:// URL (libpq syntax), e.g. postgresql://db.example/relman")
+    check_url(url)
+    setup = _pg_schema().setup
+    for line in setup(url.strip(), admin):
+        click.echo(line)
+    click.echo(f"board ready in {inert(describe(url))}: give people access with GRANT relman_operator TO alice; "
+               f"wallboards with GRANT relman_reader TO wallboard; {inert(admin)} changes environments and settings")
+
+
+def _pg_schema() -> Any:
+    from relman_tui.dburl import INSTALL_HINT
+
+    try:
+        from relman_tui import pg_schema
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0].startswith("psycopg"):
+            fail(f"a PostgreSQL board needs the psycopg driver: {INSTALL_HINT}")
+        raise
+    return pg_schema
+
+
+@cli.command("copy")
+@click.argument("source", type=DB_TARGET)
+@click.argument("target", type=DB_TARGET)
+def copy_cmd(source: Target, target: Target) -> None:
+    """Copy a whole board with its full history from SOURCE into TARGET (each a file or a postgresql:// URL).
+
+    TARGET must be empty: a fresh file, or a database after `relman pg setup` with nothing in it (copying
+    into PostgreSQL needs the board's admin role). The log's hash chain is verified on both sides; the
+    events keep their original actors, times and hashes."""
+    from relman_tui.copying import copy_board
+    from relman_tui.dburl import target_of
+    from relman_tui.store import open_store
+
+    source, target = target_of(source), target_of(target)
+    made_file = isinstance(target, Path) and not target.exists()
+    src = open_store(source, read_only=True)
+    try:
+        dst = open_store(target, create=True)
+        try:
+            copied = copy_board(src, dst)
+        finally:
+            dst.close()
+    except BaseException:
+        if made_file and isinstance(target, Path):  # leave no half-made file behind
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+        raise
+    finally:
+        src.close()
+    click.echo(f"copied {copied.releases} releases, {copied.events} events, {copied.environments} environments and "
+               f"{copied.freezes} freezes from {inert(src.name)} to {inert(dst.name)}; the log verifies on both sides"
+               + (f" (latest {copied.last_hash[:12]})" if copied.last_hash else ""))
+
+
 # -- printing ----------------------------------------------------------------------------------
 
 
@@ -933,6 +1044,9 @@ def _one_line_errors() -> Iterator[None]:
     except Exception as exc:
         if os.environ.get("RELMAN_DEBUG"):
             raise
+        if type(exc).__module__.startswith("psycopg"):  # the PostgreSQL store translates; this is a last net
+            click.echo(f"relman: error: database error: {_said(str(exc))}", err=True)
+            sys.exit(2)
         click.echo(f"relman: internal error: {type(exc).__name__}: {_said(str(exc))} "
                    "(set RELMAN_DEBUG=1 for details)", err=True)
         sys.exit(2)

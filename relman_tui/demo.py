@@ -9,7 +9,7 @@ from pathlib import Path
 from relman_tui.errors import BadInput
 from relman_tui.model import PLANNED, Risk, State
 from relman_tui.service import Service, build_freeze
-from relman_tui.store import NewEvent, NewRelease, Store
+from relman_tui.store import BoardStore, NewEvent, NewRelease, Store
 
 DEFAULT_PIPELINE: list[tuple[str, str, int, bool]] = [
     ("dev", "Development", 1, False),
@@ -62,7 +62,8 @@ def seed(service: Service, count: int | None = None) -> str:
     """Fill an empty database: the curated demo, or ``count`` generated releases."""
     store = service.store
     if store.environments():
-        raise BadInput(f"{store.path} already has a pipeline; the demo needs a fresh file")
+        raise BadInput(f"{store.name} already has a pipeline; the demo needs a fresh file (or, on PostgreSQL, a "
+                       "database after `relman pg setup`)")
     add_default_pipeline(service)
     now = service.clock.now().replace(minute=0, second=0, microsecond=0)
     weekend = build_freeze(0, ["prod"], "weekend change freeze", cron="0 18 * * FRI",
@@ -103,7 +104,7 @@ def _history(
     return [((start + k * gap).replace(microsecond=0), event, actor) for k, (event, actor) in enumerate(steps)]
 
 
-def _curated(store: Store, now: datetime, via: str) -> int:
+def _curated(store: BoardStore, now: datetime, via: str) -> int:
     """About thirty releases across every stage and state, with deliberate conflicts."""
     h = timedelta(hours=1)
     d = timedelta(days=1)
@@ -182,11 +183,12 @@ def _curated(store: Store, now: datetime, via: str) -> int:
     return len(ids)
 
 
-def _generated(store: Store, now: datetime, count: int) -> int:
+def _generated(store: BoardStore, now: datetime, count: int) -> int:
     """``count`` releases of many services, about two windows each, over the next ninety days."""
     rng = random.Random(count)
     stages = [PLANNED, *(name for name, _, _, _ in DEFAULT_PIPELINE)]
     envs = stages[1:]
+    approval_stages = {name for name, _, _, approval in DEFAULT_PIPELINE if approval}
     services = [f"service-{i:03d}" for i in range(max(12, count // 40))]
     releases, windows = [], []
     for n in range(count):
@@ -196,9 +198,12 @@ def _generated(store: Store, now: datetime, count: int) -> int:
         state = State.PENDING if stage == PLANNED else rng.choice([State.DEPLOYED, State.VERIFIED, State.VERIFIED,
                                                                    State.FAILED])
         owner = rng.choice(OWNERS)
+        # a release stands in an environment that requires approval only once someone else approved it
+        approver = OWNERS[(OWNERS.index(owner) + 1) % len(OWNERS)] if stage in approval_stages else None
         releases.append(NewRelease(
             name=name, version=f"{n // 100}.{n % 100}.{rng.randrange(10)}", components=(name,), owner=owner,
-            risk=rng.choice(list(Risk)), notes="", stage=stage, state=state,
+            risk=rng.choice(list(Risk)), notes="", stage=stage, state=state, approved_by=approver,
+            approved_at=now - timedelta(days=1) if approver else None,
         ))
         start = now + timedelta(hours=rng.randrange(-48, 90 * 24))
         spans = []

@@ -43,7 +43,7 @@ from relman_tui.model import (
     State,
     Window,
 )
-from relman_tui.store import NewEvent, NewRelease, Store
+from relman_tui.store import BoardStore, NewEvent, NewRelease
 from relman_tui.timeutil import Clock, to_stamp
 
 
@@ -75,7 +75,8 @@ class Service:
     """The one place the rules are applied to the store; every change is one transaction."""
 
     def __init__(
-        self, store: Store, clock: Clock, actor: str, via: str | None = None, zone: str | Callable[[], str] = "UTC",
+        self, store: BoardStore, clock: Clock, actor: str, via: str | None = None,
+        zone: str | Callable[[], str] = "UTC",
     ) -> None:
         """``actor`` (and ``via``, the account acting for them) come from :mod:`relman_tui.identity`;
         ``zone`` is the operator's, for times in messages (or how to find it, when first needed)."""
@@ -800,7 +801,7 @@ def _hooks(raw: str) -> list[Hook]:
     return hooks
 
 
-def board_delegates(store: Store) -> tuple[str, ...]:
+def board_delegates(store: BoardStore) -> tuple[str, ...]:
     """The OS accounts that may act for others with ``--as`` (read before the actor is known)."""
     return _delegates(store.setting("delegates", "[]"))
 

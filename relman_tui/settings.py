@@ -10,6 +10,7 @@ from typing import Any
 
 import tomli_w
 
+from relman_tui.dburl import Target, target_of
 from relman_tui.errors import BadInput
 
 THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "monokai", "dracula", "tokyo-night", "solarized-light")
@@ -20,14 +21,15 @@ class Settings:
     timezone: str | None = None  # None: the system zone
     theme: str = "textual-dark"
     poll_interval: float = 0.5
-    database: Path | None = None
+    database: Target | None = None  # a path, or a postgresql:// URL kept as text
 
 
 _DEFAULTS: list[tuple[str, Any, str]] = [
     ("timezone", "", "IANA zone times are shown and typed in, e.g. \"Europe/Berlin\"; empty: the system zone"),
     ("theme", "textual-dark", f"one of: {', '.join(THEMES)}"),
     ("poll_interval", 0.5, "seconds between checks for changes written by other operators (0.1 .. 10)"),
-    ("database", "", "default database file; empty: $RELMAN_DB, else the XDG data directory"),
+    ("database", "", "default database: a file, or a postgresql:// URL (no password: ~/.pgpass or a service "
+                     "file); empty: $RELMAN_DB, else the XDG data directory"),
 ]
 
 
@@ -38,14 +40,17 @@ def config_path(explicit: Path | None = None) -> Path:
     return Path(base) / "relman" / "config.toml"
 
 
-def database_path(explicit: Path | None, settings: Settings) -> Path:
-    """``--db``, else ``$RELMAN_DB``, else the user config, else ``$XDG_DATA_HOME/relman/relman.db``."""
+def database_target(explicit: Target | None, settings: Settings) -> Target:
+    """``--db``, else ``$RELMAN_DB``, else the user config, else ``$XDG_DATA_HOME/relman/relman.db``.
+
+    A ``postgresql://`` URL stays text (a path would fold its ``//``); anything else is a path.
+    """
     if explicit is not None:
-        return explicit.expanduser()
+        return target_of(explicit)
     if env := os.environ.get("RELMAN_DB"):
-        return Path(env).expanduser()
+        return target_of(env)
     if settings.database is not None:
-        return settings.database.expanduser()
+        return target_of(settings.database)
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "relman" / "relman.db"
 
@@ -86,7 +91,11 @@ def load(path: Path, *, required: bool = False) -> Settings:
         raise BadInput(f"{path}: key 'poll_interval' must be a number of seconds from 0.1 to 10")
     if not isinstance(database, str):
         raise BadInput(f"{path}: key 'database' must be a string")
-    return Settings(tz or None, theme, float(poll), Path(database) if database else None)
+    try:
+        target = target_of(database) if database else None
+    except BadInput as exc:
+        raise BadInput(f"{path}: key 'database': {exc}") from None
+    return Settings(tz or None, theme, float(poll), target)
 
 
 def default_config_text() -> str:

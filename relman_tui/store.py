@@ -1,8 +1,15 @@
-"""The SQLite store: the only module that speaks SQL (through sqlite-utils and sqlite3)."""
+"""The store's interface, how a board is opened, and the SQLite store (through sqlite-utils and sqlite3).
+
+The store modules are the only ones that speak SQL: this one for SQLite, the embedded default,
+and :mod:`relman_tui.store_pg` for PostgreSQL. Both satisfy :class:`BoardStore`, the narrow
+interface the service, the CLI, the demo and the board use; :func:`open_store` picks one by
+the target's form (a path or a ``postgresql://`` URL).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import json
 import os
 import sqlite3
@@ -11,15 +18,17 @@ import time
 import urllib.parse
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, Protocol
 
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from relman_tui import chain
+from relman_tui.dburl import INSTALL_HINT, Target, is_url
 from relman_tui.errors import BadInput, StaleWrite
 from relman_tui.model import Environment, Event, Freeze, Release, Risk, State, Window
 from relman_tui.timeutil import from_stamp, to_stamp
@@ -28,6 +37,7 @@ MIGRATION_SET = "relman"
 WAL_SIZE_LIMIT = 4 * 1024 * 1024
 BUSY_TIMEOUT_S = 5.0
 _BEGIN_RETRIES = 4
+WATCH_POLL_S = 0.1  # how often a waiting SQLite store looks at data_version (a PostgreSQL store is told)
 
 migrations = Migrations(MIGRATION_SET)
 
@@ -188,6 +198,151 @@ class NewEvent:
     details: Mapping[str, Any] | None = None
 
 
+class Wake(enum.Enum):
+    """Why :meth:`BoardStore.wait_for_change` returned."""
+
+    TIMEOUT = "timeout"  # nothing changed
+    CHANGED = "changed"  # another connection committed a change (or the log had moved past ``after_seq``)
+    RECONNECTED = "reconnected"  # the server went away and came back: changes may have been missed, re-read
+    DISCONNECTED = "disconnected"  # the server is away and did not come back before the timeout
+
+    @property
+    def changed(self) -> bool:
+        """Whether the caller should read the board again."""
+        return self in (Wake.CHANGED, Wake.RECONNECTED)
+
+
+@dataclass(frozen=True, slots=True)
+class BoardDump:
+    """A whole board with its full history, as `relman copy` moves it from one store to another."""
+
+    settings: dict[str, str]
+    environments: list[Environment]
+    releases: list[Release]  # every release, cancelled ones too, with their windows
+    freezes: list[Freeze]
+    events: list[chain.StoredEvent]
+    hook_cursor: tuple[int, list[str]] = (0, [])  # the hook runner's progress goes along: no hook re-runs
+
+
+class BoardStore(Protocol):
+    """What the service, the CLI, the demo and the board need from a store; both backends provide it.
+
+    Every change happens inside :meth:`write` (one transaction: the change and its event land
+    together or not at all); :meth:`read` gives one consistent view to several queries.
+    """
+
+    read_only: bool
+    path: Path  # for display (the board's top bar shows its name); a PostgreSQL store's is postgresql:/host/db
+
+    @property
+    def target(self) -> Target:
+        """What :func:`open_store` opens again: the file's path, or the URL (never with a password)."""
+
+    @property
+    def name(self) -> str:
+        """The board as shown to a person: the path, or the URL without secrets."""
+
+    def close(self) -> None: ...
+
+    def reopen(self, *, read_only: bool = False) -> BoardStore:
+        """Another connection to the same board (a watcher thread needs one of its own)."""
+
+    def file_problem(self) -> str | None:
+        """Why the board this store opened is no longer there (a file deleted or replaced), or ``None``."""
+
+    def server_account(self) -> str | None:
+        """Who the server says we are (PostgreSQL's ``session_user``); ``None``: the OS account acts."""
+
+    def write(self) -> AbstractContextManager[None]: ...
+    def read(self) -> AbstractContextManager[None]: ...
+    def data_version(self) -> int: ...
+    def last_seq(self) -> int: ...
+
+    def wait_for_change(self, timeout: float, after_seq: int | None = None) -> Wake:
+        """Block until another connection commits, the log moves past ``after_seq``, or ``timeout`` (s)."""
+
+    def setting(self, key: str, default: str) -> str: ...
+    def set_setting(self, key: str, value: str) -> None: ...
+
+    def environments(self) -> list[Environment]: ...
+    def save_environments(self, environments: Sequence[Environment]) -> None: ...
+    def stage_in_use(self, stage: str) -> bool: ...
+
+    def releases(self, *, stage: str | None = None, include_cancelled: bool = False) -> list[Release]: ...
+    def release(self, release_id: int) -> Release | None: ...
+    def insert_release(self, new: NewRelease, now: datetime) -> int: ...
+    def insert_releases_bulk(
+        self, releases: Sequence[NewRelease], windows: Sequence[Sequence[tuple[str, datetime, datetime]]],
+        now: datetime,
+    ) -> list[int]: ...
+    def update_release(self, release: Release, expected_rev: int, now: datetime) -> Release: ...
+    def refuse_stale(self, release_id: int, expected_rev: int) -> NoReturn: ...
+    def set_window(self, window: Window) -> None: ...
+    def delete_window(self, release_id: int, environment: str) -> bool: ...
+
+    def freezes(self) -> list[Freeze]: ...
+    def insert_freeze(self, freeze: Freeze) -> int: ...
+    def delete_freeze(self, freeze_id: int) -> bool: ...
+    def delete_all_freezes(self) -> None: ...
+
+    def append_event(self, event: NewEvent, actor: str, at: datetime, via: str | None = None) -> int: ...
+    def board_id(self) -> str: ...
+    def events(
+        self, *, release: int | None = None, limit: int | None = None, after_seq: int | None = None
+    ) -> list[Event]: ...
+    def stored_events(self) -> list[chain.StoredEvent]: ...
+
+    def dump(self) -> BoardDump: ...
+    def load_copy(self, dump: BoardDump) -> None: ...
+
+    def hook_cursor(self) -> tuple[int, list[str]]: ...
+    def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None: ...
+    def runner_lock(self, wait: bool = True) -> AbstractContextManager[bool]: ...
+
+
+def open_store(target: Target, *, create: bool = False, read_only: bool = False) -> BoardStore:
+    """Open the board at ``target``: SQLite for a path, PostgreSQL for a ``postgresql://`` URL."""
+    if is_url(target):
+        try:
+            from relman_tui.store_pg import PgStore
+        except ImportError as exc:
+            if (exc.name or "").split(".")[0] in ("psycopg", "psycopg_binary", "psycopg_c"):
+                raise BadInput(f"a PostgreSQL board needs the psycopg driver: {INSTALL_HINT}") from None
+            raise
+        return PgStore.open(str(target), create=create, read_only=read_only)
+    return Store.open(Path(target), create=create, read_only=read_only)
+
+
+def refuse_stale(store: BoardStore, release_id: int, expected_rev: int) -> NoReturn:
+    """Raise :class:`StaleWrite` naming who changed the release since ``expected_rev``."""
+    fresh = store.release(release_id)
+    if fresh is None:
+        raise BadInput(f"no release with id {release_id}")
+    last = store.events(release=release_id, limit=1)
+    who = last[0].actor if last else None
+    what = f" ({last[0].action})" if last else ""
+    raise StaleWrite(
+        f"{fresh.label} was changed by {who or 'someone'}{what} since you saw it "
+        f"(rev {expected_rev}, now {fresh.rev}); nothing was written",
+        fresh,
+        who,
+    )
+
+
+def empty_problem(store: BoardStore) -> str | None:
+    """Why ``store`` cannot take a copied board (it holds releases, events, environments or freezes)."""
+    with store.read():
+        held = {
+            "releases": len(store.releases(include_cancelled=True)), "events": len(store.events(limit=1)),
+            "environments": len(store.environments()), "freezes": len(store.freezes()),
+        }
+    found = [what for what, count in held.items() if count]
+    if not found:
+        return None
+    return (f"{store.name} is not empty (it has {', '.join(found)}); relman copy needs a fresh file or a "
+            "database after `relman pg setup`, so that nothing is overwritten")
+
+
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
@@ -210,6 +365,21 @@ class Store:
         self._identity = _file_identity(path)
         self._disk_mark = _disk_mark(path)
         self._reopened = 0
+        self._watch_mark: int | None = None
+
+    @property
+    def target(self) -> Path:
+        return self.path
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def reopen(self, *, read_only: bool = False) -> Store:
+        return Store.open(self.path, read_only=read_only)
+
+    def server_account(self) -> str | None:
+        return None  # a file has no server: the OS account running relman acts
 
     # -- opening -------------------------------------------------------------------------
 
@@ -391,6 +561,30 @@ class Store:
         row = self._conn.execute("SELECT max(seq) FROM events").fetchone()
         return int(row[0] or 0)
 
+    def wait_for_change(self, timeout: float, after_seq: int | None = None) -> Wake:
+        """Return when another connection commits (``PRAGMA data_version``, looked at every
+        ``WATCH_POLL_S``), at once when the log has moved past ``after_seq``, or after ``timeout``.
+
+        The first call sets the mark it compares with: pass the last seq you have read as
+        ``after_seq`` so that a change made in between is not missed. Use the store from one
+        thread only (a watcher thread opens its own with :meth:`reopen`).
+        """
+        deadline = time.monotonic() + timeout
+        if after_seq is not None and self.last_seq() > after_seq:
+            self._watch_mark = self.data_version()
+            return Wake.CHANGED
+        if self._watch_mark is None:
+            self._watch_mark = self.data_version()
+        while True:
+            version = self.data_version()
+            if version != self._watch_mark:
+                self._watch_mark = version
+                return Wake.CHANGED
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return Wake.TIMEOUT
+            time.sleep(min(WATCH_POLL_S, left))
+
     # -- settings --------------------------------------------------------------------------
 
     def setting(self, key: str, default: str) -> str:
@@ -521,19 +715,8 @@ class Store:
         assert fresh is not None
         return fresh
 
-    def refuse_stale(self, release_id: int, expected_rev: int) -> None:
-        fresh = self.release(release_id)
-        if fresh is None:
-            raise BadInput(f"no release with id {release_id}")
-        last = self.events(release=release_id, limit=1)
-        who = last[0].actor if last else None
-        what = f" ({last[0].action})" if last else ""
-        raise StaleWrite(
-            f"{fresh.label} was changed by {who or 'someone'}{what} since you saw it "
-            f"(rev {expected_rev}, now {fresh.rev}); nothing was written",
-            fresh,
-            who,
-        )
+    def refuse_stale(self, release_id: int, expected_rev: int) -> NoReturn:
+        refuse_stale(self, release_id, expected_rev)
 
     def set_window(self, window: Window) -> None:
         self._exec(
@@ -569,15 +752,7 @@ class Store:
         cursor = self._exec(
             'INSERT INTO freezes (environments, reason, start, "end", cron, duration, zone) '
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                json.dumps(list(freeze.environments)),
-                freeze.reason,
-                to_stamp(freeze.start) if freeze.start else None,
-                to_stamp(freeze.end) if freeze.end else None,
-                freeze.cron,
-                int(freeze.duration.total_seconds()) if freeze.duration else None,
-                freeze.zone,
-            ),
+            freeze_row(freeze),
         )
         return int(cursor.lastrowid or 0)
 
@@ -673,6 +848,44 @@ class Store:
 
     def integrity_check(self) -> str:
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+    # -- copying a whole board ---------------------------------------------------------------
+
+    def dump(self) -> BoardDump:
+        with self.read():
+            settings = {str(k): str(v) for k, v in self._conn.execute("SELECT key, value FROM settings")}
+            return BoardDump(settings, self.environments(), self.releases(include_cancelled=True), self.freezes(),
+                             self.stored_events(), self.hook_cursor())
+
+    def load_copy(self, dump: BoardDump) -> None:
+        """Write a copied board, history and all, into this empty store; all or nothing.
+
+        The events keep their seqs, actors, times and hashes; the chain is verified before the
+        transaction commits.
+        """
+        with self.write():
+            if problem := empty_problem(self):
+                raise BadInput(problem)
+            self._exec("DELETE FROM settings")
+            for key, value in sorted(dump.settings.items()):
+                self._exec("INSERT INTO settings (key, value) VALUES (?, ?)", (key, value))
+            self.save_environments(dump.environments)
+            for release in dump.releases:
+                self._exec(f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                           release_row(release))
+                for window in release.windows:
+                    self.set_window(window)
+            for freeze in dump.freezes:
+                self._exec('INSERT INTO freezes (id, environments, reason, start, "end", cron, duration, zone) '
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (freeze.id, *freeze_row(freeze)))
+            for event in dump.events:
+                self._exec(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+                           stored_event_row(event))
+            if dump.hook_cursor[0]:
+                self.set_hook_cursor(*dump.hook_cursor)
+            verdict = chain.verify(self.board_id(), self.stored_events())
+            if not verdict.ok:
+                raise BadInput(f"the copied log does not verify in {self.name}: {verdict.problem}; nothing was copied")
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -777,8 +990,18 @@ _EVENT_COLUMNS = 'seq, at, actor, via, release, action, "from", "to", forced, re
 
 def _stored_events(conn: sqlite3.Connection) -> list[chain.StoredEvent]:
     rows = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
-    return [chain.StoredEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9], r[10], r[11])
-            for r in rows]
+    return [stored_event(r) for r in rows]
+
+
+def stored_event(r: Sequence[Any]) -> chain.StoredEvent:
+    """An events row (in ``_EVENT_COLUMNS`` order) exactly as stored."""
+    return chain.StoredEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9], r[10], r[11])
+
+
+def stored_event_row(e: chain.StoredEvent) -> tuple[Any, ...]:
+    """The values of an events row in ``_EVENT_COLUMNS`` order (``forced`` as SQLite's 0/1)."""
+    return (e.seq, e.at, e.actor, e.via, e.release, e.action, e.from_, e.to, int(e.forced), e.reason, e.details,
+            e.hash)
 
 
 def _insert_event(
@@ -827,6 +1050,28 @@ def _release(row: Sequence[Any], windows: Iterable[Window] = ()) -> Release:
         windows=tuple(windows),
         created_by=row[14] or row[4],
         unapproved=bool(row[15]),
+    )
+
+
+def release_row(r: Release) -> tuple[Any, ...]:
+    """Every column of a stored release in ``_RELEASE_COLUMNS`` order (a copy keeps ids and revisions)."""
+    return (
+        r.id, r.name, r.version, json.dumps(list(r.components)), r.owner, str(r.risk), r.stage, str(r.state),
+        r.approved_by, to_stamp(r.approved_at) if r.approved_at else None, r.notes, to_stamp(r.created_at),
+        to_stamp(r.updated_at), r.rev, r.created_by or r.owner, int(r.unapproved),
+    )
+
+
+def freeze_row(freeze: Freeze) -> tuple[Any, ...]:
+    """A freeze's stored columns after its id: environments, reason, start, end, cron, duration, zone."""
+    return (
+        json.dumps(list(freeze.environments)),
+        freeze.reason,
+        to_stamp(freeze.start) if freeze.start else None,
+        to_stamp(freeze.end) if freeze.end else None,
+        freeze.cron,
+        int(freeze.duration.total_seconds()) if freeze.duration else None,
+        freeze.zone,
     )
 
 

@@ -13,13 +13,16 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from backends import Backend, PgBackend, SqliteBackend
 from click.testing import CliRunner, Result
+from pg_support import Cluster, running_cluster, skip_reason
 
 from relman_tui.cli import cli
+from relman_tui.dburl import Target
 from relman_tui.demo import DEFAULT_PIPELINE
 from relman_tui.model import Environment
 from relman_tui.service import Service
-from relman_tui.store import Store
+from relman_tui.store import BoardStore, Store
 from relman_tui.timeutil import FixedClock
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -41,6 +44,45 @@ def new_store(path: Path) -> Store:
     return store
 
 
+# --- one board, on either backend ----------------------------------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_backends: run the test on a SQLite file and on a PostgreSQL server")
+    config.addinivalue_line("markers", "sqlite_only(why): in a both_backends module, a test only a file can run")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_backends`` run twice: ``backend`` (and every fixture built on it) is SQLite, then
+    PostgreSQL. Other tests get SQLite alone, as before."""
+    definition = metafunc.definition
+    if "backend" in metafunc.fixturenames and definition.get_closest_marker("both_backends") \
+            and not definition.get_closest_marker("sqlite_only"):
+        metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster for the session (per xdist worker), or a skip saying why not."""
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    with running_cluster() as cluster:
+        cluster.make_templates(NOW)
+        yield cluster
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Backend]:
+    chosen: Backend
+    if getattr(request, "param", "sqlite") == "postgres":
+        chosen = PgBackend(request.getfixturevalue("pg_cluster"))
+    else:
+        chosen = SqliteBackend(db_path, lambda: request.getfixturevalue("initialised"))
+    yield chosen
+    chosen.close()
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "relman.db"
@@ -52,24 +94,30 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def store(db_path: Path) -> Iterator[Store]:
-    store = new_store(db_path)
+def store(backend: Backend) -> Iterator[BoardStore]:
+    """The default pipeline and no events, opened as alice (on PostgreSQL: connected as the role alice)."""
+    backend.make("pipeline")
+    store = backend.open("alice")
     yield store
     store.close()
 
 
 @pytest.fixture
-def service(store: Store, clock: FixedClock) -> Service:
+def service(store: BoardStore, clock: FixedClock) -> Service:
     return Service(store, clock, "alice")
 
 
 @pytest.fixture
-def open_service(db_path: Path, clock: FixedClock) -> Iterator[Callable[..., Service]]:
-    """Open another Service on its own connection: ``open_service("bob")`` (same file, same clock)."""
-    opened: list[Store] = []
+def open_service(backend: Backend, clock: FixedClock) -> Iterator[Callable[..., Service]]:
+    """Open another Service on its own connection: ``open_service("bob")`` (same board, same clock)."""
+    opened: list[BoardStore] = []
 
-    def make(actor: str = "bob", path: Path | None = None, read_only: bool = False) -> Service:
-        other = Store.open(path or db_path, read_only=read_only)
+    def make(actor: str = "bob", path: Target | None = None, read_only: bool = False) -> Service:
+        # a file of the test's own (SQLite), else the test's board, as ``actor`` (a URL: the same board)
+        if isinstance(path, Path):
+            other: BoardStore = Store.open(path, read_only=read_only)
+        else:
+            other = backend.open(actor, read_only=read_only)
         opened.append(other)
         return Service(other, clock, actor)
 
@@ -82,8 +130,9 @@ def open_service(db_path: Path, clock: FixedClock) -> Iterator[Callable[..., Ser
 class Run:
     """``relman --db DB --tz UTC --as ACTOR ARGS…`` through click's CliRunner, at a fixed *now*."""
 
-    db: Path
+    db: Target
     home: Path
+    backend: Backend | None = None
     runner: CliRunner = field(default_factory=CliRunner)
 
     def env(self) -> dict[str, str | None]:
@@ -98,14 +147,18 @@ class Run:
             "XDG_STATE_HOME": str(self.home / "state"),
         }
 
-    def __call__(self, *args: str, actor: str = "alice", db: Path | None = None, tz: str = "UTC") -> Result:
+    def __call__(self, *args: str, actor: str = "alice", db: Target | None = None, tz: str = "UTC") -> Result:
         """Run as the OS account ``actor`` (faked at the one place relman reads it)."""
         argv = ["--db", str(db or self.db), "--tz", tz, *args]
         return self.raw(*argv, account=actor)
 
     def raw(self, *argv: str, env: dict[str, str | None] | None = None, account: str = "alice") -> Result:
+        """Run as the OS account ``account`` (on PostgreSQL: connecting as the role ``account``)."""
+        if self.backend is not None:
+            self.backend.account(account)
         with as_account(account):
-            result = self.runner.invoke(cli, list(argv), env={**self.env(), **(env or {})}, prog_name="relman")
+            result = self.runner.invoke(cli, list(argv), env={**self.env(), "PGUSER": account, **(env or {})},
+                                        prog_name="relman")
         assert "Traceback" not in result.stderr, result.stderr
         assert "Traceback" not in result.stdout, result.stdout
         if result.exception is not None:
@@ -120,7 +173,7 @@ class Run:
     def json(self, *args: str, **kwargs: Any) -> Any:
         return json.loads(self.ok(*args, "--json", **kwargs).stdout)
 
-    def dump(self, db: Path | None = None) -> str:
+    def dump(self, db: Target | None = None) -> str:
         """Everything a bad command must leave alone, as text to compare before and after."""
         parts = [
             self.ok("release", "list", "--all", "--json", db=db).stdout,
@@ -137,7 +190,11 @@ def as_account(name: str) -> Any:
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Run:
+def run(tmp_path: Path, backend: Backend) -> Run:
+    """The CLI on a board that does not exist yet (a SQLite path), or on PostgreSQL a database after
+    `relman pg setup` and nothing else."""
+    if isinstance(backend, PgBackend):
+        return Run(backend.make("empty"), tmp_path / "home", backend)
     return Run(tmp_path / "cli.db", tmp_path / "home")
 
 
@@ -159,9 +216,13 @@ def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def board(run: Run, initialised: Path) -> Run:
-    """``run`` on a database made by ``relman init`` (the default pipeline)."""
-    copy_database(initialised, run.db)
+def board(run: Run, request: pytest.FixtureRequest) -> Run:
+    """``run`` on a database made by ``relman init`` (the default pipeline; on PostgreSQL, by the admin)."""
+    if isinstance(run.backend, PgBackend):
+        run.db = run.backend.make("init")
+        return run
+    assert isinstance(run.db, Path)
+    copy_database(request.getfixturevalue("initialised"), run.db)
     return run
 
 

@@ -50,100 +50,110 @@ class Replayed:
     windows: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
-def check_database(path: Path) -> dict[str, int]:
-    """Fail unless the file is intact and every change stands with its event, and only then.
+def rows(target: Path | str, statement: str) -> list[tuple[Any, ...]]:
+    """Rows straight from a board's tables: a SQLite file, or a PostgreSQL URL naming a role that may read."""
+    if isinstance(target, Path):
+        conn = sqlite3.connect(target, timeout=30)
+        try:
+            return [tuple(r) for r in conn.execute(statement).fetchall()]
+        finally:
+            conn.close()
+    import psycopg
+
+    with psycopg.connect(target, autocommit=True) as pg:
+        pg.execute("SET search_path = relman")
+        return [tuple(r) for r in pg.execute(statement).fetchall()]  # type: ignore[arg-type]
+
+
+def check_database(target: Path | str) -> dict[str, int]:
+    """Fail unless the board is intact and every change stands with its event, and only then.
 
     Replays the audit log (the rules of service.py: ``created`` is rev 1, every other event of a
     release is one ``_write`` that bumped ``rev`` once) and compares stage, state, approval, rev
-    and windows of every release, and the number of freezes, with what is stored.
+    and windows of every release, and the number of freezes, with what is stored. ``target`` is
+    a SQLite file, or a PostgreSQL URL naming a role that may read the board.
     """
-    conn = sqlite3.connect(path, timeout=30)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-        stored = {
-            row[0]: row[1:]
-            for row in conn.execute("SELECT id, stage, state, approved_by, rev FROM releases")
-        }
-        windows: dict[int, dict[str, tuple[str, str]]] = {}
-        for rid, env, start, end in conn.execute('SELECT release_id, environment, start, "end" FROM windows'):
-            windows.setdefault(rid, {})[env] = (start, end)
-        replayed: dict[int, Replayed] = {}
-        freezes = 0
-        events = conn.execute(
-            'SELECT seq, actor, release, action, "from", "to", forced, reason FROM events ORDER BY seq'
-        ).fetchall()
-        for seq, actor, rid, action, from_, to, forced, reason in events:
-            assert actor, f"event {seq} has no actor"
-            if forced or action == "rolled_back":
-                assert reason, f"event {seq} ({action}) has no reason"
-            if action == "freeze_added":
-                freezes += 1
-            elif action == "freeze_removed":
-                freezes -= 1
-            if rid is None:
-                continue
-            if action == "created":
-                assert rid not in replayed, f"release {rid} created twice"
-                replayed[rid] = Replayed(rev=1)
-                continue
-            r = replayed[rid]
-            r.rev += 1
-            if action in ("moved", "rolled_back"):
-                assert from_ == r.stage, f"event {seq}: {action} from {from_} but the release stood in {r.stage}"
-                r.stage = to
-                r.state = "pending" if action == "rolled_back" and to == "planned" else "deployed"
-                if action == "rolled_back":
-                    r.approved_by = None
-            elif action == "verified":
-                r.state = "verified"
-            elif action == "failed":
-                r.state = "failed"
-            elif action == "cancelled":
-                r.state = "cancelled"
-            elif action == "approved":
-                r.approved_by = actor
-            elif action == "edited" and "approval withdrawn" in (to or ""):
+    if isinstance(target, Path):
+        assert rows(target, "PRAGMA integrity_check") == [("ok",)]
+        assert rows(target, "PRAGMA foreign_key_check") == []
+    stored = {row[0]: row[1:] for row in rows(target, "SELECT id, stage, state, approved_by, rev FROM releases")}
+    windows: dict[int, dict[str, tuple[str, str]]] = {}
+    for rid, env, start, end in rows(target, 'SELECT release_id, environment, start, "end" FROM windows'):
+        windows.setdefault(rid, {})[env] = (start, end)
+    replayed: dict[int, Replayed] = {}
+    freezes = 0
+    events = rows(target, 'SELECT seq, actor, release, action, "from", "to", forced, reason FROM events ORDER BY seq')
+    for seq, actor, rid, action, from_, to, forced, reason in events:
+        assert actor, f"event {seq} has no actor"
+        if forced or action == "rolled_back":
+            assert reason, f"event {seq} ({action}) has no reason"
+        if action == "freeze_added":
+            freezes += 1
+        elif action == "freeze_removed":
+            freezes -= 1
+        if rid is None:
+            continue
+        if action == "created":
+            assert rid not in replayed, f"release {rid} created twice"
+            replayed[rid] = Replayed(rev=1)
+            continue
+        r = replayed[rid]
+        r.rev += 1
+        if action in ("moved", "rolled_back"):
+            assert from_ == r.stage, f"event {seq}: {action} from {from_} but the release stood in {r.stage}"
+            r.stage = to
+            r.state = "pending" if action == "rolled_back" and to == "planned" else "deployed"
+            if action == "rolled_back":
                 r.approved_by = None
-            elif action == "scheduled":
-                env, span = to.split(" ")
-                start, end = span.split("/")
-                r.windows[env] = (start, end)
-            elif action == "unscheduled":
-                r.windows.pop(from_.split(" ")[0])
-        assert set(stored) == set(replayed), "a release without its created event, or the reverse"
-        for rid, (stage, state, approved_by, rev) in stored.items():
-            r = replayed[rid]
-            assert (stage, state, approved_by, rev) == (r.stage, r.state, r.approved_by, r.rev), (
-                rid, (stage, state, approved_by, rev), r,
-            )
-            assert windows.get(rid, {}) == r.windows, (rid, windows.get(rid), r.windows)
-        assert conn.execute("SELECT count(*) FROM freezes").fetchone()[0] == freezes
-        from relman_tui import chain
-        from relman_tui.store import Store
+        elif action == "verified":
+            r.state = "verified"
+        elif action == "failed":
+            r.state = "failed"
+        elif action == "cancelled":
+            r.state = "cancelled"
+        elif action == "approved":
+            r.approved_by = actor
+        elif action == "edited" and "approval withdrawn" in (to or ""):
+            r.approved_by = None
+        elif action == "scheduled":
+            env, span = to.split(" ")
+            start, end = span.split("/")
+            r.windows[env] = (start, end)
+        elif action == "unscheduled":
+            r.windows.pop(from_.split(" ")[0])
+    assert set(stored) == set(replayed), "a release without its created event, or the reverse"
+    for rid, (stage, state, approved_by, rev) in stored.items():
+        r = replayed[rid]
+        assert (stage, state, approved_by, rev) == (r.stage, r.state, r.approved_by, r.rev), (
+            rid, (stage, state, approved_by, rev), r,
+        )
+        assert windows.get(rid, {}) == r.windows, (rid, windows.get(rid), r.windows)
+    assert rows(target, "SELECT count(*) FROM freezes")[0][0] == freezes
+    from relman_tui import chain
+    from relman_tui.store import open_store
 
-        store = Store.open(path, read_only=True)
-        try:  # and the log's hash chain holds, however the writers raced or died
-            verdict = chain.verify(store.board_id(), store.stored_events())
-        finally:
-            store.close()
-        assert verdict.ok and verdict.chained == len(events), verdict
-        return {"releases": len(stored), "events": len(events)}
+    store = open_store(target, read_only=True)
+    try:  # and the log's hash chain holds, however the writers raced or died
+        verdict = chain.verify(store.board_id(), store.stored_events())
     finally:
-        conn.close()
+        store.close()
+    assert verdict.ok and verdict.chained == len(events), verdict
+    return {"releases": len(stored), "events": len(events)}
 
 
 # --- a writer that runs until it is killed -------------------------------------------------------------------
 
 
-def _writer(db: Path, actor: str, seed: int) -> None:  # pragma: no cover - runs in a child process
+def _writer(db: str, actor: str, seed: int) -> None:  # pragma: no cover - runs in a child process
+    from relman_tui.dburl import target_of
     from relman_tui.errors import RelmanError
     from relman_tui.service import Service
-    from relman_tui.store import Store
+    from relman_tui.store import open_store
     from relman_tui.timeutil import FixedClock
 
     rng = random.Random(seed)
-    service = Service(Store.open(db), FixedClock(datetime(2026, 12, 1, 10, 0, tzinfo=UTC)), actor)
+    # a file, or a PostgreSQL URL that connects as ``actor`` (the server checks who acts)
+    service = Service(open_store(target_of(db)), FixedClock(datetime(2026, 12, 1, 10, 0, tzinfo=UTC)), actor)
     print("ready", flush=True)
     stages = service.stages()
     n = 0
@@ -183,4 +193,4 @@ def _writer(db: Path, actor: str, seed: int) -> None:  # pragma: no cover - runs
 
 
 if __name__ == "__main__":  # pragma: no cover
-    _writer(Path(sys.argv[1]), sys.argv[2], int(sys.argv[3]))
+    _writer(sys.argv[1], sys.argv[2], int(sys.argv[3]))

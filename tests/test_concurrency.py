@@ -1,4 +1,5 @@
-"""Several processes writing one file at once through the real CLI, with a board polling live.
+"""Several processes writing one board at once through the real CLI, with a board polling live: on a
+SQLite file and on a PostgreSQL server (where the processes connect as one delegate role).
 
 Every call must end with exit 0, 1 or 2 and one clear line, never a traceback or SQLite's
 "database is locked"; afterwards the audit log replays to exactly what is stored.
@@ -15,24 +16,28 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from backends import Backend, PgBackend
 from conftest import NOW, NOW_TEXT
-from stress_support import check_database, report, size
+from pg_support import SUPERUSER
+from stress_support import check_database, report, rows, size
 
 from relman_tui import store as store_module
+from relman_tui.dburl import Target
 from relman_tui.demo import DEFAULT_PIPELINE, add_default_pipeline
 from relman_tui.errors import RelmanError
 from relman_tui.identity import os_account
 from relman_tui.service import Service
-from relman_tui.store import Store
+from relman_tui.store import BoardStore, Store
 from relman_tui.timeutil import FixedClock
 
 WORKERS = 4
 CALLS_PER_WORKER = size(18, 250)
+CALLS_PER_WORKER_PG = size(10, 250)  # each call is a process that also imports psycopg: fewer, same races
 RELEASES = 5
 STAGES = ["planned", *(name for name, *_ in DEFAULT_PIPELINE)]
 CHANGES = {"move", "verify", "approve", "schedule", "unschedule", "rollback", "fail", "cancel"}
@@ -58,7 +63,7 @@ def cli_env(home: Path) -> dict[str, str]:
     return env
 
 
-def relman(db: Path, env: dict[str, str], actor: str, *args: str) -> Call:
+def relman(db: Target, env: dict[str, str], actor: str, *args: str) -> Call:
     done = subprocess.run(
         [sys.executable, "-m", "relman_tui", "--db", str(db), "--as", actor, *args],
         capture_output=True, text=True, env=env, timeout=120,
@@ -80,7 +85,42 @@ def shared_board(tmp_path: Path) -> Iterator[Path]:
     yield path
 
 
-def worker_calls(db: Path, env: dict[str, str], actor: str, index: int, count: int) -> list[Call]:
+@dataclass(frozen=True)
+class Team:
+    """A shared board, and how the test's processes reach it."""
+
+    target: Target  # what --db gets
+    reader: Target  # what the checks read straight from (on PostgreSQL, as the superuser)
+    open_board: Callable[[], BoardStore]  # a read-only store for the live board
+    setup_actor: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@pytest.fixture
+def team(backend: Backend, tmp_path: Path) -> Team:
+    """The default pipeline and a few releases owned by the setup account, so every worker may approve them;
+    the processes' account (on PostgreSQL the role ``runner``) is a delegate, acting for named operators."""
+    if isinstance(backend, PgBackend):
+        backend.make("empty")
+        store, setup_actor, runner = backend.open("admin"), "admin", "runner"
+        backend.account(runner)
+    else:
+        backend.make("empty")
+        store, setup_actor, runner = Store.open(backend.target(), create=True), "setup", os_account()  # type: ignore[arg-type]
+    service = Service(store, FixedClock(NOW), setup_actor)
+    add_default_pipeline(service)
+    service.set_delegates([runner])
+    for i in range(RELEASES):
+        service.add_release(f"service-{i}", "1.0")
+    store.close()
+    if isinstance(backend, PgBackend):
+        return Team(backend.target(), backend.url(SUPERUSER), lambda: backend.open("board", read_only=True),
+                    setup_actor, {"PGUSER": runner})
+    path = backend.target()
+    return Team(path, path, lambda: Store.open(path, read_only=True), setup_actor)  # type: ignore[arg-type]
+
+
+def worker_calls(db: Target, env: dict[str, str], actor: str, index: int, count: int) -> list[Call]:
     """A script's life: mostly moving releases on, verifying and approving, sometimes racing on --rev."""
     rng = random.Random(1000 + index)
     calls: list[Call] = []
@@ -121,9 +161,9 @@ def worker_calls(db: Path, env: dict[str, str], actor: str, index: int, count: i
 class Poller(threading.Thread):
     """What the board's live view does: watch data_version, read a snapshot and the new events."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, open_board: Callable[[], BoardStore]) -> None:
         super().__init__(daemon=True)
-        self.path = path
+        self.open_board = open_board
         self.stop = threading.Event()
         self.polls = 0
         self.snapshots = 0
@@ -132,7 +172,7 @@ class Poller(threading.Thread):
 
     def run(self) -> None:
         try:
-            store = Store.open(self.path, read_only=True)
+            store = self.open_board()
             reader = Service(store, FixedClock(NOW), "board")
             last_version: int | None = None
             last_seq = store.last_seq()
@@ -168,15 +208,17 @@ def assert_one_clear_line(call: Call) -> None:
         assert lines[0].startswith(("relman: refused: ", "relman: error: ")), call
 
 
-def test_four_writers_and_a_live_board_lose_nothing(shared_board: Path, tmp_path: Path) -> None:
-    env = cli_env(tmp_path / "home")
-    before = check_database(shared_board)
-    poller = Poller(shared_board)
+@pytest.mark.both_backends
+def test_four_writers_and_a_live_board_lose_nothing(team: Team, tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "home") | team.env
+    before = check_database(team.reader)
+    poller = Poller(team.open_board)
+    calls = CALLS_PER_WORKER if isinstance(team.target, Path) else CALLS_PER_WORKER_PG
     poller.start()
     results: list[list[Call]] = [[] for _ in range(WORKERS)]
 
     def work(i: int) -> None:
-        results[i] = worker_calls(shared_board, env, f"ops{i}", i, CALLS_PER_WORKER)
+        results[i] = worker_calls(team.target, env, f"ops{i}", i, calls)
 
     started = time.monotonic()
     threads = [threading.Thread(target=work, args=(i,)) for i in range(WORKERS)]
@@ -192,12 +234,11 @@ def test_four_writers_and_a_live_board_lose_nothing(shared_board: Path, tmp_path
     calls = [call for batch in results for call in batch]
     for call in calls:
         assert_one_clear_line(call)
-    figures = check_database(shared_board)  # every release stands where its last logged move put it
+    figures = check_database(team.reader)  # every release stands where its last logged move put it
 
     # every successful change has exactly one event by its actor, and nothing else was logged
-    conn = sqlite3.connect(shared_board)
-    logged = Counter(actor for (actor,) in conn.execute("SELECT actor FROM events WHERE actor != 'setup'"))
-    conn.close()
+    logged = Counter(actor for (actor,) in rows(team.reader, f"SELECT actor FROM events WHERE actor <> "
+                                                              f"'{team.setup_actor}'"))
     succeeded = Counter(c.actor for c in calls if c.code == 0 and c.args[0] in CHANGES)
     assert not any(c.args[:2] == ("release", "add") for c in calls)  # (or they would count too)
     assert logged == succeeded
@@ -207,7 +248,8 @@ def test_four_writers_and_a_live_board_lose_nothing(shared_board: Path, tmp_path
     codes = Counter(c.code for c in calls)
     assert codes[0] > 0 and codes[1] > 0  # the run really raced: some changes landed, some were refused
     report(
-        "concurrency", processes=len(calls), workers=WORKERS, exit_0=codes[0], refused_1=codes[1],
+        f"concurrency/{'sqlite' if isinstance(team.reader, Path) else 'postgres'}",
+        processes=len(calls), workers=WORKERS, exit_0=codes[0], refused_1=codes[1],
         bad_input_2=codes[2], stale=sum("since you saw it" in c.stderr for c in calls),
         events=figures["events"], releases=figures["releases"], board_snapshots=poller.snapshots,
         board_events_seen=poller.events_seen, seconds=round(elapsed, 1),

@@ -21,6 +21,8 @@ from relman_tui.identity import Identity, os_account, resolve
 from relman_tui.service import Service
 from relman_tui.store import Store, migrations
 
+pytestmark = pytest.mark.both_backends
+
 
 def add(run: Run, *args: str, actor: str = "alice") -> int:
     return int(run.ok("release", "add", *args, actor=actor).stdout)
@@ -248,18 +250,18 @@ def test_import_turning_four_eyes_off_is_logged_with_old_and_new(board: Run, tmp
     path = tmp_path / "board.toml"
     board.ok("export", str(path))
     path.write_text(path.read_text().replace("four_eyes = true", "four_eyes = false"))
-    board.ok("import", str(path), actor="mallory")
+    board.ok("import", str(path), actor="admin")
     changed = [e for e in board.json("log") if e["action"] == "setting_changed"]
     assert [(e["actor"], e["details"]) for e in changed] == [
-        ("mallory", {"key": "four_eyes", "old": True, "new": False})]
-    assert "mallory  changed four_eyes: on → off" in board.ok("log").stdout
+        ("admin", {"key": "four_eyes", "old": True, "new": False})]
+    assert "admin  changed four_eyes: on → off" in board.ok("log").stdout
 
 
 def test_settings_commands_change_and_log(board: Run) -> None:
     assert board.json("settings") == {"four_eyes": True, "delegates": []}
-    board.ok("settings", "four-eyes", "off")
-    board.ok("settings", "delegates", "add", "ci", "deploy-bot")
-    board.ok("settings", "delegates", "remove", "ci")
+    board.ok("settings", "four-eyes", "off", actor="admin")  # on a server only the admin role may
+    board.ok("settings", "delegates", "add", "ci", "deploy-bot", actor="admin")
+    board.ok("settings", "delegates", "remove", "ci", actor="admin")
     assert board.json("settings") == {"four_eyes": False, "delegates": ["deploy-bot"]}
     details = [e["details"] for e in board.json("log") if e["action"] == "setting_changed"]
     assert details == [
@@ -267,9 +269,9 @@ def test_settings_commands_change_and_log(board: Run) -> None:
         {"key": "delegates", "old": [], "new": ["ci", "deploy-bot"]},
         {"key": "delegates", "old": ["ci", "deploy-bot"], "new": ["deploy-bot"]},
     ]
-    assert "not a delegate" in bad(board("settings", "delegates", "remove", "nobody"))
-    assert "not a login name" in bad(board("settings", "delegates", "add", "\u0430lice"))
-    assert board.ok("settings", "four-eyes", "off").stdout == "four_eyes is off (unchanged)\n"
+    assert "not a delegate" in bad(board("settings", "delegates", "remove", "nobody", actor="admin"))
+    assert "not a login name" in bad(board("settings", "delegates", "add", "\u0430lice", actor="admin"))
+    assert board.ok("settings", "four-eyes", "off", actor="admin").stdout == "four_eyes is off (unchanged)\n"
 
 
 def test_import_logs_every_environment_freeze_and_setting_it_changes(board: Run, tmp_path: Path) -> None:
@@ -287,7 +289,7 @@ def test_import_logs_every_environment_freeze_and_setting_it_changes(board: Run,
     text = text.replace(preprod, "")
     text = text.replace("delegates = []", 'delegates = ["ci"]')
     path.write_text(text)
-    board.ok("import", str(path), actor="carol")
+    board.ok("import", str(path), actor="admin")
     new = [e for e in board.json("log") if e["seq"] > seq]
     assert [e["action"] for e in new] == ["env_changed", "env_changed", "env_removed", "freeze_removed",
                                           "freeze_added", "setting_changed", "imported"]
@@ -300,7 +302,7 @@ def test_import_logs_every_environment_freeze_and_setting_it_changes(board: Run,
     assert new[5]["details"] == {"key": "delegates", "old": [], "new": ["ci"]}
     assert [f["id"] for f in board.json("freeze", "list")] == [2, 3]  # the unchanged freeze keeps its id
     # importing the same file again: nothing but the import itself
-    board.ok("import", str(path))
+    board.ok("import", str(path), actor="admin")
     assert [e["action"] for e in board.json("log")][-2:] == ["imported", "imported"]
 
 
@@ -334,18 +336,18 @@ def test_schedule_events_carry_old_and_new_window(board: Run) -> None:
 
 
 def test_environment_edits_and_removals_are_logged(board: Run) -> None:
-    board.ok("env", "edit", "staging", "--capacity", "3", "--approval")
+    board.ok("env", "edit", "staging", "--capacity", "3", "--approval", actor="admin")
     rid = add(board, "x", "1")
     board.ok("move", str(rid), "dev")
-    assert "still has releases or windows" in refused(board("env", "remove", "dev"))
-    board.ok("env", "remove", "preprod")
+    assert "still has releases or windows" in refused(board("env", "remove", "dev", actor="admin"))
+    board.ok("env", "remove", "preprod", actor="admin")
     assert [e["name"] for e in board.json("env", "list")] == ["dev", "test", "staging", "prod"]
     assert [e["position"] for e in board.json("env", "list")] == [1, 2, 3, 4]
     changed = next(e for e in board.json("log") if e["action"] == "env_changed")
     assert changed["details"] == {"name": "staging", "changes": {"capacity": [2, 3], "requires_approval":
                                                                  [False, True]}}
-    assert "nothing to change" in bad(board("env", "edit", "prod"))
-    assert "unknown environment 'qa'" in bad(board("env", "edit", "qa", "--capacity", "2"))
+    assert "nothing to change" in bad(board("env", "edit", "prod", actor="admin"))
+    assert "unknown environment 'qa'" in bad(board("env", "edit", "qa", "--capacity", "2", actor="admin"))
 
 
 # --- a tamper-evident log ----------------------------------------------------------------------------------------
@@ -373,6 +375,7 @@ def test_log_verify_holds_on_an_honest_board(board: Run) -> None:
     assert report["ok"] is True and report["broken_at"] is None and report["chained"] == report["events"]
 
 
+@pytest.mark.sqlite_only("rewriting a file with the sqlite3 shell; a server refuses it: tests/test_pg_controls.py")
 def test_a_rewritten_actor_is_caught_and_named(board: Run) -> None:
     rid = add(board, "ledger", "1.0", actor="bob")
     board.ok("approve", str(rid), actor="carol")
@@ -395,6 +398,7 @@ def test_a_rewritten_actor_is_caught_and_named(board: Run) -> None:
     "UPDATE events SET hash = NULL WHERE seq = 7",
     "UPDATE settings SET value = 'another-board' WHERE key = 'board_id'",
 ])
+@pytest.mark.sqlite_only("rewriting a file with the sqlite3 shell; a server refuses it: tests/test_pg_controls.py")
 def test_other_rewrites_are_caught(board: Run, statement: str) -> None:
     rid = add(board, "ledger", "1.0", actor="bob")
     for stage in ("dev", "test"):
@@ -438,6 +442,7 @@ def test_an_old_database_is_migrated_and_its_history_vouched_for(tmp_path: Path)
     assert "predates the chain and was changed" in verdict.problem
 
 
+@pytest.mark.sqlite_only("rewriting a file with the sqlite3 shell; a server refuses it: tests/test_pg_controls.py")
 def test_a_recomputed_chain_is_caught_by_what_this_account_verified_before(board: Run) -> None:
     """A careful forger rewrites an event and every hash after it; the chain alone then holds, but the
     hash this account saw at its last `log --verify` (kept outside the board) no longer matches."""
@@ -467,6 +472,7 @@ def test_a_recomputed_chain_is_caught_by_what_this_account_verified_before(board
     assert "rewritten and its chain recomputed" in line
 
 
+@pytest.mark.sqlite_only("rewriting a file with the sqlite3 shell; a server refuses it: tests/test_pg_controls.py")
 def test_a_log_cut_short_after_it_was_verified_is_caught(board: Run) -> None:
     rid = add(board, "ledger", "1.0")
     board.ok("move", str(rid), "dev")

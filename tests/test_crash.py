@@ -1,5 +1,6 @@
-"""Writers killed with SIGKILL at random moments: the file stays intact, and every change stands
-with its audit event or neither does. ``RELMAN_STRESS=1`` kills many more times."""
+"""Writers killed with SIGKILL at random moments: the board stays intact, and every change stands
+with its audit event or neither does — on a SQLite file and on a PostgreSQL server.
+``RELMAN_STRESS=1`` kills many more times."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+from backends import Backend, PgBackend
 from conftest import NOW, NOW_TEXT
+from pg_support import SUPERUSER
 from stress_support import check_database, report, size
 
+from relman_tui.dburl import Target
 from relman_tui.demo import DEFAULT_PIPELINE, add_default_pipeline
 from relman_tui.identity import os_account
 from relman_tui.service import Service
@@ -39,6 +43,48 @@ def board_db(tmp_path: Path) -> Path:
     return path
 
 
+class Crashing:
+    """A board for writers to be killed on: where they write as whom, and where the checks read."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.pg = isinstance(backend, PgBackend)
+
+    def writer_target(self, actor: str) -> str:
+        """What a killed writer opens: the file, or the URL as the role ``actor`` (the server checks who acts)."""
+        if isinstance(self.backend, PgBackend):
+            self.backend.account(actor)
+            return self.backend.url(actor)
+        return str(self.backend.target())
+
+    @property
+    def reader(self) -> Target:
+        return self.backend.url(SUPERUSER) if isinstance(self.backend, PgBackend) else self.backend.target()
+
+    @property
+    def cli_env(self) -> dict[str, str]:
+        return {"PGUSER": "runner"} if self.pg else {}
+
+
+@pytest.fixture
+def crashing(backend: Backend) -> Crashing:
+    """The default pipeline and four releases; the CLI's account (PostgreSQL: the role runner) is a delegate."""
+    board = Crashing(backend)
+    backend.make("empty")
+    if isinstance(backend, PgBackend):
+        store, actor, runner = backend.open("admin"), "admin", "runner"
+        backend.account(runner)
+    else:
+        store, actor, runner = Store.open(backend.target(), create=True), "setup", os_account()  # type: ignore[arg-type]
+    service = Service(store, FixedClock(NOW), actor)
+    add_default_pipeline(service)
+    service.set_delegates([runner])
+    for i in range(4):
+        service.add_release(f"service-{i}", "1.0")
+    store.close()
+    return board
+
+
 def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELMAN_")}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(__file__).parents[1]), env.get("PYTHONPATH")) if p)
@@ -55,15 +101,17 @@ def kill_after(proc: subprocess.Popen[bytes], delay: float) -> bool:
     return alive
 
 
-def test_writers_killed_mid_transaction_leave_every_change_with_its_event(board_db: Path) -> None:
+@pytest.mark.both_backends
+def test_writers_killed_mid_transaction_leave_every_change_with_its_event(crashing: Crashing) -> None:
     rng = random.Random(7)
     env = child_env()
     kills = 0
-    events_before = check_database(board_db)["events"]
+    events_before = check_database(crashing.reader)["events"]
     grew = 0
     for round_ in range(SERVICE_KILLS):
+        actor = f"writer{round_ % 3}"
         proc = subprocess.Popen(
-            [sys.executable, str(WRITER), str(board_db), f"writer{round_ % 3}", str(round_)],
+            [sys.executable, str(WRITER), crashing.writer_target(actor), actor, str(round_)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
         )
         assert proc.stdout is not None
@@ -75,18 +123,20 @@ def test_writers_killed_mid_transaction_leave_every_change_with_its_event(board_
         proc.stdout.close()
         proc.stderr.close()
         assert "Traceback" not in errors, errors
-        figures = check_database(board_db)  # intact, and the log replays to exactly what is stored
+        figures = check_database(crashing.reader)  # intact, and the log replays to exactly what is stored
         grew += figures["events"] > events_before
         events_before = figures["events"]
     assert kills == SERVICE_KILLS
     assert grew > SERVICE_KILLS // 2  # the kills landed while the writers were writing
-    report("crash/service", kills_survived=kills, rounds_with_new_changes=grew, **check_database(board_db))
+    report(f"crash/service/{crashing.backend.name}", kills_survived=kills, rounds_with_new_changes=grew,
+           **check_database(crashing.reader))
 
 
-def test_cli_commands_killed_at_random_moments(board_db: Path, tmp_path: Path) -> None:
+@pytest.mark.both_backends
+def test_cli_commands_killed_at_random_moments(crashing: Crashing, tmp_path: Path) -> None:
     """Killing `relman move` and friends anywhere from start-up to commit never half-writes."""
     rng = random.Random(11)
-    env = child_env() | {
+    env = child_env() | crashing.cli_env | {
         "RELMAN_NOW": NOW_TEXT, "RELMAN_TZ": "UTC", "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
     }
@@ -104,7 +154,7 @@ def test_cli_commands_killed_at_random_moments(board_db: Path, tmp_path: Path) -
     for _ in range(CLI_KILLS):
         args = rng.choice(commands)()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "relman_tui", "--db", str(board_db), "--as", "killer", *args],
+            [sys.executable, "-m", "relman_tui", "--db", str(crashing.backend.target()), "--as", "killer", *args],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
         )
         # start-up takes ~0.15 s: delays around it hit imports, opening, and the write itself
@@ -116,9 +166,10 @@ def test_cli_commands_killed_at_random_moments(board_db: Path, tmp_path: Path) -
         assert proc.stderr is not None
         assert b"Traceback" not in proc.stderr.read()
         proc.stderr.close()
-        check_database(board_db)
+        check_database(crashing.reader)
     assert killed > 0
-    report("crash/cli", commands=CLI_KILLS, killed=killed, finished=finished, **check_database(board_db))
+    report(f"crash/cli/{crashing.backend.name}", commands=CLI_KILLS, killed=killed, finished=finished,
+           **check_database(crashing.reader))
 
 
 def test_the_database_itself_refuses_a_forced_move_or_rollback_without_a_reason(board_db: Path) -> None:

@@ -15,17 +15,22 @@ from relman_tui.model import BoardSettings, Freeze, Release, Risk, State
 from relman_tui.service import Service
 from relman_tui.tui.viewmodel import build_columns
 
+pytestmark = pytest.mark.both_backends  # the tests that go through a store run on SQLite and on PostgreSQL
+
 HOUR = timedelta(hours=1)
 
 
-def at_stage(service: Service, stage: str, state: State = State.VERIFIED, owner: str = "alice") -> Release:
-    """A release standing in ``stage`` with ``state``, got there by honest moves (bob approves if needed)."""
+def at_stage(service: Service, stage: str, state: State = State.VERIFIED, owner: str = "alice",
+             approver: Service | None = None) -> Release:
+    """A release standing in ``stage`` with ``state``, got there by honest moves (``approver``, bob on a
+    connection of his own, approves if needed)."""
     release = service.add_release("payments-api", "2.4.1", owner=owner)
     stages = service.stages()
     for target in stages[1 : stages.index(stage) + 1]:
         env = next(e for e in service.environments() if e.name == target)
         if env.requires_approval and service.release(release.id).approved_by is None:
-            Service(service.store, service.clock, "bob").approve(release.id)
+            assert approver is not None, "an approval-requiring stage needs an approver"
+            approver.approve(release.id)
         service.move(release.id, target)
         if target != stage or state is State.VERIFIED:
             service.verify(release.id)
@@ -205,8 +210,8 @@ def test_backwards_is_a_rollback_that_needs_a_reason(service: Service) -> None:
     )
 
 
-def test_a_rollback_withdraws_approval(service: Service) -> None:
-    release = at_stage(service, "prod", State.DEPLOYED)
+def test_a_rollback_withdraws_approval(service: Service, open_service: Callable[..., Service]) -> None:
+    release = at_stage(service, "prod", State.DEPLOYED, approver=open_service("bob"))
     assert release.approved_by == "bob"
     back = service.rollback(release.id, "error rate up")
     assert (back.stage, back.state, back.approved_by, back.approved_at) == ("preprod", State.DEPLOYED, None, None)
@@ -257,8 +262,9 @@ def test_four_eyes_the_owner_cannot_approve(service: Service, open_service: Call
     assert service.events(release.id)[-1].actor == "bob"
 
 
-def test_four_eyes_off_lets_the_owner_approve(service: Service) -> None:
-    service.replace_board(default_environments(), [], BoardSettings(four_eyes=False))
+def test_four_eyes_off_lets_the_owner_approve(service: Service, open_service: Callable[..., Service]) -> None:
+    # the board's admin turns it off (on a server, only the admin role may)
+    open_service("admin").replace_board(default_environments(), [], BoardSettings(four_eyes=False))
     assert service.four_eyes() is False
     release = service.add_release("ledger", "1.0")
     assert service.approve(release.id).approved_by == "alice"

@@ -14,9 +14,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from backends import PgBackend
 from conftest import Run, one_line
+from pg_support import ADMIN_LOGIN
 
 from relman_tui import hooks as hooks_module
+
+pytestmark = pytest.mark.both_backends
 
 ROOT = Path(__file__).parents[1]
 
@@ -48,11 +52,16 @@ def recorder(tmp_path: Path) -> Path:
     return script
 
 
+def admin(board: Run) -> str:
+    """Who may import a board file: anyone on a file; on a server, the board's admin."""
+    return ADMIN_LOGIN if isinstance(board.backend, PgBackend) else "alice"
+
+
 def install(board: Run, tmp_path: Path, *hooks: str) -> None:
     path = tmp_path / "board.toml"
     board.ok("export", str(path))
     path.write_text(path.read_text() + "".join(hooks))
-    board.ok("import", str(path))
+    board.ok("import", str(path), actor=admin(board))
 
 
 def calls(log: Path) -> list[dict[str, object]]:
@@ -125,11 +134,11 @@ def test_a_hook_added_later_never_replays_and_a_removed_hook_stops(board: Run, t
     board.ok("hooks", "run", "--once")
     path = tmp_path / "board.toml"
     path.write_text(path.read_text().replace(hook, ""))
-    board.ok("import", str(path))
+    board.ok("import", str(path), actor=admin(board))
     add_and_move(board, "two", "dev")  # no hook now
     board.ok("hooks", "run", "--once")
     path.write_text(path.read_text() + hook)
-    board.ok("import", str(path))  # back again: from here on only
+    board.ok("import", str(path), actor=admin(board))  # back again: from here on only
     add_and_move(board, "three", "dev")
     board.ok("hooks", "run", "--once")
     assert [c["stdin_name"] for c in calls(log)] == ["one", "three"]
@@ -152,7 +161,7 @@ def test_bad_hooks_are_refused_with_the_key_named(board: Run, tmp_path: Path, ho
     board.ok("export", str(path))
     path.write_text(path.read_text() + "\n" + hook)
     before = board.dump()
-    result = board("import", str(path))
+    result = board("import", str(path), actor=admin(board))
     assert result.exit_code == 2 and message in one_line(result.stderr), result.stderr
     assert board.dump() == before
 
@@ -167,20 +176,23 @@ def test_hooks_round_trip_through_the_board_file(board: Run, tmp_path: Path) -> 
         "hook": board.json("hooks", "list")[0]["hook"], "on": "moved", "environment": "prod",
         "run": ["deploy", "--to", "prod"], "timeout": 900, "added_seq": 0}
     seq = board.json("log")[-1]["seq"]
-    board.ok("import", str(again))  # the same hooks: nothing added or removed, nothing replayed
+    board.ok("import", str(again), actor=admin(board))  # the same hooks: nothing added or removed, nothing replayed
     assert [e["action"] for e in board.json("log") if e["seq"] > seq] == ["imported"]
 
 
 # --- at least once, in order, through SIGKILL ------------------------------------------------------------------------
 
 
-def runner_env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RELMAN_")}
+def runner_env(tmp_path: Path, board: Run) -> dict[str, str]:
+    """A real process's environment: on a server, the runner's role is an operator (``hooks``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RELMAN_", "PG"))}
+    if board.backend is not None:
+        board.backend.account("hooks")
     return env | {"PYTHONPATH": str(ROOT), "RELMAN_TZ": "UTC", "XDG_CONFIG_HOME": str(tmp_path / "c"),
-                  "XDG_DATA_HOME": str(tmp_path / "d")}
+                  "XDG_DATA_HOME": str(tmp_path / "d"), "XDG_STATE_HOME": str(tmp_path / "s"), "PGUSER": "hooks"}
 
 
-def start_runner(db: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+def start_runner(db: object, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "relman_tui", "--db", str(db), "hooks", "run", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
@@ -194,7 +206,7 @@ def test_a_runner_killed_at_random_points_skips_nothing_and_repeats_only_the_hoo
             hook_toml("moved", [sys.executable, str(recorder), "second", str(log)], "prod"))
     ids = [add_and_move(board, f"svc-{i}", "prod") for i in range(12)]
     moves = [e["seq"] for e in board.json("log") if e["action"] == "moved"][-len(ids):]
-    env = runner_env(tmp_path) | {"HOOK_PAUSE": "0.05"}
+    env = runner_env(tmp_path, board) | {"HOOK_PAUSE": "0.05"}
     rng = random.Random(5)
     kills = 0
     for _ in range(40):
@@ -230,7 +242,7 @@ def test_a_second_runner_waits_for_the_first_and_nothing_runs_twice(board: Run, 
                                                                    recorder: Path) -> None:
     log = tmp_path / "calls.jsonl"
     install(board, tmp_path, hook_toml("moved", [sys.executable, str(recorder), "h", str(log)]))
-    env = runner_env(tmp_path)
+    env = runner_env(tmp_path, board)
     first = start_runner(board.db, env, "--poll", "0.1")
     add_and_move(board, "one", "dev")
     deadline = time.monotonic() + 60
@@ -258,9 +270,24 @@ def test_a_hook_can_publish_the_calendar(board: Run, tmp_path: Path) -> None:
     install(board, tmp_path, hook_toml("scheduled", run))
     rid = int(board.ok("release", "add", "ledger", "1.0").stdout)
     board.ok("schedule", str(rid), "dev", "2026-12-02T10:00", "--for", "2h")
-    env = runner_env(tmp_path) | {"RELMAN_NOW": "2026-12-01T10:00:00Z"}
+    env = runner_env(tmp_path, board) | {"RELMAN_NOW": "2026-12-01T10:00:00Z"}
     done = subprocess.run([sys.executable, "-m", "relman_tui", "--db", str(board.db), "hooks", "run", "--once"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "ok in" in done.stdout
     assert "SUMMARY:ledger 1.0 → dev" in ics.read_text()
+
+
+@pytest.mark.sqlite_only("copies to a second file; tests/test_pg.py copies across backends")
+def test_a_copied_board_carries_the_runners_progress(board: Run, tmp_path: Path, recorder: Path) -> None:
+    log = tmp_path / "calls.jsonl"
+    install(board, tmp_path, hook_toml("moved", [sys.executable, str(recorder), "h", str(log)]))
+    add_and_move(board, "one", "dev")
+    board.ok("hooks", "run", "--once")
+    copy = tmp_path / "copy.db"
+    board.ok("copy", str(board.db), str(copy))
+    board.ok("hooks", "run", "--once", db=copy)  # nothing to do: the copy knows what was handled
+    add_and_move_on = int(board.ok("release", "add", "two", "1.0", db=copy).stdout)
+    board.ok("move", str(add_and_move_on), "dev", db=copy)
+    board.ok("hooks", "run", "--once", db=copy)
+    assert [c["stdin_name"] for c in calls(log)] == ["one", "two"]

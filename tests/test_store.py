@@ -1,4 +1,5 @@
-"""The SQLite store on a real file, with two connections where concurrency matters."""
+"""The store's contract, on a real SQLite file and on a real PostgreSQL server (tests marked ``both_backends``),
+with two connections where concurrency matters; then what only a file, or only a server, does."""
 
 from __future__ import annotations
 
@@ -6,49 +7,47 @@ import os
 import random
 import sqlite3
 import stat
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from backends import Backend
 from conftest import NOW, new_store
 
 from relman_tui import store as store_module
 from relman_tui.errors import BadInput, StaleWrite
 from relman_tui.model import Window
 from relman_tui.service import Service
-from relman_tui.store import NewEvent, Store
+from relman_tui.store import NewEvent, Store, Wake
 
 HOUR = timedelta(hours=1)
+both_backends = pytest.mark.both_backends
 
 
-def row_of(path: Path, release_id: int) -> tuple[object, ...]:
+def row_of(backend: Backend, release_id: int) -> tuple[object, ...]:
     """The release's row as stored, read on a connection of its own."""
-    with sqlite3.connect(path) as conn:
-        row = conn.execute("SELECT * FROM releases WHERE id = ?", (release_id,)).fetchone()
-    conn.close()
-    return tuple(row) if row else ()
+    rows = backend.query("SELECT * FROM releases WHERE id = ?", release_id)
+    return rows[0] if rows else ()
 
 
-def count_events(path: Path) -> int:
-    conn = sqlite3.connect(path)
-    try:
-        return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
-    finally:
-        conn.close()
+def count_events(backend: Backend) -> int:
+    return int(backend.query("SELECT count(*) FROM events")[0][0])
 
 
 # --- stale writes ------------------------------------------------------------------------------------
 
 
+@both_backends
 def test_a_stale_change_is_refused_naming_who_changed_it(
-    service: Service, open_service: Callable[..., Service], db_path: Path
+    service: Service, open_service: Callable[..., Service], backend: Backend
 ) -> None:
     seen = service.add_release("payments-api", "2.4.1")  # alice sees rev 1
     bob = open_service("bob")
     bob.move(seen.id, "dev")  # bob moves it on his own connection: rev 2
-    row_before, events_before = row_of(db_path, seen.id), count_events(db_path)
+    row_before, events_before = row_of(backend, seen.id), count_events(backend)
 
     with pytest.raises(StaleWrite) as caught:
         service.move(seen.id, "dev", rev=seen.rev)
@@ -58,10 +57,11 @@ def test_a_stale_change_is_refused_naming_who_changed_it(
     assert "rev 1, now 2" in str(error)
     assert (error.fresh.rev, error.fresh.stage) == (2, "dev")  # the operator is shown the fresh state
 
-    assert row_of(db_path, seen.id) == row_before
-    assert count_events(db_path) == events_before
+    assert row_of(backend, seen.id) == row_before
+    assert count_events(backend) == events_before
 
 
+@both_backends
 @pytest.mark.parametrize(
     "change",
     [
@@ -77,7 +77,7 @@ def test_a_stale_change_is_refused_naming_who_changed_it(
 def test_every_change_honours_rev(
     service: Service,
     open_service: Callable[..., Service],
-    db_path: Path,
+    backend: Backend,
     change: Callable[[Service, int, int], object],
 ) -> None:
     release = service.add_release("payments-api", "2.4.1")
@@ -85,41 +85,43 @@ def test_every_change_honours_rev(
     service.schedule(release.id, "test", NOW + HOUR, NOW + 2 * HOUR)
     seen = service.release(release.id)
     open_service("bob").edit_release(release.id, notes="bob was here")
-    row_before, events_before = row_of(db_path, release.id), count_events(db_path)
+    row_before, events_before = row_of(backend, release.id), count_events(backend)
     with pytest.raises(StaleWrite, match="changed by bob"):
         change(service, release.id, seen.rev)
-    assert row_of(db_path, release.id) == row_before
-    assert count_events(db_path) == events_before
+    assert row_of(backend, release.id) == row_before
+    assert count_events(backend) == events_before
 
 
+@both_backends
 def test_the_update_itself_refuses_a_change_made_in_between(
-    service: Service, open_service: Callable[..., Service], db_path: Path
+    service: Service, open_service: Callable[..., Service], backend: Backend
 ) -> None:
     """The check is in the UPDATE too, not only in the read before it."""
     store = service.store
     seen = service.add_release("payments-api", "2.4.1")
     open_service("bob").move(seen.id, "dev")
-    row_before = row_of(db_path, seen.id)
+    row_before = row_of(backend, seen.id)
     with pytest.raises(StaleWrite, match="changed by bob"), store.write():
         store.update_release(replace(seen, notes="alice's edit"), seen.rev, NOW)
         store.append_event(NewEvent("edited", seen.id), "alice", NOW)
-    assert row_of(db_path, seen.id) == row_before
+    assert row_of(backend, seen.id) == row_before
     assert store.release(seen.id).notes == ""  # type: ignore[union-attr]
 
 
 # --- the change and its event: both or neither -------------------------------------------------------
 
 
+@both_backends
 def test_a_change_without_its_event_is_not_written(
-    service: Service, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    service: Service, backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     release = service.add_release("payments-api", "2.4.1")
-    row_before, events_before = row_of(db_path, release.id), count_events(db_path)
+    row_before, events_before = row_of(backend, release.id), count_events(backend)
 
     def broken(*args: object, **kwargs: object) -> int:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(Store, "append_event", broken)
+    monkeypatch.setattr(type(service.store), "append_event", broken)
     with pytest.raises(RuntimeError, match="disk on fire"):
         service.move(release.id, "dev")
     with pytest.raises(RuntimeError, match="disk on fire"):
@@ -128,22 +130,23 @@ def test_a_change_without_its_event_is_not_written(
         service.add_release("ledger", "1.0")
     monkeypatch.undo()
 
-    assert row_of(db_path, release.id) == row_before
+    assert row_of(backend, release.id) == row_before
     assert service.release(release.id).windows == ()
     assert [r.id for r in service.releases(include_cancelled=True)] == [release.id]
-    assert count_events(db_path) == events_before
+    assert count_events(backend) == events_before
     # and the connection is still usable afterwards
     assert service.move(release.id, "dev").stage == "dev"
 
 
-def test_an_event_the_database_refuses_takes_the_change_with_it(service: Service, db_path: Path) -> None:
+@both_backends
+def test_an_event_the_database_refuses_takes_the_change_with_it(service: Service, backend: Backend) -> None:
     release = service.add_release("payments-api", "2.4.1")
-    row_before = row_of(db_path, release.id)
+    row_before = row_of(backend, release.id)
     store = service.store
     with pytest.raises(BadInput, match="refused by the database"), store.write():
         store.update_release(replace(release, stage="dev"), release.rev, NOW)
         store.append_event(NewEvent("rolled_back", release.id), "alice", NOW)  # CHECK: a rollback needs a reason
-    assert row_of(db_path, release.id) == row_before
+    assert row_of(backend, release.id) == row_before
 
 
 # --- files that are not ours -----------------------------------------------------------------------------
@@ -228,6 +231,7 @@ def test_wal_busy_timeout_and_foreign_keys(store: Store, db_path: Path) -> None:
     conn.close()
 
 
+@both_backends
 def test_foreign_keys_are_enforced(service: Service) -> None:
     release = service.add_release("payments-api", "2.4.1")
     with pytest.raises(BadInput, match="refused by the database"), service.store.write():
@@ -237,20 +241,18 @@ def test_foreign_keys_are_enforced(service: Service) -> None:
     assert service.release(release.id).windows == ()
 
 
-def test_the_audit_log_refuses_update_and_delete(service: Service, db_path: Path) -> None:
+@both_backends
+def test_the_audit_log_refuses_update_and_delete(service: Service, backend: Backend) -> None:
+    """Whoever writes: the SQLite file's triggers, or the server's (even for its superuser)."""
     service.add_release("payments-api", "2.4.1")
-    conn = sqlite3.connect(db_path)
-    try:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            conn.execute("UPDATE events SET actor = 'mallory'")
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            conn.execute("DELETE FROM events")
-        conn.rollback()
-        assert conn.execute("SELECT actor FROM events").fetchall() == [("alice",)]
-    finally:
-        conn.close()
+    for statement in ("UPDATE events SET actor = 'mallory'", "DELETE FROM events"):
+        with pytest.raises(Exception, match="append-only") as caught:
+            backend.query(statement)
+        assert type(caught.value).__module__.split(".")[0] in ("sqlite3", "psycopg")
+    assert backend.query("SELECT actor FROM events") == [("alice",)]
 
 
+@both_backends
 def test_writes_happen_only_inside_a_transaction(store: Store) -> None:
     with pytest.raises(RuntimeError, match=r"inside Store\.write"):
         store.set_setting("four_eyes", "false")
@@ -260,6 +262,7 @@ def test_writes_happen_only_inside_a_transaction(store: Store) -> None:
 # --- noticing other processes' changes ---------------------------------------------------------------
 
 
+@both_backends
 def test_data_version_and_events_after_seq(service: Service, open_service: Callable[..., Service]) -> None:
     mine = service.store
     service.add_release("payments-api", "2.4.1")
@@ -285,6 +288,7 @@ def test_data_version_and_events_after_seq(service: Service, open_service: Calla
     assert service.release(1).stage == "dev"  # and the fresh state is read, not a cached one
 
 
+@both_backends
 def test_events_newest_first_with_a_limit(service: Service) -> None:
     release = service.add_release("payments-api", "2.4.1")
     service.move(release.id, "dev")
@@ -363,3 +367,44 @@ def test_a_busy_database_gives_a_clear_message_and_writes_nothing(
     finally:
         holder.close()
         bob.store.close()
+
+
+# --- waiting for another connection's change ---------------------------------------------------------------
+
+
+@both_backends
+def test_a_second_connection_sees_a_change_within_a_third_of_a_second(
+    service: Service, open_service: Callable[..., Service]
+) -> None:
+    """The board's live view: another connection waits; PostgreSQL is told (LISTEN/NOTIFY), SQLite looks."""
+    watcher = open_service("bob").store
+    seen = watcher.last_seq()
+    assert watcher.wait_for_change(0.05, after_seq=seen) is Wake.TIMEOUT  # nothing yet (and now it watches)
+    service.add_release("payments-api", "2.4.1")
+    assert watcher.wait_for_change(0.3) is Wake.CHANGED
+    assert [e.action for e in watcher.events(after_seq=seen)] == ["created"]
+    assert watcher.wait_for_change(0.05) is Wake.TIMEOUT  # one wake per change, not one per look
+
+
+@both_backends
+def test_a_waiting_connection_wakes_when_another_commits(
+    service: Service, open_service: Callable[..., Service]
+) -> None:
+    watcher = open_service("bob").store
+    watcher.wait_for_change(0, after_seq=watcher.last_seq())
+    woke: list[Wake] = []
+    waiting = threading.Thread(target=lambda: woke.append(watcher.wait_for_change(60)))
+    waiting.start()
+    service.add_release("payments-api", "2.4.1")
+    waiting.join(60)
+    assert woke == [Wake.CHANGED]
+
+
+@both_backends
+def test_a_change_made_before_the_first_wait_is_not_missed(
+    service: Service, open_service: Callable[..., Service]
+) -> None:
+    watcher = open_service("bob").store
+    seen = watcher.last_seq()  # the board was read here …
+    service.add_release("payments-api", "2.4.1")  # … someone changed it …
+    assert watcher.wait_for_change(0.05, after_seq=seen) is Wake.CHANGED  # … before the watcher began to wait

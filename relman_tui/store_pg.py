@@ -1,0 +1,698 @@
+"""The PostgreSQL store: the SQLite store's interface, on a server that enforces the controls itself.
+
+One board per database, in the schema ``relman``, owned by the board's admin role (made by
+`relman pg setup`). Operators reach it through the group role ``relman_operator``, wallboards
+through ``relman_reader``. The server keeps the audit log append-only, computes its hash chain,
+checks who acts, the four-eyes rule, the revision counter and the break-glass mark — triggers
+owned by the admin role (:mod:`relman_tui.pg_schema`), so an operator cannot get round them even with
+psql — and tells every listening board about each change (LISTEN/NOTIFY).
+
+Credentials come from libpq only (``~/.pgpass``, ``PGSERVICE``, peer authentication): a
+password in the URL is refused before anything connects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from relman_tui import chain
+from relman_tui.dburl import check_url, describe
+from relman_tui.errors import BadInput, Refused, RelmanError
+from relman_tui.model import Environment, Event, Freeze, Release, Window
+from relman_tui.pg_schema import (
+    CHANNEL,
+    KNOWN_MIGRATIONS,
+    LOCK_KEY,
+    OPERATOR_ROLE,
+    READER_ROLE,
+    RUNNER_LOCK_KEY,
+    applied_migrations,
+)
+from relman_tui.store import (
+    _EVENT_COLUMNS,
+    BoardDump,
+    NewEvent,
+    NewRelease,
+    Wake,
+    _event,
+    _release,
+    _release_row,
+    empty_problem,
+    freeze_row,
+    refuse_stale,
+    release_row,
+    stored_event,
+)
+from relman_tui.timeutil import from_stamp, to_stamp
+
+LOCK_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 10
+RECONNECT_EVERY_S = 0.25
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+# -- connecting ---------------------------------------------------------------------------------------
+
+
+def first_line(exc: BaseException) -> str:
+    diag = getattr(exc, "diag", None)
+    text = (diag.message_primary if diag is not None else None) or str(exc) or type(exc).__name__
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def connect(url: str, *, search_path: bool = True) -> Connection:
+    """A connection in autocommit mode (relman opens its transactions itself); credentials from libpq."""
+    check_url(url)
+    try:
+        given = conninfo_to_dict(url)
+    except psycopg.Error as exc:
+        raise BadInput(f"bad database URL ({first_line(exc)})") from None
+    defaults = {"application_name": "relman", "connect_timeout": CONNECT_TIMEOUT_S}
+    extra: dict[str, Any] = {key: value for key, value in defaults.items() if key not in given}  # the URL's win
+    try:
+        conn = psycopg.connect(url, autocommit=True, **extra)
+    except psycopg.Error as exc:
+        said = first_line(exc)
+        hint = ""
+        if "password" in said.lower():
+            hint = " (relman takes passwords from ~/.pgpass or a service file, never from the command line)"
+        raise BadInput(f"cannot connect to {describe(url)}: {said}{hint}") from None
+    if search_path:
+        conn.execute("SELECT set_config('search_path', 'relman', false)")
+    return conn
+
+
+# -- the store --------------------------------------------------------------------------------------------
+
+
+class PgStore:
+    """One connection to one relman board in a PostgreSQL database (plus one that listens, when asked)."""
+
+    _RELEASE_COLUMNS = (
+        "id, name, version, components, owner, risk, stage, state, approved_by, approved_at, "
+        "notes, created_at, updated_at, rev, created_by, unapproved"
+    )
+
+    def __init__(self, url: str, conn: Connection, *, read_only: bool, account: str, admin: str,
+                 database: str) -> None:
+        self._url = url
+        self._conn = conn
+        self.read_only = read_only
+        self._account = account
+        self.admin = admin
+        self.database = database
+        self.path = Path("postgresql:") / database  # for display only: the board's top bar shows its name
+        self._tx: str | None = None
+        self._pending_events = 0
+        self._own_events = 0
+        self._listener: Connection | None = None
+        self._listener_lost = False
+
+    @property
+    def target(self) -> str:
+        return self._url
+
+    @property
+    def name(self) -> str:
+        return describe(self._url)
+
+    # -- opening ---------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = False, read_only: bool = False) -> PgStore:
+        """Open the board in the database at ``url``. A board is made by `relman pg setup`, so ``create``
+        changes nothing here; a role without write access gets the board read-only."""
+        conn = connect(url)
+        try:
+            account, database, admin = conn.execute(
+                "SELECT session_user, current_database(), "
+                "(SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'relman')"
+            ).fetchone() or (None, None, None)
+            where = describe(url)
+            if admin is None:
+                raise BadInput(f"{where} holds no relman board yet: its admin runs "
+                               "`relman pg setup URL --admin ROLE` first")
+            usable = conn.execute("SELECT has_schema_privilege('relman', 'USAGE')").fetchone()
+            if not usable or not usable[0]:
+                raise BadInput(f"your role {account} has no access to the relman board in {where}: an admin can "
+                               f"`GRANT {OPERATOR_ROLE} TO {account}` (or {READER_ROLE}, to read only)")
+            applied = applied_migrations(conn)
+            if applied is None:
+                raise BadInput(f"{where} holds a relman schema but no migrations table; refusing to touch it")
+            unknown = applied - KNOWN_MIGRATIONS
+            if unknown:
+                raise BadInput(f"{where} was written by a newer relman (schema {max(unknown)}); "
+                               "upgrade relman to open it")
+            if KNOWN_MIGRATIONS - applied:
+                raise BadInput(f"{where} needs a schema upgrade: its admin runs `relman pg setup URL --admin "
+                               f"{admin}` again (it is safe to repeat)")
+            writable = conn.execute("SELECT has_table_privilege('relman.events', 'INSERT')").fetchone()
+            read_only = read_only or not (writable and writable[0])
+            if read_only:
+                conn.execute("SET default_transaction_read_only = on")
+        except psycopg.Error as exc:
+            conn.close()
+            raise BadInput(f"cannot open the board in {describe(url)}: {first_line(exc)}") from None
+        except BaseException:
+            conn.close()
+            raise
+        return cls(url, conn, read_only=read_only, account=str(account), admin=str(admin), database=str(database))
+
+    def close(self) -> None:
+        for conn in (self._conn, self._listener):
+            if conn is not None:
+                with contextlib.suppress(psycopg.Error):
+                    conn.close()
+        self._listener = None
+
+    def reopen(self, *, read_only: bool = False) -> PgStore:
+        return PgStore.open(self._url, read_only=read_only)
+
+    def file_problem(self) -> str | None:
+        return None  # the server keeps the board where it is
+
+    def server_account(self) -> str | None:
+        """The role the server authenticated (``session_user``): who acts on a PostgreSQL board."""
+        return self._account
+
+    def is_admin(self) -> bool:
+        """Whether the connecting role is (a member of) the board's admin role, the schema's owner."""
+        row = self._run(
+            "SELECT pg_has_role(session_user, nspowner, 'MEMBER') FROM pg_namespace WHERE nspname = 'relman'"
+        ).fetchone()
+        return bool(row and row[0])
+
+    # -- transactions and change tracking ----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        """One transaction that holds the board's write lock: the change and its events land together."""
+        if self.read_only:
+            raise BadInput(f"{self.name} is open read-only; nothing can be changed")
+        if self._tx == "write":  # nested use joins the outer transaction
+            yield
+            return
+        if self._tx is not None:
+            raise RuntimeError("a write cannot start inside a read transaction")
+        # one round trip: begin, bound the wait for the write lock, take it (writers queue here, as
+        # BEGIN IMMEDIATE queues them on a file)
+        self._tx = "write"
+        self._pending_events = 0
+        try:
+            self._begin(f"BEGIN; SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'; "
+                        f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+        except BaseException:
+            self._end("ROLLBACK")
+            self._tx = None
+            raise
+        try:
+            yield
+        except BaseException:
+            self._end("ROLLBACK")
+            raise
+        else:
+            try:
+                self._conn.execute("COMMIT")
+            except psycopg.Error as exc:
+                self._end("ROLLBACK")
+                raise self._translate(exc) from exc
+            self._own_events += self._pending_events
+        finally:
+            self._tx = None
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[None]:
+        """A read transaction: every query inside sees the same state of the board."""
+        if self._tx is not None:
+            yield
+            return
+        self._begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        self._tx = "read"
+        try:
+            yield
+        finally:
+            self._end("ROLLBACK")
+            self._tx = None
+
+    def _begin(self, statement: str) -> None:
+        try:
+            self._conn.execute(statement)
+        except psycopg.OperationalError as exc:
+            if not self._reconnect_after(exc):
+                raise self._translate(exc) from exc
+            try:
+                self._conn.execute(statement)
+            except psycopg.Error as again:
+                raise self._translate(again) from again
+        except psycopg.Error as exc:
+            raise self._translate(exc) from exc
+
+    def _end(self, statement: str) -> None:
+        if self._conn.closed or self._conn.broken:
+            return
+        with contextlib.suppress(psycopg.Error):
+            self._conn.execute(statement)
+
+    def data_version(self) -> int:
+        """Changes when another connection commits an event (every change logs one)."""
+        return self.last_seq() - self._own_events
+
+    def last_seq(self) -> int:
+        row = self._run("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        return int(row[0]) if row else 0
+
+    def wait_for_change(self, timeout: float, after_seq: int | None = None) -> Wake:
+        """Block on the board's notification channel until another commit, at most ``timeout`` seconds.
+
+        Nothing is polled while nothing changes: the server sends a notification when a
+        transaction that logged an event commits. The listening connection is made on the first
+        call (pass the last seq you have read as ``after_seq`` so nothing in between is missed);
+        if the server goes away it is made again, and the call says ``RECONNECTED`` (re-read:
+        notifications sent meanwhile were lost). Thread-safe against the store's own connection.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._listener is None:
+                try:
+                    self._listener = connect(self._url)
+                    self._listener.execute(f"LISTEN {CHANNEL}")
+                except (BadInput, psycopg.Error):
+                    if self._listener is not None:
+                        with contextlib.suppress(psycopg.Error):
+                            self._listener.close()
+                    self._listener = None
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return Wake.DISCONNECTED
+                    time.sleep(min(RECONNECT_EVERY_S, left))
+                    continue
+                if self._listener_lost:
+                    self._listener_lost = False
+                    return Wake.RECONNECTED
+                if after_seq is not None:
+                    row = self._listener.execute("SELECT coalesce(max(seq), 0) FROM relman.events").fetchone()
+                    if row and int(row[0]) > after_seq:
+                        return Wake.CHANGED
+            left = deadline - time.monotonic()
+            try:
+                heard = any(True for _ in self._listener.notifies(timeout=max(left, 0.0), stop_after=1))
+                if heard:
+                    for _ in self._listener.notifies(timeout=0.0):  # one wake for a burst
+                        pass
+                    return Wake.CHANGED
+            except psycopg.Error:
+                with contextlib.suppress(psycopg.Error):
+                    self._listener.close()
+                self._listener = None
+                self._listener_lost = True
+                continue
+            if time.monotonic() >= deadline:
+                return Wake.TIMEOUT
+
+    # -- settings ------------------------------------------------------------------------------------
+
+    def setting(self, key: str, default: str) -> str:
+        row = self._run("SELECT value FROM settings WHERE key = %s", (key,)).fetchone()
+        return str(row[0]) if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._exec("INSERT INTO settings (key, value) VALUES (%s, %s) "
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    # -- environments ----------------------------------------------------------------------------------
+
+    def environments(self) -> list[Environment]:
+        rows = self._run(
+            "SELECT name, title, position, capacity, requires_approval FROM environments ORDER BY position"
+        ).fetchall()
+        return [Environment(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    def save_environments(self, environments: Sequence[Environment]) -> None:
+        """Make the pipeline exactly ``environments`` (insert, update, delete by name)."""
+        self._exec("DELETE FROM environments WHERE name <> ALL(%s)", ([env.name for env in environments],))
+        for env in environments:
+            self._exec(
+                """INSERT INTO environments (name, title, position, capacity, requires_approval)
+                   VALUES (%s, %s, %s, %s, %s)
+                   ON CONFLICT (name) DO UPDATE SET title = excluded.title, position = excluded.position,
+                   capacity = excluded.capacity, requires_approval = excluded.requires_approval""",
+                (env.name, env.title, env.position, env.capacity, env.requires_approval),
+            )
+
+    def stage_in_use(self, stage: str) -> bool:
+        row = self._run(
+            """SELECT EXISTS (SELECT 1 FROM releases WHERE stage = %s AND state <> 'cancelled')
+                   OR EXISTS (SELECT 1 FROM windows WHERE environment = %s)""", (stage, stage)
+        ).fetchone()
+        return bool(row and row[0])
+
+    # -- releases --------------------------------------------------------------------------------------
+
+    def releases(self, *, stage: str | None = None, include_cancelled: bool = False) -> list[Release]:
+        """Releases with their windows, in id order: two queries however many there are."""
+        where: list[str] = []
+        params: list[Any] = []
+        if stage is not None:
+            where.append("stage = %s")
+            params.append(stage)
+        if not include_cancelled:
+            where.append("state <> 'cancelled'")
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        rows = self._run(f"SELECT {self._RELEASE_COLUMNS} FROM releases{clause} ORDER BY id", params).fetchall()
+        if not rows:
+            return []
+        windows = self._windows([row[0] for row in rows] if len(rows) < 500 else None)
+        return [_release(row, windows.get(row[0], ())) for row in rows]
+
+    def _windows(self, ids: list[int] | None) -> dict[int, list[Window]]:
+        query = 'SELECT release_id, environment, start, "end" FROM windows'
+        params: tuple[Any, ...] = ()
+        if ids is not None:
+            query += " WHERE release_id = ANY(%s)"
+            params = (ids,)
+        out: dict[int, list[Window]] = {}
+        for w in self._run(query + " ORDER BY start", params).fetchall():
+            out.setdefault(w[0], []).append(Window(w[0], w[1], from_stamp(w[2]), from_stamp(w[3])))
+        return out
+
+    def release(self, release_id: int) -> Release | None:
+        """One release and its windows, in one round trip (a move reads its release twice)."""
+        row = self._run(
+            f"""SELECT {self._RELEASE_COLUMNS}, (SELECT json_agg(json_build_array(environment, start, "end")
+                    ORDER BY start) FROM windows WHERE release_id = releases.id)
+                FROM releases WHERE id = %s""", (release_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        windows = [Window(release_id, env, from_stamp(start), from_stamp(end)) for env, start, end in row[-1] or ()]
+        return _release(row, windows)
+
+    def insert_release(self, new: NewRelease, now: datetime) -> int:
+        row = self._exec(
+            """INSERT INTO releases (name, version, components, owner, risk, stage, state, approved_by,
+               approved_at, notes, created_at, updated_at, rev, created_by, unapproved)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s) RETURNING id""",
+            _pg_row(_release_row(new, now)),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def insert_releases_bulk(
+        self, releases: Sequence[NewRelease], windows: Sequence[Sequence[tuple[str, datetime, datetime]]],
+        now: datetime,
+    ) -> list[int]:
+        """Many releases and their windows in one go (demo boards of 10,000 releases)."""
+        ids = [int(r[0]) for r in self._exec(
+            "SELECT nextval(pg_get_serial_sequence('relman.releases', 'id')) FROM generate_series(1, %s) ORDER BY 1",
+            (len(releases),),
+        ).fetchall()]
+        self._exec_many(
+            f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES "
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s)",
+            [(rid, *_pg_row(_release_row(new, now))) for rid, new in zip(ids, releases, strict=True)],
+        )
+        self._exec_many(
+            'INSERT INTO windows (release_id, environment, start, "end") VALUES (%s, %s, %s, %s)',
+            [(rid, env, to_stamp(start), to_stamp(end))
+             for rid, spans in zip(ids, windows, strict=True) for env, start, end in spans],
+        )
+        return ids
+
+    def update_release(self, release: Release, expected_rev: int, now: datetime) -> Release:
+        """Write every field of ``release`` if nobody changed it since ``expected_rev``."""
+        cursor = self._exec(
+            """UPDATE releases SET name = %s, version = %s, components = %s, owner = %s, risk = %s, stage = %s,
+               state = %s, approved_by = %s, approved_at = %s, notes = %s, updated_at = %s, unapproved = %s,
+               rev = rev + 1 WHERE id = %s AND rev = %s""",
+            (
+                release.name, release.version, json.dumps(list(release.components)), release.owner,
+                str(release.risk), release.stage, str(release.state), release.approved_by,
+                to_stamp(release.approved_at) if release.approved_at else None, release.notes,
+                to_stamp(now), release.unapproved, release.id, expected_rev,
+            ),
+        )
+        if cursor.rowcount != 1:
+            self.refuse_stale(release.id, expected_rev)
+        fresh = self.release(release.id)
+        assert fresh is not None
+        return fresh
+
+    def refuse_stale(self, release_id: int, expected_rev: int) -> NoReturn:
+        refuse_stale(self, release_id, expected_rev)
+
+    def set_window(self, window: Window) -> None:
+        self._exec(
+            """INSERT INTO windows (release_id, environment, start, "end") VALUES (%s, %s, %s, %s)
+               ON CONFLICT (release_id, environment) DO UPDATE SET start = excluded.start, "end" = excluded."end" """,
+            (window.release_id, window.environment, to_stamp(window.start), to_stamp(window.end)),
+        )
+
+    def delete_window(self, release_id: int, environment: str) -> bool:
+        cursor = self._exec("DELETE FROM windows WHERE release_id = %s AND environment = %s", (release_id, environment))
+        return cursor.rowcount > 0
+
+    # -- freezes -----------------------------------------------------------------------------------------
+
+    def freezes(self) -> list[Freeze]:
+        rows = self._run(
+            'SELECT id, environments, reason, start, "end", cron, duration, zone FROM freezes ORDER BY id'
+        ).fetchall()
+        return [
+            Freeze(
+                id=r[0], environments=tuple(json.loads(r[1])), reason=r[2],
+                start=from_stamp(r[3]) if r[3] else None, end=from_stamp(r[4]) if r[4] else None,
+                cron=r[5], duration=timedelta(seconds=r[6]) if r[6] is not None else None, zone=r[7],
+            )
+            for r in rows
+        ]
+
+    def insert_freeze(self, freeze: Freeze) -> int:
+        row = self._exec(
+            'INSERT INTO freezes (environments, reason, start, "end", cron, duration, zone) '
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            freeze_row(freeze),
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def delete_freeze(self, freeze_id: int) -> bool:
+        return self._exec("DELETE FROM freezes WHERE id = %s", (freeze_id,)).rowcount > 0
+
+    def delete_all_freezes(self) -> None:
+        self._exec("DELETE FROM freezes")
+
+    # -- the audit log ---------------------------------------------------------------------------------------
+
+    def append_event(self, event: NewEvent, actor: str, at: datetime, via: str | None = None) -> int:
+        """Append one event; the server gives it its seq and its link in the chain, and checks the actor."""
+        row = self._exec(
+            """INSERT INTO events (at, actor, via, release, action, "from", "to", forced, reason, details)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING seq""",
+            (to_stamp(at), actor, via, event.release, event.action, event.from_, event.to, event.forced,
+             event.reason, chain.details_text(event.details)),
+        ).fetchone()
+        self._pending_events += 1
+        return int(row[0]) if row else 0
+
+    def board_id(self) -> str:
+        return self.setting("board_id", "")
+
+    def events(
+        self, *, release: int | None = None, limit: int | None = None, after_seq: int | None = None
+    ) -> list[Event]:
+        """Newest first when ``limit`` is given without ``after_seq``; otherwise oldest first."""
+        where: list[str] = []
+        params: list[Any] = []
+        if release is not None:
+            where.append("release = %s")
+            params.append(release)
+        if after_seq is not None:
+            where.append("seq > %s")
+            params.append(after_seq)
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        order = "DESC" if limit is not None and after_seq is None else "ASC"
+        tail = f" LIMIT {int(limit)}" if limit is not None else ""
+        rows = self._run(f"SELECT {_EVENT_COLUMNS} FROM events{clause} ORDER BY seq {order}{tail}", params).fetchall()
+        return [_event(row) for row in rows]
+
+    def stored_events(self) -> list[chain.StoredEvent]:
+        rows = self._run(f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
+        return [stored_event(row) for row in rows]
+
+    # -- copying a whole board ------------------------------------------------------------------------------
+
+    def dump(self) -> BoardDump:
+        with self.read():
+            settings = {str(k): str(v) for k, v in self._run("SELECT key, value FROM settings").fetchall()}
+            return BoardDump(settings, self.environments(), self.releases(include_cancelled=True), self.freezes(),
+                             self.stored_events(), self.hook_cursor())
+
+    def load_copy(self, dump: BoardDump) -> None:
+        """Write a copied board, history and all, into this empty board; all or nothing.
+
+        Only the board's admin role may: the copy runs in the server's copy mode, in which the
+        events keep the seqs, actors and hashes they came with (the server checks each link as
+        it arrives), and releases keep their ids, revisions and approvals.
+        """
+        with self.write():
+            if not self.is_admin():
+                raise Refused(f"copying a board into {self.name} needs its admin role ({self.admin}); "
+                              f"{self._account} is not a member of it")
+            if problem := empty_problem(self):
+                raise BadInput(problem)
+            self._exec("SELECT set_config('relman.copy', 'on', true)")
+            self._exec("DELETE FROM settings")
+            for key, value in sorted(dump.settings.items()):
+                self._exec("INSERT INTO settings (key, value) VALUES (%s, %s)", (key, value))
+            self.save_environments(dump.environments)
+            self._exec_many(
+                f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
+                [_pg_row(release_row(r)) for r in dump.releases],
+            )
+            self._exec_many(
+                'INSERT INTO windows (release_id, environment, start, "end") VALUES (%s, %s, %s, %s)',
+                [(w.release_id, w.environment, to_stamp(w.start), to_stamp(w.end))
+                 for r in dump.releases for w in r.windows],
+            )
+            self._exec_many(
+                'INSERT INTO freezes (id, environments, reason, start, "end", cron, duration, zone) '
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                [(f.id, *freeze_row(f)) for f in dump.freezes],
+            )
+            for event in dump.events:  # one at a time: the server checks each link against the one before
+                self._exec(
+                    f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})",
+                    (event.seq, event.at, event.actor, event.via, event.release, event.action, event.from_,
+                     event.to, event.forced, event.reason, event.details, event.hash),
+                )
+            for table in ("releases", "freezes"):
+                self._exec(f"SELECT setval(pg_get_serial_sequence('relman.{table}', 'id'), "
+                           f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
+            self._exec("SELECT set_config('relman.copy', 'off', true)")
+            if dump.hook_cursor[0]:
+                self.set_hook_cursor(*dump.hook_cursor)
+            verdict = chain.verify(self.board_id(), self.stored_events())
+            if not verdict.ok:
+                raise BadInput(f"the copied log does not verify in {self.name}: {verdict.problem}; nothing was copied")
+
+    # -- the hook runner -----------------------------------------------------------------------------------
+
+    def hook_cursor(self) -> tuple[int, list[str]]:
+        """``(seq, done)``: events before ``seq`` are handled, and at ``seq`` the hooks ``done``."""
+        row = self._run("SELECT seq, done FROM hook_cursor WHERE id = 1").fetchone()
+        if row is None:
+            return 0, []
+        done = json.loads(row[1])
+        return int(row[0]), [str(d) for d in done] if isinstance(done, list) else []
+
+    def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None:
+        self._exec("INSERT INTO hook_cursor (id, seq, done) VALUES (1, %s, %s) "
+                   "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, done = excluded.done",
+                   (seq, json.dumps(list(done))))
+
+    @contextlib.contextmanager
+    def runner_lock(self, wait: bool = True) -> Iterator[bool]:
+        """Held by the one hook runner of this board: a session advisory lock on a connection of its
+        own, let go when that connection closes (or the runner dies and the server notices)."""
+        conn = connect(self._url)
+        try:
+            if wait:
+                conn.execute("SELECT pg_advisory_lock(%s)", (RUNNER_LOCK_KEY,))
+                got = True
+            else:
+                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (RUNNER_LOCK_KEY,)).fetchone()
+                got = bool(row and row[0])
+            yield got
+        except psycopg.Error as exc:
+            raise self._translate(exc) from None
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
+
+    # -- plumbing ----------------------------------------------------------------------------------------------
+
+    def _run(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
+        """A query; outside a transaction a connection the server dropped is made again once."""
+        try:
+            return self._conn.execute(query, params)  # type: ignore[arg-type]
+        except psycopg.OperationalError as exc:
+            if self._tx is not None or not self._reconnect_after(exc):
+                raise self._translate(exc) from exc
+            try:
+                return self._conn.execute(query, params)  # type: ignore[arg-type]
+            except psycopg.Error as again:
+                raise self._translate(again) from again
+        except psycopg.Error as exc:
+            raise self._translate(exc) from exc
+
+    def _exec(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
+        if self._tx != "write":
+            raise RuntimeError("store writes must happen inside Store.write()")
+        return self._run(query, params)
+
+    def _exec_many(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self._tx != "write":
+            raise RuntimeError("store writes must happen inside Store.write()")
+        if not rows:
+            return
+        try:
+            with self._conn.cursor() as cursor:
+                cursor.executemany(query, rows)  # type: ignore[arg-type]
+        except psycopg.Error as exc:
+            raise self._translate(exc) from exc
+
+    def _reconnect_after(self, exc: psycopg.OperationalError) -> bool:
+        """Replace a connection the server dropped (a restart); False if it is not that, or still down."""
+        if not (self._conn.closed or self._conn.broken):
+            return False
+        try:
+            conn = connect(self._url)
+            if self.read_only:
+                conn.execute("SET default_transaction_read_only = on")
+        except BadInput:
+            return False
+        with contextlib.suppress(psycopg.Error):
+            self._conn.close()
+        self._conn = conn
+        return True
+
+    def _translate(self, exc: psycopg.Error) -> RelmanError:
+        """A server error as one sentence for a person, and the right exit status."""
+        state = exc.sqlstate or ""
+        said = first_line(exc)
+        if state == "42501":  # insufficient privilege: a grant the role lacks, or a control's refusal
+            return Refused(self._privilege_message(said))
+        if state == "55P03":  # lock_not_available: the write lock did not come within lock_timeout
+            return BadInput(f"{self.name} is busy (another process holds a write lock); nothing was changed, "
+                            "try again")
+        if state.startswith("23"):  # integrity constraint violation
+            return BadInput(f"refused by the database: {said}")
+        if state == "25006":
+            return BadInput(f"{self.name} is open read-only; nothing was changed")
+        if (isinstance(exc, psycopg.OperationalError) and (self._conn.closed or self._conn.broken)) or \
+                state.startswith("08") or state.startswith("57P"):
+            return BadInput(f"lost the connection to {self.name} ({said}); nothing was changed, try again")
+        return BadInput(f"database error on {self.name}: {said}")
+
+    def _privilege_message(self, said: str) -> str:
+        you = f"{self._account} is not a member of it"
+        if said.startswith("permission denied for table settings"):
+            return f"only the board's admin role ({self.admin}) may change the board's settings; {you}"
+        if said.startswith("permission denied for table environments"):
+            return f"only the board's admin role ({self.admin}) may add, change or remove environments; {you}"
+        if said.startswith("permission denied"):
+            return f"the server refused: {said} (role {self._account} on {self.name})"
+        return f"{said} (the server enforces this)"
+
+
+def _pg_row(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A release row from the SQLite helpers with its last column, ``unapproved``, as a boolean."""
+    return (*values[:-1], bool(values[-1]))
