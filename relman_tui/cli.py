@@ -136,6 +136,11 @@ class Context:
     def close(self) -> None:
         for store in self._stores:
             store.close()
+        self._stores.clear()
+
+    def reset(self) -> None:
+        """Forget the opened service: the next :meth:`service` opens the database afresh."""
+        self._service = None
 
     def when(self, text: str) -> datetime:
         return parse_time(text, self.tz, self.clock().now())
@@ -219,10 +224,14 @@ def tui(obj: Context, read_only: bool, no_mouse: bool) -> None:
 
 
 def _run_tui(obj: Context, *, read_only: bool, mouse: bool) -> None:
-    service = obj.service(read_only=read_only)
     from relman_tui.tui.app import run_app
 
-    run_app(service, obj.settings, obj.tz, read_only=read_only or service.store.read_only, mouse=mouse)
+    while True:
+        service = obj.service(read_only=read_only)
+        if not run_app(service, obj.settings, obj.tz, read_only=read_only or service.store.read_only, mouse=mouse):
+            return
+        obj.close()  # ctrl+r: the database is opened again, from its path
+        obj.reset()
 
 
 @cli.command()

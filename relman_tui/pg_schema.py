@@ -282,7 +282,11 @@ M002_HOOK_RUNNER = [
     )""",
 ]
 
-MIGRATIONS: list[tuple[str, list[str]]] = [("m001_initial", M001_INITIAL), ("m002_hook_runner", M002_HOOK_RUNNER)]
+M003_HOOK_OUTCOMES = ["CREATE INDEX events_hook_outcomes ON events (action, release, seq)"]
+
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    ("m001_initial", M001_INITIAL), ("m002_hook_runner", M002_HOOK_RUNNER), ("m003_hook_outcomes", M003_HOOK_OUTCOMES),
+]
 KNOWN_MIGRATIONS = frozenset(name for name, _ in MIGRATIONS)
 
 # What each group role may do, granted afresh by every `relman pg setup` (so drift is undone).

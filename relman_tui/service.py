@@ -57,6 +57,7 @@ class Snapshot:
     conflicts: tuple[Conflict, ...]
     last_seq: int
     now: datetime
+    hook_failures: frozenset[int] = frozenset()  # releases whose latest hook run failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +182,7 @@ class Service:
             releases = self.store.releases()
             frozen = self.store.freezes()
             last_seq = self.store.last_seq()
+            failed_hooks = self.store.hook_failures()
         return Snapshot(
             tuple(envs),
             tuple(releases),
@@ -188,6 +190,7 @@ class Service:
             tuple(engine.find_conflicts(envs, releases, frozen, now)),
             last_seq,
             now,
+            failed_hooks,
         )
 
     # -- environments ----------------------------------------------------------------------

@@ -39,6 +39,8 @@ def next_step(release: Release, environments: Sequence[Environment]) -> str:
     ``ready for test``, ``live`` — the gates of DESIGN.md "Moves" seen from the card."""
     if release.state is State.CANCELLED:
         return "cancelled"
+    if release.unapproved:
+        return "needs approval (forced in without)"
     if release.state is State.FAILED:
         return "fix or roll back"
     if release.stage != PLANNED and release.state is not State.VERIFIED:

@@ -167,6 +167,12 @@ def m003_hook_runner(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_hook_outcomes(db: Database) -> None:
+    """Finding each release's latest hook outcome without reading the whole log."""
+    db.execute("CREATE INDEX events_hook_outcomes ON events (action, release, seq)")
+
+
 KNOWN_MIGRATIONS = frozenset(m.name for m in migrations.pending(Database(memory=True, execute_plugins=False)))
 
 
@@ -296,6 +302,7 @@ class BoardStore(Protocol):
     def load_copy(self, dump: BoardDump) -> None: ...
 
     def hook_cursor(self) -> tuple[int, list[str]]: ...
+    def hook_failures(self) -> frozenset[int]: ...
     def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None: ...
     def runner_lock(self, wait: bool = True) -> AbstractContextManager[bool]: ...
 
@@ -814,6 +821,10 @@ class Store:
         done = json.loads(row[1])
         return int(row[0]), [str(d) for d in done] if isinstance(done, list) else []
 
+    def hook_failures(self) -> frozenset[int]:
+        """The releases whose latest hook outcome is a failure (the board marks their cards)."""
+        return frozenset(int(r[0]) for r in self._conn.execute(HOOK_FAILURES_SQL.replace("%s", "?")))
+
     def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None:
         self._exec(
             "INSERT INTO hook_cursor (id, seq, done) VALUES (1, ?, ?) "
@@ -984,6 +995,14 @@ def _translate(exc: sqlite3.Error, path: Path) -> BadInput:
         return BadInput(f"cannot open {path} ({text})")
     return BadInput(f"database error on {path}: {text}")
 
+
+HOOK_FAILURES_SQL = """
+    SELECT release FROM events AS e
+    WHERE action IN ('hook_ran', 'hook_failed') AND release IS NOT NULL
+    GROUP BY release
+    HAVING (SELECT action FROM events WHERE release = e.release AND action IN ('hook_ran', 'hook_failed')
+            ORDER BY seq DESC LIMIT 1) = 'hook_failed'
+"""
 
 _EVENT_COLUMNS = 'seq, at, actor, via, release, action, "from", "to", forced, reason, details, hash'
 

@@ -39,6 +39,7 @@ from relman_tui.pg_schema import (
 )
 from relman_tui.store import (
     _EVENT_COLUMNS,
+    HOOK_FAILURES_SQL,
     BoardDump,
     NewEvent,
     NewRelease,
@@ -592,6 +593,10 @@ class PgStore:
             return 0, []
         done = json.loads(row[1])
         return int(row[0]), [str(d) for d in done] if isinstance(done, list) else []
+
+    def hook_failures(self) -> frozenset[int]:
+        """The releases whose latest hook outcome is a failure (the board marks their cards)."""
+        return frozenset(int(r[0]) for r in self._run(HOOK_FAILURES_SQL).fetchall())
 
     def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None:
         self._exec("INSERT INTO hook_cursor (id, seq, done) VALUES (1, %s, %s) "

@@ -83,6 +83,12 @@ def backend(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Backend]:
     chosen.close()
 
 
+@pytest.fixture(autouse=True)
+def _private_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What relman keeps per account (the witness of verified logs, the board's error log) stays in the test."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "relman.db"

@@ -43,7 +43,10 @@ def _board_commands() -> type[Provider]:
     return BoardCommands
 
 
-class RelmanApp(Guarded, App[None]):
+REOPEN = "reopen"
+
+
+class RelmanApp(Guarded, App[str | None]):
     """relman's board and scheduler on one database."""
 
     CSS_PATH = "relman.tcss"
@@ -56,6 +59,7 @@ class RelmanApp(Guarded, App[None]):
     utc: reactive[bool] = reactive(False)
     release_id: reactive[int | None] = reactive(None)
     minute: reactive[datetime] = reactive(datetime(2000, 1, 1))
+    alerts: reactive[tuple[str, ...]] = reactive(())
 
     def __init__(
         self, service: Service, settings: Settings, tz: str, *, read_only: bool = False,
@@ -79,6 +83,7 @@ class RelmanApp(Guarded, App[None]):
         self.error_log = error_log or errorlog.default_path()
         self.snapshots_applied = 0
         self.unexpected: list[BaseException] = []  # every unexpected error of this run (tests look)
+        self._alerts: dict[str, str] = {}
         self._told: list[str] = []  # the sentences in the "Changed elsewhere" toast on screen
         self._told_toast: Notification | None = None
 
@@ -106,6 +111,10 @@ class RelmanApp(Guarded, App[None]):
 
     def now(self) -> datetime:
         return self.service.clock.now()
+
+    def reopen(self) -> None:
+        self._session.stop()
+        self.exit(result=REOPEN)
 
     def toggle_utc(self) -> None:
         self.utc = not self.utc
@@ -139,6 +148,13 @@ class RelmanApp(Guarded, App[None]):
 
     # -- live changes ----------------------------------------------------------------------------
 
+    def on_session_alert(self, message: Session.Alert) -> None:
+        if message.text:
+            self._alerts[message.kind] = message.text
+        else:
+            self._alerts.pop(message.kind, None)
+        self.alerts = tuple(self._alerts[k] for k in sorted(self._alerts))
+
     def on_session_changed(self, message: Session.Changed) -> None:
         snapshot = message.snapshot
         current = self.snapshot
@@ -147,8 +163,14 @@ class RelmanApp(Guarded, App[None]):
         self.snapshot = snapshot
         self.snapshots_applied += 1
         theirs = [e for e in message.events if e.seq not in self.service.written_seqs]
+        failed = [e for e in message.events if e.action == "hook_failed"]
+        theirs = [e for e in theirs if e.action != "hook_failed"]
         if theirs:
             self._tell(theirs, snapshot)
+        for event in failed:  # a failed hook is news for everyone watching, whoever ran it
+            labels = {r.id: r.label for r in snapshot.releases}
+            self.notify(sentence(event, labels.get(event.release) if event.release is not None else None, self.tz),
+                        title="Hook failed", severity="error", timeout=15)
 
     def _tell(self, events: Iterable[Event], snapshot: Snapshot) -> None:
         """One toast for changes made elsewhere, however many: a new batch joins the one on screen."""
@@ -246,7 +268,8 @@ def to_next_minute(now: datetime) -> float:
     return max(0.5, 60 - now.second - now.microsecond / 1e6 + 0.05)
 
 
-def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, mouse: bool) -> None:
+def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, mouse: bool) -> bool:
+    """Run the board until the operator quits; True when they asked to open the database again."""
     # Read the board before the event loop starts (nothing to block yet), so the first frame
     # drawn is the board itself rather than empty columns followed by a second full layout.
     # The collector is kept out of it: a board of 10,000 releases is some 60,000 objects with
@@ -257,7 +280,8 @@ def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, m
     finally:
         gc.enable()
     gc.freeze()
-    RelmanApp(service, settings, tz, read_only=read_only, first_snapshot=first).run(mouse=mouse)
+    result = RelmanApp(service, settings, tz, read_only=read_only, first_snapshot=first).run(mouse=mouse)
+    return result == REOPEN
 
 
 

@@ -23,6 +23,7 @@ class Host(Protocol):
     utc: bool  # times in UTC rather than the operator's zone
     release_id: int | None  # the release the operator is on, shared by the board and the scheduler
     minute: datetime  # changes on each minute boundary of the clock
+    alerts: tuple[str, ...]  # what the warning bar says: a broken log, a replaced file, a lost server
 
     @property
     def tz(self) -> str:
@@ -45,6 +46,9 @@ class Host(Protocol):
     def now(self) -> datetime: ...
 
     def toggle_utc(self) -> None: ...
+
+    def reopen(self) -> None:
+        """Close the board and open the database again (after its file was replaced)."""
 
     def show_scheduler(self) -> None: ...
 

@@ -107,6 +107,8 @@ COMMON = KeyTable(
         group="View"),
     Key("ctrl+z", "undo", "ctrl+z", "undo your last change here (logged)", label="Undo",
         rank=40, writes=True, palette="Undo the last change", group="Change"),
+    Key("ctrl+r", "reopen", "ctrl+r", "open the database again (after it was replaced)",
+        palette="Open the database again", group="View"),
     Key("ctrl+p", "palette", "ctrl+p", "palette: every action, jump to a release", group="Help"),
     Key("question_mark", "help", "?", "every key of this screen", label="Keys", rank=PRIORITY,
         palette="Show every key", group="Help"),

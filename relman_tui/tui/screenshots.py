@@ -24,10 +24,10 @@ from relman_tui.tui.screens.dialogs import HelpScreen, RefusedMoveDialog
 from relman_tui.tui.screens.scheduler import SchedulerScreen
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
-Step = Callable[[Pilot[None]], Awaitable[None]]
+Step = Callable[[Pilot[str | None]], Awaitable[None]]
 
 
-async def _wait(pilot: Pilot[None], condition: Callable[[], object]) -> None:
+async def _wait(pilot: Pilot[str | None], condition: Callable[[], object]) -> None:
     """Until ``condition()`` holds (at most 5 s), then until nothing is left to do."""
     for _ in range(250):
         if condition():
@@ -39,13 +39,13 @@ async def _wait(pilot: Pilot[None], condition: Callable[[], object]) -> None:
     await pilot.pause()
 
 
-def _loaded(pilot: Pilot[None]) -> Awaitable[None]:
+def _loaded(pilot: Pilot[str | None]) -> Awaitable[None]:
     app = pilot.app
     assert isinstance(app, RelmanApp)
     return _wait(pilot, lambda: app.snapshots_applied > 0)
 
 
-async def _select(pilot: Pilot[None], label: str) -> None:
+async def _select(pilot: Pilot[str | None], label: str) -> None:
     await _loaded(pilot)
     app = pilot.app
     assert isinstance(app, RelmanApp) and app.snapshot is not None
@@ -56,19 +56,19 @@ async def _select(pilot: Pilot[None], label: str) -> None:
     await pilot.pause()
 
 
-async def _detail(pilot: Pilot[None]) -> None:
+async def _detail(pilot: Pilot[str | None]) -> None:
     await _select(pilot, "payments-api 2.4.1")
     await pilot.press("enter")
     await _wait(pilot, lambda: isinstance(pilot.app.screen, DetailScreen) and pilot.app.screen.shown)
 
 
-async def _refused(pilot: Pilot[None]) -> None:
+async def _refused(pilot: Pilot[str | None]) -> None:
     await _select(pilot, "search-indexer 0.18.2")
     await pilot.press("shift+right")
     await _wait(pilot, lambda: isinstance(pilot.app.screen, RefusedMoveDialog))
 
 
-async def _scheduler(pilot: Pilot[None], *keys: str) -> None:
+async def _scheduler(pilot: Pilot[str | None], *keys: str) -> None:
     await _select(pilot, "payments-api 2.4.1")
     await pilot.press("2")
     await _wait(pilot, lambda: isinstance(pilot.app.screen, SchedulerScreen) and pilot.app.screen.timeline.rows)
@@ -77,24 +77,24 @@ async def _scheduler(pilot: Pilot[None], *keys: str) -> None:
         await _wait(pilot, lambda: _settled(pilot))
 
 
-def _settled(pilot: Pilot[None]) -> bool:
+def _settled(pilot: Pilot[str | None]) -> bool:
     screen = pilot.app.screen
     return not isinstance(screen, SchedulerScreen) or screen.preview is None or screen.preview.diff is not None
 
 
-async def _scheduler_day(pilot: Pilot[None]) -> None:
+async def _scheduler_day(pilot: Pilot[str | None]) -> None:
     await _scheduler(pilot)
 
 
-async def _scheduler_week(pilot: Pilot[None]) -> None:
+async def _scheduler_week(pilot: Pilot[str | None]) -> None:
     await _scheduler(pilot, "minus")
 
 
-async def _scheduler_preview(pilot: Pilot[None]) -> None:
+async def _scheduler_preview(pilot: Pilot[str | None]) -> None:
     await _scheduler(pilot, "right_square_bracket", "right_square_bracket")
 
 
-async def _help(pilot: Pilot[None]) -> None:
+async def _help(pilot: Pilot[str | None]) -> None:
     await _select(pilot, "payments-api 2.4.1")
     await pilot.press("question_mark")
     await _wait(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
+from relman_tui import witness
 from relman_tui.errors import Refused, RelmanError, StaleWrite
 from relman_tui.model import Event, Release
 from relman_tui.service import Service, Snapshot
-from relman_tui.store import Store
+from relman_tui.store import Store, Wake
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -71,6 +72,14 @@ class Session:
             super().__init__()
             self.snapshot = snapshot
             self.events = events
+
+    class Alert(Message, bubble=False):
+        """Something the operator must not miss, shown in the warning bar until it is over (``text`` None)."""
+
+        def __init__(self, kind: str, text: str | None) -> None:
+            super().__init__()
+            self.kind = kind  # "log", "file", "live": one line each
+            self.text = text
 
     class _Answer(Message, bubble=False):
         def __init__(self, call: Call) -> None:
@@ -132,31 +141,75 @@ class Session:
         self._wake.set()
 
     def _poll(self) -> None:
-        """Watch the file with a connection of its own; post a snapshot when another process wrote."""
-        store = Store.open(self.service.store.path, read_only=True)
+        """Watch the board with a connection of its own; post a snapshot when another process wrote.
+
+        On a file it looks at ``PRAGMA data_version`` every poll interval (and reads nothing more
+        while nothing changed); on a server it waits for the server's notification (LISTEN), so
+        nothing is asked while nothing changes. It also checks the log's hash chain once, and,
+        on a file, whether the file is still the one the board opened.
+        """
+        try:
+            store = self.service.store.reopen(read_only=True)
+        except RelmanError as exc:
+            self._tell_app(self.Alert("live", f"live updates stopped: {exc}"))
+            return
         reader = Service(store, self.service.clock, self.service.actor)
+        is_file = isinstance(store, Store)
         last_version: int | None = None
         last_seq = self._last_seq
+        file_problem: str | None = None
         try:
+            self._check_log(reader)
             while not self._stopping.is_set():
-                version = store.data_version()
                 woken = self._wake.is_set()
                 self._wake.clear()
-                if version != last_version or woken:
+                problem = self.service.store.file_problem()
+                if problem != file_problem:
+                    file_problem = problem
+                    self._tell_app(self.Alert("file", f"{problem}: changes are refused; press ctrl+r to open "
+                                                      "it again" if problem else None))
+                changed = woken or last_seq is None
+                if is_file:
+                    version = store.data_version()
+                    changed = changed or version != last_version
                     last_version = version
-                    # every change logs an event: no new event, nothing to draw (a checkpoint, or
-                    # our own write, already posted by its worker)
-                    if woken or last_seq is None or store.last_seq() != last_seq:
-                        snapshot = reader.snapshot()
-                        events = reader.changes_since(last_seq) if last_seq is not None else []
-                        last_seq = snapshot.last_seq
-                        self._post(self._app, self.Changed(snapshot, events))
-                self._wake.wait(self.poll_interval)
+                elif not changed:
+                    wake = store.wait_for_change(min(self.poll_interval, 1.0), after_seq=last_seq)
+                    if wake is Wake.DISCONNECTED:
+                        self._tell_app(self.Alert("live", "the server is away: reconnecting…"))
+                    elif wake is Wake.RECONNECTED:
+                        self._tell_app(self.Alert("live", None))
+                        self._app.call_from_thread(self._app.notify, "reconnected to the server; the board "
+                                                   "is up to date", title="Live updates", timeout=6)
+                    changed = wake.changed
+                # every change logs an event: no new event, nothing to draw (a checkpoint, or our own
+                # write, already posted by its worker)
+                if changed and (woken or last_seq is None or store.last_seq() != last_seq):
+                    snapshot = reader.snapshot()
+                    events = reader.changes_since(last_seq) if last_seq is not None else []
+                    last_seq = snapshot.last_seq
+                    self._post(self._app, self.Changed(snapshot, events))
+                if is_file:
+                    self._wake.wait(self.poll_interval)
         except RelmanError as exc:
-            self._app.call_from_thread(self._app.notify, str(exc), title="Live updates stopped",
-                                       severity="error", timeout=30)
+            self._tell_app(self.Alert("live", f"live updates stopped: {exc}"))
         finally:
             store.close()
+
+    def _check_log(self, reader: Service) -> None:
+        """Verify the log's hash chain (and what this account verified before) once, at start."""
+        board_id = reader.store.board_id()
+        seen = witness.load(board_id)
+        verdict = reader.verify_log((seen.seq, seen.hash, seen.at) if seen else None)
+        if verdict.ok:
+            if verdict.last_hash:
+                witness.remember(board_id, verdict.last_seq, verdict.last_hash, reader.now())
+            return
+        self._tell_app(self.Alert("log", f"the audit log was tampered with: {verdict.problem} "
+                                         "(`relman log --verify` says the same)"))
+
+    def _tell_app(self, message: Message) -> None:
+        self._post(self._app, message)
 
     # -- calls -----------------------------------------------------------------------------------
 

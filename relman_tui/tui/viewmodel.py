@@ -26,6 +26,8 @@ class Card:
     state: str
     risk: str
     approved: bool
+    unapproved: bool  # forced into an approval environment without approval (break-glass), not yet approved
+    hook_failed: bool  # the latest hook run for it failed
     next_step: str  # "needs verify", "needs approval", "ready for test", "live"
     next_window: str  # "prod in 3h", "overdue 20m", "" when none
     overdue: bool
@@ -158,14 +160,17 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
     for release in snapshot.releases:
         by_stage[release.stage].append(release)
 
+    failed_hooks = snapshot.hook_failures
+
     def make(release: Release) -> Card:
         return _card(release, now, severity.get(release.id), counts.get(release.id, 0), positions,
-                     snapshot.environments)
+                     snapshot.environments, release.id in failed_hooks)
 
     minute = now.replace(second=0, microsecond=0)  # relative times ("in 3h") change by the minute
 
     def version(release: Release) -> Hashable:
-        return release.id, release.rev, severity.get(release.id), counts.get(release.id, 0), minute
+        return (release.id, release.rev, severity.get(release.id), counts.get(release.id, 0), minute,
+                release.id in failed_hooks)
 
     columns = [Column(PLANNED, "Planned", len(by_stage[PLANNED]), None, None, None, False,
                       Cards(by_stage[PLANNED], make, version))]
@@ -189,7 +194,7 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
 
 def _card(
     release: Release, now: datetime, conflict: Severity | None, conflict_count: int, positions: dict[str, int],
-    environments: tuple[Environment, ...],
+    environments: tuple[Environment, ...], hook_failed: bool = False,
 ) -> Card:
     upcoming = [w for w in release.windows if w.end > now]
     # the next window is the one in the stage after this one if it exists, else the soonest one
@@ -217,6 +222,8 @@ def _card(
         state=str(release.state),
         risk=str(release.risk),
         approved=release.approved_by is not None,
+        unapproved=release.unapproved,
+        hook_failed=hook_failed,
         next_step=next_step(release, environments),
         next_window=inert(text),
         overdue=overdue,

@@ -91,6 +91,9 @@ class KeyedScreen(Guarded, Screen[None]):
     def action_toggle_utc(self) -> None:
         self.host.toggle_utc()
 
+    def action_reopen(self) -> None:
+        self.host.reopen()
+
     def action_undo(self) -> None:
         problem = self.host.session.undo(self)
         if problem:

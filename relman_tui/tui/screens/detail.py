@@ -91,13 +91,15 @@ class DetailScreen(KeyedScreen):
         fields.add_column()
         approved = (
             Text(inert(f"by {release.approved_by} at {format_local(release.approved_at, tz)}"))
-            if release.approved_by and release.approved_at else Text("no")
+            if release.approved_by and release.approved_at
+            else Text("⚑ NO — forced in without approval (break-glass); needs an approval", style="bold red")
+            if release.unapproved else Text("no")
         )
         for key, value in [
             ("Release", _t(release.label)), ("Id", _t(release.id)), ("Stage", _t(release.stage)),
             ("State", _t(release.state)), ("Risk", _t(release.risk)), ("Owner", _t(release.owner)),
             ("Components", _t(", ".join(release.components))), ("Approved", approved),
-            ("Created", _t(format_local(release.created_at, tz))),
+            ("Created", _t(f"{format_local(release.created_at, tz)} by {release.created_by}")),
             ("Updated", _t(format_local(release.updated_at, tz))),
             ("Revision", _t(release.rev)),
             ("Notes", Text("\n".join(inert(line) for line in release.notes.splitlines()) or "—")),

@@ -198,15 +198,20 @@ class CardList(Guarded, ScrollView, can_focus=False):
         step_style = self._style("step-ready") if card.next_step.startswith(("ready", "live")) else \
             self._style("step-failed") if card.state == "failed" else self._style("step")
         right: list[Part] = []
-        if card.approved:
+        step: Part = (card.next_step, step_style)
+        if card.unapproved:  # break-glass: in place of the next step (which is an approval), never cut
+            step = ("⚑ UNAPPROVED" if inner >= 12 else "⚑", self._style("error"))
+        elif card.approved:
             right = [("✓ approved" if cell_len(card.next_step) + 11 <= inner else "✓", self._style("approved"))]
-        out.append(_spread([(card.next_step, step_style)], right, inner, meta))
+        out.append(_spread([step], right, inner, meta))
         mark = ""
         mark_style = meta
         if card.conflict is Severity.ERROR:
             mark, mark_style = f"✖ {card.conflict_count}", self._style("error")
         elif card.conflict is Severity.WARNING:
             mark, mark_style = f"⚠ {card.conflict_count}", self._style("warning")
+        if card.hook_failed:
+            mark, mark_style = f"hook ✖ {mark}".strip(), self._style("error")
         window_style = self._style("overdue") if card.overdue else meta
         if mark and cell_len(card.next_window) + 1 + cell_len(mark) > inner:
             mark = mark.replace(" ", "")  # "✖3": the window keeps its words

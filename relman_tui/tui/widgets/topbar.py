@@ -27,10 +27,10 @@ class Summary(Guarded, Widget):
 
     def __init__(self) -> None:
         super().__init__(id="summary")
-        self.parts: tuple[int, int, bool, str, str, int] = (0, 0, False, "", "", 0)
+        self.parts: tuple[int, int, bool, str, str, int, int] = (0, 0, False, "", "", 0, 0)
 
     def render(self) -> Text:
-        errors, warnings, read_only, board, who, releases = self.parts
+        errors, warnings, read_only, board, who, releases, unapproved = self.parts
         width = self.content_region.width
         error_style = self.get_component_rich_style("summary--errors") if errors else None
         for variant in range(4):
@@ -40,6 +40,10 @@ class Summary(Guarded, Widget):
             text.append("  ")
             text.append(f"⚠ {warnings} warning{'s' * (warnings != 1)}" if long else f"⚠ {warnings}",
                         self.get_component_rich_style("summary--warnings") if warnings else "")
+            if unapproved:  # break-glass: releases forced in without approval, counted till approved
+                text.append("  ")
+                text.append(f"⚑ {unapproved} unapproved" if long else f"⚑ {unapproved}",
+                            self.get_component_rich_style("summary--errors"))
             if read_only:
                 text.append("  ")
                 text.append("READ-ONLY", self.get_component_rich_style("summary--read-only"))
@@ -57,7 +61,8 @@ class Summary(Guarded, Widget):
 class TopBar(Guarded, Vertical):
     def __init__(self) -> None:
         super().__init__()
-        self._shown: tuple[tuple[int, int, bool, str, str, int], str] | None = None
+        self._shown: tuple[tuple[int, int, bool, str, str, int, int], str] | None = None
+        self._local: str | None = None  # the screen's own warning (too many environments, say)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topline"):
@@ -69,7 +74,8 @@ class TopBar(Guarded, Vertical):
     def show(self, snapshot: Snapshot, tz: str, now: datetime, read_only: bool, board: str, who: str) -> None:
         errors, warnings = conflict_counts(snapshot)
         local = in_zone(now, tz)
-        shown = ((errors, warnings, read_only, board, who, len(snapshot.releases)),
+        unapproved = sum(1 for r in snapshot.releases if r.unapproved)
+        shown = ((errors, warnings, read_only, board, who, len(snapshot.releases), unapproved),
                  f"{local.strftime('%a %d %b %H:%M')} {local.tzname()}")
         if shown == self._shown:
             return  # the same words: no update, no layout, nothing written to the terminal
@@ -82,6 +88,7 @@ class TopBar(Guarded, Vertical):
     def on_mount(self) -> None:
         if self._shown is not None:
             self._draw()
+        self.watch(self.app, "alerts", self._show_warnings)
 
     def _draw(self) -> None:
         if self._shown is None:
@@ -92,7 +99,12 @@ class TopBar(Guarded, Vertical):
         self.query_one("#clock", Static).update(self._shown[1])
 
     def warn(self, text: str | None) -> None:
-        """A line under the top bar for what the operator must not miss; None hides it."""
+        """The screen's own line under the top bar (beside the app's alerts); None hides it."""
+        self._local = text
+        self._show_warnings()
+
+    def _show_warnings(self, _: object = None) -> None:
+        alerts = [*getattr(self.app, "alerts", ()), *([self._local] if self._local else [])]
         bar = self.query_one("#warning-bar", Static)
-        bar.display = bool(text)
-        bar.update(inert(text or ""))
+        bar.display = bool(alerts)
+        bar.update(inert("  ·  ".join(f"⚠ {a}" for a in alerts)))
