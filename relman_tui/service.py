@@ -58,6 +58,7 @@ class Snapshot:
     last_seq: int
     now: datetime
     hook_failures: frozenset[int] = frozenset()  # releases whose latest hook run failed
+    checked: bool = True  # False: read without looking for conflicts yet (a board's first frame)
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +176,9 @@ class Service:
             self.store.environments(), self.store.releases(), self.store.freezes(), now or self.now()
         )
 
-    def snapshot(self) -> Snapshot:
+    def snapshot(self, *, conflicts: bool = True) -> Snapshot:
+        """Everything a view draws. Without ``conflicts`` the engine is not run: a board paints its
+        first frame from that, and adds the conflict marks a moment later."""
         now = self.now()
         with self.store.read():
             envs = self.store.environments()
@@ -187,10 +190,11 @@ class Service:
             tuple(envs),
             tuple(releases),
             tuple(frozen),
-            tuple(engine.find_conflicts(envs, releases, frozen, now)),
+            tuple(engine.find_conflicts(envs, releases, frozen, now)) if conflicts else (),
             last_seq,
             now,
             failed_hooks,
+            conflicts,
         )
 
     # -- environments ----------------------------------------------------------------------

@@ -16,16 +16,12 @@ import sqlite3
 import stat
 import time
 import urllib.parse
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn, Protocol
-
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
 from relman_tui import chain
 from relman_tui.dburl import INSTALL_HINT, Target, is_url
@@ -39,141 +35,10 @@ BUSY_TIMEOUT_S = 5.0
 _BEGIN_RETRIES = 4
 WATCH_POLL_S = 0.1  # how often a waiting SQLite store looks at data_version (a PostgreSQL store is told)
 
-migrations = Migrations(MIGRATION_SET)
-
-
-@migrations()
-def m001_initial(db: Database) -> None:
-    db.execute(
-        """CREATE TABLE environments (
-            name TEXT PRIMARY KEY,
-            title TEXT NOT NULL,
-            position INTEGER NOT NULL,
-            capacity INTEGER NOT NULL DEFAULT 1 CHECK (capacity >= 1),
-            requires_approval INTEGER NOT NULL DEFAULT 0
-        )"""
-    )
-    db.execute(
-        """CREATE TABLE releases (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            name TEXT NOT NULL,
-            version TEXT NOT NULL,
-            components TEXT NOT NULL,
-            owner TEXT NOT NULL,
-            risk TEXT NOT NULL CHECK (risk IN ('low', 'medium', 'high')),
-            stage TEXT NOT NULL,
-            state TEXT NOT NULL,
-            approved_by TEXT,
-            approved_at TEXT,
-            notes TEXT NOT NULL DEFAULT '',
-            created_at TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            rev INTEGER NOT NULL DEFAULT 1
-        )"""
-    )
-    db.execute("CREATE INDEX releases_stage ON releases (stage)")
-    db.execute(
-        """CREATE TABLE windows (
-            release_id INTEGER NOT NULL REFERENCES releases (id),
-            environment TEXT NOT NULL REFERENCES environments (name),
-            start TEXT NOT NULL,
-            "end" TEXT NOT NULL,
-            CHECK (start < "end"),
-            PRIMARY KEY (release_id, environment)
-        )"""
-    )
-    db.execute("CREATE INDEX windows_environment ON windows (environment, start)")
-    db.execute(
-        """CREATE TABLE freezes (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            environments TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            start TEXT,
-            "end" TEXT,
-            cron TEXT,
-            duration INTEGER,
-            zone TEXT,
-            CHECK ((start IS NOT NULL AND "end" IS NOT NULL AND cron IS NULL)
-                OR (cron IS NOT NULL AND duration > 0 AND zone IS NOT NULL AND start IS NULL))
-        )"""
-    )
-    db.execute(
-        """CREATE TABLE events (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            at TEXT NOT NULL,
-            actor TEXT NOT NULL,
-            release INTEGER,
-            action TEXT NOT NULL,
-            "from" TEXT,
-            "to" TEXT,
-            forced INTEGER NOT NULL DEFAULT 0,
-            reason TEXT,
-            CHECK (forced = 0 OR (reason IS NOT NULL AND reason != '')),
-            CHECK (action != 'rolled_back' OR (reason IS NOT NULL AND reason != ''))
-        )"""
-    )
-    db.execute("CREATE INDEX events_release ON events (release, seq)")
-    # The audit log is append-only in the database itself, whoever writes to the file.
-    db.execute(
-        """CREATE TRIGGER events_no_update BEFORE UPDATE ON events
-           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
-    )
-    db.execute(
-        """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
-           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
-    )
-    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    db.execute("INSERT INTO settings (key, value) VALUES ('four_eyes', 'true')")
-
-
-@migrations()
-def m002_identity_and_chain(db: Database) -> None:
-    """Who created each release, break-glass marks, delegation, event details and the hash chain.
-
-    A database with history gets one ``log_chain_started`` event whose details hold a digest
-    of every earlier event: from here on the whole log is covered.
-    """
-    db.execute("ALTER TABLE releases ADD COLUMN created_by TEXT")
-    db.execute("ALTER TABLE releases ADD COLUMN unapproved INTEGER NOT NULL DEFAULT 0")
-    db.execute("ALTER TABLE events ADD COLUMN via TEXT")
-    db.execute("ALTER TABLE events ADD COLUMN details TEXT")
-    db.execute("ALTER TABLE events ADD COLUMN hash TEXT")
-    db.execute(
-        """UPDATE releases SET created_by = coalesce(
-               (SELECT actor FROM events WHERE events.release = releases.id AND action = 'created'
-                ORDER BY seq LIMIT 1), owner)"""
-    )
-    db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('board_id', ?)", [uuid.uuid4().hex])
-    conn = db.conn
-    earlier = _stored_events(conn)
-    if earlier:
-        from relman_tui.identity import os_account
-
-        details = {"events_before": len(earlier), "digest": chain.digest(earlier)}
-        board_id = str(conn.execute("SELECT value FROM settings WHERE key = 'board_id'").fetchone()[0])
-        at = datetime.now(UTC).replace(microsecond=0)
-        _insert_event(conn, board_id, NewEvent(chain.CHAIN_STARTED, details=details), os_account(), None, at)
-
-
-@migrations()
-def m003_hook_runner(db: Database) -> None:
-    """Where the hook runner is: every event before ``seq`` is handled, and at ``seq`` the hooks in ``done``."""
-    db.execute(
-        """CREATE TABLE hook_cursor (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            seq INTEGER NOT NULL,
-            done TEXT NOT NULL DEFAULT '[]'
-        )"""
-    )
-
-
-@migrations()
-def m004_hook_outcomes(db: Database) -> None:
-    """Finding each release's latest hook outcome without reading the whole log."""
-    db.execute("CREATE INDEX events_hook_outcomes ON events (action, release, seq)")
-
-
-KNOWN_MIGRATIONS = frozenset(m.name for m in migrations.pending(Database(memory=True, execute_plugins=False)))
+# The schema's migrations live in relman_tui.schema_sqlite (sqlite-utils), imported only when a
+# file needs one applied: opening an up-to-date board costs no sqlite-utils import.
+KNOWN_MIGRATIONS = frozenset({"m001_initial", "m002_identity_and_chain", "m003_hook_runner", "m004_hook_outcomes"})
+MIGRATIONS_TABLE = "_sqlite_migrations"
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,7 +232,6 @@ class Store:
         # when it changes on disk.
         self._immutable = read_only and not _has_shm(path)
         self._conn = _connect(path, read_only, self._immutable)
-        self.db = Database(self._conn, execute_plugins=False, recursive_triggers=False)
         self._in_write = False
         self._identity = _file_identity(path)
         self._disk_mark = _disk_mark(path)
@@ -433,12 +297,13 @@ class Store:
 
     def _check_and_migrate(self, fresh: bool) -> None:
         try:
-            tables = set(self.db.table_names())
+            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            applied: set[str] = set()
+            if MIGRATIONS_TABLE in tables:
+                applied = {str(r[0]) for r in self._conn.execute(
+                    f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", (MIGRATION_SET,))}
         except sqlite3.DatabaseError as exc:
             raise BadInput(f"{self.path} is not a relman database ({exc})") from exc
-        applied: set[str] = set()
-        if Migrations.migrations_table in tables:
-            applied = {m.name for m in migrations.applied(self.db)}
         if not fresh and not applied:
             raise BadInput(f"{self.path} is not a relman database; refusing to touch it")
         unknown = applied - KNOWN_MIGRATIONS
@@ -446,16 +311,18 @@ class Store:
             raise BadInput(
                 f"{self.path} was written by a newer relman (schema {max(unknown)}); upgrade relman to open it"
             )
-        if migrations.pending(self.db):
+        if KNOWN_MIGRATIONS - applied:
             if self.read_only:
                 raise BadInput(f"{self.path} needs a schema upgrade but is read-only")
+            from relman_tui.schema_sqlite import apply_migrations
+
             with self._busy_retry():
-                migrations.apply(self.db)
+                apply_migrations(self._conn)
         if not self.read_only:
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA journal_mode=WAL")
             # Once a checkpoint has run, the WAL is cut back to this size: a long reader can make it
             # grow for a while, never for ever.
-            self.db.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
+            self._conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
 
     def close(self) -> None:
         self._conn.close()
@@ -491,7 +358,6 @@ class Store:
         self._conn.close()
         self._immutable = not has_shm
         self._conn = _connect(self.path, True, self._immutable)
-        self.db = Database(self._conn, execute_plugins=False, recursive_triggers=False)
         self._disk_mark = _disk_mark(self.path)
         self._reopened += 1
         return True

@@ -15,6 +15,7 @@ from unittest import mock
 import pytest
 from backends import Backend, PgBackend, SqliteBackend
 from click.testing import CliRunner, Result
+from hypothesis import settings as hypothesis_settings
 from pg_support import Cluster, running_cluster, skip_reason
 
 from relman_tui.cli import cli
@@ -24,6 +25,10 @@ from relman_tui.model import Environment
 from relman_tui.service import Service
 from relman_tui.store import BoardStore, Store
 from relman_tui.timeutil import FixedClock
+
+# Property tests judge answers, never speed: no deadline (two workers share two cores), no example database.
+hypothesis_settings.register_profile("relman", deadline=None, database=None)
+hypothesis_settings.load_profile("relman")
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 NOW_TEXT = "2026-12-01T10:00:00Z"

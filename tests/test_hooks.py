@@ -255,10 +255,14 @@ def test_a_second_runner_waits_for_the_first_and_nothing_runs_twice(board: Run, 
     assert "another hook runner holds this board's lock; waiting" in line
     assert second.poll() is None
     add_and_move(board, "two", "dev")
+    deadline = time.monotonic() + 60
     while len(calls(log)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
+    handled_by_first = len(calls(log)) == 2
     first.send_signal(signal.SIGTERM)  # stops after the hook it runs: the lock passes to the second
-    assert first.wait(timeout=60) == 0
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert handled_by_first, (out, err)  # the runner that holds the lock goes on running hooks
     assert second.wait(timeout=60) == 0
     assert [c["stdin_name"] for c in calls(log)] == ["one", "two"]
     assert sum(1 for e in board.json("log") if e["action"] == "hook_ran") == 2

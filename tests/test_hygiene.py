@@ -78,6 +78,35 @@ def test_running_a_cli_command_loads_no_textual(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_a_cli_command_on_an_up_to_date_board_loads_only_what_it_needs(tmp_path: Path) -> None:
+    """No textual or rich outside the board, no sqlite-utils unless a migration runs, no pendulum unless the
+    system's zone must be found, no psycopg for a file: the CLI starts at its import floor."""
+    db = tmp_path / "x.db"
+    env = {"PATH": "/usr/bin:/bin", "RELMAN_NOW": "2026-12-01T10:00:00Z", "HOME": str(tmp_path)}
+    subprocess.run([sys.executable, "-m", "relman_tui", "--db", str(db), "init"], env=env, check=True,
+                   capture_output=True, timeout=60)
+    code = (
+        "import sys\n"
+        "from relman_tui.cli import main\n"
+        "try:\n"
+        f"    main(['--db', {str(db)!r}, '--tz', 'UTC', 'env', 'list', '--json'])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich', 'sqlite_utils', 'pendulum', "
+        "'psycopg', 'icalendar'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_the_store_knows_every_migration_without_importing_them() -> None:
+    from relman_tui.schema_sqlite import names
+    from relman_tui.store import KNOWN_MIGRATIONS
+
+    assert set(names()) == KNOWN_MIGRATIONS
+
+
 def walk(command: click.Command, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], click.Command]]:
     yield path, command
     if isinstance(command, click.Group):

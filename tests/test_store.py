@@ -223,9 +223,9 @@ def test_a_missing_file_is_not_created_unless_asked(tmp_path: Path) -> None:
 
 
 def test_wal_busy_timeout_and_foreign_keys(store: Store, db_path: Path) -> None:
-    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] > 0
+    assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert store._conn.execute("PRAGMA busy_timeout").fetchone()[0] > 0
     conn = sqlite3.connect(db_path)  # WAL is a property of the file, seen by every connection
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()

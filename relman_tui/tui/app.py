@@ -77,7 +77,7 @@ class RelmanApp(Guarded, App[str | None]):
         self._session = Session(
             self, service, read_only=read_only,
             poll_interval=poll_interval if poll_interval is not None else settings.poll_interval,
-            last_seq=first_snapshot.last_seq if first_snapshot is not None else None,
+            last_seq=first_snapshot.last_seq if first_snapshot is not None and first_snapshot.checked else None,
         )
         self._identity = identity or f"{service.actor}@{socket.gethostname()}"
         self.error_log = error_log or errorlog.default_path()
@@ -276,7 +276,7 @@ def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, m
     # no cycles, that live until the next snapshot replaces them (and refcounting frees them).
     gc.disable()
     try:
-        first = service.snapshot()
+        first = service.snapshot(conflicts=False)  # the marks follow from the poll thread at once
     finally:
         gc.enable()
     gc.freeze()

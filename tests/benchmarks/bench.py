@@ -61,7 +61,7 @@ class Bench:
         self.samples = samples  # moves / writes per latency median
         self.env = {
             "RELMAN_NOW": NOW,
-            "RELMAN_ACTOR": "operator",
+            "XDG_STATE_HOME": str(workdir / "state"),
             "XDG_CONFIG_HOME": str(workdir / "config"),
             "XDG_DATA_HOME": str(workdir / "data"),
             "TZ": "UTC",

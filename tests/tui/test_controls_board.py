@@ -7,6 +7,8 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from relman_tui.hooks import run_hook
 from relman_tui.model import Hook
 from relman_tui.service import HookOutcome
@@ -120,3 +122,28 @@ async def test_a_failed_hook_tells_every_board_and_marks_the_card(empty_board: P
         toasts = [n for n in app._notifications if n.title == "Hook failed"]
         assert toasts and toasts[0].severity == "error"
         assert "hooks hook failed payments-api 2.4.1" in toasts[0].message
+
+
+async def test_the_first_frame_comes_before_the_conflicts_and_the_marks_follow(
+    demo_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relman_tui.settings import Settings
+    from relman_tui.tui.app import RelmanApp
+    from relman_tui.tui.session import Session
+
+    start = Session.start
+    monkeypatch.setattr(Session, "start", lambda self: None)  # the poll thread waits until we have looked
+
+    from .conftest import TUI_NOW
+
+    service = other(demo_db, "alice")
+    service.clock = __import__("relman_tui.timeutil", fromlist=["FixedClock"]).FixedClock(TUI_NOW)
+    first = service.snapshot(conflicts=False)
+    assert first.conflicts == () and not first.checked
+    app = RelmanApp(service, Settings(), "UTC", poll_interval=0.05, first_snapshot=first, identity="alice@jump1")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await until(pilot, lambda: "checking conflicts…" in app.screen.query_one(Summary).render().plain)
+        assert "✖" not in screen_text(app).split("\n", 1)[1]  # the first frame: cards, no marks yet
+        start(app.session)
+        await until(pilot, lambda: "✖ 8 errors" in app.screen.query_one(Summary).render().plain)
+        assert "✖" in screen_text(app).split("\n", 1)[1]  # and the cards carry their marks

@@ -27,19 +27,22 @@ class Summary(Guarded, Widget):
 
     def __init__(self) -> None:
         super().__init__(id="summary")
-        self.parts: tuple[int, int, bool, str, str, int, int] = (0, 0, False, "", "", 0, 0)
+        self.parts: tuple[int, int, bool, str, str, int, int, bool] = (0, 0, False, "", "", 0, 0, True)
 
     def render(self) -> Text:
-        errors, warnings, read_only, board, who, releases, unapproved = self.parts
+        errors, warnings, read_only, board, who, releases, unapproved, checked = self.parts
         width = self.content_region.width
         error_style = self.get_component_rich_style("summary--errors") if errors else None
         for variant in range(4):
             text = Text(no_wrap=True, overflow="ellipsis")
             long = variant < 2
-            text.append(f"✖ {errors} error{'s' * (errors != 1)}" if long else f"✖ {errors}", error_style or "")
-            text.append("  ")
-            text.append(f"⚠ {warnings} warning{'s' * (warnings != 1)}" if long else f"⚠ {warnings}",
-                        self.get_component_rich_style("summary--warnings") if warnings else "")
+            if checked:
+                text.append(f"✖ {errors} error{'s' * (errors != 1)}" if long else f"✖ {errors}", error_style or "")
+                text.append("  ")
+                text.append(f"⚠ {warnings} warning{'s' * (warnings != 1)}" if long else f"⚠ {warnings}",
+                            self.get_component_rich_style("summary--warnings") if warnings else "")
+            else:
+                text.append("checking conflicts…" if long else "checking…")
             if unapproved:  # break-glass: releases forced in without approval, counted till approved
                 text.append("  ")
                 text.append(f"⚑ {unapproved} unapproved" if long else f"⚑ {unapproved}",
@@ -61,7 +64,7 @@ class Summary(Guarded, Widget):
 class TopBar(Guarded, Vertical):
     def __init__(self) -> None:
         super().__init__()
-        self._shown: tuple[tuple[int, int, bool, str, str, int, int], str] | None = None
+        self._shown: tuple[tuple[int, int, bool, str, str, int, int, bool], str] | None = None
         self._local: str | None = None  # the screen's own warning (too many environments, say)
 
     def compose(self) -> ComposeResult:
@@ -75,7 +78,7 @@ class TopBar(Guarded, Vertical):
         errors, warnings = conflict_counts(snapshot)
         local = in_zone(now, tz)
         unapproved = sum(1 for r in snapshot.releases if r.unapproved)
-        shown = ((errors, warnings, read_only, board, who, len(snapshot.releases), unapproved),
+        shown = ((errors, warnings, read_only, board, who, len(snapshot.releases), unapproved, snapshot.checked),
                  f"{local.strftime('%a %d %b %H:%M')} {local.tzname()}")
         if shown == self._shown:
             return  # the same words: no update, no layout, nothing written to the terminal

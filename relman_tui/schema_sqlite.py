@@ -1,0 +1,158 @@
+"""The SQLite board's schema as sqlite-utils migrations, imported only when a file needs one applied."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from relman_tui import chain
+from relman_tui.store import MIGRATION_SET
+
+migrations = Migrations(MIGRATION_SET)
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """CREATE TABLE environments (
+            name TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            capacity INTEGER NOT NULL DEFAULT 1 CHECK (capacity >= 1),
+            requires_approval INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE releases (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,
+            components TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            risk TEXT NOT NULL CHECK (risk IN ('low', 'medium', 'high')),
+            stage TEXT NOT NULL,
+            state TEXT NOT NULL,
+            approved_by TEXT,
+            approved_at TEXT,
+            notes TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            rev INTEGER NOT NULL DEFAULT 1
+        )"""
+    )
+    db.execute("CREATE INDEX releases_stage ON releases (stage)")
+    db.execute(
+        """CREATE TABLE windows (
+            release_id INTEGER NOT NULL REFERENCES releases (id),
+            environment TEXT NOT NULL REFERENCES environments (name),
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            CHECK (start < "end"),
+            PRIMARY KEY (release_id, environment)
+        )"""
+    )
+    db.execute("CREATE INDEX windows_environment ON windows (environment, start)")
+    db.execute(
+        """CREATE TABLE freezes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            environments TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            start TEXT,
+            "end" TEXT,
+            cron TEXT,
+            duration INTEGER,
+            zone TEXT,
+            CHECK ((start IS NOT NULL AND "end" IS NOT NULL AND cron IS NULL)
+                OR (cron IS NOT NULL AND duration > 0 AND zone IS NOT NULL AND start IS NULL))
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            release INTEGER,
+            action TEXT NOT NULL,
+            "from" TEXT,
+            "to" TEXT,
+            forced INTEGER NOT NULL DEFAULT 0,
+            reason TEXT,
+            CHECK (forced = 0 OR (reason IS NOT NULL AND reason != '')),
+            CHECK (action != 'rolled_back' OR (reason IS NOT NULL AND reason != ''))
+        )"""
+    )
+    db.execute("CREATE INDEX events_release ON events (release, seq)")
+    # The audit log is append-only in the database itself, whoever writes to the file.
+    db.execute(
+        """CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
+    )
+    db.execute(
+        """CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+           BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"""
+    )
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    db.execute("INSERT INTO settings (key, value) VALUES ('four_eyes', 'true')")
+
+
+@migrations()
+def m002_identity_and_chain(db: Database) -> None:
+    """Who created each release, break-glass marks, delegation, event details and the hash chain.
+
+    A database with history gets one ``log_chain_started`` event whose details hold a digest
+    of every earlier event: from here on the whole log is covered.
+    """
+    db.execute("ALTER TABLE releases ADD COLUMN created_by TEXT")
+    db.execute("ALTER TABLE releases ADD COLUMN unapproved INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE events ADD COLUMN via TEXT")
+    db.execute("ALTER TABLE events ADD COLUMN details TEXT")
+    db.execute("ALTER TABLE events ADD COLUMN hash TEXT")
+    db.execute(
+        """UPDATE releases SET created_by = coalesce(
+               (SELECT actor FROM events WHERE events.release = releases.id AND action = 'created'
+                ORDER BY seq LIMIT 1), owner)"""
+    )
+    db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('board_id', ?)", [uuid.uuid4().hex])
+    conn = db.conn
+    from relman_tui.store import NewEvent, _insert_event, _stored_events
+
+    earlier = _stored_events(conn)
+    if earlier:
+        from relman_tui.identity import os_account
+
+        details = {"events_before": len(earlier), "digest": chain.digest(earlier)}
+        board_id = str(conn.execute("SELECT value FROM settings WHERE key = 'board_id'").fetchone()[0])
+        at = datetime.now(UTC).replace(microsecond=0)
+        _insert_event(conn, board_id, NewEvent(chain.CHAIN_STARTED, details=details), os_account(), None, at)
+
+
+@migrations()
+def m003_hook_runner(db: Database) -> None:
+    """Where the hook runner is: every event before ``seq`` is handled, and at ``seq`` the hooks in ``done``."""
+    db.execute(
+        """CREATE TABLE hook_cursor (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq INTEGER NOT NULL,
+            done TEXT NOT NULL DEFAULT '[]'
+        )"""
+    )
+
+
+@migrations()
+def m004_hook_outcomes(db: Database) -> None:
+    """Finding each release's latest hook outcome without reading the whole log."""
+    db.execute("CREATE INDEX events_hook_outcomes ON events (action, release, seq)")
+
+
+def names() -> list[str]:
+    """Every migration, in order (the store keeps the same list, to check files without this module)."""
+    return [m.name for m in migrations.pending(Database(memory=True, execute_plugins=False))]
+
+
+def apply_migrations(conn: sqlite3.Connection) -> None:
+    """Apply what is pending to the file behind ``conn``, each migration in its own transaction."""
+    migrations.apply(Database(conn, execute_plugins=False, recursive_triggers=False))
