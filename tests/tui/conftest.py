@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -78,7 +79,7 @@ def other(path: Path, actor: str = "bob") -> Service:
     return Service(Store.open(path), FixedClock(TUI_NOW), actor)
 
 
-async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 20.0) -> None:
+async def until(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 20.0) -> None:
     """Let the app run until ``condition()`` holds (thread workers and the poller need real time).
 
     The timeout is only a safety net for a condition that never comes: nothing waits for it.
@@ -92,7 +93,7 @@ async def until(pilot: Pilot[None], condition: Callable[[], object], timeout: fl
     await pilot.pause()
 
 
-async def loaded(pilot: Pilot[None]) -> None:
+async def loaded(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, RelmanApp)
     await until(pilot, lambda: app.snapshots_applied > 0 and len(app.screen.query(CardList)) > 0)
@@ -119,7 +120,7 @@ def footer(app: RelmanApp) -> str:
     return screen_text(app).splitlines()[-1]
 
 
-async def palette(pilot: Pilot[None], query: str, expect: str) -> None:
+async def palette(pilot: Pilot[Any], query: str, expect: str) -> None:
     """Open the command palette, type ``query``, wait for ``expect`` as the first hit, and choose it."""
     from textual.command import CommandList, CommandPalette
 

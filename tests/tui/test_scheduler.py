@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -54,14 +55,14 @@ def sched(app: object) -> SchedulerScreen:
     return screen
 
 
-async def open_scheduler(pilot: Pilot[None]) -> SchedulerScreen:
+async def open_scheduler(pilot: Pilot[Any]) -> SchedulerScreen:
     await loaded(pilot)
     await pilot.press("2")
     await until(pilot, lambda: isinstance(pilot.app.screen, SchedulerScreen) and pilot.app.screen.timeline.rows)
     return sched(pilot.app)
 
 
-async def select(pilot: Pilot[None], release_id: int) -> None:
+async def select(pilot: Pilot[Any], release_id: int) -> None:
     screen = sched(pilot.app)
     screen.select_window(None)
     screen.select_release(release_id)
@@ -79,7 +80,7 @@ def notes(app: RelmanApp) -> str:
 
 
 async def apply(
-    pilot: Pilot[None], expected: tuple[datetime, datetime] | None, path: Path, key: tuple[int, str]
+    pilot: Pilot[Any], expected: tuple[datetime, datetime] | None, path: Path, key: tuple[int, str]
 ) -> None:
     """Wait for the preview's verdict, press enter, and wait for the window to be written."""
     screen = sched(pilot.app)

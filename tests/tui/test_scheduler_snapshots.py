@@ -21,7 +21,7 @@ from .test_snapshots import SIZES, Step, steady
 
 
 def _scheduler(*keys: str, wait: Callable[[Any], object] | None = None) -> Step:
-    async def run(pilot: Pilot[None]) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
         await loaded(pilot)
         app = pilot.app
         release = next(r for r in app.snapshot.releases if r.label == "payments-api 2.4.1")  # type: ignore[attr-defined]

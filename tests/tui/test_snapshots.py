@@ -31,10 +31,10 @@ from relman_tui.tui.screens.dialogs import (
 from .conftest import loaded, make_app, other, screen_text, settle, until
 
 SIZES = [(80, 24), (120, 36)]
-Step = Callable[[Pilot[None]], Awaitable[None]]
+Step = Callable[[Pilot[Any]], Awaitable[None]]
 
 
-async def steady(pilot: Pilot[None]) -> None:
+async def steady(pilot: Pilot[Any]) -> None:
     """No blinking cursor, nothing still running: the same picture every time."""
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
@@ -45,7 +45,7 @@ async def steady(pilot: Pilot[None]) -> None:
 def on(label: str, *keys: str, then: type | None = None) -> Step:
     """Put the cursor on ``label``, press ``keys``, and wait for a screen of type ``then``."""
 
-    async def run(pilot: Pilot[None]) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
         await loaded(pilot)
         app = pilot.app
         release = next(r for r in other(app.service.store.path, "r").releases() if r.label == label)  # type: ignore[attr-defined]
@@ -78,7 +78,7 @@ def test_board_help(snap_compare: Any, demo_db: Path, size: tuple[int, int]) -> 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_detail(snap_compare: Any, demo_db: Path, size: tuple[int, int]) -> None:
-    async def run(pilot: Pilot[None]) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
         await on("payments-api 2.4.1", "enter", then=DetailScreen)(pilot)
         screen = pilot.app.screen
         assert isinstance(screen, DetailScreen)
@@ -121,7 +121,7 @@ def test_edit_release_form(snap_compare: Any, demo_db: Path, size: tuple[int, in
 
 @pytest.mark.parametrize("size", SIZES)
 def test_schedule_dialog(snap_compare: Any, demo_db: Path, size: tuple[int, int]) -> None:
-    async def run(pilot: Pilot[None]) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
         await on("payments-api 2.4.1", "s", then=ScheduleDialog)(pilot)
         pilot.app.screen.query_one("#start", Input).value = "2026-11-28 10:00"  # into the weekend freeze
         await until(pilot, lambda: "Schedule anyway" in str(pilot.app.screen.query_one("#ok").label))
@@ -132,7 +132,7 @@ def test_schedule_dialog(snap_compare: Any, demo_db: Path, size: tuple[int, int]
 
 @pytest.mark.parametrize("size", SIZES)
 def test_error_dialog(snap_compare: Any, demo_db: Path, size: tuple[int, int]) -> None:
-    async def run(pilot: Pilot[None]) -> None:
+    async def run(pilot: Pilot[Any]) -> None:
         await on("payments-api 2.4.1")(pilot)
         pilot.app.push_screen(ErrorDialog(RuntimeError("the disk went away"),
                                           "/home/alice/.local/state/relman/relman.log"))
