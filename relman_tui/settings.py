@@ -20,14 +20,14 @@ THEMES = ("textual-dark", "textual-light", "nord", "gruvbox", "monokai", "dracul
 class Settings:
     timezone: str | None = None  # None: the system zone
     theme: str = "textual-dark"
-    poll_interval: float = 0.5
+    poll_interval: float = 0.25
     database: Target | None = None  # a path, or a postgresql:// URL kept as text
 
 
 _DEFAULTS: list[tuple[str, Any, str]] = [
     ("timezone", "", "IANA zone times are shown and typed in, e.g. \"Europe/Berlin\"; empty: the system zone"),
     ("theme", "textual-dark", f"one of: {', '.join(THEMES)}"),
-    ("poll_interval", 0.5, "seconds between checks for changes written by other operators (0.1 .. 10)"),
+    ("poll_interval", 0.25, "seconds between checks for changes written by other operators (0.1 .. 10)"),
     ("database", "", "default database: a file, or a postgresql:// URL (no password: ~/.pgpass or a service "
                      "file); empty: $RELMAN_DB, else the XDG data directory"),
 ]
@@ -74,7 +74,7 @@ def load(path: Path, *, required: bool = False) -> Settings:
         raise BadInput(f"{path}: unknown key {sorted(unknown)[0]!r} (known: {', '.join(k for k, _, _ in _DEFAULTS)})")
     tz = data.get("timezone", "")
     theme = data.get("theme", "textual-dark")
-    poll = data.get("poll_interval", 0.5)
+    poll = data.get("poll_interval", 0.25)
     database = data.get("database", "")
     if not isinstance(tz, str):
         raise BadInput(f"{path}: key 'timezone' must be a string")

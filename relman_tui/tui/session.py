@@ -11,6 +11,7 @@ service, so the undo is logged like any change.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -36,6 +37,8 @@ WRITES = frozenset({
 READS = frozenset({"release", "events", "environments", "preview_window", "next_free", "snapshot", "conflicts"})
 
 READ_ONLY = "read-only: nothing can be changed here"
+QUICK_FROM = 2_000  # releases on the board from which a change is drawn before the board is read again
+QUICK_DRAW_S = 0.1  # and the time it is given to draw (one Python: reading the board would hold it up)
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,10 +188,15 @@ class Session:
                 # every change logs an event: no new event, nothing to draw (a checkpoint, or our own
                 # write, already posted by its worker)
                 if changed and (woken or last_seq is None or store.last_seq() != last_seq):
-                    snapshot = reader.snapshot()
                     events = reader.changes_since(last_seq) if last_seq is not None else []
+                    if events and not woken and all(e.seq in self.service.written_seqs for e in events):
+                        last_seq = events[-1].seq  # only our own writes: their worker drew the board already
+                        continue
+                    snapshot = reader.snapshot()
+                    if last_seq is not None:  # and whatever landed between the two reads
+                        events = reader.changes_since(last_seq)
                     last_seq = snapshot.last_seq
-                    self._post(self._app, self.Changed(snapshot, events))
+                    self._post(self._app, self.Changed(snapshot, [e for e in events if e.seq <= last_seq]))
                 if is_file:
                     self._wake.wait(self.poll_interval)
         except RelmanError as exc:
@@ -254,6 +262,8 @@ class Session:
                 before, stages = _before(service, call)
                 try:
                     result = getattr(service, call.name)(*call.args, **call.kwargs)
+                    if call.writes and isinstance(result, Release) and self._show_at_once(result, service):
+                        time.sleep(QUICK_DRAW_S)  # the event loop draws it before this thread reads the board
                 finally:
                     if call.writes:  # after any write, refused or not: the board shows the file as it is
                         snapshot = service.snapshot()
@@ -277,6 +287,20 @@ class Session:
         if snapshot is not None:
             self._post(self._app, self.Changed(snapshot, []))
         self._post(to, self.Done(call, result, snapshot))
+
+    def _show_at_once(self, release: Release, service: Service) -> bool:
+        """On a big board, put the changed release on screen before the board is read again: the
+        snapshot drawn, with this one release replaced (its conflict marks follow with the full read)."""
+        current: Snapshot | None = getattr(self._app, "snapshot", None)
+        if current is None or len(current.releases) < QUICK_FROM or not service.written_seqs:
+            return False
+        releases = [r for r in current.releases if r.id != release.id]
+        if not release.cancelled:
+            releases.append(release)
+            releases.sort(key=lambda r: r.id)
+        quick = replace(current, releases=tuple(releases), last_seq=max(service.written_seqs), checked=False)
+        self._post(self._app, self.Changed(quick, []))
+        return True
 
     def _post(self, to: MessagePump, message: Message) -> None:
         if not self._stopping.is_set():

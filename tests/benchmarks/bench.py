@@ -116,9 +116,9 @@ class Bench:
         self.add(Figure(f"peak RSS, {label}", rss, "MB", f"≤ {rss_target:.0f} MB" if rss_target else "—",
                         rss <= rss_target if rss_target else True))
 
-    def move_latency(self) -> None:
+    def move_latency(self, source: Path | None = None, label: str = "") -> None:
         """`>` on the first planned card until the Development header shows one more release."""
-        db = self.copy(self.demo, "move.db")
+        db = self.copy(source or self.demo, f"move-{(source or self.demo).stem}.db")
         add_planned(db, "bench-key", self.samples + 2)
         dev = count_in(db, "dev")
         times = []
@@ -135,8 +135,25 @@ class Bench:
                 times.append(seen - sent)
                 term.settle(0.1)
         value = median(times) * 1000
-        self.add(Figure(f"key → screen, one-stage move (median of {self.samples})", value, "ms", "≤ 50 ms",
+        self.add(Figure(f"key → screen, one-stage move{label} (median of {self.samples})", value, "ms", "≤ 50 ms",
                         value <= 50, f"max {max(times) * 1000:.0f} ms"))
+
+    def scroll(self) -> None:
+        """`pgdn` in a column of thousands of cards until the frame it causes is written."""
+        times = []
+        with Terminal([RELMAN, "--db", str(self.big)], self.env, cwd=str(self.workdir)) as term:
+            term.wait_for(BOARD_READY)
+            term.settle(1.0)  # the conflict marks are in
+            term.type(b"\x1b[H")  # home: the first card of the planned column
+            term.settle(0.3)
+            for _ in range(self.samples):
+                since = term.offset
+                sent = term.type(b"\x1b[6~")  # page down
+                times.append(term.answered(since) - sent)
+                term.settle(0.05)
+        value = median(times) * 1000
+        self.add(Figure(f"scroll a column of {BIG:,} by a page, key → frame written (median of {self.samples})",
+                        value, "ms", "≤ 16 ms", value <= 16, f"max {max(times) * 1000:.0f} ms"))
 
     def live_latency(self) -> None:
         """Another process moves a release (the Service API, in this process, so no CLI start-up
@@ -167,7 +184,7 @@ class Bench:
                 store.close()
         value = median(times)
         self.add(Figure(f"another process's write → on the board (median of {self.samples})", value, "s",
-                        "≤ 1 s", value <= 1.0, f"max {max(times):.2f} s"))
+                        "≤ 0.3 s", value <= 0.3, f"max {max(times):.2f} s"))
 
     # -- the CLI and the engine ------------------------------------------------------------------
 
@@ -177,7 +194,7 @@ class Bench:
             floor.append(wall([PYTHON, "-c", "import sqlite_utils, pendulum, click"]))
             cli.append(wall([RELMAN, "--db", str(self.demo), "env", "list", "--json"]))
         ratio = median(cli) / median(floor)
-        self.add(Figure("`relman env list --json` / import floor", ratio, "x", "≤ 1.3×", ratio <= 1.3,
+        self.add(Figure("`relman env list --json` / import floor", ratio, "x", "≤ 1.1×", ratio <= 1.1,
                         f"{median(cli) * 1000:.0f} ms / {median(floor) * 1000:.0f} ms"))
 
     def conflicts(self) -> None:
@@ -197,6 +214,8 @@ class Bench:
             ("paint", lambda: self.first_paint(self.demo, "demo (30 releases)", 1.5)),
             ("paint", lambda: self.first_paint(self.big, f"{BIG:,} releases", 2.0)),
             ("move", self.move_latency),
+            ("move", lambda: self.move_latency(self.big, f", {BIG:,} releases")),
+            ("scroll", self.scroll),
             ("live", self.live_latency),
             ("idle", lambda: self.idle_and_rss(self.demo, "demo", None)),
             ("idle", lambda: self.idle_and_rss(self.big, f"{BIG:,} releases", 120)),
@@ -268,7 +287,8 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    parser.add_argument("--only", action="append", help="paint, move, live, idle, cli or conflicts (repeatable)")
+    parser.add_argument("--only", action="append",
+                        help="paint, move, scroll, live, idle, cli or conflicts (repeatable)")
     args = parser.parse_args()
     repeat, samples = (3, 8) if args.quick else (7, 20)
     print(f"machine: {machine()}")

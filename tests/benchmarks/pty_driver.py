@@ -116,6 +116,18 @@ class Terminal:
                     return
                 self._changed.wait(quiet)
 
+    def answered(self, since: int, quiet: float = 0.03, timeout: float = 10.0) -> float:
+        """The moment the last byte of the answer that began after ``since`` was written: output must
+        have started, then nothing more for ``quiet`` seconds (a frame is written in a burst)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while time.monotonic() < deadline:
+                after = [when for end, when in self._stamps if end > since]
+                if after and time.perf_counter() - after[-1] >= quiet:
+                    return after[-1]
+                self._changed.wait(quiet)
+        raise TimeoutError("no answer")
+
     def type(self, keys: bytes) -> float:
         """Send bytes as if typed; the moment they were sent."""
         when = time.perf_counter()

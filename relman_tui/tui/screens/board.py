@@ -81,6 +81,7 @@ class Ask:
     stage: str | None
     before: tuple[int, int]
     force: bool = False
+    moves: int = 0  # the operator's cursor moves when asked: the cursor follows the release only if none since
 
 
 class BoardScreen(KeyedScreen):
@@ -95,6 +96,7 @@ class BoardScreen(KeyedScreen):
         self.stages: list[str] = []
         self.hidden_stages = 0  # stages past MAX_COLUMNS, not drawn
         self.col = 0  # the column the cursor is in
+        self.cursor_moves = 0  # keys and clicks that moved the cursor, so far
         self.query_text = ""
         self._snapshot: Snapshot | None = None
         self._drop_target: StageColumn | None = None
@@ -293,6 +295,7 @@ class BoardScreen(KeyedScreen):
     # -- the cursor ------------------------------------------------------------------------------
 
     def action_cursor(self, dx: int, dy: int) -> None:
+        self.cursor_moves += 1
         lists = list(self.query(CardList))
         if not lists:
             return
@@ -304,11 +307,13 @@ class BoardScreen(KeyedScreen):
             self._set(self.col, (here.cursor or 0) + dy)
 
     def action_cursor_end(self, direction: int) -> None:
+        self.cursor_moves += 1
         lists = list(self.query(CardList))
         if lists:
             self._set(self.col, 0 if direction < 0 else len(lists[self.col].cards) - 1)
 
     def action_cursor_page(self, direction: int) -> None:
+        self.cursor_moves += 1
         lists = list(self.query(CardList))
         if lists:
             here = lists[self.col]
@@ -316,6 +321,7 @@ class BoardScreen(KeyedScreen):
 
     @on(CardList.Clicked)
     def _clicked(self, event: CardList.Clicked) -> None:
+        self.cursor_moves += 1
         col = list(self.query(CardList)).index(event.cardlist)
         self._set(col, event.cardlist.index_of(event.release_id), scroll=False)
 
@@ -334,7 +340,7 @@ class BoardScreen(KeyedScreen):
 
     def _ask(self, release: Release | None, stage: str | None = None, force: bool = False) -> Ask:
         snapshot = self.host.snapshot
-        return Ask(release, stage, conflict_counts(snapshot) if snapshot else (0, 0), force)
+        return Ask(release, stage, conflict_counts(snapshot) if snapshot else (0, 0), force, self.cursor_moves)
 
     # -- moves -----------------------------------------------------------------------------------
 
@@ -529,7 +535,8 @@ class BoardScreen(KeyedScreen):
             "cancel": "cancelled",
         }
         if call.name in words:
-            self.selected_id = result.id
+            if ask.moves == self.cursor_moves:  # the operator is still where they asked from: follow
+                self.selected_id = result.id
             self.notify(self.said(f"{result.label} {words[call.name]}", ask, message.snapshot), timeout=5)
 
     def on_session_refused(self, message: Session.Refused) -> None:
