@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -171,12 +172,18 @@ def _curated(store: BoardStore, now: datetime, via: str) -> int:
             created_at=now - 4 * d + len(releases) * 10 * timedelta(minutes=1),
         ))
         windows.append([(env, start, start + length) for env, start, length in spans])
-    ids = store.insert_releases_bulk(releases, windows, now)
     stages = [PLANNED, *(name for name, _, _, _ in DEFAULT_PIPELINE)]
+    first = 1  # the demo seeds a fresh board: its releases are numbered from 1
     history = []
-    for release_id, new in zip(ids, releases, strict=True):
+    for number, new in enumerate(list(releases)):
         assert new.created_at is not None
-        history += _history(release_id, new, stages, new.created_at, now - 5 * h)
+        steps = _history(first + number, new, stages, new.created_at, now - 5 * h)
+        approvals = [when for when, event, _ in steps if event.action == "approved"]
+        if approvals:  # the release says when it was approved as its history does
+            releases[number] = replace(new, approved_at=approvals[-1])
+        history += steps
+    ids = store.insert_releases_bulk(releases, windows, now)
+    assert ids == list(range(first, first + len(ids)))
     history.sort(key=lambda step: step[0])  # the log in time order, as if it had happened
     for when, event, actor in history:
         store.append_event(event, actor, when, via)
