@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from backends import Backend, PgBackend
@@ -213,12 +214,12 @@ def test_four_writers_and_a_live_board_lose_nothing(team: Team, tmp_path: Path) 
     env = cli_env(tmp_path / "home") | team.env
     before = check_database(team.reader)
     poller = Poller(team.open_board)
-    calls = CALLS_PER_WORKER if isinstance(team.target, Path) else CALLS_PER_WORKER_PG
+    per_worker = CALLS_PER_WORKER if isinstance(team.target, Path) else CALLS_PER_WORKER_PG
     poller.start()
     results: list[list[Call]] = [[] for _ in range(WORKERS)]
 
     def work(i: int) -> None:
-        results[i] = worker_calls(team.target, env, f"ops{i}", i, calls)
+        results[i] = worker_calls(team.target, env, f"ops{i}", i, per_worker)
 
     started = time.monotonic()
     threads = [threading.Thread(target=work, args=(i,)) for i in range(WORKERS)]
@@ -273,7 +274,7 @@ def test_a_busy_begin_immediate_is_retried_until_the_lock_is_free(
         def __getattr__(self, name: str) -> object:
             return getattr(real, name)
 
-        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # passed on as they came
             if sql == "BEGIN IMMEDIATE":
                 begins.append(sql)
             return real.execute(sql, *args)

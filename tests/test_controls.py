@@ -382,7 +382,7 @@ def test_a_rewritten_actor_is_caught_and_named(board: Run) -> None:
     board.ok("approve", str(rid), actor="carol")
     board.ok("move", str(rid), "dev")
     approval = board.json("log", str(rid))[1]["seq"]
-    tamper(board.db, f"UPDATE events SET actor = 'dave' WHERE seq = {approval}")
+    tamper(board.path, f"UPDATE events SET actor = 'dave' WHERE seq = {approval}")
     result = board("log", "--verify")
     line = refused(result)
     assert f"event #{approval} does not match its hash" in line
@@ -405,7 +405,7 @@ def test_other_rewrites_are_caught(board: Run, statement: str) -> None:
     for stage in ("dev", "test"):
         board.ok("move", str(rid), stage, "--force", "--reason", "test")
     assert board.ok("log", "--verify").exit_code == 0
-    tamper(board.db, statement)
+    tamper(board.path, statement)
     assert "event #" in refused(board("log", "--verify"))
 
 
@@ -453,7 +453,7 @@ def test_a_recomputed_chain_is_caught_by_what_this_account_verified_before(board
     approval = board.json("log", str(rid))[-1]["seq"]
     board.ok("move", str(rid), "dev")
 
-    store = Store.open(board.db, read_only=True)
+    store = Store.open(board.path, read_only=True)
     events, board_id = store.stored_events(), store.board_id()
     store.close()
     previous = chain.genesis(board_id)
@@ -464,8 +464,8 @@ def test_a_recomputed_chain_is_caught_by_what_this_account_verified_before(board
         new_hash = chain.link(previous, event)
         statements.append(f"UPDATE events SET actor = '{event.actor}', hash = '{new_hash}' WHERE seq = {event.seq}")
         previous = new_hash
-    tamper(board.db, *statements)
-    store = Store.open(board.db, read_only=True)
+    tamper(board.path, *statements)
+    store = Store.open(board.path, read_only=True)
     assert chain.verify(store.board_id(), store.stored_events()).ok  # the chain alone is fooled ...
     store.close()
     line = refused(board("log", "--verify"))  # ... the witness is not
@@ -479,5 +479,5 @@ def test_a_log_cut_short_after_it_was_verified_is_caught(board: Run) -> None:
     board.ok("move", str(rid), "dev")
     last = board.json("log")[-1]["seq"]
     assert board.ok("log", "--verify").exit_code == 0
-    tamper(board.db, f"DELETE FROM events WHERE seq = {last}")
+    tamper(board.path, f"DELETE FROM events WHERE seq = {last}")
     assert f"event #{last}, which you verified at" in refused(board("log", "--verify"))

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -180,7 +181,9 @@ def test_the_database_itself_refuses_a_forced_move_or_rollback_without_a_reason(
 
     service = Service(Store.open(board_db), FixedClock(NOW), "alice")
     try:
-        for call in (lambda: service.move(1, "test", force=True, reason="  "), lambda: service.rollback(1, "")):
+        calls: list[Callable[[], object]] = [lambda: service.move(1, "test", force=True, reason="  "),
+                                             lambda: service.rollback(1, "")]
+        for call in calls:
             with pytest.raises(BadInput, match="reason"):
                 call()
     finally:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,8 @@ def test_a_reader_role_gets_the_board_read_only(pg: PgBackend) -> None:
         assert store.read_only
         reader = Service(store, FixedClock(NOW), "wallboard")
         assert [r.name for r in reader.releases()] == ["ledger"]
-        for change in (lambda: reader.move(1, "dev"), lambda: reader.add_release("x", "1")):
+        changes: list[Callable[[], object]] = [lambda: reader.move(1, "dev"), lambda: reader.add_release("x", "1")]
+        for change in changes:
             with pytest.raises(BadInput, match="read-only"):
                 change()
     finally:

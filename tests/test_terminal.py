@@ -128,7 +128,7 @@ async def test_the_board_detail_and_scheduler_show_hostile_text_inert(hostile_bo
     from relman_tui.tui.app import RelmanApp
     from relman_tui.tui.screens.detail import DetailScreen
 
-    store = Store.open(hostile_board.db)
+    store = Store.open(hostile_board.path)
     app = RelmanApp(Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", poll_interval=0.05)
     seen: list[str] = []
     async with app.run_test(size=(160, 45)) as pilot:
@@ -165,7 +165,7 @@ async def test_notifications_naming_a_release_do_not_read_its_name_as_markup(boa
     from relman_tui.tui.app import RelmanApp
 
     board.ok("release", "add", "[link=https://evil.example]payments[/link]", "1.0", actor="bob")
-    store = Store.open(board.db)
+    store = Store.open(board.path)
     app = RelmanApp(Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", poll_interval=0.05)
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,11 @@ def window(path: Path, release_id: int, env: str) -> tuple[datetime, datetime] |
     return (found.start, found.end) if found else None
 
 
+def previews(screen: SchedulerScreen, expected: tuple[datetime, datetime]) -> Callable[[], bool]:
+    """A condition: the screen previews the window ``expected`` (a loop's window, bound now)."""
+    return lambda: screen.preview is not None and (screen.preview.start, screen.preview.end) == expected
+
+
 def notes(app: RelmanApp) -> str:
     return "\n".join(str(n.message) for n in app._notifications)
 
@@ -137,6 +143,7 @@ async def test_zoom_scroll_and_now(sched_db: Path) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_scheduler(pilot)
         timeline = screen.timeline
+        assert timeline.view_start is not None  # the screen has placed the view
         assert timeline.zoom is DAY and "day zoom" in screen_text(app)
         assert screen.selected is not None  # the board's release, in view
         assert timeline.view_start <= TUE + 10 * H < timeline.view_end
@@ -262,8 +269,7 @@ async def test_brackets_shift_and_braces_stretch_through_the_service(sched_db: P
         for key, expected in steps:
             await pilot.press(key)
             # a preview: drawn and described, not written
-            await until(pilot, lambda expected=expected: screen.preview is not None and
-                        (screen.preview.start, screen.preview.end) == expected)
+            await until(pilot, previews(screen, expected))
             assert window(sched_db, delta, "test") != expected
             assert "enter applies · esc discards" in screen_text(app)
             await apply(pilot, expected, sched_db, (delta, "test"))
@@ -325,6 +331,7 @@ async def test_f_moves_the_window_to_the_next_free_slot(sched_db: Path) -> None:
         await pilot.press("f")
         # a preview from where the window is, never earlier: after beta, 14:00
         await until(pilot, lambda: screen.preview is not None and screen.preview.diff is not None)
+        assert screen.preview is not None
         assert (screen.preview.start, screen.preview.end) == (TUE + 14 * H, TUE + 16 * H)
         assert "to the next free slot" in screen_text(app) and "✓ takes it out of 1 conflict" in screen_text(app)
         assert window(sched_db, known["gamma"], "prod") == (TUE + 11 * H, TUE + 13 * H)
@@ -388,6 +395,7 @@ async def test_n_and_p_walk_the_conflicts_and_select_their_windows(demo_db: Path
         first = conflicts[0]
         assert screen.selected is not None and screen.selected[0] in first.releases
         assert screen.selected[1] in first.environments
+        assert screen.timeline.view_start is not None  # the screen has placed the view
         assert screen.timeline.view_start <= first.start < screen.timeline.view_end
         await pilot.press("n")
         assert screen.conflict_index == 1
@@ -506,6 +514,7 @@ async def test_two_thousand_windows_over_ten_environments_draw_and_scroll(tmp_pa
         for key in ("pagedown", "pagedown", "minus", "pagedown", "pageup", "plus", "t", "tab", "down"):
             await pilot.press(key)
         await pilot.pause()
+        assert timeline.view_start is not None  # the screen has placed the view
         visible = [bar for row in timeline.rows for bar in row.between(timeline.view_start, timeline.view_end)]
         assert 0 < len(visible) < 100  # a line draws what is in view, not all 2,000
         assert "svc-" in screen_text(app)
@@ -518,6 +527,10 @@ async def test_every_error_conflict_of_the_demo_can_be_cleared_from_the_keyboard
 
     def errors() -> list[object]:
         return [c for c in reader.conflicts(TUI_NOW) if c.severity is Severity.ERROR]
+
+    def changed_from(before: list[object]) -> Callable[[], bool]:
+        """A condition: the errors are no longer ``before`` (a loop's list, bound now)."""
+        return lambda: errors() != before
 
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_scheduler(pilot)
@@ -533,7 +546,7 @@ async def test_every_error_conflict_of_the_demo_can_be_cleared_from_the_keyboard
             await until(pilot, lambda: screen.preview is not None and screen.preview.diff is not None)
             await pilot.press("enter")
             # a move can shrink a three-way clash to a two-way one: wait for any change
-            await until(pilot, lambda remaining=remaining: errors() != remaining)
+            await until(pilot, changed_from(remaining))
             await until(pilot, lambda: not screen.busy and len(screen.conflicts) == len(reader.conflicts(TUI_NOW)))
         assert errors() == []
         await pilot.press("1")

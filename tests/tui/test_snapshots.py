@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
@@ -124,7 +124,7 @@ def test_schedule_dialog(snap_compare: Any, demo_db: Path, size: tuple[int, int]
     async def run(pilot: Pilot[Any]) -> None:
         await on("payments-api 2.4.1", "s", then=ScheduleDialog)(pilot)
         pilot.app.screen.query_one("#start", Input).value = "2026-11-28 10:00"  # into the weekend freeze
-        await until(pilot, lambda: "Schedule anyway" in str(pilot.app.screen.query_one("#ok").label))
+        await until(pilot, lambda: "Schedule anyway" in str(pilot.app.screen.query_one("#ok", Button).label))
         await steady(pilot)
 
     shoot(snap_compare, demo_db, size, run)

@@ -23,7 +23,7 @@ def module_name(path: Path) -> str:
 
 def imports(path: Path) -> set[str]:
     """Every relman_tui.tui module ``path`` imports, anywhere in the file (functions and TYPE_CHECKING too)."""
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         names: list[str] = []
         if isinstance(node, ast.Import):

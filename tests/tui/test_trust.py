@@ -11,7 +11,7 @@ import pytest
 from rich.color import Color
 from textual import events
 from textual.command import CommandList, CommandPalette
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from relman_tui.model import Environment, Risk, State
 from relman_tui.service import Service
@@ -228,6 +228,7 @@ async def test_the_error_count_is_red_and_the_top_bar_says_who_and_which_board(d
         style = errors.style
         assert not isinstance(style, str) and style.color is not None
         red = Color.parse(app.current_theme.error).triplet
+        assert style.color.triplet is not None and red is not None
         assert all(abs(a - b) <= 2 for a, b in zip(style.color.triplet, red, strict=True))  # the theme's error
         assert "demo.db · alice@jump1" in text.plain
     # at 80 columns the counts come first, and who and which board still fit
@@ -364,7 +365,7 @@ async def test_the_schedule_dialog_refuses_times_out_of_range_and_keeps_a_failed
         start.value = "2026-12-02 10:00"
         await until(pilot, lambda: not dialog.query_one("#ok").disabled)
         other(demo_db, "bob").edit_release(payments, notes="changed meanwhile")  # the save will be stale
-        dialog.query_one("#ok").press()
+        dialog.query_one("#ok", Button).press()
         await until(pilot, lambda: "not saved:" in screen_text(app))
         assert isinstance(app.screen, ScheduleDialog)
         assert start.value == "2026-12-02 10:00"  # the input is kept
@@ -393,7 +394,7 @@ async def test_the_edit_form_shows_stored_escapes_inert_and_leaves_unchanged_fie
         assert "\x1b" not in screen_text(app) and "\u202e" not in screen_text(app)
         form.query_one("#version", Input).value = "1.1"
         await until(pilot, lambda: not form.query_one("#ok").disabled)
-        form.query_one("#ok").press()
+        form.query_one("#ok", Button).press()
         await until(pilot, lambda: reader.release(release_id).version == "1.1")
         saved = reader.release(release_id)
         assert (saved.name, saved.notes) == (name, notes_text)  # untouched, byte for byte
@@ -409,7 +410,7 @@ async def test_the_edit_form_shows_stored_escapes_inert_and_leaves_unchanged_fie
         form.query_one("#name", Input).value = "clean-name"
         form.query_one("#notes", Input).value = "one\\ntwo"
         await until(pilot, lambda: not form.query_one("#ok").disabled)
-        form.query_one("#ok").press()
+        form.query_one("#ok", Button).press()
         await until(pilot, lambda: reader.release(release_id).name == "clean-name")
         assert reader.release(release_id).notes == "one\ntwo"  # \n in a note is a line break
 
@@ -431,7 +432,9 @@ async def test_a_board_of_two_thousand_environments_paints_with_a_notice(tmp_pat
         assert "alpha 1.0" in text
         await pilot.press("2")
         await until(pilot, lambda: isinstance(app.screen, SchedulerScreen) and app.screen.timeline.rows)
-        assert len(app.screen.timeline.rows) == 2000  # the timeline draws only what is in view
+        scheduler = app.screen
+        assert isinstance(scheduler, SchedulerScreen)
+        assert len(scheduler.timeline.rows) == 2000  # the timeline draws only what is in view
 
 
 async def test_the_poll_thread_stops_at_once(demo_db: Path) -> None:
