@@ -404,7 +404,8 @@ def test_schedule_next_free(board: Run, stored: Callable[[], Service]) -> None:
     assert stored().release(second).windows[0].start == NOW + 2 * HOUR
 
     board.ok("schedule", str(second), "test", "--next-free", "--for", "1h", "--after", "2026-12-03T08:00")
-    assert stored().release(second).window_in("test").start == NOW + 46 * HOUR  # type: ignore[union-attr]
+    window = stored().release(second).window_in("test")
+    assert window is not None and window.start == NOW + 46 * HOUR
 
 
 def test_schedule_warns_about_the_conflicts_it_creates(board: Run) -> None:

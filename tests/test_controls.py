@@ -9,9 +9,11 @@ import pwd
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from conftest import Run, one_line
 from sqlite_utils import Database
 
@@ -29,16 +31,16 @@ def add(run: Run, *args: str, actor: str = "alice") -> int:
     return int(run.ok("release", "add", *args, actor=actor).stdout)
 
 
-def refused(result: object) -> str:
-    code, stderr = result.exit_code, result.stderr  # type: ignore[attr-defined]
+def refused(result: Result) -> str:
+    code, stderr = result.exit_code, result.stderr
     assert code == 1, stderr
     line = one_line(stderr)
     assert line.startswith("relman: refused: ")
     return line
 
 
-def bad(result: object) -> str:
-    code, stderr = result.exit_code, result.stderr  # type: ignore[attr-defined]
+def bad(result: Result) -> str:
+    code, stderr = result.exit_code, result.stderr
     assert code == 2, stderr
     line = one_line(stderr)
     assert line.startswith("relman: error: ")
@@ -151,10 +153,10 @@ def test_look_alike_and_odd_names_are_refused(board: Run, name: str) -> None:
     assert board.dump() == before
 
 
-def test_names_compare_case_insensitively(service: Service, open_service: object) -> None:
+def test_names_compare_case_insensitively(service: Service, open_service: Callable[..., Service]) -> None:
     release = service.add_release("ledger", "1.0", owner="Bob")
     with pytest.raises(Refused, match="four-eyes"):
-        open_service("BOB").approve(release.id)  # type: ignore[operator]
+        open_service("BOB").approve(release.id)
 
 
 # --- four-eyes without loopholes --------------------------------------------------------------------------------
@@ -429,7 +431,8 @@ def test_an_old_database_is_migrated_and_its_history_vouched_for(tmp_path: Path)
         events = store.events()
         assert [e.action for e in events] == ["created", "moved", "log_chain_started"]
         assert events[-1].details["events_before"] == 2
-        assert store.release(1).created_by == "bob"  # type: ignore[union-attr]
+        first = store.release(1)
+        assert first is not None and first.created_by == "bob"
         assert chain.verify(store.board_id(), store.stored_events()).ok
     finally:
         store.close()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from backends import Backend, PgBackend
+from backends import Backend, PgBackend, SqliteBackend
 from conftest import NOW, NOW_TEXT
 from pg_support import SUPERUSER
 from stress_support import check_database, report, size
@@ -76,7 +76,8 @@ def crashing(backend: Backend) -> Crashing:
         store, actor, runner = backend.open("admin"), "admin", "runner"
         backend.account(runner)
     else:
-        store, actor, runner = Store.open(backend.target(), create=True), "setup", os_account()  # type: ignore[arg-type]
+        assert isinstance(backend, SqliteBackend)
+        store, actor, runner = Store.open(backend.path, create=True), "setup", os_account()
     service = Service(store, FixedClock(NOW), actor)
     add_default_pipeline(service)
     service.set_delegates([runner])

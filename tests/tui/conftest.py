@@ -13,12 +13,13 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from relman_tui.demo import seed
-from relman_tui.model import Window
+from relman_tui.model import Release, Window
 from relman_tui.service import Service
 from relman_tui.settings import Settings
 from relman_tui.store import Store
 from relman_tui.timeutil import FixedClock
 from relman_tui.tui.app import RelmanApp
+from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.widgets.cardlist import CardList
 
 # A Thursday: no weekend freeze on prod.
@@ -79,6 +80,27 @@ def empty_board(tmp_path: Path) -> Path:
 def other(path: Path, actor: str = "bob") -> Service:
     """Another process's view of the file: its own connection."""
     return Service(Store.open(path), FixedClock(TUI_NOW), actor)
+
+
+def relman(pilot: Pilot[Any]) -> RelmanApp:
+    """The app ``pilot`` drives, as the RelmanApp it is."""
+    app = pilot.app
+    assert isinstance(app, RelmanApp)
+    return app
+
+
+def board(app: App[Any]) -> BoardScreen:
+    """The board, which must be the screen on top."""
+    screen = app.screen
+    assert isinstance(screen, BoardScreen)
+    return screen
+
+
+def selected(app: App[Any]) -> Release:
+    """The release under the board's cursor (there must be one)."""
+    release = board(app).selected()
+    assert release is not None
+    return release
 
 
 def window_of(service: Service, release_id: int, env: str) -> Window:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Button, Input
 
@@ -28,6 +27,7 @@ from relman_tui.tui.widgets.cardlist import CARD_HEIGHT, CardList
 
 from .conftest import (
     TUI_NOW,
+    board,
     footer,
     loaded,
     make_app,
@@ -35,23 +35,11 @@ from .conftest import (
     other,
     palette,
     screen_text,
+    selected,
     settle,
     until,
     window_of,
 )
-
-
-def board(app: App[Any]) -> BoardScreen:
-    screen = app.screen
-    assert isinstance(screen, BoardScreen)
-    return screen
-
-
-def selected(app: App[Any]) -> Release:
-    """The release under the board's cursor (there must be one)."""
-    release = board(app).selected()
-    assert release is not None
-    return release
 
 
 def stored(store: BoardStore, release_id: int) -> Release:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
@@ -50,8 +51,8 @@ def ids(path: Path) -> dict[str, int]:
     return {r.name: r.id for r in other(path, "reader").releases()}
 
 
-def sched(app: object) -> SchedulerScreen:
-    screen = app.screen  # type: ignore[attr-defined]
+def sched(app: App[Any]) -> SchedulerScreen:
+    screen = app.screen
     assert isinstance(screen, SchedulerScreen)
     return screen
 
@@ -103,7 +104,8 @@ async def test_2_opens_the_scheduler_and_1_returns_with_the_same_release(demo_db
     app = make_app(demo_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        payments = next(r for r in app.snapshot.releases if r.label == "payments-api 2.4.1")  # type: ignore[union-attr]
+        assert app.snapshot is not None
+        payments = next(r for r in app.snapshot.releases if r.label == "payments-api 2.4.1")
         board = app.screen
         assert isinstance(board, BoardScreen)
         board.jump_to(payments.id)
@@ -119,7 +121,9 @@ async def test_2_opens_the_scheduler_and_1_returns_with_the_same_release(demo_db
         assert chosen is not None and chosen[0] != payments.id and chosen[1] == "prod"
         await pilot.press("1")
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
-        assert app.screen.selected_id == chosen[0]  # type: ignore[attr-defined]
+        back = app.screen
+        assert isinstance(back, BoardScreen)
+        assert back.selected_id == chosen[0]
         await pilot.press("2")  # the same scheduler again, on the board's release
         await until(pilot, lambda: isinstance(app.screen, SchedulerScreen))
         assert sched(app).selected == chosen
@@ -213,7 +217,8 @@ async def test_windows_in_conflict_take_the_colour_of_the_worst(demo_db: Path) -
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_scheduler(pilot)
         severities = {bar.key: bar.severity for row in screen.timeline.rows for bar in row.bars}
-        names = {r.id: r.label for r in app.snapshot.releases}  # type: ignore[union-attr]
+        assert app.snapshot is not None
+        names = {r.id: r.label for r in app.snapshot.releases}
         by_label = {(names[rid], env): sev for (rid, env), sev in severities.items()}
         assert by_label[("catalog-api 4.2.0", "staging")] is Severity.ERROR  # capacity
         assert by_label[("payments-api 2.4.1", "prod")] is Severity.WARNING  # component only
@@ -420,7 +425,9 @@ async def test_dragging_a_bar_shifts_the_window(sched_db: Path) -> None:
         screen = await open_scheduler(pilot)
         await select(pilot, delta)
         timeline = screen.timeline
-        start = window(sched_db, delta, "test")[0]  # type: ignore[index]
+        found = window(sched_db, delta, "test")
+        assert found is not None
+        start = found[0]
         x = timeline.label_width + timeline.x_of(start) + 1
         line = next(i for i, (row, lane) in enumerate(timeline._lines)
                     if timeline.rows[row].name == "test" and lane == 0)

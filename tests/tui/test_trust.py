@@ -6,11 +6,13 @@ import re
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.color import Color
 from textual import events
 from textual.command import CommandList, CommandPalette
+from textual.pilot import Pilot
 from textual.widgets import Button, Input
 
 from relman_tui.model import Environment, Risk, State
@@ -18,7 +20,7 @@ from relman_tui.service import Service
 from relman_tui.store import NewRelease, Store
 from relman_tui.timeutil import FixedClock
 from relman_tui.tui import errorlog
-from relman_tui.tui.app import RelmanApp, to_next_minute
+from relman_tui.tui.app import to_next_minute
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
 from relman_tui.tui.screens.dialogs import ErrorDialog, RefusedMoveDialog, ReleaseForm, ScheduleDialog
@@ -26,23 +28,30 @@ from relman_tui.tui.screens.scheduler import SchedulerScreen
 from relman_tui.tui.widgets.column import StageColumn
 from relman_tui.tui.widgets.topbar import Summary
 
-from .conftest import TUI_NOW, footer, loaded, make_app, notes, other, screen_text, settle, until
+from .conftest import (
+    TUI_NOW,
+    board,
+    footer,
+    loaded,
+    make_app,
+    notes,
+    other,
+    screen_text,
+    selected,
+    settle,
+    until,
+    window_of,
+)
 
 TUE = datetime(2026, 12, 1, tzinfo=UTC)
 H = timedelta(hours=1)
-
-
-def board(app: RelmanApp) -> BoardScreen:
-    screen = app.screen
-    assert isinstance(screen, BoardScreen)
-    return screen
 
 
 def release_named(path: Path, label: str) -> int:
     return next(r.id for r in other(path, "r").releases() if r.label == label)
 
 
-async def on(pilot, release_id: int) -> None:  # type: ignore[no-untyped-def]
+async def on(pilot: Pilot[Any], release_id: int) -> None:
     board(pilot.app).jump_to(release_id)
     await pilot.pause()
     assert board(pilot.app).selected_id == release_id
@@ -90,7 +99,7 @@ async def test_ctrl_z_undoes_the_last_change_through_the_service(empty_board: Pa
         event = reader.events(release_id, limit=1)[0]
         assert (event.action, event.reason, event.actor) == ("rolled_back", "undo", "alice")
         await until(pilot, lambda: any("undone: payments-api 1.0 moved to dev" in m for m in notes(app)))
-        await until(pilot, lambda: board(app).selected().stage == "planned")  # type: ignore[union-attr]
+        await until(pilot, lambda: selected(app).stage == "planned")
         # a window change in the scheduler, undone from there
         await pilot.press("2")
         await until(pilot, lambda: isinstance(app.screen, SchedulerScreen))
@@ -103,10 +112,10 @@ async def test_ctrl_z_undoes_the_last_change_through_the_service(empty_board: Pa
         await pilot.press("right_square_bracket")
         await until(pilot, lambda: scheduler.preview is not None and scheduler.preview.diff is not None)
         await pilot.press("enter")
-        await until(pilot, lambda: reader.release(release_id).window_in("test").start == TUE + 11 * H)  # type: ignore[union-attr]
+        await until(pilot, lambda: window_of(reader, release_id, "test").start == TUE + 11 * H)
         await until(pilot, settle(app))
         await pilot.press("ctrl+z")
-        await until(pilot, lambda: reader.release(release_id).window_in("test").start == TUE + 10 * H)  # type: ignore[union-attr]
+        await until(pilot, lambda: window_of(reader, release_id, "test").start == TUE + 10 * H)
         await pilot.press("ctrl+z")  # and the schedule before it
         await until(pilot, lambda: reader.release(release_id).window_in("test") is None)
         actions = [(e.action, e.actor) for e in reader.events(release_id)]
@@ -475,6 +484,6 @@ async def test_after_a_write_n_goes_on_from_the_conflict_you_were_on(sched_board
         await until(pilot, lambda: [c.environments for c in screen.conflicts] == [("dev",), ("preprod",)])
         await until(pilot, lambda: not screen.busy)
         await pilot.press("n")  # on from where it was: preprod, not back to dev
-        assert screen.conflicts[screen.conflict_index].environments == ("preprod",)  # type: ignore[index]
+        assert screen.conflicts[screen.conflict_index].environments == ("preprod",)
         await pilot.press("p", "p")
-        assert screen.conflicts[screen.conflict_index].environments == ("preprod",)  # type: ignore[index]
+        assert screen.conflicts[screen.conflict_index].environments == ("preprod",)
