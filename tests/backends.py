@@ -97,7 +97,7 @@ class PgBackend(Backend):
         self.cluster = cluster
         self.database: str | None = None
 
-    def make(self, kind: str) -> Target:
+    def make(self, kind: str) -> str:
         """A fresh database from the template of that kind (replacing one made before)."""
         template = {"empty": EMPTY_TEMPLATE, "pipeline": TEMPLATE, "init": INIT_TEMPLATE}[kind]
         self.close()

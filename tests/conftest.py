@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,6 +146,12 @@ class Run:
     backend: Backend | None = None
     runner: CliRunner = field(default_factory=CliRunner)
 
+    @property
+    def path(self) -> Path:
+        """The board's file, for a test that reads or changes the file itself (a SQLite board only)."""
+        assert isinstance(self.db, Path), f"not a file: {self.db}"
+        return self.db
+
     def env(self) -> dict[str, str | None]:
         return {
             "RELMAN_NOW": NOW_TEXT,
@@ -163,7 +169,7 @@ class Run:
         argv = ["--db", str(db or self.db), "--tz", tz, *args]
         return self.raw(*argv, account=actor)
 
-    def raw(self, *argv: str, env: dict[str, str | None] | None = None, account: str = "alice") -> Result:
+    def raw(self, *argv: str, env: Mapping[str, str | None] | None = None, account: str = "alice") -> Result:
         """Run as the OS account ``account`` (on PostgreSQL: connecting as the role ``account``)."""
         if self.backend is not None:
             self.backend.account(account)
@@ -223,7 +229,7 @@ def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("init")
     template = Run(home / "template.db", home)
     template.ok("init")
-    return template.db
+    return template.path
 
 
 @pytest.fixture

@@ -80,10 +80,10 @@ def test_init_creates_a_private_database_with_the_default_pipeline(run: Run, tmp
 
 
 def test_init_refuses_an_existing_file(board: Run) -> None:
-    before = board.db.read_bytes()
+    before = board.path.read_bytes()
     result = board("init")
     assert "already exists" in bad(result.exit_code, result.stderr)
-    assert board.db.read_bytes() == before
+    assert board.path.read_bytes() == before
 
 
 def test_env_list(board: Run) -> None:
@@ -404,7 +404,8 @@ def test_schedule_next_free(board: Run, stored: Callable[[], Service]) -> None:
     assert stored().release(second).windows[0].start == NOW + 2 * HOUR
 
     board.ok("schedule", str(second), "test", "--next-free", "--for", "1h", "--after", "2026-12-03T08:00")
-    assert stored().release(second).window_in("test").start == NOW + 46 * HOUR  # type: ignore[union-attr]
+    window = stored().release(second).window_in("test")
+    assert window is not None and window.start == NOW + 46 * HOUR
 
 
 def test_schedule_warns_about_the_conflicts_it_creates(board: Run) -> None:
@@ -683,10 +684,10 @@ def test_demo_at_scale(run: Run, tmp_path: Path) -> None:
 
 
 def test_demo_refuses_a_board_that_is_not_a_demo(board: Run) -> None:
-    before = board.db.read_bytes()
+    before = board.path.read_bytes()
     result = board("demo", "--no-tui")
     assert "not a demo" in bad(result.exit_code, result.stderr)
-    assert board.db.read_bytes() == before
+    assert board.path.read_bytes() == before
 
 
 # --- who acts and which file ----------------------------------------------------------------------------------
@@ -711,7 +712,7 @@ def busy_template(tmp_path_factory: pytest.TempPathFactory, initialised: Path) -
     """A board with something in it: two releases, a window and a freeze (built once, copied per test)."""
     home = tmp_path_factory.mktemp("busy")
     board = Run(home / "busy.db", home)
-    copy_database(initialised, board.db)
+    copy_database(initialised, board.path)
     one = add(board, "payments-api", "2.4.1")
     add(board, "ledger", "1.9.3", actor="bob")
     board.ok("move", str(one), "dev")
@@ -729,12 +730,12 @@ def busy_template(tmp_path_factory: pytest.TempPathFactory, initialised: Path) -
         "--reason",
         "weekend",
     )
-    return board.db
+    return board.path
 
 
 @pytest.fixture
 def busy_board(run: Run, busy_template: Path) -> Run:
-    copy_database(busy_template, run.db)
+    copy_database(busy_template, run.path)
     return run
 
 

@@ -19,9 +19,10 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
-from backends import Backend, PgBackend
+from backends import Backend, PgBackend, SqliteBackend
 from conftest import NOW, NOW_TEXT
 from pg_support import SUPERUSER
 from stress_support import check_database, report, rows, size
@@ -105,8 +106,9 @@ def team(backend: Backend, tmp_path: Path) -> Team:
         store, setup_actor, runner = backend.open("admin"), "admin", "runner"
         backend.account(runner)
     else:
+        assert isinstance(backend, SqliteBackend)
         backend.make("empty")
-        store, setup_actor, runner = Store.open(backend.target(), create=True), "setup", os_account()  # type: ignore[arg-type]
+        store, setup_actor, runner = Store.open(backend.path, create=True), "setup", os_account()
     service = Service(store, FixedClock(NOW), setup_actor)
     add_default_pipeline(service)
     service.set_delegates([runner])
@@ -116,8 +118,9 @@ def team(backend: Backend, tmp_path: Path) -> Team:
     if isinstance(backend, PgBackend):
         return Team(backend.target(), backend.url(SUPERUSER), lambda: backend.open("board", read_only=True),
                     setup_actor, {"PGUSER": runner})
-    path = backend.target()
-    return Team(path, path, lambda: Store.open(path, read_only=True), setup_actor)  # type: ignore[arg-type]
+    assert isinstance(backend, SqliteBackend)
+    path = backend.path
+    return Team(path, path, lambda: Store.open(path, read_only=True), setup_actor)
 
 
 def worker_calls(db: Target, env: dict[str, str], actor: str, index: int, count: int) -> list[Call]:
@@ -213,12 +216,12 @@ def test_four_writers_and_a_live_board_lose_nothing(team: Team, tmp_path: Path) 
     env = cli_env(tmp_path / "home") | team.env
     before = check_database(team.reader)
     poller = Poller(team.open_board)
-    calls = CALLS_PER_WORKER if isinstance(team.target, Path) else CALLS_PER_WORKER_PG
+    per_worker = CALLS_PER_WORKER if isinstance(team.target, Path) else CALLS_PER_WORKER_PG
     poller.start()
     results: list[list[Call]] = [[] for _ in range(WORKERS)]
 
     def work(i: int) -> None:
-        results[i] = worker_calls(team.target, env, f"ops{i}", i, calls)
+        results[i] = worker_calls(team.target, env, f"ops{i}", i, per_worker)
 
     started = time.monotonic()
     threads = [threading.Thread(target=work, args=(i,)) for i in range(WORKERS)]
@@ -273,12 +276,12 @@ def test_a_busy_begin_immediate_is_retried_until_the_lock_is_free(
         def __getattr__(self, name: str) -> object:
             return getattr(real, name)
 
-        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # passed on as they came
             if sql == "BEGIN IMMEDIATE":
                 begins.append(sql)
             return real.execute(sql, *args)
 
-    store._conn = Counting()  # type: ignore[assignment]
+    monkeypatch.setattr(store, "_conn", Counting())
     service = Service(store, FixedClock(NOW), "bob")
     holder = sqlite3.connect(shared_board, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")

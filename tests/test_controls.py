@@ -9,9 +9,11 @@ import pwd
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from conftest import Run, one_line
 from sqlite_utils import Database
 
@@ -29,16 +31,16 @@ def add(run: Run, *args: str, actor: str = "alice") -> int:
     return int(run.ok("release", "add", *args, actor=actor).stdout)
 
 
-def refused(result: object) -> str:
-    code, stderr = result.exit_code, result.stderr  # type: ignore[attr-defined]
+def refused(result: Result) -> str:
+    code, stderr = result.exit_code, result.stderr
     assert code == 1, stderr
     line = one_line(stderr)
     assert line.startswith("relman: refused: ")
     return line
 
 
-def bad(result: object) -> str:
-    code, stderr = result.exit_code, result.stderr  # type: ignore[attr-defined]
+def bad(result: Result) -> str:
+    code, stderr = result.exit_code, result.stderr
     assert code == 2, stderr
     line = one_line(stderr)
     assert line.startswith("relman: error: ")
@@ -151,10 +153,10 @@ def test_look_alike_and_odd_names_are_refused(board: Run, name: str) -> None:
     assert board.dump() == before
 
 
-def test_names_compare_case_insensitively(service: Service, open_service: object) -> None:
+def test_names_compare_case_insensitively(service: Service, open_service: Callable[..., Service]) -> None:
     release = service.add_release("ledger", "1.0", owner="Bob")
     with pytest.raises(Refused, match="four-eyes"):
-        open_service("BOB").approve(release.id)  # type: ignore[operator]
+        open_service("BOB").approve(release.id)
 
 
 # --- four-eyes without loopholes --------------------------------------------------------------------------------
@@ -382,7 +384,7 @@ def test_a_rewritten_actor_is_caught_and_named(board: Run) -> None:
     board.ok("approve", str(rid), actor="carol")
     board.ok("move", str(rid), "dev")
     approval = board.json("log", str(rid))[1]["seq"]
-    tamper(board.db, f"UPDATE events SET actor = 'dave' WHERE seq = {approval}")
+    tamper(board.path, f"UPDATE events SET actor = 'dave' WHERE seq = {approval}")
     result = board("log", "--verify")
     line = refused(result)
     assert f"event #{approval} does not match its hash" in line
@@ -405,7 +407,7 @@ def test_other_rewrites_are_caught(board: Run, statement: str) -> None:
     for stage in ("dev", "test"):
         board.ok("move", str(rid), stage, "--force", "--reason", "test")
     assert board.ok("log", "--verify").exit_code == 0
-    tamper(board.db, statement)
+    tamper(board.path, statement)
     assert "event #" in refused(board("log", "--verify"))
 
 
@@ -429,7 +431,8 @@ def test_an_old_database_is_migrated_and_its_history_vouched_for(tmp_path: Path)
         events = store.events()
         assert [e.action for e in events] == ["created", "moved", "log_chain_started"]
         assert events[-1].details["events_before"] == 2
-        assert store.release(1).created_by == "bob"  # type: ignore[union-attr]
+        first = store.release(1)
+        assert first is not None and first.created_by == "bob"
         assert chain.verify(store.board_id(), store.stored_events()).ok
     finally:
         store.close()
@@ -453,7 +456,7 @@ def test_a_recomputed_chain_is_caught_by_what_this_account_verified_before(board
     approval = board.json("log", str(rid))[-1]["seq"]
     board.ok("move", str(rid), "dev")
 
-    store = Store.open(board.db, read_only=True)
+    store = Store.open(board.path, read_only=True)
     events, board_id = store.stored_events(), store.board_id()
     store.close()
     previous = chain.genesis(board_id)
@@ -464,8 +467,8 @@ def test_a_recomputed_chain_is_caught_by_what_this_account_verified_before(board
         new_hash = chain.link(previous, event)
         statements.append(f"UPDATE events SET actor = '{event.actor}', hash = '{new_hash}' WHERE seq = {event.seq}")
         previous = new_hash
-    tamper(board.db, *statements)
-    store = Store.open(board.db, read_only=True)
+    tamper(board.path, *statements)
+    store = Store.open(board.path, read_only=True)
     assert chain.verify(store.board_id(), store.stored_events()).ok  # the chain alone is fooled ...
     store.close()
     line = refused(board("log", "--verify"))  # ... the witness is not
@@ -479,5 +482,5 @@ def test_a_log_cut_short_after_it_was_verified_is_caught(board: Run) -> None:
     board.ok("move", str(rid), "dev")
     last = board.json("log")[-1]["seq"]
     assert board.ok("log", "--verify").exit_code == 0
-    tamper(board.db, f"DELETE FROM events WHERE seq = {last}")
+    tamper(board.path, f"DELETE FROM events WHERE seq = {last}")
     assert f"event #{last}, which you verified at" in refused(board("log", "--verify"))

@@ -10,10 +10,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from backends import Backend, PgBackend
+from backends import Backend, PgBackend, SqliteBackend
 from conftest import NOW, NOW_TEXT
 from pg_support import SUPERUSER
 from stress_support import check_database, report, size
@@ -75,7 +76,8 @@ def crashing(backend: Backend) -> Crashing:
         store, actor, runner = backend.open("admin"), "admin", "runner"
         backend.account(runner)
     else:
-        store, actor, runner = Store.open(backend.target(), create=True), "setup", os_account()  # type: ignore[arg-type]
+        assert isinstance(backend, SqliteBackend)
+        store, actor, runner = Store.open(backend.path, create=True), "setup", os_account()
     service = Service(store, FixedClock(NOW), actor)
     add_default_pipeline(service)
     service.set_delegates([runner])
@@ -180,7 +182,9 @@ def test_the_database_itself_refuses_a_forced_move_or_rollback_without_a_reason(
 
     service = Service(Store.open(board_db), FixedClock(NOW), "alice")
     try:
-        for call in (lambda: service.move(1, "test", force=True, reason="  "), lambda: service.rollback(1, "")):
+        calls: list[Callable[[], object]] = [lambda: service.move(1, "test", force=True, reason="  "),
+                                             lambda: service.rollback(1, "")]
+        for call in calls:
             with pytest.raises(BadInput, match="reason"):
                 call()
     finally:

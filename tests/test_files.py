@@ -68,7 +68,7 @@ def not_writable(monkeypatch: pytest.MonkeyPatch) -> Callable[[Path], None]:
 def test_cli_writes_to_a_file_it_may_not_write_exit_2_and_reads_still_work(
     one_release: Run, not_writable: Callable[[Path], None]
 ) -> None:
-    not_writable(one_release.db)
+    not_writable(one_release.path)
     before = one_release.dump()
     for args in WRITES:
         result = one_release(*args)
@@ -100,16 +100,16 @@ def immutable(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
 def test_a_truly_unwritable_file_is_opened_read_only_and_never_changed(
     one_release: Run, immutable: Callable[[Path], None]
 ) -> None:
-    immutable(one_release.db)
-    assert not os.access(one_release.db, os.W_OK)
-    before = one_release.db.read_bytes()
+    immutable(one_release.path)
+    assert not os.access(one_release.path, os.W_OK)
+    before = one_release.path.read_bytes()
     for args in WRITES:
         result = one_release(*args)
         assert result.exit_code == 2, (args, result.stderr)
         assert "read-only" in one_line(result.stderr)
     assert one_release.json("release", "list")[0]["name"] == "payments-api"
-    assert one_release.db.read_bytes() == before
-    store = Store.open(one_release.db)
+    assert one_release.path.read_bytes() == before
+    store = Store.open(one_release.path)
     try:
         assert store.read_only
     finally:
@@ -120,7 +120,7 @@ def test_relman_tui_on_an_unwritable_file_opens_the_board_read_only(
     one_release: Run, not_writable: Callable[[Path], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`relman tui` without --read-only still hands the app read_only=True when the file says so."""
-    not_writable(one_release.db)
+    not_writable(one_release.path)
     seen: dict[str, Any] = {}
 
     def fake_run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, mouse: bool) -> None:
@@ -143,8 +143,8 @@ async def test_the_board_on_an_unwritable_file_shows_a_read_only_banner_and_writ
     from relman_tui.tui.app import RelmanApp
     from relman_tui.tui.screens.board import BoardScreen
 
-    not_writable(one_release.db)
-    store = Store.open(one_release.db)  # no read_only asked for: the file decides
+    not_writable(one_release.path)
+    store = Store.open(one_release.path)  # no read_only asked for: the file decides
     assert store.read_only
     app = RelmanApp(Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", read_only=store.read_only,
                     poll_interval=0.05)
@@ -235,7 +235,7 @@ def test_a_file_from_a_newer_relman_is_refused_by_every_command_and_left_untouch
     conn.close()
     board_file = tmp_path / "elsewhere" / "board.toml"
     board_file.parent.mkdir()
-    before = files_of(one_release.db.parent)
+    before = files_of(one_release.path.parent)
     board_file.write_text("[[environments]]\nname = 'dev'\n")
     for args in (["release", "list"], ["log"], ["init"], ["demo", "--no-tui"], ["import", str(board_file)],
                  *WRITES):
@@ -243,7 +243,7 @@ def test_a_file_from_a_newer_relman_is_refused_by_every_command_and_left_untouch
         assert result.exit_code == 2, args
         line = one_line(result.stderr)
         assert "newer relman" in line or "already exists" in line or "not a demo" in line, line
-    assert files_of(one_release.db.parent) == before
+    assert files_of(one_release.path.parent) == before
 
 
 def test_an_empty_database_path_that_is_a_directory_is_bad_usage(run: Run, tmp_path: Path) -> None:

@@ -161,14 +161,14 @@ def fuzz_template(tmp_path_factory: pytest.TempPathFactory, initialised: Path) -
     """The default pipeline, two releases (one in dev with a window) and a recurring freeze."""
     home = tmp_path_factory.mktemp("fuzz")
     board = Run(home / "fuzz.db", home)
-    copy_database(initialised, board.db)
+    copy_database(initialised, board.path)
     board.ok("release", "add", "payments-api", "2.4.1")
     board.ok("release", "add", "ledger", "1.9.3", actor="bob")
     board.ok("move", "1", "dev")
     board.ok("schedule", "1", "test", "2026-12-02T10:00", "--for", "2h")
     board.ok("freeze", "add", "prod", "--cron", "0 18 * * FRI", "--for", "62h", "--zone", "Europe/Berlin",
              "--reason", "weekend")
-    return board.db
+    return board.path
 
 
 counter = itertools.count()

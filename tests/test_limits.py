@@ -12,6 +12,7 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from conftest import NOW, Run, new_store, one_line
 
 from relman_tui.errors import BadInput
@@ -20,8 +21,8 @@ from relman_tui.store import WAL_SIZE_LIMIT, Store
 from relman_tui.timeutil import FixedClock
 
 
-def bad(result: object) -> str:
-    code, stderr = result.exit_code, result.stderr  # type: ignore[attr-defined]
+def bad(result: Result) -> str:
+    code, stderr = result.exit_code, result.stderr
     assert code == 2, stderr
     line = one_line(stderr)
     assert line.startswith("relman: error: ")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from relman_tui.errors import BadInput, Refused
 from relman_tui.service import Service
 from relman_tui.settings import Settings, database_target
 from relman_tui.store import Wake, open_store
+from relman_tui.store_pg import PgStore
 from relman_tui.timeutil import FixedClock
 
 psycopg = pytest.importorskip("psycopg")
@@ -114,7 +115,7 @@ def test_a_board_written_by_a_newer_relman_is_refused_and_not_altered(pg: PgBack
     pg.query("INSERT INTO migrations (name, applied_at) VALUES ('m099_future', 'x')")
     for kwargs in ({}, {"create": True}, {"read_only": True}):
         with pytest.raises(BadInput, match="newer relman"):
-            open_store(pg.url("alice"), **kwargs)  # type: ignore[arg-type]
+            open_store(pg.url("alice"), **kwargs)
     from relman_tui.pg_schema import MIGRATIONS, setup
 
     with pytest.raises(BadInput, match="newer relman"):
@@ -171,7 +172,8 @@ def test_a_reader_role_gets_the_board_read_only(pg: PgBackend) -> None:
         assert store.read_only
         reader = Service(store, FixedClock(NOW), "wallboard")
         assert [r.name for r in reader.releases()] == ["ledger"]
-        for change in (lambda: reader.move(1, "dev"), lambda: reader.add_release("x", "1")):
+        changes: list[Callable[[], object]] = [lambda: reader.move(1, "dev"), lambda: reader.add_release("x", "1")]
+        for change in changes:
             with pytest.raises(BadInput, match="read-only"):
                 change()
     finally:
@@ -209,7 +211,8 @@ def test_a_waiting_board_asks_the_server_nothing_while_nothing_changes(pg: PgBac
     watcher = pg.open("bob")
     try:
         assert watcher.wait_for_change(0, after_seq=0) is Wake.TIMEOUT
-        pid = watcher._listener.info.backend_pid  # type: ignore[attr-defined]
+        assert isinstance(watcher, PgStore) and watcher._listener is not None
+        pid = watcher._listener.info.backend_pid
 
         def seen() -> list[tuple[Any, ...]]:
             return pg.query("SELECT query, state_change FROM pg_stat_activity WHERE pid = ?", pid)

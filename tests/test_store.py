@@ -22,6 +22,7 @@ from relman_tui.errors import BadInput, StaleWrite
 from relman_tui.model import Window
 from relman_tui.service import Service
 from relman_tui.store import NewEvent, Store, Wake
+from relman_tui.timeutil import FixedClock
 
 HOUR = timedelta(hours=1)
 both_backends = pytest.mark.both_backends
@@ -105,7 +106,8 @@ def test_the_update_itself_refuses_a_change_made_in_between(
         store.update_release(replace(seen, notes="alice's edit"), seen.rev, NOW)
         store.append_event(NewEvent("edited", seen.id), "alice", NOW)
     assert row_of(backend, seen.id) == row_before
-    assert store.release(seen.id).notes == ""  # type: ignore[union-attr]
+    kept = store.release(seen.id)
+    assert kept is not None and kept.notes == ""
 
 
 # --- the change and its event: both or neither -------------------------------------------------------
@@ -164,7 +166,7 @@ def test_a_newer_schema_is_refused_and_not_altered(db_path: Path) -> None:
 
     for kwargs in ({}, {"create": True}, {"read_only": True}):
         with pytest.raises(BadInput, match="newer relman"):
-            Store.open(db_path, **kwargs)  # type: ignore[arg-type]
+            Store.open(db_path, **kwargs)
     assert db_path.read_bytes() == before
 
 
@@ -179,7 +181,7 @@ def test_another_apps_sqlite_file_is_refused_and_untouched(tmp_path: Path) -> No
 
     for kwargs in ({}, {"create": True}):
         with pytest.raises(BadInput, match="not a relman database"):
-            Store.open(path, **kwargs)  # type: ignore[arg-type]
+            Store.open(path, **kwargs)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]
 
@@ -205,7 +207,7 @@ def test_a_file_that_is_not_sqlite_is_refused_and_untouched(tmp_path: Path) -> N
     before = path.read_bytes()
     for kwargs in ({}, {"create": True}, {"read_only": True}):
         with pytest.raises(BadInput, match="not a relman database"):
-            Store.open(path, **kwargs)  # type: ignore[arg-type]
+            Store.open(path, **kwargs)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["random.bin"]
 
@@ -300,9 +302,9 @@ def test_events_newest_first_with_a_limit(service: Service) -> None:
 # --- read-only files ------------------------------------------------------------------------------------
 
 
-def test_a_read_only_file_refuses_writes(db_path: Path, clock: object) -> None:
+def test_a_read_only_file_refuses_writes(db_path: Path, clock: FixedClock) -> None:
     setup = new_store(db_path)
-    Service(setup, clock, "alice").add_release("payments-api", "2.4.1")  # type: ignore[arg-type]
+    Service(setup, clock, "alice").add_release("payments-api", "2.4.1")
     setup.close()
     os.chmod(db_path, 0o444)
     try:
@@ -310,7 +312,7 @@ def test_a_read_only_file_refuses_writes(db_path: Path, clock: object) -> None:
         store = Store.open(db_path, read_only=True) if os.access(db_path, os.W_OK) else Store.open(db_path)
         try:
             assert store.read_only
-            service = Service(store, clock, "alice")  # type: ignore[arg-type]
+            service = Service(store, clock, "alice")
             assert service.release(1).name == "payments-api"  # reading still works
             before = db_path.read_bytes()
             for action in (
@@ -348,12 +350,12 @@ def test_a_new_database_and_its_directory_are_private(tmp_path: Path) -> None:
 
 
 def test_a_busy_database_gives_a_clear_message_and_writes_nothing(
-    service: Service, db_path: Path, clock: object, monkeypatch: pytest.MonkeyPatch
+    service: Service, db_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     release = service.add_release("payments-api", "2.4.1")
     monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.05)
     monkeypatch.setattr(store_module, "_BEGIN_RETRIES", 2)
-    bob = Service(Store.open(db_path), clock, "bob")  # type: ignore[arg-type]
+    bob = Service(Store.open(db_path), clock, "bob")
     holder = sqlite3.connect(db_path, isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")

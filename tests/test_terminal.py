@@ -126,15 +126,18 @@ async def test_the_board_detail_and_scheduler_show_hostile_text_inert(hostile_bo
     from relman_tui.store import Store
     from relman_tui.timeutil import FixedClock
     from relman_tui.tui.app import RelmanApp
+    from relman_tui.tui.screens.board import BoardScreen
     from relman_tui.tui.screens.detail import DetailScreen
 
-    store = Store.open(hostile_board.db)
+    store = Store.open(hostile_board.path)
     app = RelmanApp(Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", poll_interval=0.05)
     seen: list[str] = []
     async with app.run_test(size=(160, 45)) as pilot:
         await loaded(pilot)
         seen.append(screen_text(app))
-        app.screen.jump_to(1)  # type: ignore[attr-defined]
+        screen = app.screen
+        assert isinstance(screen, BoardScreen)
+        screen.jump_to(1)
         await pilot.pause()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, DetailScreen) and "pwned" in screen_text(app))
@@ -163,15 +166,18 @@ async def test_notifications_naming_a_release_do_not_read_its_name_as_markup(boa
     from relman_tui.store import Store
     from relman_tui.timeutil import FixedClock
     from relman_tui.tui.app import RelmanApp
+    from relman_tui.tui.screens.board import BoardScreen
 
     board.ok("release", "add", "[link=https://evil.example]payments[/link]", "1.0", actor="bob")
-    store = Store.open(board.db)
+    store = Store.open(board.path)
     app = RelmanApp(Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", poll_interval=0.05)
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         board.ok("move", "1", "dev", actor="bob")  # another process: a "changed elsewhere" notification
         await until(pilot, lambda: any("payments" in n.message for n in app._notifications))
-        app.screen.jump_to(1)  # type: ignore[attr-defined]
+        screen = app.screen
+        assert isinstance(screen, BoardScreen)
+        screen.jump_to(1)
         await pilot.pause()
         await pilot.press(">")  # not verified in dev: refused, and the refusal names it
         await until(pilot, settle(app))

@@ -224,9 +224,9 @@ def test_fixed_clock_only_moves_when_told() -> None:
 # --- one rule for local times that do not exist or happen twice (issue 15) ----------------------------------
 
 
-def at_local(zone: str, *wall: int) -> datetime:
+def at_local(zone: str, year: int, month: int, day: int, hour: int) -> datetime:
     """A moment given as an existing, unambiguous wall time in ``zone`` (for *now*)."""
-    return datetime(*wall, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    return datetime(year, month, day, hour, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 SPRING = at_local(BERLIN, 2026, 3, 29, 12)  # Berlin skips 02:00-03:00 this day

@@ -9,14 +9,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 
 from relman_tui.demo import seed
+from relman_tui.model import Release, Window
 from relman_tui.service import Service
 from relman_tui.settings import Settings
 from relman_tui.store import Store
 from relman_tui.timeutil import FixedClock
 from relman_tui.tui.app import RelmanApp
+from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.widgets.cardlist import CardList
 
 # A Thursday: no weekend freeze on prod.
@@ -79,6 +82,34 @@ def other(path: Path, actor: str = "bob") -> Service:
     return Service(Store.open(path), FixedClock(TUI_NOW), actor)
 
 
+def relman(pilot: Pilot[Any]) -> RelmanApp:
+    """The app ``pilot`` drives, as the RelmanApp it is."""
+    app = pilot.app
+    assert isinstance(app, RelmanApp)
+    return app
+
+
+def board(app: App[Any]) -> BoardScreen:
+    """The board, which must be the screen on top."""
+    screen = app.screen
+    assert isinstance(screen, BoardScreen)
+    return screen
+
+
+def selected(app: App[Any]) -> Release:
+    """The release under the board's cursor (there must be one)."""
+    release = board(app).selected()
+    assert release is not None
+    return release
+
+
+def window_of(service: Service, release_id: int, env: str) -> Window:
+    """The release's window in ``env`` as ``service`` reads it (there must be one)."""
+    window = service.release(release_id).window_in(env)
+    assert window is not None, (release_id, env)
+    return window
+
+
 async def until(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 20.0) -> None:
     """Let the app run until ``condition()`` holds (thread workers and the poller need real time).
 
@@ -99,23 +130,23 @@ async def loaded(pilot: Pilot[Any]) -> None:
     await until(pilot, lambda: app.snapshots_applied > 0 and len(app.screen.query(CardList)) > 0)
 
 
-def screen_text(app: RelmanApp) -> str:
+def screen_text(app: App[Any]) -> str:
     """What the terminal shows, as plain text lines."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
 
 
-def settle(app: RelmanApp) -> Callable[[], bool]:
+def settle(app: App[Any]) -> Callable[[], bool]:
     """A condition: no service call is still running."""
     return lambda: not [w for w in app.workers if w.group == "service" and not w.is_finished]
 
 
-def notes(app: RelmanApp) -> list[str]:
+def notes(app: App[Any]) -> list[str]:
     """The notifications on screen now."""
     return [str(n.message) for n in app._notifications]
 
 
-def footer(app: RelmanApp) -> str:
+def footer(app: App[Any]) -> str:
     """The footer line as drawn."""
     return screen_text(app).splitlines()[-1]
 

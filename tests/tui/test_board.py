@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from textual.widgets import Input
+from textual.pilot import Pilot
+from textual.widgets import Button, Input
 
-from relman_tui.model import Risk, State
-from relman_tui.store import NewRelease, Store
+from relman_tui.model import Release, Risk, State
+from relman_tui.store import BoardStore, NewRelease, Store
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
 from relman_tui.tui.screens.dialogs import (
@@ -22,13 +25,33 @@ from relman_tui.tui.screens.dialogs import (
 )
 from relman_tui.tui.widgets.cardlist import CARD_HEIGHT, CardList
 
-from .conftest import TUI_NOW, footer, loaded, make_app, notes, other, palette, screen_text, settle, until
+from .conftest import (
+    TUI_NOW,
+    board,
+    footer,
+    loaded,
+    make_app,
+    notes,
+    other,
+    palette,
+    screen_text,
+    selected,
+    settle,
+    until,
+    window_of,
+)
 
 
-def board(app: object) -> BoardScreen:
-    screen = app.screen  # type: ignore[attr-defined]
-    assert isinstance(screen, BoardScreen)
-    return screen
+def stored(store: BoardStore, release_id: int) -> Release:
+    """The release as the database holds it (it must exist)."""
+    release = store.release(release_id)
+    assert release is not None
+    return release
+
+
+def in_stage(release: Callable[[], Release], stage: str) -> Callable[[], bool]:
+    """A condition: ``release()`` stands in ``stage`` (a loop's stage, bound now)."""
+    return lambda: release().stage == stage
 
 
 def add_release(path: Path, name: str = "payments-api", version: str = "1.0.0", owner: str = "bob") -> int:
@@ -36,7 +59,7 @@ def add_release(path: Path, name: str = "payments-api", version: str = "1.0.0", 
     return service.add_release(name, version, owner=owner).id
 
 
-async def select(pilot, release_id: int) -> None:  # type: ignore[no-untyped-def]
+async def select(pilot: Pilot[Any], release_id: int) -> None:
     board(pilot.app).jump_to(release_id)
     await pilot.pause()
     assert board(pilot.app).selected_id == release_id
@@ -67,17 +90,17 @@ async def test_keyboard_alone_takes_a_release_from_planned_to_production(empty_b
         store = other(empty_board, "reader").store
         for stage in ("dev", "test", "staging", "preprod"):
             await pilot.press("shift+right")
-            await until(pilot, lambda stage=stage: store.release(release_id).stage == stage)
-            await until(pilot, lambda stage=stage: board(app).selected().stage == stage)  # type: ignore[union-attr]
+            await until(pilot, in_stage(lambda: stored(store, release_id), stage))
+            await until(pilot, in_stage(lambda: selected(app), stage))
             assert board(app).stages[board(app).col] == stage  # the cursor went with it
             await pilot.press("v")
-            await until(pilot, lambda: store.release(release_id).state is State.VERIFIED)
-            await until(pilot, lambda: board(app).selected().state is State.VERIFIED)  # type: ignore[union-attr]
+            await until(pilot, lambda: stored(store, release_id).state is State.VERIFIED)
+            await until(pilot, lambda: selected(app).state is State.VERIFIED)
         await pilot.press("a")
-        await until(pilot, lambda: store.release(release_id).approved_by == "alice")
-        await until(pilot, lambda: board(app).selected().approved_by == "alice")  # type: ignore[union-attr]
+        await until(pilot, lambda: stored(store, release_id).approved_by == "alice")
+        await until(pilot, lambda: selected(app).approved_by == "alice")
         await pilot.press(">")
-        await until(pilot, lambda: store.release(release_id).stage == "prod")
+        await until(pilot, lambda: stored(store, release_id).stage == "prod")
         await until(pilot, lambda: board(app).stages[board(app).col] == "prod")
         assert board(app).selected_id == release_id
         actions = [e.action for e in store.events(release=release_id)]
@@ -105,9 +128,9 @@ async def test_refused_move_names_the_gate_and_a_forced_move_needs_a_reason(empt
         await until(pilot, lambda: app.focused is app.screen.query_one("#ok"))
         assert isinstance(app.screen, RefusedMoveDialog)
         store = other(empty_board, "reader").store
-        assert store.release(release_id).stage == "dev"
+        assert stored(store, release_id).stage == "dev"
         await pilot.press("enter")  # the button itself
-        await until(pilot, lambda: store.release(release_id).stage == "test")
+        await until(pilot, lambda: stored(store, release_id).stage == "test")
         moved = store.events(release=release_id, limit=1)[0]
         assert moved.forced and moved.reason == "hotfix for INC-42" and moved.actor == "alice"
 
@@ -138,7 +161,7 @@ async def test_moving_back_asks_for_the_rollback_reason(empty_board: Path) -> No
         assert "rollback" in screen_text(app)
         await pilot.press(*"smoke test failed", "enter")
         store = other(empty_board, "reader").store
-        await until(pilot, lambda: store.release(release_id).stage == "planned")
+        await until(pilot, lambda: stored(store, release_id).stage == "planned")
         event = store.events(release=release_id, limit=1)[0]
         assert (event.action, event.reason) == ("rolled_back", "smoke test failed")
 
@@ -213,7 +236,7 @@ async def test_a_change_by_another_process_appears_with_who_did_it(demo_db: Path
 async def test_a_stale_change_is_refused_and_the_operator_told_who(empty_board: Path) -> None:
     release_id = add_release(empty_board)
     app = make_app(empty_board)
-    app.poll_interval = 30  # the board will not hear about bob's change before alice acts
+    app.session.poll_interval = 30  # the board will not hear about bob's change before alice acts
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         await select(pilot, release_id)
@@ -223,7 +246,7 @@ async def test_a_stale_change_is_refused_and_the_operator_told_who(empty_board: 
         await until(pilot, lambda: any("changed by bob" in str(n.message) for n in app._notifications))
         assert other(empty_board, "r").release(release_id).stage == "planned"
         # the card was refreshed with the fresh revision
-        await until(pilot, lambda: board(app).selected().rev == 2)  # type: ignore[union-attr]
+        await until(pilot, lambda: selected(app).rev == 2)
 
 
 async def test_read_only_hides_and_refuses_every_write(demo_db: Path) -> None:
@@ -329,13 +352,13 @@ async def test_edit_and_cancel(empty_board: Path) -> None:
         version = app.screen.query_one("#version", Input)
         version.value = "1.0.1"
         await pilot.pause()
-        app.screen.query_one("#ok").press()
+        app.screen.query_one("#ok", Button).press()
         reader = other(empty_board, "r")
         await until(pilot, lambda: reader.release(release_id).version == "1.0.1")
-        await until(pilot, lambda: board(app).selected().version == "1.0.1")  # type: ignore[union-attr]
+        await until(pilot, lambda: selected(app).version == "1.0.1")
         await pilot.press("x")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
-        app.screen.query_one("#confirm").press()
+        app.screen.query_one("#confirm", Button).press()
         await until(pilot, lambda: reader.release(release_id).state is State.CANCELLED)
         await until(pilot, lambda: not any(c.cards for c in app.screen.query(CardList)))
 
@@ -355,8 +378,8 @@ async def test_schedule_shows_the_conflicts_it_would_create_before_saving(demo_d
         await until(pilot, lambda: "Takes it out of 1 conflict:" in screen_text(app))
         assert "Puts it in" not in screen_text(app)
         await until(pilot, lambda: not app.screen.query_one("#ok").disabled)
-        app.screen.query_one("#ok").press()
-        await until(pilot, lambda: reader.release(checkout.id).window_in("preprod").start.day == 28)  # type: ignore[union-attr]
+        app.screen.query_one("#ok", Button).press()
+        await until(pilot, lambda: window_of(reader, checkout.id, "preprod").start.day == 28)
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
         # the toast's counts are the top bar's
         # ledger and fraud-scoring still clash: the board keeps its 8 errors, and the toast claims nothing else
@@ -379,7 +402,7 @@ async def test_schedule_into_a_freeze_warns_first(demo_db: Path) -> None:
         await until(pilot, lambda: "Puts it in" in screen_text(app))
         assert "freeze" in screen_text(app)
         await until(pilot, lambda: "Schedule anyway" in screen_text(app))
-        app.screen.query_one("#ok").press()
+        app.screen.query_one("#ok", Button).press()
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
         # the toast's counts are the top bar's
         await until(pilot, lambda: any("payments-api 2.4.1 in prod at 2026-11-28 10:00 UTC · now" in m

@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
+from textual.app import App
 
 from relman_tui.hooks import run_hook
 from relman_tui.model import Hook
@@ -21,8 +23,8 @@ from relman_tui.tui.widgets.topbar import Summary
 from .conftest import loaded, make_app, notes, other, screen_text, until
 
 
-def warning_bar(app: object) -> str:
-    return str(app.screen.query_one("#warning-bar").render())  # type: ignore[attr-defined]
+def warning_bar(app: App[Any]) -> str:
+    return str(app.screen.query_one("#warning-bar").render())
 
 
 async def test_a_release_forced_into_prod_wears_its_mark_until_someone_approves_it(empty_board: Path) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList
 
@@ -49,8 +51,8 @@ def ids(path: Path) -> dict[str, int]:
     return {r.name: r.id for r in other(path, "reader").releases()}
 
 
-def sched(app: object) -> SchedulerScreen:
-    screen = app.screen  # type: ignore[attr-defined]
+def sched(app: App[Any]) -> SchedulerScreen:
+    screen = app.screen
     assert isinstance(screen, SchedulerScreen)
     return screen
 
@@ -75,6 +77,11 @@ def window(path: Path, release_id: int, env: str) -> tuple[datetime, datetime] |
     return (found.start, found.end) if found else None
 
 
+def previews(screen: SchedulerScreen, expected: tuple[datetime, datetime]) -> Callable[[], bool]:
+    """A condition: the screen previews the window ``expected`` (a loop's window, bound now)."""
+    return lambda: screen.preview is not None and (screen.preview.start, screen.preview.end) == expected
+
+
 def notes(app: RelmanApp) -> str:
     return "\n".join(str(n.message) for n in app._notifications)
 
@@ -97,7 +104,8 @@ async def test_2_opens_the_scheduler_and_1_returns_with_the_same_release(demo_db
     app = make_app(demo_db)
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        payments = next(r for r in app.snapshot.releases if r.label == "payments-api 2.4.1")  # type: ignore[union-attr]
+        assert app.snapshot is not None
+        payments = next(r for r in app.snapshot.releases if r.label == "payments-api 2.4.1")
         board = app.screen
         assert isinstance(board, BoardScreen)
         board.jump_to(payments.id)
@@ -113,7 +121,9 @@ async def test_2_opens_the_scheduler_and_1_returns_with_the_same_release(demo_db
         assert chosen is not None and chosen[0] != payments.id and chosen[1] == "prod"
         await pilot.press("1")
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
-        assert app.screen.selected_id == chosen[0]  # type: ignore[attr-defined]
+        back = app.screen
+        assert isinstance(back, BoardScreen)
+        assert back.selected_id == chosen[0]
         await pilot.press("2")  # the same scheduler again, on the board's release
         await until(pilot, lambda: isinstance(app.screen, SchedulerScreen))
         assert sched(app).selected == chosen
@@ -137,6 +147,7 @@ async def test_zoom_scroll_and_now(sched_db: Path) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_scheduler(pilot)
         timeline = screen.timeline
+        assert timeline.view_start is not None  # the screen has placed the view
         assert timeline.zoom is DAY and "day zoom" in screen_text(app)
         assert screen.selected is not None  # the board's release, in view
         assert timeline.view_start <= TUE + 10 * H < timeline.view_end
@@ -206,7 +217,8 @@ async def test_windows_in_conflict_take_the_colour_of_the_worst(demo_db: Path) -
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_scheduler(pilot)
         severities = {bar.key: bar.severity for row in screen.timeline.rows for bar in row.bars}
-        names = {r.id: r.label for r in app.snapshot.releases}  # type: ignore[union-attr]
+        assert app.snapshot is not None
+        names = {r.id: r.label for r in app.snapshot.releases}
         by_label = {(names[rid], env): sev for (rid, env), sev in severities.items()}
         assert by_label[("catalog-api 4.2.0", "staging")] is Severity.ERROR  # capacity
         assert by_label[("payments-api 2.4.1", "prod")] is Severity.WARNING  # component only
@@ -262,8 +274,7 @@ async def test_brackets_shift_and_braces_stretch_through_the_service(sched_db: P
         for key, expected in steps:
             await pilot.press(key)
             # a preview: drawn and described, not written
-            await until(pilot, lambda expected=expected: screen.preview is not None and
-                        (screen.preview.start, screen.preview.end) == expected)
+            await until(pilot, previews(screen, expected))
             assert window(sched_db, delta, "test") != expected
             assert "enter applies · esc discards" in screen_text(app)
             await apply(pilot, expected, sched_db, (delta, "test"))
@@ -325,6 +336,7 @@ async def test_f_moves_the_window_to_the_next_free_slot(sched_db: Path) -> None:
         await pilot.press("f")
         # a preview from where the window is, never earlier: after beta, 14:00
         await until(pilot, lambda: screen.preview is not None and screen.preview.diff is not None)
+        assert screen.preview is not None
         assert (screen.preview.start, screen.preview.end) == (TUE + 14 * H, TUE + 16 * H)
         assert "to the next free slot" in screen_text(app) and "✓ takes it out of 1 conflict" in screen_text(app)
         assert window(sched_db, known["gamma"], "prod") == (TUE + 11 * H, TUE + 13 * H)
@@ -388,6 +400,7 @@ async def test_n_and_p_walk_the_conflicts_and_select_their_windows(demo_db: Path
         first = conflicts[0]
         assert screen.selected is not None and screen.selected[0] in first.releases
         assert screen.selected[1] in first.environments
+        assert screen.timeline.view_start is not None  # the screen has placed the view
         assert screen.timeline.view_start <= first.start < screen.timeline.view_end
         await pilot.press("n")
         assert screen.conflict_index == 1
@@ -412,7 +425,9 @@ async def test_dragging_a_bar_shifts_the_window(sched_db: Path) -> None:
         screen = await open_scheduler(pilot)
         await select(pilot, delta)
         timeline = screen.timeline
-        start = window(sched_db, delta, "test")[0]  # type: ignore[index]
+        found = window(sched_db, delta, "test")
+        assert found is not None
+        start = found[0]
         x = timeline.label_width + timeline.x_of(start) + 1
         line = next(i for i, (row, lane) in enumerate(timeline._lines)
                     if timeline.rows[row].name == "test" and lane == 0)
@@ -506,6 +521,7 @@ async def test_two_thousand_windows_over_ten_environments_draw_and_scroll(tmp_pa
         for key in ("pagedown", "pagedown", "minus", "pagedown", "pageup", "plus", "t", "tab", "down"):
             await pilot.press(key)
         await pilot.pause()
+        assert timeline.view_start is not None  # the screen has placed the view
         visible = [bar for row in timeline.rows for bar in row.between(timeline.view_start, timeline.view_end)]
         assert 0 < len(visible) < 100  # a line draws what is in view, not all 2,000
         assert "svc-" in screen_text(app)
@@ -518,6 +534,10 @@ async def test_every_error_conflict_of_the_demo_can_be_cleared_from_the_keyboard
 
     def errors() -> list[object]:
         return [c for c in reader.conflicts(TUI_NOW) if c.severity is Severity.ERROR]
+
+    def changed_from(before: list[object]) -> Callable[[], bool]:
+        """A condition: the errors are no longer ``before`` (a loop's list, bound now)."""
+        return lambda: errors() != before
 
     async with app.run_test(size=(120, 36)) as pilot:
         screen = await open_scheduler(pilot)
@@ -533,7 +553,7 @@ async def test_every_error_conflict_of_the_demo_can_be_cleared_from_the_keyboard
             await until(pilot, lambda: screen.preview is not None and screen.preview.diff is not None)
             await pilot.press("enter")
             # a move can shrink a three-way clash to a two-way one: wait for any change
-            await until(pilot, lambda remaining=remaining: errors() != remaining)
+            await until(pilot, changed_from(remaining))
             await until(pilot, lambda: not screen.busy and len(screen.conflicts) == len(reader.conflicts(TUI_NOW)))
         assert errors() == []
         await pilot.press("1")

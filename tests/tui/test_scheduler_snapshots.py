@@ -16,16 +16,17 @@ from textual.pilot import Pilot
 from relman_tui.tui.screens.dialogs import HelpScreen
 from relman_tui.tui.screens.scheduler import ReleasePicker, SchedulerScreen
 
-from .conftest import loaded, make_app, until
+from .conftest import board, loaded, make_app, relman, until
 from .test_snapshots import SIZES, Step, steady
 
 
 def _scheduler(*keys: str, wait: Callable[[Any], object] | None = None) -> Step:
     async def run(pilot: Pilot[Any]) -> None:
         await loaded(pilot)
-        app = pilot.app
-        release = next(r for r in app.snapshot.releases if r.label == "payments-api 2.4.1")  # type: ignore[attr-defined]
-        app.screen.jump_to(release.id)  # type: ignore[attr-defined]
+        app = relman(pilot)
+        assert app.snapshot is not None
+        release = next(r for r in app.snapshot.releases if r.label == "payments-api 2.4.1")
+        board(app).jump_to(release.id)
         await pilot.press("2")
         await until(pilot, lambda: isinstance(app.screen, SchedulerScreen) and app.screen.timeline.rows)
         await pilot.press(*keys)

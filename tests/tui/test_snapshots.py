@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
@@ -28,7 +28,7 @@ from relman_tui.tui.screens.dialogs import (
     StagePicker,
 )
 
-from .conftest import loaded, make_app, other, screen_text, settle, until
+from .conftest import loaded, make_app, other, relman, screen_text, settle, until
 
 SIZES = [(80, 24), (120, 36)]
 Step = Callable[[Pilot[Any]], Awaitable[None]]
@@ -38,7 +38,7 @@ async def steady(pilot: Pilot[Any]) -> None:
     """No blinking cursor, nothing still running: the same picture every time."""
     for field in pilot.app.screen.query(Input):
         field.cursor_blink = False
-    await until(pilot, settle(pilot.app))  # type: ignore[arg-type]
+    await until(pilot, settle(pilot.app))
     await pilot.pause()
 
 
@@ -47,8 +47,8 @@ def on(label: str, *keys: str, then: type | None = None) -> Step:
 
     async def run(pilot: Pilot[Any]) -> None:
         await loaded(pilot)
-        app = pilot.app
-        release = next(r for r in other(app.service.store.path, "r").releases() if r.label == label)  # type: ignore[attr-defined]
+        app = relman(pilot)
+        release = next(r for r in other(app.service.store.path, "r").releases() if r.label == label)
         screen = app.screen
         assert isinstance(screen, BoardScreen)
         screen.jump_to(release.id)
@@ -124,7 +124,7 @@ def test_schedule_dialog(snap_compare: Any, demo_db: Path, size: tuple[int, int]
     async def run(pilot: Pilot[Any]) -> None:
         await on("payments-api 2.4.1", "s", then=ScheduleDialog)(pilot)
         pilot.app.screen.query_one("#start", Input).value = "2026-11-28 10:00"  # into the weekend freeze
-        await until(pilot, lambda: "Schedule anyway" in str(pilot.app.screen.query_one("#ok").label))
+        await until(pilot, lambda: "Schedule anyway" in str(pilot.app.screen.query_one("#ok", Button).label))
         await steady(pilot)
 
     shoot(snap_compare, demo_db, size, run)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from textual.binding import Binding
+
 import relman_tui.tui
 from relman_tui.tui.keys import KeyTable
 from relman_tui.tui.screens.base import KeyedScreen
@@ -23,7 +25,7 @@ def module_name(path: Path) -> str:
 
 def imports(path: Path) -> set[str]:
     """Every relman_tui.tui module ``path`` imports, anywhere in the file (functions and TYPE_CHECKING too)."""
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         names: list[str] = []
         if isinstance(node, ast.Import):
@@ -71,7 +73,10 @@ def test_every_full_screen_has_one_key_table_and_its_bindings_come_from_it() -> 
     for screen in (BoardScreen, SchedulerScreen, DetailScreen):
         assert issubclass(screen, KeyedScreen)
         assert isinstance(screen.KEYS, KeyTable)
-        bound = {(b.key, b.action) for b in screen.BINDINGS}  # type: ignore[union-attr]
+        bound: set[tuple[str, str]] = set()
+        for binding in screen.BINDINGS:
+            assert isinstance(binding, Binding), binding  # made by the table, never a bare tuple
+            bound.add((binding.key, binding.action))
         assert bound == {(k.keys, k.action) for k in screen.KEYS.keys}
         assert screen.KEYS.find("help") is not None and screen.KEYS.find("quit") is not None
         quitting = [k for k in screen.KEYS.keys if k.small]

@@ -6,19 +6,21 @@ import re
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.color import Color
 from textual import events
 from textual.command import CommandList, CommandPalette
-from textual.widgets import Input
+from textual.pilot import Pilot
+from textual.widgets import Button, Input
 
 from relman_tui.model import Environment, Risk, State
 from relman_tui.service import Service
 from relman_tui.store import NewRelease, Store
 from relman_tui.timeutil import FixedClock
 from relman_tui.tui import errorlog
-from relman_tui.tui.app import RelmanApp, to_next_minute
+from relman_tui.tui.app import to_next_minute
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
 from relman_tui.tui.screens.dialogs import ErrorDialog, RefusedMoveDialog, ReleaseForm, ScheduleDialog
@@ -26,23 +28,30 @@ from relman_tui.tui.screens.scheduler import SchedulerScreen
 from relman_tui.tui.widgets.column import StageColumn
 from relman_tui.tui.widgets.topbar import Summary
 
-from .conftest import TUI_NOW, footer, loaded, make_app, notes, other, screen_text, settle, until
+from .conftest import (
+    TUI_NOW,
+    board,
+    footer,
+    loaded,
+    make_app,
+    notes,
+    other,
+    screen_text,
+    selected,
+    settle,
+    until,
+    window_of,
+)
 
 TUE = datetime(2026, 12, 1, tzinfo=UTC)
 H = timedelta(hours=1)
-
-
-def board(app: RelmanApp) -> BoardScreen:
-    screen = app.screen
-    assert isinstance(screen, BoardScreen)
-    return screen
 
 
 def release_named(path: Path, label: str) -> int:
     return next(r.id for r in other(path, "r").releases() if r.label == label)
 
 
-async def on(pilot, release_id: int) -> None:  # type: ignore[no-untyped-def]
+async def on(pilot: Pilot[Any], release_id: int) -> None:
     board(pilot.app).jump_to(release_id)
     await pilot.pause()
     assert board(pilot.app).selected_id == release_id
@@ -90,7 +99,7 @@ async def test_ctrl_z_undoes_the_last_change_through_the_service(empty_board: Pa
         event = reader.events(release_id, limit=1)[0]
         assert (event.action, event.reason, event.actor) == ("rolled_back", "undo", "alice")
         await until(pilot, lambda: any("undone: payments-api 1.0 moved to dev" in m for m in notes(app)))
-        await until(pilot, lambda: board(app).selected().stage == "planned")  # type: ignore[union-attr]
+        await until(pilot, lambda: selected(app).stage == "planned")
         # a window change in the scheduler, undone from there
         await pilot.press("2")
         await until(pilot, lambda: isinstance(app.screen, SchedulerScreen))
@@ -103,10 +112,10 @@ async def test_ctrl_z_undoes_the_last_change_through_the_service(empty_board: Pa
         await pilot.press("right_square_bracket")
         await until(pilot, lambda: scheduler.preview is not None and scheduler.preview.diff is not None)
         await pilot.press("enter")
-        await until(pilot, lambda: reader.release(release_id).window_in("test").start == TUE + 11 * H)  # type: ignore[union-attr]
+        await until(pilot, lambda: window_of(reader, release_id, "test").start == TUE + 11 * H)
         await until(pilot, settle(app))
         await pilot.press("ctrl+z")
-        await until(pilot, lambda: reader.release(release_id).window_in("test").start == TUE + 10 * H)  # type: ignore[union-attr]
+        await until(pilot, lambda: window_of(reader, release_id, "test").start == TUE + 10 * H)
         await pilot.press("ctrl+z")  # and the schedule before it
         await until(pilot, lambda: reader.release(release_id).window_in("test") is None)
         actions = [(e.action, e.actor) for e in reader.events(release_id)]
@@ -228,6 +237,7 @@ async def test_the_error_count_is_red_and_the_top_bar_says_who_and_which_board(d
         style = errors.style
         assert not isinstance(style, str) and style.color is not None
         red = Color.parse(app.current_theme.error).triplet
+        assert style.color.triplet is not None and red is not None
         assert all(abs(a - b) <= 2 for a, b in zip(style.color.triplet, red, strict=True))  # the theme's error
         assert "demo.db · alice@jump1" in text.plain
     # at 80 columns the counts come first, and who and which board still fit
@@ -364,7 +374,7 @@ async def test_the_schedule_dialog_refuses_times_out_of_range_and_keeps_a_failed
         start.value = "2026-12-02 10:00"
         await until(pilot, lambda: not dialog.query_one("#ok").disabled)
         other(demo_db, "bob").edit_release(payments, notes="changed meanwhile")  # the save will be stale
-        dialog.query_one("#ok").press()
+        dialog.query_one("#ok", Button).press()
         await until(pilot, lambda: "not saved:" in screen_text(app))
         assert isinstance(app.screen, ScheduleDialog)
         assert start.value == "2026-12-02 10:00"  # the input is kept
@@ -393,7 +403,7 @@ async def test_the_edit_form_shows_stored_escapes_inert_and_leaves_unchanged_fie
         assert "\x1b" not in screen_text(app) and "\u202e" not in screen_text(app)
         form.query_one("#version", Input).value = "1.1"
         await until(pilot, lambda: not form.query_one("#ok").disabled)
-        form.query_one("#ok").press()
+        form.query_one("#ok", Button).press()
         await until(pilot, lambda: reader.release(release_id).version == "1.1")
         saved = reader.release(release_id)
         assert (saved.name, saved.notes) == (name, notes_text)  # untouched, byte for byte
@@ -409,7 +419,7 @@ async def test_the_edit_form_shows_stored_escapes_inert_and_leaves_unchanged_fie
         form.query_one("#name", Input).value = "clean-name"
         form.query_one("#notes", Input).value = "one\\ntwo"
         await until(pilot, lambda: not form.query_one("#ok").disabled)
-        form.query_one("#ok").press()
+        form.query_one("#ok", Button).press()
         await until(pilot, lambda: reader.release(release_id).name == "clean-name")
         assert reader.release(release_id).notes == "one\ntwo"  # \n in a note is a line break
 
@@ -431,7 +441,9 @@ async def test_a_board_of_two_thousand_environments_paints_with_a_notice(tmp_pat
         assert "alpha 1.0" in text
         await pilot.press("2")
         await until(pilot, lambda: isinstance(app.screen, SchedulerScreen) and app.screen.timeline.rows)
-        assert len(app.screen.timeline.rows) == 2000  # the timeline draws only what is in view
+        scheduler = app.screen
+        assert isinstance(scheduler, SchedulerScreen)
+        assert len(scheduler.timeline.rows) == 2000  # the timeline draws only what is in view
 
 
 async def test_the_poll_thread_stops_at_once(demo_db: Path) -> None:
@@ -472,6 +484,6 @@ async def test_after_a_write_n_goes_on_from_the_conflict_you_were_on(sched_board
         await until(pilot, lambda: [c.environments for c in screen.conflicts] == [("dev",), ("preprod",)])
         await until(pilot, lambda: not screen.busy)
         await pilot.press("n")  # on from where it was: preprod, not back to dev
-        assert screen.conflicts[screen.conflict_index].environments == ("preprod",)  # type: ignore[index]
+        assert screen.conflicts[screen.conflict_index].environments == ("preprod",)
         await pilot.press("p", "p")
-        assert screen.conflicts[screen.conflict_index].environments == ("preprod",)  # type: ignore[index]
+        assert screen.conflicts[screen.conflict_index].environments == ("preprod",)
