@@ -279,17 +279,17 @@ def test_a_busy_begin_immediate_is_retried_until_the_lock_is_free(
         def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:  # passed on as they came
             if sql == "BEGIN IMMEDIATE":
                 begins.append(sql)
+                if len(begins) == 2:  # the first BEGIN was turned away busy: the other writer lets go now
+                    holder.execute("ROLLBACK")
             return real.execute(sql, *args)
 
     monkeypatch.setattr(store, "_conn", Counting())
     service = Service(store, FixedClock(NOW), "bob")
     holder = sqlite3.connect(shared_board, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
-    threading.Timer(0.2, lambda: holder.execute("ROLLBACK")).start()
     try:
         moved = service.move(1, "dev")
     finally:
-        time.sleep(0.25)
         holder.close()
         store._conn = real
         store.close()

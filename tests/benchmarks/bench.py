@@ -200,11 +200,13 @@ class Bench:
     def conflicts(self) -> None:
         import bench_conflicts as bc
 
+        from relman_tui.conflicts import find_conflicts
+
         releases, freezes = bc.board(100_000, 1_000)
-        big = bc.median_time(lambda: bc.find_conflicts(bc.ENVIRONMENTS, releases, freezes, bc.NOW), 3)
+        big = bc.median_time(lambda: find_conflicts(bc.ENVIRONMENTS, releases, freezes, bc.NOW), 3)
         self.add(Figure("conflicts, 100,000 windows + 1,000 freezes", big * 1000, "ms", "≤ 1000 ms", big <= 1.0))
         small_r, small_f = bc.board(5_000, 50, seed=11)
-        fast = bc.median_time(lambda: bc.find_conflicts(bc.ENVIRONMENTS, small_r, small_f, bc.NOW), 5)
+        fast = bc.median_time(lambda: find_conflicts(bc.ENVIRONMENTS, small_r, small_f, bc.NOW), 5)
         slow = bc.median_time(lambda: bc.naive(small_r, small_f, bc.NOW), 1)
         self.add(Figure("conflicts at 5,000 windows: pairwise / engine", slow / fast, "x", "≥ 100×",
                         slow / fast >= 100, f"{fast * 1000:.1f} ms vs {slow * 1000:.0f} ms"))
