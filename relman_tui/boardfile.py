@@ -32,11 +32,27 @@ HOOKS_MAX = 100
 HOOK_TIMEOUT_DEFAULT_S = 600
 HOOK_TIMEOUT_MAX = timedelta(hours=24)
 # What a hook may react to; never a hook's own outcome, which would let a failing hook run for ever.
-HOOK_ACTIONS = frozenset({
-    "created", "edited", "moved", "rolled_back", "scheduled", "unscheduled", "verified", "failed", "approved",
-    "cancelled", "freeze_added", "freeze_removed", "env_added", "env_changed", "env_removed", "setting_changed",
-    "imported",
-})
+HOOK_ACTIONS = frozenset(
+    {
+        "created",
+        "edited",
+        "moved",
+        "rolled_back",
+        "scheduled",
+        "unscheduled",
+        "verified",
+        "failed",
+        "approved",
+        "cancelled",
+        "freeze_added",
+        "freeze_removed",
+        "env_added",
+        "env_changed",
+        "env_removed",
+        "setting_changed",
+        "imported",
+    }
+)
 
 
 def board_to_toml(service: Service) -> str:
@@ -54,19 +70,29 @@ def board_to_toml(service: Service) -> str:
             item |= {"start": f.start, "end": f.end}
         freezes.append(item)
     settings = service.board_settings()
-    data: dict[str, Any] = {"relman_board": FORMAT, "gates": {"four_eyes": settings.four_eyes},
-                            "access": {"delegates": list(settings.delegates)}, "environments": envs}
+    data: dict[str, Any] = {
+        "relman_board": FORMAT,
+        "gates": {"four_eyes": settings.four_eyes},
+        "access": {"delegates": list(settings.delegates)},
+        "environments": envs,
+    }
     hooks = [
-        {"on": h.on, **({"environment": h.environment} if h.environment else {}), "run": list(h.run),
-         "timeout": format_duration(h.timeout)}
+        {
+            "on": h.on,
+            **({"environment": h.environment} if h.environment else {}),
+            "run": list(h.run),
+            "timeout": format_duration(h.timeout),
+        }
         for h in service.hooks()
     ]
     if freezes:
         data["freezes"] = freezes
     if hooks:
         data["hooks"] = hooks
-    header = ("# relman board: environments in pipeline order, freezes, gate settings and the accounts that may\n"
-              "# act for others (delegates, `--as`).\n")
+    header = (
+        "# relman board: environments in pipeline order, freezes, gate settings and the accounts that may\n"
+        "# act for others (delegates, `--as`).\n"
+    )
     return header + tomli_w.dumps(data)
 
 
@@ -199,7 +225,7 @@ def parse_board(data: dict[str, Any], where: str) -> Board:
         if isinstance(fenvs, str):
             fenvs = [fenvs]
         if not isinstance(fenvs, list) or not all(isinstance(e, str) for e in fenvs):
-            raise bad(f"{key}.environments", "must be a list of environment names, or [\"all\"]")
+            raise bad(f"{key}.environments", 'must be a list of environment names, or ["all"]')
         reason = item.get("reason")
         if not isinstance(reason, str) or not reason.strip():
             raise bad(f"{key}.reason", "missing or empty")
@@ -223,7 +249,9 @@ def parse_board(data: dict[str, Any], where: str) -> Board:
             duration = item.get("duration")
             freezes.append(
                 build_freeze(
-                    0, fenvs, reason.strip(),
+                    0,
+                    fenvs,
+                    reason.strip(),
                     start=_when(item.get("start"), f"{key}.start", bad),
                     end=_when(item.get("end"), f"{key}.end", bad),
                     cron=cron,
@@ -258,8 +286,12 @@ def _hooks(raw_hooks: Any, stages: list[str], bad: Any) -> list[Hook]:
         if environment is not None and environment not in stages:
             raise bad(f"{key}.environment", f"unknown stage {environment!r} (stages: {', '.join(stages)})")
         run = item.get("run")
-        if (not isinstance(run, list) or not run or len(run) > 100
-                or not all(isinstance(a, str) and a and len(a) <= 4096 for a in run)):
+        if (
+            not isinstance(run, list)
+            or not run
+            or len(run) > 100
+            or not all(isinstance(a, str) and a and len(a) <= 4096 for a in run)
+        ):
             raise bad(f"{key}.run", "must be a command as a list of 1 to 100 non-empty strings (argv; no shell)")
         for arg in run:
             if "\x00" in arg or any(unicodedata.category(c) == "Cc" for c in arg):
@@ -308,7 +340,7 @@ def _duration(value: Any, key: str, bad: Any) -> timedelta:
             raise bad(key, "must be positive")
         return timedelta(seconds=value)
     if not isinstance(value, str):
-        raise bad(key, "must be a duration such as \"62h\" or a number of seconds")
+        raise bad(key, 'must be a duration such as "62h" or a number of seconds')
     try:
         return parse_duration(value)
     except BadInput as exc:

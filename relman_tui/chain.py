@@ -53,9 +53,17 @@ def genesis(board_id: str) -> str:
 
 def content(event: StoredEvent) -> str:
     fields = (
-        str(event.seq), event.at, event.actor, event.via or "",
-        "" if event.release is None else str(event.release), event.action, event.from_ or "", event.to or "",
-        "1" if event.forced else "0", event.reason or "", event.details or "",
+        str(event.seq),
+        event.at,
+        event.actor,
+        event.via or "",
+        "" if event.release is None else str(event.release),
+        event.action,
+        event.from_ or "",
+        event.to or "",
+        "1" if event.forced else "0",
+        event.reason or "",
+        event.details or "",
     )
     return FIELD_SEP.join(fields)
 
@@ -116,8 +124,13 @@ def verify(board_id: str, events: Sequence[StoredEvent]) -> Verdict:
                 said = {}
             if said.get("events_before") != len(unchained) or said.get("digest") != digest(unchained):
                 first = unchained[0].seq
-                return _broken(events, chained, first, "predates the chain and was changed after the chain started "
-                               "(the digest of the earlier events no longer matches)")
+                return _broken(
+                    events,
+                    chained,
+                    first,
+                    "predates the chain and was changed after the chain started "
+                    "(the digest of the earlier events no longer matches)",
+                )
         started = True
         expected = link(previous, event)
         if event.hash != expected:

@@ -109,7 +109,6 @@ class Context:
         target = self.target
         return describe(target) if isinstance(target, str) else str(target)
 
-
     def clock(self) -> Clock:
         # RELMAN_NOW fixes the clock for reproducible screenshots, demos and tests.
         fixed = os.environ.get("RELMAN_NOW")
@@ -193,11 +192,20 @@ class RelmanGroup(click.Group):
 
 
 @click.group(cls=RelmanGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", type=DB_TARGET, help="Database file, or a postgresql:// URL (default: $RELMAN_DB, "
-              "else the config's database, else ~/.local/share/relman/relman.db).")
+@click.option(
+    "--db",
+    type=DB_TARGET,
+    help="Database file, or a postgresql:// URL (default: $RELMAN_DB, "
+    "else the config's database, else ~/.local/share/relman/relman.db).",
+)
 @click.option("--tz", "tz", metavar="ZONE", help="Time zone to show and read times in (default: config, else system).")
-@click.option("--as", "actor", metavar="NAME", help="Act for NAME: only for accounts listed as delegates "
-              "(`relman settings delegates`); the change is logged as NAME via your account.")
+@click.option(
+    "--as",
+    "actor",
+    metavar="NAME",
+    help="Act for NAME: only for accounts listed as delegates "
+    "(`relman settings delegates`); the change is logged as NAME via your account.",
+)
 @click.option("--config", type=click.Path(path_type=Path, dir_okay=False), help="User config file.")
 @click.version_option(package_name="relman-tui", prog_name="relman")
 @click.pass_context
@@ -236,8 +244,13 @@ def _run_tui(obj: Context, *, read_only: bool, mouse: bool) -> None:
 
 @cli.command()
 @click.option("--no-tui", is_flag=True, help="Only seed the database; do not open the board.")
-@click.option("--releases", "count", type=click.IntRange(1, 100_000), default=None,
-              help="Make a board of N releases (for trying scale).")
+@click.option(
+    "--releases",
+    "count",
+    type=click.IntRange(1, 100_000),
+    default=None,
+    help="Make a board of N releases (for trying scale).",
+)
 @click.pass_context
 def demo(ctx: click.Context, no_tui: bool, count: int | None) -> None:
     """Seed a realistic demo board into --db (or a fresh file) and open it."""
@@ -271,8 +284,9 @@ def init(obj: Context) -> None:
     if service.environments():
         fail(f"{obj.target_name()} already holds a board; not touching it")
     add_default_pipeline(service)
-    click.echo(f"created {inert(obj.target_name())} with environments "
-               f"{', '.join(e.name for e in service.environments())}")
+    click.echo(
+        f"created {inert(obj.target_name())} with environments {', '.join(e.name for e in service.environments())}"
+    )
 
 
 # -- environments ------------------------------------------------------------------------------
@@ -290,14 +304,23 @@ def env_list(obj: Context, as_json: bool) -> None:
     """List environments in pipeline order."""
     envs = obj.service().environments()
     if as_json:
-        echo_json([
-            {"name": e.name, "title": e.title, "position": e.position, "capacity": e.capacity,
-             "requires_approval": e.requires_approval}
-            for e in envs
-        ])
+        echo_json(
+            [
+                {
+                    "name": e.name,
+                    "title": e.title,
+                    "position": e.position,
+                    "capacity": e.capacity,
+                    "requires_approval": e.requires_approval,
+                }
+                for e in envs
+            ]
+        )
         return
-    table(["POS", "NAME", "TITLE", "CAPACITY", "APPROVAL"],
-          [[str(e.position), e.name, e.title, str(e.capacity), "yes" if e.requires_approval else "-"] for e in envs])
+    table(
+        ["POS", "NAME", "TITLE", "CAPACITY", "APPROVAL"],
+        [[str(e.position), e.name, e.title, str(e.capacity), "yes" if e.requires_approval else "-"] for e in envs],
+    )
 
 
 @env.command("add")
@@ -324,8 +347,10 @@ def env_edit(obj: Context, name: str, title: str | None, capacity: int | None, a
     if title is None and capacity is None and approval is None:
         fail("nothing to change: give --title, --capacity or --approval/--no-approval")
     env = obj.service().edit_environment(name, title=title, capacity=capacity, approval=approval)
-    click.echo(f"{env.name}: {inert(env.title)}, capacity {env.capacity}, "
-               f"{'requires approval' if env.requires_approval else 'no approval needed'}")
+    click.echo(
+        f"{env.name}: {inert(env.title)}, capacity {env.capacity}, "
+        f"{'requires approval' if env.requires_approval else 'no approval needed'}"
+    )
 
 
 @env.command("remove")
@@ -348,15 +373,26 @@ def release() -> None:
 @release.command("add")
 @click.argument("name")
 @click.argument("version")
-@click.option("--component", "components", multiple=True, metavar="C",
-              help="A configuration item it touches (repeatable; default: the name).")
+@click.option(
+    "--component",
+    "components",
+    multiple=True,
+    metavar="C",
+    help="A configuration item it touches (repeatable; default: the name).",
+)
 @click.option("--owner", metavar="O", help="Who owns it (default: the actor).")
-@click.option("--risk", type=click.Choice(["low", "medium", "high"]), default="low", show_default=True,
-              help="How risky the change is.")
+@click.option(
+    "--risk",
+    type=click.Choice(["low", "medium", "high"]),
+    default="low",
+    show_default=True,
+    help="How risky the change is.",
+)
 @click.option("--notes", metavar="TEXT", default="", help="Free text.")
 @pass_ctx
-def release_add(obj: Context, name: str, version: str, components: tuple[str, ...], owner: str | None, risk: str,
-                notes: str) -> None:
+def release_add(
+    obj: Context, name: str, version: str, components: tuple[str, ...], owner: str | None, risk: str, notes: str
+) -> None:
     """Add a release to `planned`; prints its id alone."""
     created = obj.service().add_release(name, version, components, owner, risk, notes)
     click.echo(str(created.id))
@@ -366,23 +402,41 @@ def release_add(obj: Context, name: str, version: str, components: tuple[str, ..
 @click.argument("release_id", metavar="ID", type=DB_INT)
 @click.option("--name", help="New name.")
 @click.option("--version", "version_", metavar="VERSION", help="New version.")
-@click.option("--component", "components", multiple=True, metavar="C",
-              help="Replace the components with these (repeatable).")
+@click.option(
+    "--component", "components", multiple=True, metavar="C", help="Replace the components with these (repeatable)."
+)
 @click.option("--owner", metavar="O", help="New owner (a login name).")
 @click.option("--risk", type=click.Choice(["low", "medium", "high"]), help="New risk.")
 @click.option("--notes", metavar="TEXT", help="New notes (replaces the old).")
 @click.option("--rev", type=DB_INT, help="Refuse if the release changed since this revision.")
 @pass_ctx
-def release_edit(obj: Context, release_id: int, name: str | None, version_: str | None, components: tuple[str, ...],
-                 owner: str | None, risk: str | None, notes: str | None, rev: int | None) -> None:
+def release_edit(
+    obj: Context,
+    release_id: int,
+    name: str | None,
+    version_: str | None,
+    components: tuple[str, ...],
+    owner: str | None,
+    risk: str | None,
+    notes: str | None,
+    rev: int | None,
+) -> None:
     """Change a release's descriptive fields; changing its name, version, components or owner withdraws an
     approval."""
     if all(v is None for v in (name, version_, owner, risk, notes)) and not components:
         fail("nothing to change: give --name, --version, --component, --owner, --risk or --notes")
     service = obj.service()
     before = service.release(release_id)
-    saved = service.edit_release(release_id, rev=rev, name=name, version=version_,
-                                 components=components or None, owner=owner, risk=risk, notes=notes)
+    saved = service.edit_release(
+        release_id,
+        rev=rev,
+        name=name,
+        version=version_,
+        components=components or None,
+        owner=owner,
+        risk=risk,
+        notes=notes,
+    )
     if saved.rev == before.rev:
         click.echo(f"{inert(saved.label)}: nothing changed")
         return
@@ -425,11 +479,24 @@ def release_show(obj: Context, release_id: int, as_json: bool) -> None:
         return
     tz = obj.tz
     fields = [
-        ("id", str(r.id)), ("name", r.name), ("version", r.version), ("stage", r.stage), ("state", str(r.state)),
-        ("components", ", ".join(r.components)), ("owner", r.owner), ("risk", str(r.risk)),
-        ("approved", f"by {r.approved_by} at {format_local(r.approved_at, tz)}" if r.approved_by and r.approved_at
-         else "NO — forced in without approval (break-glass); needs an approval" if r.unapproved else "no"),
-        ("created", f"{format_local(r.created_at, tz)} by {r.created_by}"), ("updated", format_local(r.updated_at, tz)),
+        ("id", str(r.id)),
+        ("name", r.name),
+        ("version", r.version),
+        ("stage", r.stage),
+        ("state", str(r.state)),
+        ("components", ", ".join(r.components)),
+        ("owner", r.owner),
+        ("risk", str(r.risk)),
+        (
+            "approved",
+            f"by {r.approved_by} at {format_local(r.approved_at, tz)}"
+            if r.approved_by and r.approved_at
+            else "NO — forced in without approval (break-glass); needs an approval"
+            if r.unapproved
+            else "no",
+        ),
+        ("created", f"{format_local(r.created_at, tz)} by {r.created_by}"),
+        ("updated", format_local(r.updated_at, tz)),
         ("rev", str(r.rev)),
     ]
     for key, value in fields:
@@ -510,8 +577,16 @@ def rollback(obj: Context, release_id: int, reason: str, stage: str | None, rev:
 @click.option("--after", metavar="TIME", help="With --next-free: search from this time (default: now).")
 @click.option("--rev", type=DB_INT, help="Refuse if the release changed since this revision.")
 @pass_ctx
-def schedule(obj: Context, release_id: int, environment: str, times: tuple[str, ...], length: str | None,
-             next_free: bool, after: str | None, rev: int | None) -> None:
+def schedule(
+    obj: Context,
+    release_id: int,
+    environment: str,
+    times: tuple[str, ...],
+    length: str | None,
+    next_free: bool,
+    after: str | None,
+    rev: int | None,
+) -> None:
     """Give a release its deployment window in ENV: START END, START --for D, or --next-free --for D."""
     service = obj.service()
     if next_free:
@@ -569,15 +644,24 @@ def freeze() -> None:
 @click.option("--zone", metavar="ZONE", help="IANA zone the cron expression is read in (default: --tz).")
 @click.option("--reason", metavar="TEXT", required=True, help="Why (required).")
 @pass_ctx
-def freeze_add(obj: Context, environment: str, start: str | None, end: str | None, cron: str | None,
-               length: str | None, zone: str | None, reason: str) -> None:
+def freeze_add(
+    obj: Context,
+    environment: str,
+    start: str | None,
+    end: str | None,
+    cron: str | None,
+    length: str | None,
+    zone: str | None,
+    reason: str,
+) -> None:
     """Add a freeze; prints its id alone."""
     service = obj.service()
     if cron is not None:
         if length is None:
             fail("a recurring freeze needs --for DURATION")
-        created = service.add_freeze([environment], reason, cron=cron, duration=parse_duration(length),
-                                     zone=zone or obj.tz)
+        created = service.add_freeze(
+            [environment], reason, cron=cron, duration=parse_duration(length), zone=zone or obj.tz
+        )
     else:
         if length is not None or zone is not None:
             fail("--for and --zone go with --cron")
@@ -600,8 +684,7 @@ def freeze_list(obj: Context, as_json: bool) -> None:
         return
     rows = []
     for f in freezes:
-        when = (f"{format_local(f.start, obj.tz)} → {format_local(f.end, obj.tz)}" if f.start and f.end
-                else describe(f))
+        when = f"{format_local(f.start, obj.tz)} → {format_local(f.end, obj.tz)}" if f.start and f.end else describe(f)
         rows.append([str(f.id), ",".join(f.environments), when, f.reason])
     table(["ID", "ENVIRONMENTS", "WHEN", "REASON"], rows)
 
@@ -620,8 +703,11 @@ def freeze_remove(obj: Context, freeze_id: int) -> None:
 
 @cli.command()
 @click.option("--now", "now_text", metavar="TIME", help="Take this as now (for `missed`).")
-@click.option("--fail-on", type=click.Choice(["error", "warning"]),
-              help="Exit 1 when there is a conflict of this severity (warning: of either severity).")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    help="Exit 1 when there is a conflict of this severity (warning: of either severity).",
+)
 @json_option
 @pass_ctx
 def conflicts(obj: Context, now_text: str | None, fail_on: str | None, as_json: bool) -> None:
@@ -643,8 +729,18 @@ def _show_conflicts(obj: Context, found: Sequence[Conflict], as_json: bool) -> N
     if not found:
         click.echo("no conflicts")
         return
-    rows = [[c.kind, str(c.severity), format_local(c.start, obj.tz, False), format_local(c.end, obj.tz, False),
-             ",".join(c.environments), ",".join(map(str, c.releases)), c.message] for c in found]
+    rows = [
+        [
+            c.kind,
+            str(c.severity),
+            format_local(c.start, obj.tz, False),
+            format_local(c.end, obj.tz, False),
+            ",".join(c.environments),
+            ",".join(map(str, c.releases)),
+            c.message,
+        ]
+        for c in found
+    ]
     table(["KIND", "SEVERITY", "START", "END", "ENVS", "RELEASES", "MESSAGE"], rows)
     errors = sum(1 for c in found if str(c.severity) == "error")
     click.echo(f"{len(found)} conflicts: {errors} errors, {len(found) - errors} warnings (times in {obj.tz})")
@@ -653,8 +749,11 @@ def _show_conflicts(obj: Context, found: Sequence[Conflict], as_json: bool) -> N
 @cli.command()
 @click.argument("release_id", metavar="[ID]", type=DB_INT, required=False)
 @click.option("--limit", type=click.IntRange(1, _INT_MAX), help="Only the newest N events.")
-@click.option("--verify", is_flag=True, help="Check the log's hash chain: exit 0 if it holds, else 1 naming the "
-              "first event that was changed.")
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Check the log's hash chain: exit 0 if it holds, else 1 naming the first event that was changed.",
+)
 @json_option
 @pass_ctx
 def log(obj: Context, release_id: int | None, limit: int | None, verify: bool, as_json: bool) -> None:
@@ -687,16 +786,26 @@ def _verify_log(service: Any, as_json: bool) -> None:
     if verdict.ok and verdict.last_hash:
         witness.remember(board_id, verdict.last_seq, verdict.last_hash, service.now())
     if as_json:
-        echo_json({"ok": verdict.ok, "events": verdict.events, "chained": verdict.chained,
-                   "broken_at": verdict.broken_at, "problem": verdict.problem or None,
-                   "last_seq": verdict.last_seq, "last_hash": verdict.last_hash})
+        echo_json(
+            {
+                "ok": verdict.ok,
+                "events": verdict.events,
+                "chained": verdict.chained,
+                "broken_at": verdict.broken_at,
+                "problem": verdict.problem or None,
+                "last_seq": verdict.last_seq,
+                "last_hash": verdict.last_hash,
+            }
+        )
     if not verdict.ok:
         if not as_json:
             click.echo(f"relman: refused: the audit log was tampered with: {verdict.problem}", err=True)
         sys.exit(1)
     if not as_json:
-        click.echo(f"log verified: {verdict.events} events, the hash chain holds"
-                   + (f" (latest #{verdict.last_seq} {verdict.last_hash[:12]})" if verdict.last_hash else ""))
+        click.echo(
+            f"log verified: {verdict.events} events, the hash chain holds"
+            + (f" (latest #{verdict.last_seq} {verdict.last_hash[:12]})" if verdict.last_hash else "")
+        )
 
 
 # -- board as code and config ------------------------------------------------------------------
@@ -722,14 +831,20 @@ def import_cmd(obj: Context, file: Path) -> None:
 
     read_board(file)  # a bad file is refused before any database is created
     board = import_board(obj.service(create=True), file)
-    click.echo(f"imported {len(board.environments)} environments and {len(board.freezes)} freezes from "
-               f"{inert(str(file))}")
+    click.echo(
+        f"imported {len(board.environments)} environments and {len(board.freezes)} freezes from {inert(str(file))}"
+    )
 
 
 @cli.command("calendar")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--days", type=click.IntRange(1, 3660), default=60, show_default=True,
-              help="How many days of freeze occurrences to include.")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3660),
+    default=60,
+    show_default=True,
+    help="How many days of freeze occurrences to include.",
+)
 @click.option("--environment", metavar="ENV", help="Only this environment's windows and freezes.")
 @pass_ctx
 def calendar_cmd(obj: Context, file: Path, days: int, environment: str | None) -> None:
@@ -764,15 +879,24 @@ def hooks_list(obj: Context, as_json: bool) -> None:
     if not found:
         click.echo("no hooks (declare them as [[hooks]] in the board file and `relman import` it)")
         return
-    table(["ID", "ON", "ENVIRONMENT", "TIMEOUT", "SINCE", "RUN"],
-          [[h.id, h.on, h.environment or "-", format_duration(h.timeout), f"#{h.added_seq}", " ".join(h.run)]
-           for h in found])
+    table(
+        ["ID", "ON", "ENVIRONMENT", "TIMEOUT", "SINCE", "RUN"],
+        [
+            [h.id, h.on, h.environment or "-", format_duration(h.timeout), f"#{h.added_seq}", " ".join(h.run)]
+            for h in found
+        ],
+    )
 
 
 @hooks.command("run")
 @click.option("--once", is_flag=True, help="Handle what is pending, then exit.")
-@click.option("--poll", type=click.FloatRange(0.1, 60), default=1.0, show_default=True,
-              help="Seconds between checks for new events.")
+@click.option(
+    "--poll",
+    type=click.FloatRange(0.1, 60),
+    default=1.0,
+    show_default=True,
+    help="Seconds between checks for new events.",
+)
 @pass_ctx
 def hooks_run(obj: Context, once: bool, poll: float) -> None:
     """Run the board's hooks for each new event, in order, at least once (the only place hooks run).
@@ -828,10 +952,10 @@ def board_settings(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         echo_json({"four_eyes": settings.four_eyes, "delegates": list(settings.delegates)})
         return
-    click.echo(f"four_eyes  {'on' if settings.four_eyes else 'off'}  (the approver is neither the owner nor the "
-               "creator)")
-    click.echo(f"delegates  {', '.join(settings.delegates) or '(none)'}  (accounts that may act for others with "
-               "--as)")
+    click.echo(
+        f"four_eyes  {'on' if settings.four_eyes else 'off'}  (the approver is neither the owner nor the creator)"
+    )
+    click.echo(f"delegates  {', '.join(settings.delegates) or '(none)'}  (accounts that may act for others with --as)")
 
 
 @board_settings.command("four-eyes")
@@ -896,8 +1020,13 @@ def pg_group() -> None:
 
 @pg_group.command("setup")
 @click.argument("url", metavar="URL")
-@click.option("--admin", "admin", metavar="ROLE", required=True,
-              help="The role that owns the board: it alone changes environments and board settings.")
+@click.option(
+    "--admin",
+    "admin",
+    metavar="ROLE",
+    required=True,
+    help="The role that owns the board: it alone changes environments and board settings.",
+)
 def pg_setup(url: str, admin: str) -> None:
     """Create (or bring up to date) the board in the database at URL: the schema owned by ROLE, the group
     roles relman_operator and relman_reader, and the triggers that enforce the controls. Safe to repeat;
@@ -911,8 +1040,10 @@ def pg_setup(url: str, admin: str) -> None:
     setup = _pg_schema().setup
     for line in setup(url.strip(), admin):
         click.echo(line)
-    click.echo(f"board ready in {inert(describe(url))}: give people access with GRANT relman_operator TO alice; "
-               f"wallboards with GRANT relman_reader TO wallboard; {inert(admin)} changes environments and settings")
+    click.echo(
+        f"board ready in {inert(describe(url))}: give people access with GRANT relman_operator TO alice; "
+        f"wallboards with GRANT relman_reader TO wallboard; {inert(admin)} changes environments and settings"
+    )
 
 
 def _pg_schema() -> Any:
@@ -956,9 +1087,11 @@ def copy_cmd(source: Target, target: Target) -> None:
         raise
     finally:
         src.close()
-    click.echo(f"copied {copied.releases} releases, {copied.events} events, {copied.environments} environments and "
-               f"{copied.freezes} freezes from {inert(src.name)} to {inert(dst.name)}; the log verifies on both sides"
-               + (f" (latest {copied.last_hash[:12]})" if copied.last_hash else ""))
+    click.echo(
+        f"copied {copied.releases} releases, {copied.events} events, {copied.environments} environments and "
+        f"{copied.freezes} freezes from {inert(src.name)} to {inert(dst.name)}; the log verifies on both sides"
+        + (f" (latest {copied.last_hash[:12]})" if copied.last_hash else "")
+    )
 
 
 # -- printing ----------------------------------------------------------------------------------
@@ -966,15 +1099,26 @@ def copy_cmd(source: Target, target: Target) -> None:
 
 def release_json(r: Release, full: bool = False) -> dict[str, Any]:
     item: dict[str, Any] = {
-        "id": r.id, "name": r.name, "version": r.version, "stage": r.stage, "state": str(r.state),
-        "components": list(r.components), "owner": r.owner, "risk": str(r.risk), "approved_by": r.approved_by,
-        "unapproved": r.unapproved, "rev": r.rev,
+        "id": r.id,
+        "name": r.name,
+        "version": r.version,
+        "stage": r.stage,
+        "state": str(r.state),
+        "components": list(r.components),
+        "owner": r.owner,
+        "risk": str(r.risk),
+        "approved_by": r.approved_by,
+        "unapproved": r.unapproved,
+        "rev": r.rev,
         "windows": {w.environment: {"start": to_stamp(w.start), "end": to_stamp(w.end)} for w in r.windows},
     }
     if full:
         item |= {
-            "approved_at": to_stamp(r.approved_at) if r.approved_at else None, "notes": r.notes,
-            "created_at": to_stamp(r.created_at), "updated_at": to_stamp(r.updated_at), "created_by": r.created_by,
+            "approved_at": to_stamp(r.approved_at) if r.approved_at else None,
+            "notes": r.notes,
+            "created_at": to_stamp(r.created_at),
+            "updated_at": to_stamp(r.updated_at),
+            "created_by": r.created_by,
         }
     return item
 
@@ -986,12 +1130,20 @@ def freeze_json(f: Freeze) -> dict[str, Any]:
 
 
 def event_json(e: Event) -> dict[str, Any]:
-    return {"seq": e.seq, "at": to_stamp(e.at), "actor": e.actor, "via": e.via, "release": e.release,
-            "action": e.action, "from": e.from_, "to": e.to, "forced": e.forced, "reason": e.reason,
-            "details": dict(e.details), "hash": e.hash}
-
-
-
+    return {
+        "seq": e.seq,
+        "at": to_stamp(e.at),
+        "actor": e.actor,
+        "via": e.via,
+        "release": e.release,
+        "action": e.action,
+        "from": e.from_,
+        "to": e.to,
+        "forced": e.forced,
+        "reason": e.reason,
+        "details": dict(e.details),
+        "hash": e.hash,
+    }
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 48) -> None:
@@ -1056,8 +1208,10 @@ def _one_line_errors() -> Iterator[None]:
         if type(exc).__module__.startswith("psycopg"):  # the PostgreSQL store translates; this is a last net
             click.echo(f"relman: error: database error: {_said(str(exc))}", err=True)
             sys.exit(2)
-        click.echo(f"relman: internal error: {type(exc).__name__}: {_said(str(exc))} "
-                   "(set RELMAN_DEBUG=1 for details)", err=True)
+        click.echo(
+            f"relman: internal error: {type(exc).__name__}: {_said(str(exc))} (set RELMAN_DEBUG=1 for details)",
+            err=True,
+        )
         sys.exit(2)
 
 

@@ -297,8 +297,10 @@ def _walks(
     if len(targets) == 1:
         _, starts, ends = lanes[targets[0]]
     else:
-        order = board.by_start if len(targets) == len(board.environments) else sorted(
-            chain.from_iterable(lanes[e][0] for e in targets), key=board.starts.__getitem__
+        order = (
+            board.by_start
+            if len(targets) == len(board.environments)
+            else sorted(chain.from_iterable(lanes[e][0] for e in targets), key=board.starts.__getitem__)
         )
         starts = [board.starts[w] for w in order]
         ends = [board.ends[w] for w in order]

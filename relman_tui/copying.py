@@ -36,7 +36,10 @@ def copy_board(source: BoardStore, target: BoardStore) -> Copied:
     copied = target.dump()
     after = chain.verify(copied.settings.get("board_id", ""), copied.events)
     if not after.ok or copied.events != dump.events or copied.releases != dump.releases:
-        raise BadInput(f"the copy in {target.name} does not match {source.name} after writing it "
-                       f"({after.problem or 'the history differs'})")
-    return Copied(len(copied.releases), len(copied.events), len(copied.environments), len(copied.freezes),
-                  after.last_hash)
+        raise BadInput(
+            f"the copy in {target.name} does not match {source.name} after writing it "
+            f"({after.problem or 'the history differs'})"
+        )
+    return Copied(
+        len(copied.releases), len(copied.events), len(copied.environments), len(copied.freezes), after.last_hash
+    )

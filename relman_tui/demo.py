@@ -63,14 +63,18 @@ def seed(service: Service, count: int | None = None) -> str:
     """Fill an empty database: the curated demo, or ``count`` generated releases."""
     store = service.store
     if store.environments():
-        raise BadInput(f"{store.name} already has a pipeline; the demo needs a fresh file (or, on PostgreSQL, a "
-                       "database after `relman pg setup`)")
+        raise BadInput(
+            f"{store.name} already has a pipeline; the demo needs a fresh file (or, on PostgreSQL, a "
+            "database after `relman pg setup`)"
+        )
     add_default_pipeline(service)
     now = service.clock.now().replace(minute=0, second=0, microsecond=0)
-    weekend = build_freeze(0, ["prod"], "weekend change freeze", cron="0 18 * * FRI",
-                           duration=timedelta(hours=62), zone="Europe/Berlin")
-    year_end = build_freeze(0, ["all"], "year-end trading peak", start=now + timedelta(days=12),
-                            end=now + timedelta(days=13, hours=12))
+    weekend = build_freeze(
+        0, ["prod"], "weekend change freeze", cron="0 18 * * FRI", duration=timedelta(hours=62), zone="Europe/Berlin"
+    )
+    year_end = build_freeze(
+        0, ["all"], "year-end trading peak", start=now + timedelta(days=12), end=now + timedelta(days=13, hours=12)
+    )
     with store.write():
         store.set_setting(DEMO_MARK, "true")
         for freeze in (weekend, year_end):
@@ -80,14 +84,32 @@ def seed(service: Service, count: int | None = None) -> str:
 
 
 def _history(
-    release_id: int, new: NewRelease, stages: list[str], start: datetime, end: datetime,
+    release_id: int,
+    new: NewRelease,
+    stages: list[str],
+    start: datetime,
+    end: datetime,
 ) -> list[tuple[datetime, NewEvent, str]]:
     """A believable past for a seeded release: created, then through every stage it passed, one
     step at a time, verified before each promotion, approved before an approval gate; all in order
     between ``start`` and ``end``, (The caller records them as their actors via the account that seeds the demo.)"""
-    steps: list[tuple[NewEvent, str]] = [(NewEvent("created", release_id, to=PLANNED, details={
-        "name": new.name, "version": new.version, "components": list(new.components), "owner": new.owner,
-        "risk": str(new.risk)}), new.owner)]
+    steps: list[tuple[NewEvent, str]] = [
+        (
+            NewEvent(
+                "created",
+                release_id,
+                to=PLANNED,
+                details={
+                    "name": new.name,
+                    "version": new.version,
+                    "components": list(new.components),
+                    "owner": new.owner,
+                    "risk": str(new.risk),
+                },
+            ),
+            new.owner,
+        )
+    ]
     here = stages.index(new.stage)
     for i in range(1, here + 1):
         if i > 1:
@@ -115,25 +137,80 @@ def _curated(store: BoardStore, now: datetime, via: str) -> int:
 
     # (service index, version, stage, state, risk, approved, windows [(env, start, length)])
     plan: list[tuple[int, str, str, State, Risk, bool, list[tuple[str, datetime, timedelta]], str]] = [
-        (0, "2.4.1", "preprod", State.VERIFIED, Risk.HIGH, True, [("prod", at(1, 9), 2 * h)],
-         "Adds 3-D Secure v2 for card payments."),
-        (1, "5.12.0", "staging", State.VERIFIED, Risk.MEDIUM, False,
-         [("preprod", at(1, 10), 3 * h), ("prod", at(3, 9), 2 * h)], ""),
-        (2, "1.9.3", "staging", State.DEPLOYED, Risk.MEDIUM, False,
-         [("staging", at(0, 8) - d, 6 * h), ("preprod", at(1, 8), 2 * h)], "Shares payments-db with payments-api."),
-        (3, "3.0.0", "test", State.VERIFIED, Risk.HIGH, False,
-         [("staging", at(1, 13), 4 * h), ("preprod", at(2, 9), 2 * h), ("prod", at(4, 9), 2 * h)],
-         "OAuth 2.1 migration; breaking change for legacy clients."),
+        (
+            0,
+            "2.4.1",
+            "preprod",
+            State.VERIFIED,
+            Risk.HIGH,
+            True,
+            [("prod", at(1, 9), 2 * h)],
+            "Adds 3-D Secure v2 for card payments.",
+        ),
+        (
+            1,
+            "5.12.0",
+            "staging",
+            State.VERIFIED,
+            Risk.MEDIUM,
+            False,
+            [("preprod", at(1, 10), 3 * h), ("prod", at(3, 9), 2 * h)],
+            "",
+        ),
+        (
+            2,
+            "1.9.3",
+            "staging",
+            State.DEPLOYED,
+            Risk.MEDIUM,
+            False,
+            [("staging", at(0, 8) - d, 6 * h), ("preprod", at(1, 8), 2 * h)],
+            "Shares payments-db with payments-api.",
+        ),
+        (
+            3,
+            "3.0.0",
+            "test",
+            State.VERIFIED,
+            Risk.HIGH,
+            False,
+            [("staging", at(1, 13), 4 * h), ("preprod", at(2, 9), 2 * h), ("prod", at(4, 9), 2 * h)],
+            "OAuth 2.1 migration; breaking change for legacy clients.",
+        ),
         (4, "0.18.2", "test", State.DEPLOYED, Risk.LOW, False, [("staging", at(1, 14), 3 * h)], ""),
-        (5, "4.2.0", "dev", State.VERIFIED, Risk.LOW, False,
-         [("test", at(1, 10), 2 * h), ("staging", at(1, 12), 4 * h)], ""),
+        (
+            5,
+            "4.2.0",
+            "dev",
+            State.VERIFIED,
+            Risk.LOW,
+            False,
+            [("test", at(1, 10), 2 * h), ("staging", at(1, 12), 4 * h)],
+            "",
+        ),
         (6, "1.4.0", "dev", State.DEPLOYED, Risk.LOW, False, [("test", at(2, 10), 2 * h)], ""),
         (7, "2.0.0-rc1", "dev", State.FAILED, Risk.MEDIUM, False, [], "Migration script timed out in dev."),
-        (8, "7.1.4", "planned", State.PENDING, Risk.LOW, False, [("dev", at(0, 9) - 2 * d, 2 * h)],
-         "Window was missed: the team was at an offsite."),
+        (
+            8,
+            "7.1.4",
+            "planned",
+            State.PENDING,
+            Risk.LOW,
+            False,
+            [("dev", at(0, 9) - 2 * d, 2 * h)],
+            "Window was missed: the team was at an offsite.",
+        ),
         (9, "3.3.0", "planned", State.PENDING, Risk.MEDIUM, False, [("dev", at(2, 11), 2 * h)], ""),
-        (10, "0.9.0", "staging", State.VERIFIED, Risk.HIGH, False,
-         [("preprod", at(1, 9), 3 * h)], "New model; shadow mode only."),
+        (
+            10,
+            "0.9.0",
+            "staging",
+            State.VERIFIED,
+            Risk.HIGH,
+            False,
+            [("preprod", at(1, 9), 3 * h)],
+            "New model; shadow mode only.",
+        ),
         (11, "2.2.0", "prod", State.VERIFIED, Risk.LOW, True, [], ""),
         (0, "2.5.0", "test", State.DEPLOYED, Risk.MEDIUM, False, [("staging", at(2, 14), 3 * h)], ""),
         (1, "5.13.0", "dev", State.VERIFIED, Risk.LOW, False, [("test", at(3, 10), 2 * h)], ""),
@@ -143,21 +220,61 @@ def _curated(store: BoardStore, now: datetime, via: str) -> int:
         (5, "4.1.3", "prod", State.DEPLOYED, Risk.LOW, True, [], "Verify after the morning traffic peak."),
         (6, "1.3.2", "prod", State.VERIFIED, Risk.LOW, True, [], ""),
         (7, "1.9.9", "preprod", State.DEPLOYED, Risk.MEDIUM, False, [("prod", at(5, 9), 2 * h)], ""),
-        (8, "7.1.3", "preprod", State.VERIFIED, Risk.LOW, True, [("prod", _next_saturday(now, 10), 2 * h)],
-         "Scheduled into the weekend freeze by mistake."),
+        (
+            8,
+            "7.1.3",
+            "preprod",
+            State.VERIFIED,
+            Risk.LOW,
+            True,
+            [("prod", _next_saturday(now, 10), 2 * h)],
+            "Scheduled into the weekend freeze by mistake.",
+        ),
         (9, "3.2.1", "test", State.FAILED, Risk.MEDIUM, False, [], "Contract tests failing against catalog-api."),
         (10, "0.8.5", "prod", State.VERIFIED, Risk.MEDIUM, True, [], ""),
-        (11, "2.3.0", "staging", State.DEPLOYED, Risk.LOW, False,
-         [("preprod", at(6, 10), 2 * h), ("prod", at(7, 9), 2 * h)], ""),
+        (
+            11,
+            "2.3.0",
+            "staging",
+            State.DEPLOYED,
+            Risk.LOW,
+            False,
+            [("preprod", at(6, 10), 2 * h), ("prod", at(7, 9), 2 * h)],
+            "",
+        ),
         (0, "2.6.0-beta", "planned", State.PENDING, Risk.HIGH, False, [("dev", at(6, 9), 3 * h)], ""),
-        (4, "0.18.1", "staging", State.VERIFIED, Risk.LOW, False,
-         [("preprod", at(3, 14), 2 * h), ("prod", at(3, 15), 2 * h)], "prod window starts before preprod ends."),
+        (
+            4,
+            "0.18.1",
+            "staging",
+            State.VERIFIED,
+            Risk.LOW,
+            False,
+            [("preprod", at(3, 14), 2 * h), ("prod", at(3, 15), 2 * h)],
+            "prod window starts before preprod ends.",
+        ),
         (5, "4.2.1", "planned", State.PENDING, Risk.LOW, False, [("dev", at(8, 10), 2 * h)], ""),
-        (6, "1.5.0", "planned", State.PENDING, Risk.MEDIUM, False, [("dev", at(9, 10), 2 * h),
-                                                                    ("test", at(10, 10), 2 * h)], ""),
+        (
+            6,
+            "1.5.0",
+            "planned",
+            State.PENDING,
+            Risk.MEDIUM,
+            False,
+            [("dev", at(9, 10), 2 * h), ("test", at(10, 10), 2 * h)],
+            "",
+        ),
         (9, "3.4.0-alpha", "dev", State.DEPLOYED, Risk.LOW, False, [("test", at(11, 10), 2 * h)], ""),
-        (11, "2.4.0", "test", State.VERIFIED, Risk.MEDIUM, False,
-         [("staging", at(12, 9), 4 * h), ("preprod", at(13, 9), 2 * h)], "Lands in the year-end freeze."),
+        (
+            11,
+            "2.4.0",
+            "test",
+            State.VERIFIED,
+            Risk.MEDIUM,
+            False,
+            [("staging", at(12, 9), 4 * h), ("preprod", at(13, 9), 2 * h)],
+            "Lands in the year-end freeze.",
+        ),
     ]
     releases: list[NewRelease] = []
     windows = []
@@ -165,12 +282,22 @@ def _curated(store: BoardStore, now: datetime, via: str) -> int:
     for service_index, version, stage, state, risk, approved, spans, notes in plan:
         name, components = SERVICES[service_index]
         owner = OWNERS[(service_index + len(version)) % len(OWNERS)]
-        approver = next(o for o in OWNERS[rng.randrange(len(OWNERS)):] + OWNERS if o != owner)
-        releases.append(NewRelease(
-            name=name, version=version, components=components, owner=owner, risk=risk, notes=notes, stage=stage,
-            state=state, approved_by=approver if approved else None, approved_at=now - 5 * h if approved else None,
-            created_at=now - 4 * d + len(releases) * 10 * timedelta(minutes=1),
-        ))
+        approver = next(o for o in OWNERS[rng.randrange(len(OWNERS)) :] + OWNERS if o != owner)
+        releases.append(
+            NewRelease(
+                name=name,
+                version=version,
+                components=components,
+                owner=owner,
+                risk=risk,
+                notes=notes,
+                stage=stage,
+                state=state,
+                approved_by=approver if approved else None,
+                approved_at=now - 5 * h if approved else None,
+                created_at=now - 4 * d + len(releases) * 10 * timedelta(minutes=1),
+            )
+        )
         windows.append([(env, start, start + length) for env, start, length in spans])
     stages = [PLANNED, *(name for name, _, _, _ in DEFAULT_PIPELINE)]
     first = 1  # the demo seeds a fresh board: its releases are numbered from 1
@@ -202,19 +329,31 @@ def _generated(store: BoardStore, now: datetime, count: int) -> int:
         name = rng.choice(services)
         stage_index = rng.randrange(len(stages))
         stage = stages[stage_index]
-        state = State.PENDING if stage == PLANNED else rng.choice([State.DEPLOYED, State.VERIFIED, State.VERIFIED,
-                                                                   State.FAILED])
+        state = (
+            State.PENDING
+            if stage == PLANNED
+            else rng.choice([State.DEPLOYED, State.VERIFIED, State.VERIFIED, State.FAILED])
+        )
         owner = rng.choice(OWNERS)
         # a release stands in an environment that requires approval only once someone else approved it
         approver = OWNERS[(OWNERS.index(owner) + 1) % len(OWNERS)] if stage in approval_stages else None
-        releases.append(NewRelease(
-            name=name, version=f"{n // 100}.{n % 100}.{rng.randrange(10)}", components=(name,), owner=owner,
-            risk=rng.choice(list(Risk)), notes="", stage=stage, state=state, approved_by=approver,
-            approved_at=now - timedelta(days=1) if approver else None,
-        ))
+        releases.append(
+            NewRelease(
+                name=name,
+                version=f"{n // 100}.{n % 100}.{rng.randrange(10)}",
+                components=(name,),
+                owner=owner,
+                risk=rng.choice(list(Risk)),
+                notes="",
+                stage=stage,
+                state=state,
+                approved_by=approver,
+                approved_at=now - timedelta(days=1) if approver else None,
+            )
+        )
         start = now + timedelta(hours=rng.randrange(-48, 90 * 24))
         spans = []
-        for env in envs[stage_index:stage_index + 2]:
+        for env in envs[stage_index : stage_index + 2]:
             length = timedelta(hours=rng.choice([1, 2, 2, 3, 4]))
             spans.append((env, start, start + length))
             start += length + timedelta(hours=rng.randrange(2, 72))

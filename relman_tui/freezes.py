@@ -250,8 +250,7 @@ def occurrences(freeze: Freeze, start: datetime, end: datetime) -> list[Occurren
         recurrence = _recurrence(freeze)
         length = recurrence.length
         return [
-            _occurrence(freeze, _moment(begin), _moment(begin + length))
-            for begin in recurrence.begins(a, b, freeze.id)
+            _occurrence(freeze, _moment(begin), _moment(begin + length)) for begin in recurrence.begins(a, b, freeze.id)
         ]
     first, last = _one_off(freeze)
     if first < b and last > a:
@@ -369,8 +368,11 @@ def frozen_until(freezes: Iterable[Freeze], environment: str, moment: datetime) 
         stop = min(end + size, limit)
         # By start, the longest first, and of equals one already named: a freeze is named only
         # when it carries the cover further.
-        found = sorted((low, -high, freeze.reason not in reasons, freeze.id, freeze.reason) for freeze in holding
-                       for low, high in cover_spans(freeze, end, stop))
+        found = sorted(
+            (low, -high, freeze.reason not in reasons, freeze.id, freeze.reason)
+            for freeze in holding
+            for low, high in cover_spans(freeze, end, stop)
+        )
         reached = end
         for low, minus_high, _, _, reason in found:
             high = -minus_high

@@ -49,10 +49,19 @@ def matches(hook: Hook, event: Event) -> bool:
 def event_payload(event: Event, label: tuple[str, str] | None) -> dict[str, Any]:
     """The event as the hook reads it on stdin (the `relman log --json` shape, plus the release's name)."""
     return {
-        "seq": event.seq, "at": to_stamp(event.at), "actor": event.actor, "via": event.via,
-        "release": event.release, "release_name": label[0] if label else None,
-        "release_version": label[1] if label else None, "action": event.action, "from": event.from_,
-        "to": event.to, "forced": event.forced, "reason": event.reason, "details": dict(event.details),
+        "seq": event.seq,
+        "at": to_stamp(event.at),
+        "actor": event.actor,
+        "via": event.via,
+        "release": event.release,
+        "release_name": label[0] if label else None,
+        "release_version": label[1] if label else None,
+        "action": event.action,
+        "from": event.from_,
+        "to": event.to,
+        "forced": event.forced,
+        "reason": event.reason,
+        "details": dict(event.details),
     }
 
 
@@ -80,7 +89,11 @@ def run_hook(hook: Hook, event: Event, label: tuple[str, str] | None) -> HookOut
         stdin.seek(0)
         try:
             proc = subprocess.Popen(
-                list(hook.run), stdin=stdin, stdout=output, stderr=subprocess.STDOUT, env=env,
+                list(hook.run),
+                stdin=stdin,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=env,
                 start_new_session=True,  # its own process group: a timeout stops its children too
                 close_fds=True,
             )
@@ -183,5 +196,6 @@ class Runner:
 def _said(event: Event, hook: Hook, outcome: HookOutcome, label: tuple[str, str] | None) -> str:
     what = f"{label[0]} {label[1]}" if label else (f"release #{event.release}" if event.release else "")
     result = "ok" if outcome.ok else f"FAILED ({outcome.problem})"
-    return inert(f"#{event.seq} {event.action} {what}: {' '.join(hook.run)} — {result} in "
-                 f"{outcome.duration_ms / 1000:.1f}s")
+    return inert(
+        f"#{event.seq} {event.action} {what}: {' '.join(hook.run)} — {result} in {outcome.duration_ms / 1000:.1f}s"
+    )

@@ -67,8 +67,10 @@ def build(service: Service, *, days: int = 60, environment: str | None = None) -
             event.add("dtend", occurrence.end)
             where = ", ".join(freeze.environments)
             event.add("summary", f"❄ {where} frozen: {one_line(freeze.reason)}")
-            event.add("description", f"Change freeze #{freeze.id} on {where}: {freeze.reason}\n"
-                                     f"{freeze_rules.describe(freeze)}")
+            event.add(
+                "description",
+                f"Change freeze #{freeze.id} on {where}: {freeze.reason}\n{freeze_rules.describe(freeze)}",
+            )
             event.add("categories", ["relman", "freeze"])
             event.add("transp", "OPAQUE")
             cal.add_component(event)
@@ -77,7 +79,11 @@ def build(service: Service, *, days: int = 60, environment: str | None = None) -
 
 
 def _window_event(
-    board: str, release: Release, window: Window, conflicts: Iterable[Conflict], now: datetime,
+    board: str,
+    release: Release,
+    window: Window,
+    conflicts: Iterable[Conflict],
+    now: datetime,
 ) -> icalendar.Event:
     import icalendar
 
@@ -89,10 +95,18 @@ def _window_event(
     event.add("summary", f"{release.name} {release.version} → {window.environment}")
     event.add("sequence", release.rev)  # every change to a release's windows bumps its rev
     event.add("last-modified", release.updated_at)
-    mine = [c for c in conflicts if release.id in c.releases and window.environment in c.environments
-            and c.start < window.end and window.start < c.end]
+    mine = [
+        c
+        for c in conflicts
+        if release.id in c.releases
+        and window.environment in c.environments
+        and c.start < window.end
+        and window.start < c.end
+    ]
     lines = [
-        f"Owner: {release.owner}", f"Risk: {release.risk}", f"Stands in: {release.stage} ({release.state})",
+        f"Owner: {release.owner}",
+        f"Risk: {release.risk}",
+        f"Stands in: {release.stage} ({release.state})",
         f"Approved by: {release.approved_by}" if release.approved_by else "Approved: no",
         f"Components: {', '.join(release.components)}",
     ]

@@ -285,7 +285,9 @@ M002_HOOK_RUNNER = [
 M003_HOOK_OUTCOMES = ["CREATE INDEX events_hook_outcomes ON events (action, release, seq)"]
 
 MIGRATIONS: list[tuple[str, list[str]]] = [
-    ("m001_initial", M001_INITIAL), ("m002_hook_runner", M002_HOOK_RUNNER), ("m003_hook_outcomes", M003_HOOK_OUTCOMES),
+    ("m001_initial", M001_INITIAL),
+    ("m002_hook_runner", M002_HOOK_RUNNER),
+    ("m003_hook_outcomes", M003_HOOK_OUTCOMES),
 ]
 KNOWN_MIGRATIONS = frozenset(name for name, _ in MIGRATIONS)
 
@@ -347,15 +349,20 @@ def setup(url: str, admin: str) -> list[str]:
                 done.append(f"created role {role} (no login)")
         member = conn.execute("SELECT pg_has_role(session_user, %s, 'MEMBER')", (admin,)).fetchone()
         if not member or not member[0]:
-            raise BadInput(f"{me} may not act as {admin}: run `relman pg setup` as a superuser or as a member of "
-                           f"{admin}; nothing was changed")
+            raise BadInput(
+                f"{me} may not act as {admin}: run `relman pg setup` as a superuser or as a member of "
+                f"{admin}; nothing was changed"
+            )
         owner = conn.execute(
             "SELECT nspowner::regrole::text, nspowner = (SELECT oid FROM pg_roles WHERE rolname = %s) "
-            "FROM pg_namespace WHERE nspname = 'relman'", (admin,)
+            "FROM pg_namespace WHERE nspname = 'relman'",
+            (admin,),
         ).fetchone()
         if owner is not None and not owner[1]:
-            raise BadInput(f"the relman board in {where} belongs to {owner[0]}; give `--admin {owner[0]}` (or "
-                           "change the schema's owner first); nothing was changed")
+            raise BadInput(
+                f"the relman board in {where} belongs to {owner[0]}; give `--admin {owner[0]}` (or "
+                "change the schema's owner first); nothing was changed"
+            )
         if owner is None:
             conn.execute(sql.SQL("CREATE SCHEMA relman AUTHORIZATION {}").format(sql.Identifier(admin)))
             done.append(f"created schema relman in {database}, owned by {admin}")
@@ -371,8 +378,10 @@ def setup(url: str, admin: str) -> list[str]:
                 continue
             for statement in statements:
                 conn.execute(statement)  # type: ignore[arg-type]
-            conn.execute("INSERT INTO migrations (name, applied_at) VALUES (%s, %s)",
-                         (name, to_stamp(datetime.now(UTC).replace(microsecond=0))))
+            conn.execute(
+                "INSERT INTO migrations (name, applied_at) VALUES (%s, %s)",
+                (name, to_stamp(datetime.now(UTC).replace(microsecond=0))),
+            )
             done.append(f"applied {name}")
         for statement in GRANTS:
             conn.execute(statement)  # type: ignore[arg-type]
@@ -380,8 +389,10 @@ def setup(url: str, admin: str) -> list[str]:
     except psycopg.Error as exc:
         said = first_line(exc)
         if exc.sqlstate == "42501":
-            said += " (run `relman pg setup` as a superuser, or as a role with CREATEROLE that is a member of " \
-                    f"{admin} and may create schemas in the database)"
+            said += (
+                " (run `relman pg setup` as a superuser, or as a role with CREATEROLE that is a member of "
+                f"{admin} and may create schemas in the database)"
+            )
         raise BadInput(f"relman pg setup on {where} failed, nothing was changed: {said}") from None
     finally:
         conn.close()

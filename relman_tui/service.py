@@ -77,7 +77,11 @@ class Service:
     """The one place the rules are applied to the store; every change is one transaction."""
 
     def __init__(
-        self, store: BoardStore, clock: Clock, actor: str, via: str | None = None,
+        self,
+        store: BoardStore,
+        clock: Clock,
+        actor: str,
+        via: str | None = None,
         zone: str | Callable[[], str] = "UTC",
     ) -> None:
         """``actor`` (and ``via``, the account acting for them) come from :mod:`relman_tui.identity`;
@@ -165,8 +169,10 @@ class Service:
         if found is None:
             problem = f"event #{seq}, which you verified at {when}, is gone: the log was cut short"
         elif found.hash != known:
-            problem = (f"event #{seq} no longer has the hash you verified at {when}: the log was rewritten "
-                       "and its chain recomputed")
+            problem = (
+                f"event #{seq} no longer has the hash you verified at {when}: the log was rewritten "
+                "and its chain recomputed"
+            )
         else:
             return verdict
         return replace(verdict, broken_at=seq, problem=problem, last_hash=None)
@@ -200,7 +206,11 @@ class Service:
     # -- environments ----------------------------------------------------------------------
 
     def add_environment(
-        self, name: str, title: str | None = None, capacity: int = 1, after: str | None = None,
+        self,
+        name: str,
+        title: str | None = None,
+        capacity: int = 1,
+        after: str | None = None,
         approval: bool = False,
     ) -> Environment:
         name = name.strip()
@@ -231,7 +241,12 @@ class Service:
         return saved
 
     def edit_environment(
-        self, name: str, *, title: str | None = None, capacity: int | None = None, approval: bool | None = None,
+        self,
+        name: str,
+        *,
+        title: str | None = None,
+        capacity: int | None = None,
+        approval: bool | None = None,
     ) -> Environment:
         """Change an environment's title, capacity or approval rule (logged with old and new values)."""
         with self.store.write():
@@ -261,7 +276,10 @@ class Service:
             self._log(NewEvent("env_removed", from_=name, details=environment_record(old)), self.now())
 
     def replace_board(
-        self, environments: Sequence[Environment], freezes: Sequence[Freeze], settings: BoardSettings,
+        self,
+        environments: Sequence[Environment],
+        freezes: Sequence[Freeze],
+        settings: BoardSettings,
         hooks: Sequence[Hook] | None = None,
     ) -> dict[str, int]:
         """Make the pipeline, freezes and board settings exactly these (``relman import``).
@@ -318,8 +336,12 @@ class Service:
                 added, removed = self._replace_hooks(hooks, now)
                 counts["added"] += added
                 counts["removed"] += removed
-            self._log(NewEvent("imported", to=f"{len(environments)} environments, {len(freezes)} freezes",
-                               details=dict(counts)), now)
+            self._log(
+                NewEvent(
+                    "imported", to=f"{len(environments)} environments, {len(freezes)} freezes", details=dict(counts)
+                ),
+                now,
+            )
         return counts
 
     def _replace_hooks(self, hooks: Sequence[Hook], at: datetime) -> tuple[int, int]:
@@ -347,8 +369,12 @@ class Service:
         """The outcome of running ``hook`` for ``event``, and the runner's progress, in one transaction:
         a runner killed after this never runs that hook for that event again."""
         details = hook_record(hook) | {
-            "event_seq": event.seq, "event_action": event.action, "exit_status": outcome.exit_status,
-            "duration_ms": outcome.duration_ms, "output": outcome.output, "problem": outcome.problem,
+            "event_seq": event.seq,
+            "event_action": event.action,
+            "exit_status": outcome.exit_status,
+            "duration_ms": outcome.duration_ms,
+            "output": outcome.output,
+            "problem": outcome.problem,
         }
         action = "hook_ran" if outcome.ok else "hook_failed"
         with self.store.write():
@@ -379,23 +405,39 @@ class Service:
         old = self.board_settings()
         if settings.four_eyes != old.four_eyes:
             self.store.set_setting("four_eyes", "true" if settings.four_eyes else "false")
-            self._log(NewEvent("setting_changed", to="four_eyes",
-                               details={"key": "four_eyes", "old": old.four_eyes, "new": settings.four_eyes}), at)
+            self._log(
+                NewEvent(
+                    "setting_changed",
+                    to="four_eyes",
+                    details={"key": "four_eyes", "old": old.four_eyes, "new": settings.four_eyes},
+                ),
+                at,
+            )
             changed += 1
         new_delegates = tuple(clean_login(d, "delegate") for d in settings.delegates)
         if [d.casefold() for d in new_delegates] != [d.casefold() for d in old.delegates]:
             self.store.set_setting("delegates", json.dumps(list(new_delegates)))
-            self._log(NewEvent("setting_changed", to="delegates",
-                               details={"key": "delegates", "old": list(old.delegates), "new": list(new_delegates)}),
-                      at)
+            self._log(
+                NewEvent(
+                    "setting_changed",
+                    to="delegates",
+                    details={"key": "delegates", "old": list(old.delegates), "new": list(new_delegates)},
+                ),
+                at,
+            )
             changed += 1
         return changed
 
     # -- releases --------------------------------------------------------------------------
 
     def add_release(
-        self, name: str, version: str, components: Iterable[str] = (), owner: str | None = None,
-        risk: Risk | str = Risk.LOW, notes: str = "",
+        self,
+        name: str,
+        version: str,
+        components: Iterable[str] = (),
+        owner: str | None = None,
+        risk: Risk | str = Risk.LOW,
+        notes: str = "",
     ) -> Release:
         name = clean_name(name, "release name")
         version = clean_name(version, "version", 60)
@@ -412,16 +454,28 @@ class Service:
             created_by=self.actor,
         )
         now = self.now()
-        details = {"name": new.name, "version": new.version, "components": list(new.components), "owner": new.owner,
-                   "risk": str(new.risk)}
+        details = {
+            "name": new.name,
+            "version": new.version,
+            "components": list(new.components),
+            "owner": new.owner,
+            "risk": str(new.risk),
+        }
         with self.store.write():
             release_id = self.store.insert_release(new, now)
             self._log(NewEvent("created", release=release_id, to=PLANNED, details=details), now)
         return self.release(release_id)
 
     def edit_release(
-        self, release_id: int, *, rev: int | None = None, name: str | None = None, version: str | None = None,
-        components: Iterable[str] | None = None, owner: str | None = None, risk: Risk | str | None = None,
+        self,
+        release_id: int,
+        *,
+        rev: int | None = None,
+        name: str | None = None,
+        version: str | None = None,
+        components: Iterable[str] | None = None,
+        owner: str | None = None,
+        risk: Risk | str | None = None,
         notes: str | None = None,
     ) -> Release:
         """Change descriptive fields; a change to what is released withdraws its approval."""
@@ -433,7 +487,8 @@ class Service:
                 version=clean_name(version, "version", 60) if version is not None else old.version,
                 components=(
                     tuple(dict.fromkeys(clean_name(c, "component") for c in components)) or old.components
-                    if components is not None else old.components
+                    if components is not None
+                    else old.components
                 ),
                 owner=clean_login(owner, "owner") if owner is not None and owner != old.owner else old.owner,
                 risk=_risk(risk) if risk is not None else old.risk,
@@ -453,7 +508,12 @@ class Service:
             return self._write(old, new, NewEvent("edited", release_id, to=", ".join(changed), details=details))
 
     def move(
-        self, release_id: int, stage: str, *, force: bool = False, reason: str | None = None,
+        self,
+        release_id: int,
+        stage: str,
+        *,
+        force: bool = False,
+        reason: str | None = None,
         rev: int | None = None,
     ) -> Release:
         """Move a release to ``stage`` through the gates; backwards is a rollback."""
@@ -487,8 +547,9 @@ class Service:
             unapproved = target.requires_approval and old.approved_by is None
             new = replace(old, stage=stage, state=State.DEPLOYED, unapproved=unapproved)
             details = {"unapproved": True} if unapproved else None
-            event = NewEvent("moved", release_id, old.stage, stage, forced=bool(check.failures), reason=why,
-                             details=details)
+            event = NewEvent(
+                "moved", release_id, old.stage, stage, forced=bool(check.failures), reason=why, details=details
+            )
             return self._write(old, new, event)
 
     def rollback(self, release_id: int, reason: str, *, stage: str | None = None, rev: int | None = None) -> Release:
@@ -597,8 +658,14 @@ class Service:
         self._check_environment(environment)
         self._check_not_cancelled(release)
         return slots.next_free(
-            self.store.environments(), self.store.releases(), self.store.freezes(), release_id, environment,
-            duration, after or self.now(), tz=self.zone,
+            self.store.environments(),
+            self.store.releases(),
+            self.store.freezes(),
+            release_id,
+            environment,
+            duration,
+            after or self.now(),
+            tz=self.zone,
         )
 
     def preview_window(
@@ -629,8 +696,14 @@ class Service:
     # -- freezes ---------------------------------------------------------------------------
 
     def add_freeze(
-        self, environments: Sequence[str], reason: str, *, start: datetime | None = None,
-        end: datetime | None = None, cron: str | None = None, duration: timedelta | None = None,
+        self,
+        environments: Sequence[str],
+        reason: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        cron: str | None = None,
+        duration: timedelta | None = None,
         zone: str | None = None,
     ) -> Freeze:
         why = clean_text(reason, "reason")
@@ -643,8 +716,12 @@ class Service:
 
     def _add_freeze(self, freeze: Freeze, at: datetime) -> Freeze:
         saved = replace(freeze, id=self.store.insert_freeze(freeze))
-        self._log(NewEvent("freeze_added", to=",".join(freeze.environments), reason=freeze.reason,
-                           details=freeze_record(saved)), at)
+        self._log(
+            NewEvent(
+                "freeze_added", to=",".join(freeze.environments), reason=freeze.reason, details=freeze_record(saved)
+            ),
+            at,
+        )
         return saved
 
     def remove_freeze(self, freeze_id: int) -> None:
@@ -652,8 +729,10 @@ class Service:
             old = next((f for f in self.store.freezes() if f.id == freeze_id), None)
             if old is None or not self.store.delete_freeze(freeze_id):
                 raise BadInput(f"no freeze with id {freeze_id}")
-            self._log(NewEvent("freeze_removed", from_=str(freeze_id), reason=old.reason,
-                               details=freeze_record(old)), self.now())
+            self._log(
+                NewEvent("freeze_removed", from_=str(freeze_id), reason=old.reason, details=freeze_record(old)),
+                self.now(),
+            )
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -704,8 +783,15 @@ class Service:
 
 
 def build_freeze(
-    freeze_id: int, environments: Sequence[str], reason: str, *, start: datetime | None = None,
-    end: datetime | None = None, cron: str | None = None, duration: timedelta | None = None, zone: str | None = None,
+    freeze_id: int,
+    environments: Sequence[str],
+    reason: str,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    cron: str | None = None,
+    duration: timedelta | None = None,
+    zone: str | None = None,
 ) -> Freeze:
     """A validated one-off or recurring freeze (bad input raises :class:`BadInput`)."""
     envs = tuple(dict.fromkeys(environments))
@@ -734,8 +820,13 @@ APPROVAL_FIELDS = ("name", "version", "components", "owner")  # a change to any 
 
 def environment_record(env: Environment) -> dict[str, Any]:
     """An environment as an event's details (and as `env list --json` items)."""
-    return {"name": env.name, "title": env.title, "position": env.position, "capacity": env.capacity,
-            "requires_approval": env.requires_approval}
+    return {
+        "name": env.name,
+        "title": env.title,
+        "position": env.position,
+        "capacity": env.capacity,
+        "requires_approval": env.requires_approval,
+    }
 
 
 def freeze_record(f: Freeze) -> dict[str, Any]:
@@ -788,8 +879,13 @@ class HookOutcome:
 
 def hook_record(hook: Hook) -> dict[str, Any]:
     """A hook as an event's details."""
-    return {"hook": hook.id, "on": hook.on, "environment": hook.environment, "run": list(hook.run),
-            "timeout": int(hook.timeout.total_seconds())}
+    return {
+        "hook": hook.id,
+        "on": hook.on,
+        "environment": hook.environment,
+        "run": list(hook.run),
+        "timeout": int(hook.timeout.total_seconds()),
+    }
 
 
 def _hooks(raw: str) -> list[Hook]:
@@ -800,9 +896,15 @@ def _hooks(raw: str) -> list[Hook]:
     hooks = []
     for item in items if isinstance(items, list) else []:
         try:
-            hooks.append(Hook(str(item["on"]), tuple(str(a) for a in item["run"]),
-                              timedelta(seconds=int(item["timeout"])), item.get("environment"),
-                              int(item.get("added_seq", 0))))
+            hooks.append(
+                Hook(
+                    str(item["on"]),
+                    tuple(str(a) for a in item["run"]),
+                    timedelta(seconds=int(item["timeout"])),
+                    item.get("environment"),
+                    int(item.get("added_seq", 0)),
+                )
+            )
         except (KeyError, TypeError, ValueError):
             continue  # a hand-edited row: not a hook anybody can rely on
     return hooks

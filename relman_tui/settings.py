@@ -25,11 +25,15 @@ class Settings:
 
 
 _DEFAULTS: list[tuple[str, Any, str]] = [
-    ("timezone", "", "IANA zone times are shown and typed in, e.g. \"Europe/Berlin\"; empty: the system zone"),
+    ("timezone", "", 'IANA zone times are shown and typed in, e.g. "Europe/Berlin"; empty: the system zone'),
     ("theme", "textual-dark", f"one of: {', '.join(THEMES)}"),
     ("poll_interval", 0.25, "seconds between checks for changes written by other operators (0.1 .. 10)"),
-    ("database", "", "default database: a file, or a postgresql:// URL (no password: ~/.pgpass or a service "
-                     "file); empty: $RELMAN_DB, else the XDG data directory"),
+    (
+        "database",
+        "",
+        "default database: a file, or a postgresql:// URL (no password: ~/.pgpass or a service "
+        "file); empty: $RELMAN_DB, else the XDG data directory",
+    ),
 ]
 
 

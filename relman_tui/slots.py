@@ -52,6 +52,7 @@ def next_free(
         raise Refused(f"{shorten(mine.label)} is cancelled: it cannot be scheduled")
 
     length, grid = duration // _TICK, step // _TICK
+
     def _at(moment: datetime) -> str:
         return format_local(moment, tz)
 
@@ -89,8 +90,9 @@ def next_free(
     # Each freeze's cover, read lazily and with gaps too short for the window filled in, so a
     # search that finds a slot soon walks few days, and a freeze every other minute is a few
     # long blocks, not an occurrence every other minute.
-    streams = [blocks(freeze, order_low, order_high + length, length) for freeze in freezes
-               if freeze.covers(environment)]
+    streams = [
+        blocks(freeze, order_low, order_high + length, length) for freeze in freezes if freeze.covers(environment)
+    ]
 
     # Jump over the blocks in order of start; every block already passed ends at or before
     # ``start``, so the first one that does not touch [start, start + length) settles it.

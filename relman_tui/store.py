@@ -143,7 +143,9 @@ class BoardStore(Protocol):
     def release(self, release_id: int) -> Release | None: ...
     def insert_release(self, new: NewRelease, now: datetime) -> int: ...
     def insert_releases_bulk(
-        self, releases: Sequence[NewRelease], windows: Sequence[Sequence[tuple[str, datetime, datetime]]],
+        self,
+        releases: Sequence[NewRelease],
+        windows: Sequence[Sequence[tuple[str, datetime, datetime]]],
         now: datetime,
     ) -> list[int]: ...
     def update_release(self, release: Release, expected_rev: int, now: datetime) -> Release: ...
@@ -205,14 +207,18 @@ def empty_problem(store: BoardStore) -> str | None:
     """Why ``store`` cannot take a copied board (it holds releases, events, environments or freezes)."""
     with store.read():
         held = {
-            "releases": len(store.releases(include_cancelled=True)), "events": len(store.events(limit=1)),
-            "environments": len(store.environments()), "freezes": len(store.freezes()),
+            "releases": len(store.releases(include_cancelled=True)),
+            "events": len(store.events(limit=1)),
+            "environments": len(store.environments()),
+            "freezes": len(store.freezes()),
         }
     found = [what for what, count in held.items() if count]
     if not found:
         return None
-    return (f"{store.name} is not empty (it has {', '.join(found)}); relman copy needs a fresh file or a "
-            "database after `relman pg setup`, so that nothing is overwritten")
+    return (
+        f"{store.name} is not empty (it has {', '.join(found)}); relman copy needs a fresh file or a "
+        "database after `relman pg setup`, so that nothing is overwritten"
+    )
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -300,8 +306,12 @@ class Store:
             tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             applied: set[str] = set()
             if MIGRATIONS_TABLE in tables:
-                applied = {str(r[0]) for r in self._conn.execute(
-                    f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", (MIGRATION_SET,))}
+                applied = {
+                    str(r[0])
+                    for r in self._conn.execute(
+                        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", (MIGRATION_SET,)
+                    )
+                }
         except sqlite3.DatabaseError as exc:
             raise BadInput(f"{self.path} is not a relman database ({exc})") from exc
         if not fresh and not applied:
@@ -491,9 +501,12 @@ class Store:
             )
 
     def stage_in_use(self, stage: str) -> bool:
-        found = self._conn.execute(
-            "SELECT 1 FROM releases WHERE stage = ? AND state != 'cancelled' LIMIT 1", (stage,)
-        ).fetchone() or self._conn.execute("SELECT 1 FROM windows WHERE environment = ? LIMIT 1", (stage,)).fetchone()
+        found = (
+            self._conn.execute(
+                "SELECT 1 FROM releases WHERE stage = ? AND state != 'cancelled' LIMIT 1", (stage,)
+            ).fetchone()
+            or self._conn.execute("SELECT 1 FROM windows WHERE environment = ? LIMIT 1", (stage,)).fetchone()
+        )
         return found is not None
 
     # -- releases --------------------------------------------------------------------------
@@ -532,9 +545,7 @@ class Store:
         return out
 
     def release(self, release_id: int) -> Release | None:
-        row = self._conn.execute(
-            f"SELECT {self._RELEASE_COLUMNS} FROM releases WHERE id = ?", (release_id,)
-        ).fetchone()
+        row = self._conn.execute(f"SELECT {self._RELEASE_COLUMNS} FROM releases WHERE id = ?", (release_id,)).fetchone()
         if row is None:
             return None
         return _release(row, self._windows([release_id]).get(release_id, ()))
@@ -549,7 +560,9 @@ class Store:
         return int(cursor.lastrowid or 0)
 
     def insert_releases_bulk(
-        self, releases: Sequence[NewRelease], windows: Sequence[Sequence[tuple[str, datetime, datetime]]],
+        self,
+        releases: Sequence[NewRelease],
+        windows: Sequence[Sequence[tuple[str, datetime, datetime]]],
         now: datetime,
     ) -> list[int]:
         """Many releases and their windows in one go (demo boards of 10,000 releases)."""
@@ -576,10 +589,20 @@ class Store:
                state = ?, approved_by = ?, approved_at = ?, notes = ?, updated_at = ?, unapproved = ?,
                rev = rev + 1 WHERE id = ? AND rev = ?""",
             (
-                release.name, release.version, json.dumps(list(release.components)), release.owner,
-                str(release.risk), release.stage, str(release.state), release.approved_by,
-                to_stamp(release.approved_at) if release.approved_at else None, release.notes,
-                to_stamp(now), int(release.unapproved), release.id, expected_rev,
+                release.name,
+                release.version,
+                json.dumps(list(release.components)),
+                release.owner,
+                str(release.risk),
+                release.stage,
+                str(release.state),
+                release.approved_by,
+                to_stamp(release.approved_at) if release.approved_at else None,
+                release.notes,
+                to_stamp(now),
+                int(release.unapproved),
+                release.id,
+                expected_rev,
             ),
         )
         if cursor.rowcount != 1:
@@ -731,8 +754,14 @@ class Store:
     def dump(self) -> BoardDump:
         with self.read():
             settings = {str(k): str(v) for k, v in self._conn.execute("SELECT key, value FROM settings")}
-            return BoardDump(settings, self.environments(), self.releases(include_cancelled=True), self.freezes(),
-                             self.stored_events(), self.hook_cursor())
+            return BoardDump(
+                settings,
+                self.environments(),
+                self.releases(include_cancelled=True),
+                self.freezes(),
+                self.stored_events(),
+                self.hook_cursor(),
+            )
 
     def load_copy(self, dump: BoardDump) -> None:
         """Write a copied board, history and all, into this empty store; all or nothing.
@@ -748,16 +777,22 @@ class Store:
                 self._exec("INSERT INTO settings (key, value) VALUES (?, ?)", (key, value))
             self.save_environments(dump.environments)
             for release in dump.releases:
-                self._exec(f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
-                           release_row(release))
+                self._exec(
+                    f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                    release_row(release),
+                )
                 for window in release.windows:
                     self.set_window(window)
             for freeze in dump.freezes:
-                self._exec('INSERT INTO freezes (id, environments, reason, start, "end", cron, duration, zone) '
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (freeze.id, *freeze_row(freeze)))
+                self._exec(
+                    'INSERT INTO freezes (id, environments, reason, start, "end", cron, duration, zone) '
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (freeze.id, *freeze_row(freeze)),
+                )
             for event in dump.events:
-                self._exec(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 12)})",
-                           stored_event_row(event))
+                self._exec(
+                    f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 12)})", stored_event_row(event)
+                )
             if dump.hook_cursor[0]:
                 self.set_hook_cursor(*dump.hook_cursor)
             verdict = chain.verify(self.board_id(), self.stored_events())
@@ -782,8 +817,11 @@ def _connect(path: Path, read_only: bool, immutable: bool = False) -> sqlite3.Co
         if read_only:
             quoted = urllib.parse.quote(str(path.absolute()))
             conn = sqlite3.connect(
-                f"file:{quoted}?mode=ro{'&immutable=1' if immutable else ''}", uri=True, timeout=BUSY_TIMEOUT_S,
-                isolation_level=None, check_same_thread=False,
+                f"file:{quoted}?mode=ro{'&immutable=1' if immutable else ''}",
+                uri=True,
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
             )
         else:
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
@@ -885,8 +923,7 @@ def stored_event(r: Sequence[Any]) -> chain.StoredEvent:
 
 def stored_event_row(e: chain.StoredEvent) -> tuple[Any, ...]:
     """The values of an events row in ``_EVENT_COLUMNS`` order (``forced`` as SQLite's 0/1)."""
-    return (e.seq, e.at, e.actor, e.via, e.release, e.action, e.from_, e.to, int(e.forced), e.reason, e.details,
-            e.hash)
+    return (e.seq, e.at, e.actor, e.via, e.release, e.action, e.from_, e.to, int(e.forced), e.reason, e.details, e.hash)
 
 
 def _insert_event(
@@ -897,21 +934,55 @@ def _insert_event(
     seq = (last[0] if last else 0) + 1
     previous = last[1] if last and last[1] else chain.genesis(board_id)
     stored = chain.StoredEvent(
-        seq, to_stamp(at), actor, via, event.release, event.action, event.from_, event.to, event.forced,
-        event.reason, chain.details_text(event.details), None,
+        seq,
+        to_stamp(at),
+        actor,
+        via,
+        event.release,
+        event.action,
+        event.from_,
+        event.to,
+        event.forced,
+        event.reason,
+        chain.details_text(event.details),
+        None,
     )
     conn.execute(
         f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (stored.seq, stored.at, stored.actor, stored.via, stored.release, stored.action, stored.from_, stored.to,
-         int(stored.forced), stored.reason, stored.details, chain.link(previous, stored)),
+        (
+            stored.seq,
+            stored.at,
+            stored.actor,
+            stored.via,
+            stored.release,
+            stored.action,
+            stored.from_,
+            stored.to,
+            int(stored.forced),
+            stored.reason,
+            stored.details,
+            chain.link(previous, stored),
+        ),
     )
     return seq
 
 
 def _event(row: Sequence[Any]) -> Event:
     details = json.loads(row[10]) if row[10] else {}
-    return Event(row[0], from_stamp(row[1]), row[2], row[4], row[5], row[6], row[7], bool(row[8]), row[9],
-                 via=row[3], details=details if isinstance(details, dict) else {}, hash=row[11])
+    return Event(
+        row[0],
+        from_stamp(row[1]),
+        row[2],
+        row[4],
+        row[5],
+        row[6],
+        row[7],
+        bool(row[8]),
+        row[9],
+        via=row[3],
+        details=details if isinstance(details, dict) else {},
+        hash=row[11],
+    )
 
 
 def _release(row: Sequence[Any], windows: Iterable[Window] = ()) -> Release:
@@ -941,9 +1012,22 @@ def _release(row: Sequence[Any], windows: Iterable[Window] = ()) -> Release:
 def release_row(r: Release) -> tuple[Any, ...]:
     """Every column of a stored release in ``_RELEASE_COLUMNS`` order (a copy keeps ids and revisions)."""
     return (
-        r.id, r.name, r.version, json.dumps(list(r.components)), r.owner, str(r.risk), r.stage, str(r.state),
-        r.approved_by, to_stamp(r.approved_at) if r.approved_at else None, r.notes, to_stamp(r.created_at),
-        to_stamp(r.updated_at), r.rev, r.created_by or r.owner, int(r.unapproved),
+        r.id,
+        r.name,
+        r.version,
+        json.dumps(list(r.components)),
+        r.owner,
+        str(r.risk),
+        r.stage,
+        str(r.state),
+        r.approved_by,
+        to_stamp(r.approved_at) if r.approved_at else None,
+        r.notes,
+        to_stamp(r.created_at),
+        to_stamp(r.updated_at),
+        r.rev,
+        r.created_by or r.owner,
+        int(r.unapproved),
     )
 
 
@@ -962,7 +1046,18 @@ def freeze_row(freeze: Freeze) -> tuple[Any, ...]:
 
 def _release_row(new: NewRelease, now: datetime) -> tuple[Any, ...]:
     return (
-        new.name, new.version, json.dumps(list(new.components)), new.owner, str(new.risk), new.stage,
-        str(new.state), new.approved_by, to_stamp(new.approved_at) if new.approved_at else None, new.notes,
-        to_stamp(new.created_at or now), to_stamp(now), new.created_by or new.owner, int(new.unapproved),
+        new.name,
+        new.version,
+        json.dumps(list(new.components)),
+        new.owner,
+        str(new.risk),
+        new.stage,
+        str(new.state),
+        new.approved_by,
+        to_stamp(new.approved_at) if new.approved_at else None,
+        new.notes,
+        to_stamp(new.created_at or now),
+        to_stamp(now),
+        new.created_by or new.owner,
+        int(new.unapproved),
     )

@@ -104,8 +104,7 @@ class PgStore:
         "notes, created_at, updated_at, rev, created_by, unapproved"
     )
 
-    def __init__(self, url: str, conn: Connection, *, read_only: bool, account: str, admin: str,
-                 database: str) -> None:
+    def __init__(self, url: str, conn: Connection, *, read_only: bool, account: str, admin: str, database: str) -> None:
         self._url = url
         self._conn = conn
         self.read_only = read_only
@@ -141,22 +140,28 @@ class PgStore:
             ).fetchone() or (None, None, None)
             where = describe(url)
             if admin is None:
-                raise BadInput(f"{where} holds no relman board yet: its admin runs "
-                               "`relman pg setup URL --admin ROLE` first")
+                raise BadInput(
+                    f"{where} holds no relman board yet: its admin runs `relman pg setup URL --admin ROLE` first"
+                )
             usable = conn.execute("SELECT has_schema_privilege('relman', 'USAGE')").fetchone()
             if not usable or not usable[0]:
-                raise BadInput(f"your role {account} has no access to the relman board in {where}: an admin can "
-                               f"`GRANT {OPERATOR_ROLE} TO {account}` (or {READER_ROLE}, to read only)")
+                raise BadInput(
+                    f"your role {account} has no access to the relman board in {where}: an admin can "
+                    f"`GRANT {OPERATOR_ROLE} TO {account}` (or {READER_ROLE}, to read only)"
+                )
             applied = applied_migrations(conn)
             if applied is None:
                 raise BadInput(f"{where} holds a relman schema but no migrations table; refusing to touch it")
             unknown = applied - KNOWN_MIGRATIONS
             if unknown:
-                raise BadInput(f"{where} was written by a newer relman (schema {max(unknown)}); "
-                               "upgrade relman to open it")
+                raise BadInput(
+                    f"{where} was written by a newer relman (schema {max(unknown)}); upgrade relman to open it"
+                )
             if KNOWN_MIGRATIONS - applied:
-                raise BadInput(f"{where} needs a schema upgrade: its admin runs `relman pg setup URL --admin "
-                               f"{admin}` again (it is safe to repeat)")
+                raise BadInput(
+                    f"{where} needs a schema upgrade: its admin runs `relman pg setup URL --admin "
+                    f"{admin}` again (it is safe to repeat)"
+                )
             writable = conn.execute("SELECT has_table_privilege('relman.events', 'INSERT')").fetchone()
             read_only = read_only or not (writable and writable[0])
             if read_only:
@@ -210,8 +215,10 @@ class PgStore:
         self._tx = "write"
         self._pending_events = 0
         try:
-            self._begin(f"BEGIN; SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'; "
-                        f"SELECT pg_advisory_xact_lock({LOCK_KEY})")
+            self._begin(
+                f"BEGIN; SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'; "
+                f"SELECT pg_advisory_xact_lock({LOCK_KEY})"
+            )
         except BaseException:
             self._end("ROLLBACK")
             self._tx = None
@@ -327,8 +334,10 @@ class PgStore:
         return str(row[0]) if row else default
 
     def set_setting(self, key: str, value: str) -> None:
-        self._exec("INSERT INTO settings (key, value) VALUES (%s, %s) "
-                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+        self._exec(
+            "INSERT INTO settings (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
 
     # -- environments ----------------------------------------------------------------------------------
 
@@ -353,7 +362,8 @@ class PgStore:
     def stage_in_use(self, stage: str) -> bool:
         row = self._run(
             """SELECT EXISTS (SELECT 1 FROM releases WHERE stage = %s AND state <> 'cancelled')
-                   OR EXISTS (SELECT 1 FROM windows WHERE environment = %s)""", (stage, stage)
+                   OR EXISTS (SELECT 1 FROM windows WHERE environment = %s)""",
+            (stage, stage),
         ).fetchone()
         return bool(row and row[0])
 
@@ -391,7 +401,8 @@ class PgStore:
         row = self._run(
             f"""SELECT {self._RELEASE_COLUMNS}, (SELECT json_agg(json_build_array(environment, start, "end")
                     ORDER BY start) FROM windows WHERE release_id = releases.id)
-                FROM releases WHERE id = %s""", (release_id,)
+                FROM releases WHERE id = %s""",
+            (release_id,),
         ).fetchone()
         if row is None:
             return None
@@ -408,14 +419,20 @@ class PgStore:
         return int(row[0]) if row else 0
 
     def insert_releases_bulk(
-        self, releases: Sequence[NewRelease], windows: Sequence[Sequence[tuple[str, datetime, datetime]]],
+        self,
+        releases: Sequence[NewRelease],
+        windows: Sequence[Sequence[tuple[str, datetime, datetime]]],
         now: datetime,
     ) -> list[int]:
         """Many releases and their windows in one go (demo boards of 10,000 releases)."""
-        ids = [int(r[0]) for r in self._exec(
-            "SELECT nextval(pg_get_serial_sequence('relman.releases', 'id')) FROM generate_series(1, %s) ORDER BY 1",
-            (len(releases),),
-        ).fetchall()]
+        ids = [
+            int(r[0])
+            for r in self._exec(
+                "SELECT nextval(pg_get_serial_sequence('relman.releases', 'id')) "
+                "FROM generate_series(1, %s) ORDER BY 1",
+                (len(releases),),
+            ).fetchall()
+        ]
         self._exec_many(
             f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES "
             "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s)",
@@ -423,8 +440,11 @@ class PgStore:
         )
         self._exec_many(
             'INSERT INTO windows (release_id, environment, start, "end") VALUES (%s, %s, %s, %s)',
-            [(rid, env, to_stamp(start), to_stamp(end))
-             for rid, spans in zip(ids, windows, strict=True) for env, start, end in spans],
+            [
+                (rid, env, to_stamp(start), to_stamp(end))
+                for rid, spans in zip(ids, windows, strict=True)
+                for env, start, end in spans
+            ],
         )
         return ids
 
@@ -435,10 +455,20 @@ class PgStore:
                state = %s, approved_by = %s, approved_at = %s, notes = %s, updated_at = %s, unapproved = %s,
                rev = rev + 1 WHERE id = %s AND rev = %s""",
             (
-                release.name, release.version, json.dumps(list(release.components)), release.owner,
-                str(release.risk), release.stage, str(release.state), release.approved_by,
-                to_stamp(release.approved_at) if release.approved_at else None, release.notes,
-                to_stamp(now), release.unapproved, release.id, expected_rev,
+                release.name,
+                release.version,
+                json.dumps(list(release.components)),
+                release.owner,
+                str(release.risk),
+                release.stage,
+                str(release.state),
+                release.approved_by,
+                to_stamp(release.approved_at) if release.approved_at else None,
+                release.notes,
+                to_stamp(now),
+                release.unapproved,
+                release.id,
+                expected_rev,
             ),
         )
         if cursor.rowcount != 1:
@@ -469,9 +499,14 @@ class PgStore:
         ).fetchall()
         return [
             Freeze(
-                id=r[0], environments=tuple(json.loads(r[1])), reason=r[2],
-                start=from_stamp(r[3]) if r[3] else None, end=from_stamp(r[4]) if r[4] else None,
-                cron=r[5], duration=timedelta(seconds=r[6]) if r[6] is not None else None, zone=r[7],
+                id=r[0],
+                environments=tuple(json.loads(r[1])),
+                reason=r[2],
+                start=from_stamp(r[3]) if r[3] else None,
+                end=from_stamp(r[4]) if r[4] else None,
+                cron=r[5],
+                duration=timedelta(seconds=r[6]) if r[6] is not None else None,
+                zone=r[7],
             )
             for r in rows
         ]
@@ -497,8 +532,18 @@ class PgStore:
         row = self._exec(
             """INSERT INTO events (at, actor, via, release, action, "from", "to", forced, reason, details)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING seq""",
-            (to_stamp(at), actor, via, event.release, event.action, event.from_, event.to, event.forced,
-             event.reason, chain.details_text(event.details)),
+            (
+                to_stamp(at),
+                actor,
+                via,
+                event.release,
+                event.action,
+                event.from_,
+                event.to,
+                event.forced,
+                event.reason,
+                chain.details_text(event.details),
+            ),
         ).fetchone()
         self._pending_events += 1
         return int(row[0]) if row else 0
@@ -533,8 +578,14 @@ class PgStore:
     def dump(self) -> BoardDump:
         with self.read():
             settings = {str(k): str(v) for k, v in self._run("SELECT key, value FROM settings").fetchall()}
-            return BoardDump(settings, self.environments(), self.releases(include_cancelled=True), self.freezes(),
-                             self.stored_events(), self.hook_cursor())
+            return BoardDump(
+                settings,
+                self.environments(),
+                self.releases(include_cancelled=True),
+                self.freezes(),
+                self.stored_events(),
+                self.hook_cursor(),
+            )
 
     def load_copy(self, dump: BoardDump) -> None:
         """Write a copied board, history and all, into this empty board; all or nothing.
@@ -545,8 +596,10 @@ class PgStore:
         """
         with self.write():
             if not self.is_admin():
-                raise Refused(f"copying a board into {self.name} needs its admin role ({self.admin}); "
-                              f"{self._account} is not a member of it")
+                raise Refused(
+                    f"copying a board into {self.name} needs its admin role ({self.admin}); "
+                    f"{self._account} is not a member of it"
+                )
             if problem := empty_problem(self):
                 raise BadInput(problem)
             self._exec("SELECT set_config('relman.copy', 'on', true)")
@@ -560,8 +613,11 @@ class PgStore:
             )
             self._exec_many(
                 'INSERT INTO windows (release_id, environment, start, "end") VALUES (%s, %s, %s, %s)',
-                [(w.release_id, w.environment, to_stamp(w.start), to_stamp(w.end))
-                 for r in dump.releases for w in r.windows],
+                [
+                    (w.release_id, w.environment, to_stamp(w.start), to_stamp(w.end))
+                    for r in dump.releases
+                    for w in r.windows
+                ],
             )
             self._exec_many(
                 'INSERT INTO freezes (id, environments, reason, start, "end", cron, duration, zone) '
@@ -571,12 +627,26 @@ class PgStore:
             for event in dump.events:  # one at a time: the server checks each link against the one before
                 self._exec(
                     f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})",
-                    (event.seq, event.at, event.actor, event.via, event.release, event.action, event.from_,
-                     event.to, event.forced, event.reason, event.details, event.hash),
+                    (
+                        event.seq,
+                        event.at,
+                        event.actor,
+                        event.via,
+                        event.release,
+                        event.action,
+                        event.from_,
+                        event.to,
+                        event.forced,
+                        event.reason,
+                        event.details,
+                        event.hash,
+                    ),
                 )
             for table in ("releases", "freezes"):
-                self._exec(f"SELECT setval(pg_get_serial_sequence('relman.{table}', 'id'), "
-                           f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)")
+                self._exec(
+                    f"SELECT setval(pg_get_serial_sequence('relman.{table}', 'id'), "
+                    f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
+                )
             self._exec("SELECT set_config('relman.copy', 'off', true)")
             if dump.hook_cursor[0]:
                 self.set_hook_cursor(*dump.hook_cursor)
@@ -599,9 +669,11 @@ class PgStore:
         return frozenset(int(r[0]) for r in self._run(HOOK_FAILURES_SQL).fetchall())
 
     def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None:
-        self._exec("INSERT INTO hook_cursor (id, seq, done) VALUES (1, %s, %s) "
-                   "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, done = excluded.done",
-                   (seq, json.dumps(list(done))))
+        self._exec(
+            "INSERT INTO hook_cursor (id, seq, done) VALUES (1, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, done = excluded.done",
+            (seq, json.dumps(list(done))),
+        )
 
     @contextlib.contextmanager
     def runner_lock(self, wait: bool = True) -> Iterator[bool]:
@@ -676,14 +748,16 @@ class PgStore:
         if state == "42501":  # insufficient privilege: a grant the role lacks, or a control's refusal
             return Refused(self._privilege_message(said))
         if state == "55P03":  # lock_not_available: the write lock did not come within lock_timeout
-            return BadInput(f"{self.name} is busy (another process holds a write lock); nothing was changed, "
-                            "try again")
+            return BadInput(f"{self.name} is busy (another process holds a write lock); nothing was changed, try again")
         if state.startswith("23"):  # integrity constraint violation
             return BadInput(f"refused by the database: {said}")
         if state == "25006":
             return BadInput(f"{self.name} is open read-only; nothing was changed")
-        if (isinstance(exc, psycopg.OperationalError) and (self._conn.closed or self._conn.broken)) or \
-                state.startswith("08") or state.startswith("57P"):
+        if (
+            (isinstance(exc, psycopg.OperationalError) and (self._conn.closed or self._conn.broken))
+            or state.startswith("08")
+            or state.startswith("57P")
+        ):
             return BadInput(f"lost the connection to {self.name} ({said}); nothing was changed, try again")
         return BadInput(f"database error on {self.name}: {said}")
 

@@ -149,8 +149,11 @@ def _edited(event: Event, d: Mapping[str, Any], tz: str) -> str:
     changes = d.get("changes")
     if not isinstance(changes, Mapping) or not changes:
         return _plain(event, d, tz)
-    parts = [f"{field} {_value(pair[0])} → {_value(pair[1])}" for field, pair in changes.items()
-             if isinstance(pair, list | tuple) and len(pair) == 2]
+    parts = [
+        f"{field} {_value(pair[0])} → {_value(pair[1])}"
+        for field, pair in changes.items()
+        if isinstance(pair, list | tuple) and len(pair) == 2
+    ]
     text = "edited " + ", ".join(parts)
     if d.get("approval_withdrawn"):
         text += f"; approval by {d['approval_withdrawn']} withdrawn"
@@ -204,8 +207,10 @@ def _setting(event: Event, d: Mapping[str, Any], tz: str) -> str:
 def _imported(event: Event, d: Mapping[str, Any], tz: str) -> str:
     if not d:
         return _plain(event, d, tz)
-    return (f"imported a board file ({event.to}): {d.get('added', 0)} added, {d.get('changed', 0)} changed, "
-            f"{d.get('removed', 0)} removed")
+    return (
+        f"imported a board file ({event.to}): {d.get('added', 0)} added, {d.get('changed', 0)} changed, "
+        f"{d.get('removed', 0)} removed"
+    )
 
 
 def _chain(event: Event, d: Mapping[str, Any], tz: str) -> str:

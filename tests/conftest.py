@@ -61,8 +61,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests marked ``both_backends`` run twice: ``backend`` (and every fixture built on it) is SQLite, then
     PostgreSQL. Other tests get SQLite alone, as before."""
     definition = metafunc.definition
-    if "backend" in metafunc.fixturenames and definition.get_closest_marker("both_backends") \
-            and not definition.get_closest_marker("sqlite_only"):
+    if (
+        "backend" in metafunc.fixturenames
+        and definition.get_closest_marker("both_backends")
+        and not definition.get_closest_marker("sqlite_only")
+    ):
         metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
 
@@ -174,8 +177,9 @@ class Run:
         if self.backend is not None:
             self.backend.account(account)
         with as_account(account):
-            result = self.runner.invoke(cli, list(argv), env={**self.env(), "PGUSER": account, **(env or {})},
-                                        prog_name="relman")
+            result = self.runner.invoke(
+                cli, list(argv), env={**self.env(), "PGUSER": account, **(env or {})}, prog_name="relman"
+            )
         assert "Traceback" not in result.stderr, result.stderr
         assert "Traceback" not in result.stdout, result.stdout
         if result.exception is not None:

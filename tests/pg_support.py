@@ -73,14 +73,18 @@ def skip_reason() -> str | None:
     except ImportError:
         return "psycopg is not installed (pip install '.[test]'): the PostgreSQL half of the suite is skipped"
     if bindir() is None:
-        return ("no PostgreSQL server binaries (initdb, pg_ctl; `pg_config --bindir`): the PostgreSQL half of the "
-                "suite is skipped")
+        return (
+            "no PostgreSQL server binaries (initdb, pg_ctl; `pg_config --bindir`): the PostgreSQL half of the "
+            "suite is skipped"
+        )
     if os.geteuid() == 0:
         try:
             pwd.getpwnam(SERVER_ACCOUNT)
         except KeyError:
-            return (f"running as root and there is no {SERVER_ACCOUNT!r} account to run the server as: the "
-                    "PostgreSQL half of the suite is skipped")
+            return (
+                f"running as root and there is no {SERVER_ACCOUNT!r} account to run the server as: the "
+                "PostgreSQL half of the suite is skipped"
+            )
     return None
 
 
@@ -88,8 +92,10 @@ def default_environments() -> list[Any]:
     from relman_tui.demo import DEFAULT_PIPELINE
     from relman_tui.model import Environment
 
-    return [Environment(name, title, position, capacity, approval)
-            for position, (name, title, capacity, approval) in enumerate(DEFAULT_PIPELINE, start=1)]
+    return [
+        Environment(name, title, position, capacity, approval)
+        for position, (name, title, capacity, approval) in enumerate(DEFAULT_PIPELINE, start=1)
+    ]
 
 
 def _free_port() -> int:
@@ -129,19 +135,33 @@ class Cluster:
 
     def start(self) -> None:
         self._server(
-            str(self.bindir / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
-            "--locale=C.UTF-8", "--no-sync",
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
         )
         settings = {
-            "listen_addresses": "''", "port": str(self.port), "unix_socket_directories": f"'{self.root}'",
-            "fsync": "off", "synchronous_commit": "off", "full_page_writes": "off", "max_connections": "200",
+            "listen_addresses": "''",
+            "port": str(self.port),
+            "unix_socket_directories": f"'{self.root}'",
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": "200",
             "shared_buffers": "32MB",
         }
         with (self.data / "postgresql.conf").open("a", encoding="utf-8") as conf:
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
         self._watchdog = subprocess.Popen(
             [sys.executable, "-c", _WATCHDOG, *self._stop_command("immediate"), str(self.root)],
-            stdin=subprocess.PIPE, start_new_session=True,
+            stdin=subprocess.PIPE,
+            start_new_session=True,
         )
         self.start_server()
         self.running = True
@@ -150,8 +170,17 @@ class Cluster:
         self._server(*self._stop_command("fast"))
 
     def start_server(self) -> None:
-        self._server(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "server.log"),
-                     "-w", "-t", "60", "start")
+        self._server(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self) -> None:
         if self.running:
@@ -179,8 +208,9 @@ class Cluster:
             pass  # already switches account itself
         elif self._as_server:
             kwargs = dict(self._as_server)
-        done = subprocess.run(argv, capture_output=True, text=True, env=self._env, timeout=120, cwd=self.root,
-                              check=False, **kwargs)
+        done = subprocess.run(
+            argv, capture_output=True, text=True, env=self._env, timeout=120, cwd=self.root, check=False, **kwargs
+        )
         if done.returncode != 0:
             log = self.root / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
@@ -289,8 +319,10 @@ class Cluster:
         if template not in self._baseline:
             self._capture(template)
         with self.connect(name) as conn:
-            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                         "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
             with conn.transaction():
                 conn.execute("SET LOCAL session_replication_role = replica")  # the log's guards stand aside
                 conn.execute("SET LOCAL lock_timeout = '30s'")
@@ -299,8 +331,7 @@ class Cluster:
                     if rows:
                         quoted = ", ".join(f'"{c}"' for c in columns)
                         marks = ", ".join(["%s"] * len(columns))
-                        conn.cursor().executemany(
-                            f"INSERT INTO relman.{table} ({quoted}) VALUES ({marks})", rows)  # type: ignore[arg-type]
+                        conn.cursor().executemany(f"INSERT INTO relman.{table} ({quoted}) VALUES ({marks})", rows)  # type: ignore[arg-type]
 
 
 @contextlib.contextmanager

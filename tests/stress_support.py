@@ -125,7 +125,9 @@ def check_database(target: Path | str) -> dict[str, int]:
     for rid, (stage, state, approved_by, rev) in stored.items():
         r = replayed[rid]
         assert (stage, state, approved_by, rev) == (r.stage, r.state, r.approved_by, r.rev), (
-            rid, (stage, state, approved_by, rev), r,
+            rid,
+            (stage, state, approved_by, rev),
+            r,
         )
         assert windows.get(rid, {}) == r.windows, (rid, windows.get(rid), r.windows)
     assert rows(target, "SELECT count(*) FROM freezes")[0][0] == freezes

@@ -64,9 +64,21 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 
 def release(rid: int, environment: str, start: datetime, end: datetime) -> Release:
     return Release(
-        id=rid, name=f"app{rid}", version="1.0", components=(f"app{rid}",), owner="ops", risk=Risk.LOW,
-        stage=PLANNED, state=State.PENDING, approved_by=None, approved_at=None, notes="", created_at=NOW,
-        updated_at=NOW, rev=1, windows=(Window(rid, environment, start, end),),
+        id=rid,
+        name=f"app{rid}",
+        version="1.0",
+        components=(f"app{rid}",),
+        owner="ops",
+        risk=Risk.LOW,
+        stage=PLANNED,
+        state=State.PENDING,
+        approved_by=None,
+        approved_at=None,
+        notes="",
+        created_at=NOW,
+        updated_at=NOW,
+        rev=1,
+        windows=(Window(rid, environment, start, end),),
     )
 
 

@@ -35,8 +35,10 @@ def test_windows_become_events_with_stable_uids_and_update_in_place(board: Run, 
     (dev_uid,) = [u for u in first if u.startswith(f"window-{rid}-dev-")]
     dev = first[dev_uid]
     assert str(dev["summary"]) == "payments-api 2.4.1 → dev"
-    assert (utc(dev, "dtstart"), utc(dev, "dtend")) == (datetime(2026, 12, 2, 10, tzinfo=UTC),
-                                                         datetime(2026, 12, 2, 12, tzinfo=UTC))
+    assert (utc(dev, "dtstart"), utc(dev, "dtend")) == (
+        datetime(2026, 12, 2, 10, tzinfo=UTC),
+        datetime(2026, 12, 2, 12, tzinfo=UTC),
+    )
     description = str(dev["description"])
     assert "Owner: bob" in description and "Risk: high" in description and "Stands in: planned (pending)" in description
 
@@ -68,14 +70,34 @@ def test_recurring_freezes_are_expanded_in_their_zone_across_a_dst_change(run: R
     db = tmp_path / "b.db"
     env = {"RELMAN_NOW": "2026-10-14T12:00:00Z"}
     run.raw("--db", str(db), "init", env=env)
-    assert run.raw("--db", str(db), "freeze", "add", "prod", "--cron", "0 18 * * FRI", "--for", "62h", "--zone",
-                   "Europe/Berlin", "--reason", "weekend", env=env).exit_code == 0
+    assert (
+        run.raw(
+            "--db",
+            str(db),
+            "freeze",
+            "add",
+            "prod",
+            "--cron",
+            "0 18 * * FRI",
+            "--for",
+            "62h",
+            "--zone",
+            "Europe/Berlin",
+            "--reason",
+            "weekend",
+            env=env,
+        ).exit_code
+        == 0
+    )
     path = tmp_path / "f.ics"
     assert run.raw("--db", str(db), "calendar", str(path), "--days", "21", env=env).exit_code == 0
     events = sorted(read(path).values(), key=lambda e: utc(e, "dtstart"))
     starts = [utc(e, "dtstart") for e in events]
-    assert starts == [datetime(2026, 10, 16, 16, tzinfo=UTC), datetime(2026, 10, 23, 16, tzinfo=UTC),
-                      datetime(2026, 10, 30, 17, tzinfo=UTC)]  # 18:00 CEST, 18:00 CEST, 18:00 CET
+    assert starts == [
+        datetime(2026, 10, 16, 16, tzinfo=UTC),
+        datetime(2026, 10, 23, 16, tzinfo=UTC),
+        datetime(2026, 10, 30, 17, tzinfo=UTC),
+    ]  # 18:00 CEST, 18:00 CEST, 18:00 CET
     assert all((utc(e, "dtend") - utc(e, "dtstart")).total_seconds() == 62 * 3600 for e in events)
     assert all(str(e["summary"]) == "❄ prod frozen: weekend" for e in events)
     uids = set(read(path))

@@ -255,8 +255,7 @@ def test_release_show(board: Run) -> None:
     ]
 
     item = board.json("release", "show", str(rid))
-    assert list(item) == [*RELEASE_KEYS, "approved_at", "notes", "created_at", "updated_at", "created_by",
-                          "history"]
+    assert list(item) == [*RELEASE_KEYS, "approved_at", "notes", "created_at", "updated_at", "created_by", "history"]
     assert item["notes"] == "Adds 3-D Secure.\nNeeds a CAB slot."
     assert (item["created_at"], item["updated_at"], item["approved_at"]) == (
         "2026-12-01T10:00:00Z",

@@ -67,7 +67,10 @@ def cli_env(home: Path) -> dict[str, str]:
 def relman(db: Target, env: dict[str, str], actor: str, *args: str) -> Call:
     done = subprocess.run(
         [sys.executable, "-m", "relman_tui", "--db", str(db), "--as", actor, *args],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     return Call(actor, args, done.returncode, done.stdout, done.stderr)
 
@@ -116,8 +119,13 @@ def team(backend: Backend, tmp_path: Path) -> Team:
         service.add_release(f"service-{i}", "1.0")
     store.close()
     if isinstance(backend, PgBackend):
-        return Team(backend.target(), backend.url(SUPERUSER), lambda: backend.open("board", read_only=True),
-                    setup_actor, {"PGUSER": runner})
+        return Team(
+            backend.target(),
+            backend.url(SUPERUSER),
+            lambda: backend.open("board", read_only=True),
+            setup_actor,
+            {"PGUSER": runner},
+        )
     assert isinstance(backend, SqliteBackend)
     path = backend.path
     return Team(path, path, lambda: Store.open(path, read_only=True), setup_actor)
@@ -240,8 +248,9 @@ def test_four_writers_and_a_live_board_lose_nothing(team: Team, tmp_path: Path) 
     figures = check_database(team.reader)  # every release stands where its last logged move put it
 
     # every successful change has exactly one event by its actor, and nothing else was logged
-    logged = Counter(actor for (actor,) in rows(team.reader, f"SELECT actor FROM events WHERE actor <> "
-                                                              f"'{team.setup_actor}'"))
+    logged = Counter(
+        actor for (actor,) in rows(team.reader, f"SELECT actor FROM events WHERE actor <> '{team.setup_actor}'")
+    )
     succeeded = Counter(c.actor for c in calls if c.code == 0 and c.args[0] in CHANGES)
     assert not any(c.args[:2] == ("release", "add") for c in calls)  # (or they would count too)
     assert logged == succeeded
@@ -252,10 +261,17 @@ def test_four_writers_and_a_live_board_lose_nothing(team: Team, tmp_path: Path) 
     assert codes[0] > 0 and codes[1] > 0  # the run really raced: some changes landed, some were refused
     report(
         f"concurrency/{'sqlite' if isinstance(team.reader, Path) else 'postgres'}",
-        processes=len(calls), workers=WORKERS, exit_0=codes[0], refused_1=codes[1],
-        bad_input_2=codes[2], stale=sum("since you saw it" in c.stderr for c in calls),
-        events=figures["events"], releases=figures["releases"], board_snapshots=poller.snapshots,
-        board_events_seen=poller.events_seen, seconds=round(elapsed, 1),
+        processes=len(calls),
+        workers=WORKERS,
+        exit_0=codes[0],
+        refused_1=codes[1],
+        bad_input_2=codes[2],
+        stale=sum("since you saw it" in c.stderr for c in calls),
+        events=figures["events"],
+        releases=figures["releases"],
+        board_snapshots=poller.snapshots,
+        board_events_seen=poller.events_seen,
+        seconds=round(elapsed, 1),
     )
 
 
@@ -312,7 +328,10 @@ def test_no_busy_or_locked_text_reaches_a_person_even_when_the_lock_never_comes(
     try:
         done = subprocess.run(
             [sys.executable, "-c", script, "--db", str(shared_board), "--as", "bob", "move", "1", "dev"],
-            capture_output=True, text=True, env=env, timeout=60,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
         )
         reading = relman(shared_board, env, "bob", "release", "list", "--json")  # WAL: readers go on
     finally:

@@ -93,12 +93,21 @@ def test_user_logname_and_relman_actor_change_nothing_in_a_real_process(tmp_path
     """No variable a shell can set makes relman someone else: a real subprocess, a real account."""
     db = tmp_path / "relman.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RELMAN_", "SUDO_"))}
-    env |= {"XDG_CONFIG_HOME": str(tmp_path / "c"), "XDG_DATA_HOME": str(tmp_path / "d"), "RELMAN_TZ": "UTC",
-            "PYTHONPATH": str(Path(__file__).parents[1])}
+    env |= {
+        "XDG_CONFIG_HOME": str(tmp_path / "c"),
+        "XDG_DATA_HOME": str(tmp_path / "d"),
+        "RELMAN_TZ": "UTC",
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+    }
 
     def relman(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "relman_tui", "--db", str(db), *args], capture_output=True,
-                              text=True, env=env | extra, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "relman_tui", "--db", str(db), *args],
+            capture_output=True,
+            text=True,
+            env=env | extra,
+            timeout=60,
+        )
 
     assert relman("init").returncode == 0
     assert relman("release", "add", "payments-api", "2.4.1").stdout.strip() == "1"
@@ -147,8 +156,7 @@ def test_resolve() -> None:
 def test_look_alike_and_odd_names_are_refused(board: Run, name: str) -> None:
     board.ok("settings", "delegates", "add", "ci", actor="admin")
     before = board.dump()
-    assert "not a login name" in bad(board.raw("--db", str(board.db), "--as", name, "release", "list",
-                                               account="ci"))
+    assert "not a login name" in bad(board.raw("--db", str(board.db), "--as", name, "release", "list", account="ci"))
     assert "not a login name" in bad(board("release", "add", "x", "1", "--owner", name))
     assert board.dump() == before
 
@@ -184,8 +192,10 @@ def test_editing_the_owner_away_and_back_withdraws_the_approval(board: Run) -> N
     assert "owner carol → bob; approval by bob withdrawn" in board.ok("log", str(rid)).stdout
 
 
-@pytest.mark.parametrize(("field", "value"), [("--name", "ledger2"), ("--version", "1.0.1"),
-                                              ("--component", "payments-db"), ("--owner", "erin")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("--name", "ledger2"), ("--version", "1.0.1"), ("--component", "payments-db"), ("--owner", "erin")],
+)
 def test_any_change_to_what_is_approved_withdraws_it(board: Run, field: str, value: str) -> None:
     rid = add(board, "ledger", "1.0", actor="bob")
     board.ok("approve", str(rid), actor="carol")
@@ -255,8 +265,7 @@ def test_import_turning_four_eyes_off_is_logged_with_old_and_new(board: Run, tmp
     path.write_text(path.read_text().replace("four_eyes = true", "four_eyes = false"))
     board.ok("import", str(path), actor="admin")
     changed = [e for e in board.json("log") if e["action"] == "setting_changed"]
-    assert [(e["actor"], e["details"]) for e in changed] == [
-        ("admin", {"key": "four_eyes", "old": True, "new": False})]
+    assert [(e["actor"], e["details"]) for e in changed] == [("admin", {"key": "four_eyes", "old": True, "new": False})]
     assert "admin  changed four_eyes: on → off" in board.ok("log").stdout
 
 
@@ -279,28 +288,52 @@ def test_settings_commands_change_and_log(board: Run) -> None:
 
 def test_import_logs_every_environment_freeze_and_setting_it_changes(board: Run, tmp_path: Path) -> None:
     board.ok("freeze", "add", "prod", "--start", "2026-12-24T00:00", "--end", "2026-12-27T00:00", "--reason", "xmas")
-    board.ok("freeze", "add", "all", "--cron", "0 18 * * FRI", "--for", "62h", "--zone", "Europe/Berlin",
-             "--reason", "weekend")
+    board.ok(
+        "freeze",
+        "add",
+        "all",
+        "--cron",
+        "0 18 * * FRI",
+        "--for",
+        "62h",
+        "--zone",
+        "Europe/Berlin",
+        "--reason",
+        "weekend",
+    )
     path = tmp_path / "board.toml"
     board.ok("export", str(path))
     seq = board.json("log")[-1]["seq"]
     text = path.read_text()
     text = text.replace('reason = "xmas"', 'reason = "christmas"')  # a changed freeze: removed + added
-    text = text.replace('name = "staging", title = "Staging", capacity = 2',
-                        'name = "staging", title = "Staging", capacity = 3')
+    text = text.replace(
+        'name = "staging", title = "Staging", capacity = 2', 'name = "staging", title = "Staging", capacity = 3'
+    )
     preprod = '    { name = "preprod", title = "Pre-production", capacity = 1, requires_approval = false },\n'
     text = text.replace(preprod, "")
     text = text.replace("delegates = []", 'delegates = ["ci"]')
     path.write_text(text)
     board.ok("import", str(path), actor="admin")
     new = [e for e in board.json("log") if e["seq"] > seq]
-    assert [e["action"] for e in new] == ["env_changed", "env_changed", "env_removed", "freeze_removed",
-                                          "freeze_added", "setting_changed", "imported"]
+    assert [e["action"] for e in new] == [
+        "env_changed",
+        "env_changed",
+        "env_removed",
+        "freeze_removed",
+        "freeze_added",
+        "setting_changed",
+        "imported",
+    ]
     assert new[0]["details"] == {"name": "staging", "changes": {"capacity": [2, 3]}}
     assert new[1]["details"] == {"name": "prod", "changes": {"position": [5, 4]}}
     assert new[2]["details"]["name"] == "preprod"
-    assert new[3]["details"] == {"id": 1, "environments": ["prod"], "reason": "xmas",
-                                 "start": "2026-12-24T00:00:00Z", "end": "2026-12-27T00:00:00Z"}
+    assert new[3]["details"] == {
+        "id": 1,
+        "environments": ["prod"],
+        "reason": "xmas",
+        "start": "2026-12-24T00:00:00Z",
+        "end": "2026-12-27T00:00:00Z",
+    }
     assert new[4]["details"]["reason"] == "christmas" and new[4]["details"]["id"] == 3
     assert new[5]["details"] == {"key": "delegates", "old": [], "new": ["ci"]}
     assert [f["id"] for f in board.json("freeze", "list")] == [2, 3]  # the unchanged freeze keeps its id
@@ -310,12 +343,29 @@ def test_import_logs_every_environment_freeze_and_setting_it_changes(board: Run,
 
 
 def test_freeze_events_carry_the_freeze(board: Run) -> None:
-    fid = board.ok("freeze", "add", "prod", "--cron", "0 18 * * FRI", "--for", "62h", "--zone", "Europe/Berlin",
-                   "--reason", "weekend").stdout.strip()
+    fid = board.ok(
+        "freeze",
+        "add",
+        "prod",
+        "--cron",
+        "0 18 * * FRI",
+        "--for",
+        "62h",
+        "--zone",
+        "Europe/Berlin",
+        "--reason",
+        "weekend",
+    ).stdout.strip()
     board.ok("freeze", "remove", fid)
     added, removed = board.json("log")[-2:]
-    record = {"id": int(fid), "environments": ["prod"], "reason": "weekend", "cron": "0 18 * * FRI",
-              "duration": 62 * 3600, "zone": "Europe/Berlin"}
+    record = {
+        "id": int(fid),
+        "environments": ["prod"],
+        "reason": "weekend",
+        "cron": "0 18 * * FRI",
+        "duration": 62 * 3600,
+        "zone": "Europe/Berlin",
+    }
     assert (added["action"], added["details"]) == ("freeze_added", record)
     assert (removed["action"], removed["details"]) == ("freeze_removed", record)
     text = board.ok("log", "--limit", "2").stdout
@@ -330,8 +380,13 @@ def test_schedule_events_carry_old_and_new_window(board: Run) -> None:
     details = [e["details"] for e in board.json("log", str(rid))][-3:]
     assert details == [
         {"environment": "dev", "start": "2026-12-02T10:00:00Z", "end": "2026-12-02T12:00:00Z"},
-        {"environment": "dev", "start": "2026-12-03T10:00:00Z", "end": "2026-12-03T11:00:00Z",
-         "old_start": "2026-12-02T10:00:00Z", "old_end": "2026-12-02T12:00:00Z"},
+        {
+            "environment": "dev",
+            "start": "2026-12-03T10:00:00Z",
+            "end": "2026-12-03T11:00:00Z",
+            "old_start": "2026-12-02T10:00:00Z",
+            "old_end": "2026-12-02T12:00:00Z",
+        },
         {"environment": "dev", "old_start": "2026-12-03T10:00:00Z", "old_end": "2026-12-03T11:00:00Z"},
     ]
     lines = board.ok("log", str(rid), tz="Europe/Berlin").stdout.splitlines()
@@ -347,8 +402,10 @@ def test_environment_edits_and_removals_are_logged(board: Run) -> None:
     assert [e["name"] for e in board.json("env", "list")] == ["dev", "test", "staging", "prod"]
     assert [e["position"] for e in board.json("env", "list")] == [1, 2, 3, 4]
     changed = next(e for e in board.json("log") if e["action"] == "env_changed")
-    assert changed["details"] == {"name": "staging", "changes": {"capacity": [2, 3], "requires_approval":
-                                                                 [False, True]}}
+    assert changed["details"] == {
+        "name": "staging",
+        "changes": {"capacity": [2, 3], "requires_approval": [False, True]},
+    }
     assert "nothing to change" in bad(board("env", "edit", "prod", actor="admin"))
     assert "unknown environment 'qa'" in bad(board("env", "edit", "qa", "--capacity", "2", actor="admin"))
 
@@ -393,14 +450,17 @@ def test_a_rewritten_actor_is_caught_and_named(board: Run) -> None:
     assert (report["ok"], report["broken_at"]) == (False, approval)
 
 
-@pytest.mark.parametrize("statement", [
-    "DELETE FROM events WHERE seq = 5",
-    "UPDATE events SET reason = 'nothing to see' WHERE seq = 6",
-    "UPDATE events SET \"at\" = '2026-01-01T00:00:00Z' WHERE seq = 4",
-    "UPDATE events SET seq = 100 WHERE seq = 6",
-    "UPDATE events SET hash = NULL WHERE seq = 7",
-    "UPDATE settings SET value = 'another-board' WHERE key = 'board_id'",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM events WHERE seq = 5",
+        "UPDATE events SET reason = 'nothing to see' WHERE seq = 6",
+        "UPDATE events SET \"at\" = '2026-01-01T00:00:00Z' WHERE seq = 4",
+        "UPDATE events SET seq = 100 WHERE seq = 6",
+        "UPDATE events SET hash = NULL WHERE seq = 7",
+        "UPDATE settings SET value = 'another-board' WHERE key = 'board_id'",
+    ],
+)
 @pytest.mark.sqlite_only("rewriting a file with the sqlite3 shell; a server refuses it: tests/test_pg_controls.py")
 def test_other_rewrites_are_caught(board: Run, statement: str) -> None:
     rid = add(board, "ledger", "1.0", actor="bob")
@@ -416,13 +476,19 @@ def test_an_old_database_is_migrated_and_its_history_vouched_for(tmp_path: Path)
     db = Database(path)
     migrations.apply(db, stop_before="m002_identity_and_chain")
     db.execute("INSERT INTO environments VALUES ('dev', 'Dev', 1, 1, 0)")
-    db.execute("INSERT INTO releases (name, version, components, owner, risk, stage, state, notes, created_at, "
-               "updated_at) VALUES ('ledger', '1.0', '[\"ledger\"]', 'bob', 'low', 'dev', 'deployed', '', "
-               "'2026-11-01T10:00:00Z', '2026-11-01T11:00:00Z')")
-    db.execute("INSERT INTO events (at, actor, release, action, \"to\") VALUES "
-               "('2026-11-01T10:00:00Z', 'bob', 1, 'created', 'planned')")
-    db.execute("INSERT INTO events (at, actor, release, action, \"from\", \"to\") VALUES "
-               "('2026-11-01T11:00:00Z', 'bob', 1, 'moved', 'planned', 'dev')")
+    db.execute(
+        "INSERT INTO releases (name, version, components, owner, risk, stage, state, notes, created_at, "
+        "updated_at) VALUES ('ledger', '1.0', '[\"ledger\"]', 'bob', 'low', 'dev', 'deployed', '', "
+        "'2026-11-01T10:00:00Z', '2026-11-01T11:00:00Z')"
+    )
+    db.execute(
+        'INSERT INTO events (at, actor, release, action, "to") VALUES '
+        "('2026-11-01T10:00:00Z', 'bob', 1, 'created', 'planned')"
+    )
+    db.execute(
+        'INSERT INTO events (at, actor, release, action, "from", "to") VALUES '
+        "('2026-11-01T11:00:00Z', 'bob', 1, 'moved', 'planned', 'dev')"
+    )
     db.conn.commit()
     db.close()
 

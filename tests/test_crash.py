@@ -114,7 +114,9 @@ def test_writers_killed_mid_transaction_leave_every_change_with_its_event(crashi
         actor = f"writer{round_ % 3}"
         proc = subprocess.Popen(
             [sys.executable, str(WRITER), crashing.writer_target(actor), actor, str(round_)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
         )
         assert proc.stdout is not None
         ready = proc.stdout.readline()
@@ -130,34 +132,61 @@ def test_writers_killed_mid_transaction_leave_every_change_with_its_event(crashi
         events_before = figures["events"]
     assert kills == SERVICE_KILLS
     assert grew > SERVICE_KILLS // 2  # the kills landed while the writers were writing
-    report(f"crash/service/{crashing.backend.name}", kills_survived=kills, rounds_with_new_changes=grew,
-           **check_database(crashing.reader))
+    report(
+        f"crash/service/{crashing.backend.name}",
+        kills_survived=kills,
+        rounds_with_new_changes=grew,
+        **check_database(crashing.reader),
+    )
 
 
 @pytest.mark.both_backends
 def test_cli_commands_killed_at_random_moments(crashing: Crashing, tmp_path: Path) -> None:
     """Killing `relman move` and friends anywhere from start-up to commit never half-writes."""
     rng = random.Random(11)
-    env = child_env() | crashing.cli_env | {
-        "RELMAN_NOW": NOW_TEXT, "RELMAN_TZ": "UTC", "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-    }
+    env = (
+        child_env()
+        | crashing.cli_env
+        | {
+            "RELMAN_NOW": NOW_TEXT,
+            "RELMAN_TZ": "UTC",
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+        }
+    )
     stages = ["planned", *(name for name, *_ in DEFAULT_PIPELINE)]
     commands = [
         lambda: ["move", str(rng.randint(1, 4)), rng.choice(stages), "--force", "--reason", "kill test"],
         lambda: ["verify", str(rng.randint(1, 4))],
-        lambda: ["schedule", str(rng.randint(1, 4)), rng.choice(stages[1:]), f"+{rng.randint(1, 10**5)}m",
-                 "--for", "1h"],
+        lambda: [
+            "schedule",
+            str(rng.randint(1, 4)),
+            rng.choice(stages[1:]),
+            f"+{rng.randint(1, 10**5)}m",
+            "--for",
+            "1h",
+        ],
         lambda: ["release", "add", f"killed-{rng.randint(0, 10**9)}", "1.0"],
-        lambda: ["freeze", "add", "prod", "--start", "2030-01-01T00:00", "--end", "2030-01-02T00:00",
-                 "--reason", "kill test"],
+        lambda: [
+            "freeze",
+            "add",
+            "prod",
+            "--start",
+            "2030-01-01T00:00",
+            "--end",
+            "2030-01-02T00:00",
+            "--reason",
+            "kill test",
+        ],
     ]
     killed = finished = 0
     for _ in range(CLI_KILLS):
         args = rng.choice(commands)()
         proc = subprocess.Popen(
             [sys.executable, "-m", "relman_tui", "--db", str(crashing.backend.target()), "--as", "killer", *args],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
         )
         # start-up takes ~0.15 s: delays around it hit imports, opening, and the write itself
         if kill_after(proc, rng.uniform(0.05, 0.35)):
@@ -170,8 +199,13 @@ def test_cli_commands_killed_at_random_moments(crashing: Crashing, tmp_path: Pat
         proc.stderr.close()
         check_database(crashing.reader)
     assert killed > 0
-    report(f"crash/cli/{crashing.backend.name}", commands=CLI_KILLS, killed=killed, finished=finished,
-           **check_database(crashing.reader))
+    report(
+        f"crash/cli/{crashing.backend.name}",
+        commands=CLI_KILLS,
+        killed=killed,
+        finished=finished,
+        **check_database(crashing.reader),
+    )
 
 
 def test_the_database_itself_refuses_a_forced_move_or_rollback_without_a_reason(board_db: Path) -> None:
@@ -182,8 +216,10 @@ def test_the_database_itself_refuses_a_forced_move_or_rollback_without_a_reason(
 
     service = Service(Store.open(board_db), FixedClock(NOW), "alice")
     try:
-        calls: list[Callable[[], object]] = [lambda: service.move(1, "test", force=True, reason="  "),
-                                             lambda: service.rollback(1, "")]
+        calls: list[Callable[[], object]] = [
+            lambda: service.move(1, "test", force=True, reason="  "),
+            lambda: service.rollback(1, ""),
+        ]
         for call in calls:
             with pytest.raises(BadInput, match="reason"):
                 call()

@@ -146,8 +146,9 @@ async def test_the_board_on_an_unwritable_file_shows_a_read_only_banner_and_writ
     not_writable(one_release.path)
     store = Store.open(one_release.path)  # no read_only asked for: the file decides
     assert store.read_only
-    app = RelmanApp(Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", read_only=store.read_only,
-                    poll_interval=0.05)
+    app = RelmanApp(
+        Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", read_only=store.read_only, poll_interval=0.05
+    )
     before = one_release.dump()
     async with app.run_test(size=(100, 30)) as pilot:
         await loaded(pilot)
@@ -237,8 +238,7 @@ def test_a_file_from_a_newer_relman_is_refused_by_every_command_and_left_untouch
     board_file.parent.mkdir()
     before = files_of(one_release.path.parent)
     board_file.write_text("[[environments]]\nname = 'dev'\n")
-    for args in (["release", "list"], ["log"], ["init"], ["demo", "--no-tui"], ["import", str(board_file)],
-                 *WRITES):
+    for args in (["release", "list"], ["log"], ["init"], ["demo", "--no-tui"], ["import", str(board_file)], *WRITES):
         result = one_release(*args)
         assert result.exit_code == 2, args
         line = one_line(result.stderr)

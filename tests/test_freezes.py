@@ -160,8 +160,14 @@ def test_star_flags_follow_vixie() -> None:
 
 @pytest.mark.parametrize(
     "expr",
-    ["0 0 30 2 *", "0 0 31 2 *", "30 12 30-31 FEB *", "0 0 31 4,6,9,11 *", "0 0 31 apr-jun/2,sep,nov *",
-     "0 0 31 2 */2"],  # */2: a day-of-week starting with * must match as well, so it cannot help
+    [
+        "0 0 30 2 *",
+        "0 0 31 2 *",
+        "30 12 30-31 FEB *",
+        "0 0 31 4,6,9,11 *",
+        "0 0 31 apr-jun/2,sep,nov *",
+        "0 0 31 2 */2",
+    ],  # */2: a day-of-week starting with * must match as well, so it cannot help
 )
 def test_expressions_that_can_never_fire_are_refused(expr: str) -> None:
     with pytest.raises(BadInput, match=r"can never fire: day-of-month '.+' never falls in month '.+'"):
@@ -187,8 +193,16 @@ def test_expressions_that_fire_rarely_are_accepted(expr: str, day: date) -> None
 def test_barren_expressions_are_refused_exactly_when_a_walk_finds_no_day() -> None:
     """Against a walk over every day from 2000 to 2028 (a whole weekday cycle with its leap years)."""
     days = [date.fromordinal(n) for n in range(date(2000, 1, 1).toordinal(), date(2029, 1, 1).toordinal())]
-    dom = [("29", {29}, False), ("30", {30}, False), ("31", {31}, False), ("30,31", {30, 31}, False),
-           ("29-31", {29, 30, 31}, False), ("*/30", {1, 31}, True), ("2-31/29", {2, 31}, False), ("*", ALL_DAYS, True)]
+    dom = [
+        ("29", {29}, False),
+        ("30", {30}, False),
+        ("31", {31}, False),
+        ("30,31", {30, 31}, False),
+        ("29-31", {29, 30, 31}, False),
+        ("*/30", {1, 31}, True),
+        ("2-31/29", {2, 31}, False),
+        ("*", ALL_DAYS, True),
+    ]
     dow = [("*", ALL_WEEKDAYS, True), ("MON", {1}, False), ("*/2", {0, 2, 4, 6}, True), ("1-5", {1, 2, 3, 4, 5}, False)]
     rng = random.Random(15)
     refused = accepted = 0
@@ -650,8 +664,9 @@ def naive_cover(
 COVER_DAYS = [*TRANSITIONS, ("UTC", date(2026, 3, 29), False), ("Asia/Kolkata", date(2026, 10, 25), False)]
 
 
-@settings(max_examples=400, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=400, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     transition=st.sampled_from(COVER_DAYS),
     fields=st.tuples(MINUTE_FIELD, HOUR_FIELD, DOM_FIELD, MONTH_FIELD, DOW_FIELD),
@@ -711,8 +726,10 @@ def test_a_minute_freeze_is_one_cover_a_day_in_utc_and_breaks_in_the_repeated_ho
     # second pass (01:00-02:00 UTC on 25 October 2026) is the only time not frozen all year.
     berlin = recurring("* * * * *", MINUTE, "Europe/Berlin")
     spans = cover_spans(berlin, ticks(utc(2026, 1, 1)), ticks(utc(2027, 1, 1)))
-    assert spans == ((ticks(utc(2026, 1, 1)), ticks(utc(2026, 10, 25, 1))),
-                     (ticks(utc(2026, 10, 25, 2)), ticks(utc(2027, 1, 1))))
+    assert spans == (
+        (ticks(utc(2026, 1, 1)), ticks(utc(2026, 10, 25, 1))),
+        (ticks(utc(2026, 10, 25, 2)), ticks(utc(2027, 1, 1))),
+    )
 
 
 def test_cover_spans_of_a_one_off_freeze_are_clipped() -> None:

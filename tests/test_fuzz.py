@@ -22,7 +22,9 @@ from stress_support import report, size
 EXAMPLES = size(60, 3000)
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisWarning")
 FUZZ = settings(
-    max_examples=EXAMPLES, deadline=None, derandomize=True,
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 TRIED: dict[str, int] = {}
@@ -33,11 +35,26 @@ CONTROL = "\x00\x07\x08\x1b\x7f\x85\x9b\u200b\u200d\u2028\u202e\u2066\ufeff\n\r\
 hostile_text = st.one_of(
     st.text(max_size=40),
     st.text(alphabet=st.sampled_from(string.printable + CONTROL + "[]/=;é名🚀"), max_size=60),
-    st.sampled_from([
-        "", " ", "-", "--", "--help", "x" * 200_000, "[bold red]x[/]", "[link=http://evil]x[/link]",
-        "\x1b[2J\x1b[H", "\x1b]52;c;cm0gLXJmIH4=\x07", "\x1b]8;;http://evil\x1b\\click\x1b]8;;\x1b\\",
-        "abc\u202edef", "zero\u200bwidth", "\udcff", "../../etc/passwd", "'; DROP TABLE events; --",
-    ]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "-",
+            "--",
+            "--help",
+            "x" * 200_000,
+            "[bold red]x[/]",
+            "[link=http://evil]x[/link]",
+            "\x1b[2J\x1b[H",
+            "\x1b]52;c;cm0gLXJmIH4=\x07",
+            "\x1b]8;;http://evil\x1b\\click\x1b]8;;\x1b\\",
+            "abc\u202edef",
+            "zero\u200bwidth",
+            "\udcff",
+            "../../etc/passwd",
+            "'; DROP TABLE events; --",
+        ]
+    ),
 )
 numbers = st.one_of(
     st.integers(-(2**70), 2**70).map(str),
@@ -55,12 +72,32 @@ ids = st.one_of(st.integers(1, 3).map(str), st.integers(1, 3).map(str), numbers,
 times = st.one_of(
     st.datetimes().map(lambda d: d.isoformat()),
     st.datetimes().map(lambda d: d.strftime("%Y-%m-%d %H:%M")),
-    st.builds(lambda d, off: d.isoformat(timespec="minutes") + off, st.datetimes(),
-              st.sampled_from(["Z", "+01:00", "-14:00", "+99:99", "+0530", "z"])),
-    st.builds(lambda sign, n, unit: f"{sign}{n}{unit}", st.sampled_from(["+", "-", "now+", "now-"]),
-              st.integers(0, 10**20), st.sampled_from(["m", "h", "d", "w", "s", "y", ""])),
-    st.sampled_from(["now", "today", "tomorrow", "24:00", "23:59", "9999-12-31T23:59", "0001-01-01T00:00",
-                     "2026-02-29T10:00", "2026-03-29T02:30", "1969-12-31T23:59Z", "8999-12-31T23:00Z"]),
+    st.builds(
+        lambda d, off: d.isoformat(timespec="minutes") + off,
+        st.datetimes(),
+        st.sampled_from(["Z", "+01:00", "-14:00", "+99:99", "+0530", "z"]),
+    ),
+    st.builds(
+        lambda sign, n, unit: f"{sign}{n}{unit}",
+        st.sampled_from(["+", "-", "now+", "now-"]),
+        st.integers(0, 10**20),
+        st.sampled_from(["m", "h", "d", "w", "s", "y", ""]),
+    ),
+    st.sampled_from(
+        [
+            "now",
+            "today",
+            "tomorrow",
+            "24:00",
+            "23:59",
+            "9999-12-31T23:59",
+            "0001-01-01T00:00",
+            "2026-02-29T10:00",
+            "2026-03-29T02:30",
+            "1969-12-31T23:59Z",
+            "8999-12-31T23:00Z",
+        ]
+    ),
     hostile_text,
 )
 durations = st.one_of(
@@ -69,8 +106,34 @@ durations = st.one_of(
     hostile_text,
 )
 cron_field = st.one_of(
-    st.sampled_from(["*", "*/0", "*/1", "*/15", "0", "59", "60", "1-5", "5-1", "1,2,3", "MON-FRI", "FRI", "JAN",
-                     "L", "?", "#", "-", ",", "1-", "*/", "32", "0-7", "7", "99999999999999999999"]),
+    st.sampled_from(
+        [
+            "*",
+            "*/0",
+            "*/1",
+            "*/15",
+            "0",
+            "59",
+            "60",
+            "1-5",
+            "5-1",
+            "1,2,3",
+            "MON-FRI",
+            "FRI",
+            "JAN",
+            "L",
+            "?",
+            "#",
+            "-",
+            ",",
+            "1-",
+            "*/",
+            "32",
+            "0-7",
+            "7",
+            "99999999999999999999",
+        ]
+    ),
     st.integers(-5, 100).map(str),
     st.text(alphabet="0123456789*/-,", max_size=8),
 )
@@ -81,13 +144,34 @@ crons = st.one_of(
     hostile_text,
 )
 zones = st.one_of(
-    st.sampled_from(["UTC", "Europe/Berlin", "America/St_Johns", "Pacific/Kiritimati", "Etc/GMT+12",
-                     "Australia/Lord_Howe", "utc", "Europe", "Europe/", "/etc/localtime", "../../etc/passwd",
-                     "Europe/../UTC", "posixrules", "localtime", "Factory", "", " UTC", "EST5EDT", "\x00"]),
+    st.sampled_from(
+        [
+            "UTC",
+            "Europe/Berlin",
+            "America/St_Johns",
+            "Pacific/Kiritimati",
+            "Etc/GMT+12",
+            "Australia/Lord_Howe",
+            "utc",
+            "Europe",
+            "Europe/",
+            "/etc/localtime",
+            "../../etc/passwd",
+            "Europe/../UTC",
+            "posixrules",
+            "localtime",
+            "Factory",
+            "",
+            " UTC",
+            "EST5EDT",
+            "\x00",
+        ]
+    ),
     hostile_text,
 )
-stages = st.one_of(st.sampled_from(["planned", "dev", "test", "staging", "preprod", "prod", "all", "PROD"]),
-                   hostile_text)
+stages = st.one_of(
+    st.sampled_from(["planned", "dev", "test", "staging", "preprod", "prod", "all", "PROD"]), hostile_text
+)
 
 
 @st.composite
@@ -105,14 +189,44 @@ def commands(draw: st.DrawFn) -> list[str]:
     elif choice == 3:
         args = ["schedule", rid, draw(stages), "--next-free", "--for", draw(durations), "--after", draw(times)]
     elif choice == 4:
-        args = ["freeze", "add", draw(stages), "--cron", draw(crons), "--for", draw(durations),
-                "--zone", draw(zones), "--reason", draw(hostile_text)]
+        args = [
+            "freeze",
+            "add",
+            draw(stages),
+            "--cron",
+            draw(crons),
+            "--for",
+            draw(durations),
+            "--zone",
+            draw(zones),
+            "--reason",
+            draw(hostile_text),
+        ]
     elif choice == 5:
-        args = ["freeze", "add", draw(stages), "--start", draw(times), "--end", draw(times),
-                "--reason", draw(hostile_text)]
+        args = [
+            "freeze",
+            "add",
+            draw(stages),
+            "--start",
+            draw(times),
+            "--end",
+            draw(times),
+            "--reason",
+            draw(hostile_text),
+        ]
     elif choice == 6:
-        args = ["release", "add", draw(hostile_text), draw(hostile_text), "--component", draw(hostile_text),
-                "--owner", draw(hostile_text), "--notes", draw(hostile_text)]
+        args = [
+            "release",
+            "add",
+            draw(hostile_text),
+            draw(hostile_text),
+            "--component",
+            draw(hostile_text),
+            "--owner",
+            draw(hostile_text),
+            "--notes",
+            draw(hostile_text),
+        ]
     elif choice == 7:
         args = ["rollback", rid, "--reason", draw(hostile_text), "--to", draw(stages)]
     elif choice == 8:
@@ -120,11 +234,24 @@ def commands(draw: st.DrawFn) -> list[str]:
     elif choice == 9:
         args = ["log", rid, "--limit", draw(numbers)]
     elif choice == 10:
-        args = ["env", "add", draw(hostile_text), "--title", draw(hostile_text), "--capacity", draw(numbers),
-                "--after", draw(stages)]
+        args = [
+            "env",
+            "add",
+            draw(hostile_text),
+            "--title",
+            draw(hostile_text),
+            "--capacity",
+            draw(numbers),
+            "--after",
+            draw(stages),
+        ]
     elif choice == 11:
-        args = [draw(st.sampled_from(["verify", "approve", "cancel", "fail", "release show"])), rid,
-                "--rev", draw(numbers)]
+        args = [
+            draw(st.sampled_from(["verify", "approve", "cancel", "fail", "release show"])),
+            rid,
+            "--rev",
+            draw(numbers),
+        ]
         args = [*args[0].split(), *args[1:]]
     elif choice == 12:
         args = ["unschedule", rid, draw(stages)]
@@ -166,8 +293,19 @@ def fuzz_template(tmp_path_factory: pytest.TempPathFactory, initialised: Path) -
     board.ok("release", "add", "ledger", "1.9.3", actor="bob")
     board.ok("move", "1", "dev")
     board.ok("schedule", "1", "test", "2026-12-02T10:00", "--for", "2h")
-    board.ok("freeze", "add", "prod", "--cron", "0 18 * * FRI", "--for", "62h", "--zone", "Europe/Berlin",
-             "--reason", "weekend")
+    board.ok(
+        "freeze",
+        "add",
+        "prod",
+        "--cron",
+        "0 18 * * FRI",
+        "--for",
+        "62h",
+        "--zone",
+        "Europe/Berlin",
+        "--reason",
+        "weekend",
+    )
     return board.path
 
 
@@ -199,8 +337,16 @@ def test_cli_answers_every_input_with_one_line_and_an_exit_status(
 
 # --- the board file ---------------------------------------------------------------------------------------
 
-scalar = st.one_of(st.none(), st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False),
-                   hostile_text, times, st.datetimes(), st.lists(st.text(max_size=5), max_size=3))
+scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False),
+    hostile_text,
+    times,
+    st.datetimes(),
+    st.lists(st.text(max_size=5), max_size=3),
+)
 
 
 def maybe(value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -209,20 +355,35 @@ def maybe(value: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 environment = st.fixed_dictionaries(
     {"name": maybe(st.sampled_from(["dev", "test", "staging", "preprod", "prod", "qa"]))},
-    optional={"title": maybe(hostile_text), "capacity": maybe(st.integers(-2, 5)),
-              "requires_approval": st.booleans(), "colour": scalar},
+    optional={
+        "title": maybe(hostile_text),
+        "capacity": maybe(st.integers(-2, 5)),
+        "requires_approval": st.booleans(),
+        "colour": scalar,
+    },
 )
 freeze = st.fixed_dictionaries(
-    {"environments": maybe(st.lists(st.sampled_from(["prod", "dev", "all", "qa"]), max_size=3)),
-     "reason": maybe(hostile_text)},
-    optional={"cron": maybe(crons), "duration": maybe(durations), "zone": maybe(zones),
-              "start": maybe(times), "end": maybe(times), "extra": scalar},
+    {
+        "environments": maybe(st.lists(st.sampled_from(["prod", "dev", "all", "qa"]), max_size=3)),
+        "reason": maybe(hostile_text),
+    },
+    optional={
+        "cron": maybe(crons),
+        "duration": maybe(durations),
+        "zone": maybe(zones),
+        "start": maybe(times),
+        "end": maybe(times),
+        "extra": scalar,
+    },
 )
 board_data = st.fixed_dictionaries(
     {"environments": st.one_of(st.lists(environment, max_size=6), scalar)},
-    optional={"relman_board": maybe(st.just(1)), "gates": st.one_of(
-        st.fixed_dictionaries({}, optional={"four_eyes": scalar}), scalar),
-        "freezes": st.one_of(st.lists(freeze, max_size=4), scalar), "stray": scalar},
+    optional={
+        "relman_board": maybe(st.just(1)),
+        "gates": st.one_of(st.fixed_dictionaries({}, optional={"four_eyes": scalar}), scalar),
+        "freezes": st.one_of(st.lists(freeze, max_size=4), scalar),
+        "stray": scalar,
+    },
 )
 
 
@@ -235,23 +396,44 @@ def board_text(data: dict[str, Any]) -> str | None:
 
 good_env = st.builds(
     lambda name, title, cap, appr: {"name": name, "title": title, "capacity": cap, "requires_approval": appr},
-    st.sampled_from(["dev", "test", "staging", "preprod", "prod"]), mostly("Title", hostile_text),
-    mostly(1, st.integers(-2, 2**63 - 1)), st.booleans(),
+    st.sampled_from(["dev", "test", "staging", "preprod", "prod"]),
+    mostly("Title", hostile_text),
+    mostly(1, st.integers(-2, 2**63 - 1)),
+    st.booleans(),
 )
 good_freeze = st.one_of(
-    st.builds(lambda env, reason, cron, dur, zone: {"environments": [env], "reason": reason, "cron": cron,
-                                                    "duration": dur, "zone": zone},
-              st.sampled_from(["prod", "all", "dev"]), mostly("weekend", hostile_text),
-              mostly("0 18 * * FRI", crons), mostly("62h", durations), mostly("Europe/Berlin", zones)),
-    st.builds(lambda env, reason, start, end: {"environments": [env], "reason": reason, "start": start, "end": end},
-              st.sampled_from(["prod", "all", "dev"]), mostly("year end", hostile_text),
-              mostly("2026-12-24T00:00:00Z", times), mostly("2027-01-02T00:00:00Z", times)),
+    st.builds(
+        lambda env, reason, cron, dur, zone: {
+            "environments": [env],
+            "reason": reason,
+            "cron": cron,
+            "duration": dur,
+            "zone": zone,
+        },
+        st.sampled_from(["prod", "all", "dev"]),
+        mostly("weekend", hostile_text),
+        mostly("0 18 * * FRI", crons),
+        mostly("62h", durations),
+        mostly("Europe/Berlin", zones),
+    ),
+    st.builds(
+        lambda env, reason, start, end: {"environments": [env], "reason": reason, "start": start, "end": end},
+        st.sampled_from(["prod", "all", "dev"]),
+        mostly("year end", hostile_text),
+        mostly("2026-12-24T00:00:00Z", times),
+        mostly("2027-01-02T00:00:00Z", times),
+    ),
 )
 mostly_good_board = st.builds(
-    lambda envs, freezes, four_eyes: {"relman_board": 1, "gates": {"four_eyes": four_eyes},
-                                      "environments": envs, "freezes": freezes},
+    lambda envs, freezes, four_eyes: {
+        "relman_board": 1,
+        "gates": {"four_eyes": four_eyes},
+        "environments": envs,
+        "freezes": freezes,
+    },
     st.lists(good_env, min_size=5, max_size=6, unique_by=lambda e: e["name"]),
-    st.lists(good_freeze, max_size=3), st.booleans(),
+    st.lists(good_freeze, max_size=3),
+    st.booleans(),
 )
 
 board_files = st.one_of(
@@ -301,8 +483,10 @@ FOUND = [
     (["schedule", "1", "test", "now", "--for", "99999999999999999d"], "out of range"),
     (["schedule", "1", "test", "0001-01-01T00:00", "--for", "1h"], "out of range"),
     (["schedule", "1", "test", "9500-01-01T00:00", "--for", "1h"], "out of range"),
-    (["freeze", "add", "all", "--start", "1900-01-01T00:00", "--end", "1900-01-02T00:00", "--reason", "x"],
-     "out of range"),
+    (
+        ["freeze", "add", "all", "--start", "1900-01-01T00:00", "--end", "1900-01-02T00:00", "--reason", "x"],
+        "out of range",
+    ),
     (["freeze", "add", "all", "--cron", "0 0 * * *", "--for", "99999999999h", "--reason", "x"], "out of range"),
 ]
 

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.both_backends  # the tests that go through a store run 
 HOUR = timedelta(hours=1)
 
 
-def at_stage(service: Service, stage: str, state: State = State.VERIFIED, owner: str = "alice",
-             approver: Service | None = None) -> Release:
+def at_stage(
+    service: Service, stage: str, state: State = State.VERIFIED, owner: str = "alice", approver: Service | None = None
+) -> Release:
     """A release standing in ``stage`` with ``state``, got there by honest moves (``approver``, bob on a
     connection of his own, approves if needed)."""
     release = service.add_release("payments-api", "2.4.1", owner=owner)

@@ -75,8 +75,7 @@ def add_and_move(board: Run, name: str, *stages: str) -> int:
     return rid
 
 
-def test_a_hook_on_moved_to_prod_runs_once_per_move_with_the_event(board: Run, tmp_path: Path,
-                                                                    recorder: Path) -> None:
+def test_a_hook_on_moved_to_prod_runs_once_per_move_with_the_event(board: Run, tmp_path: Path, recorder: Path) -> None:
     log = tmp_path / "calls.jsonl"
     add_and_move(board, "history", "prod")  # before the hook: never replayed
     install(board, tmp_path, hook_toml("moved", [sys.executable, str(recorder), "deploy", str(log)], "prod"))
@@ -88,8 +87,13 @@ def test_a_hook_on_moved_to_prod_runs_once_per_move_with_the_event(board: Run, t
     (call,) = calls(log)
     moved = [e for e in board.json("log", str(rid)) if e["action"] == "moved"][-1]
     assert call["env"] == {
-        "RELMAN_EVENT_SEQ": str(moved["seq"]), "RELMAN_ACTION": "moved", "RELMAN_RELEASE_ID": str(rid),
-        "RELMAN_RELEASE": "payments-api", "RELMAN_VERSION": "1.0", "RELMAN_FROM": "dev", "RELMAN_TO": "prod",
+        "RELMAN_EVENT_SEQ": str(moved["seq"]),
+        "RELMAN_ACTION": "moved",
+        "RELMAN_RELEASE_ID": str(rid),
+        "RELMAN_RELEASE": "payments-api",
+        "RELMAN_VERSION": "1.0",
+        "RELMAN_FROM": "dev",
+        "RELMAN_TO": "prod",
         "RELMAN_ACTOR": "bob",
     }
     assert (call["stdin_seq"], call["stdin_name"]) == (moved["seq"], "payments-api")
@@ -101,12 +105,14 @@ def test_a_hook_on_moved_to_prod_runs_once_per_move_with_the_event(board: Run, t
     assert board.ok("log", "--verify").exit_code == 0
 
 
-def test_failures_timeouts_and_hostile_output_are_recorded_inert(board: Run, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failures_timeouts_and_hostile_output_are_recorded_inert(
+    board: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(hooks_module, "KILL_GRACE_S", 0.2)
     marker = tmp_path / "child-still-running"
     install(
-        board, tmp_path,
+        board,
+        tmp_path,
         hook_toml("approved", ["sh", "-c", "printf 'ok\\033]0;pwned\\007\\033[2J\\n'; exit 3"]),
         hook_toml("approved", ["/no/such/program"]),
         # never exits, ignores SIGTERM, and leaves a child behind: the whole group is killed
@@ -118,15 +124,17 @@ def test_failures_timeouts_and_hostile_output_are_recorded_inert(board: Run, tmp
     assert out.count("FAILED") == 3 and "\x1b" not in out
     failed = [e for e in board.json("log", str(rid)) if e["action"] == "hook_failed"]
     assert [e["details"]["problem"] for e in failed] == [
-        "exit status 3", "cannot start /no/such/program: No such file or directory", "timed out after 1s"]
+        "exit status 3",
+        "cannot start /no/such/program: No such file or directory",
+        "timed out after 1s",
+    ]
     assert failed[0]["details"]["output"] == "ok\\x1b]0;pwned\\x07\\x1b[2J"  # stored inert
     text = board.ok("log", str(rid)).stdout
     assert "\x1b" not in text and "failed: exit status 3" in text
     assert failed[2]["details"]["exit_status"] is None
 
 
-def test_a_hook_added_later_never_replays_and_a_removed_hook_stops(board: Run, tmp_path: Path,
-                                                                   recorder: Path) -> None:
+def test_a_hook_added_later_never_replays_and_a_removed_hook_stops(board: Run, tmp_path: Path, recorder: Path) -> None:
     log = tmp_path / "calls.jsonl"
     hook = hook_toml("moved", [sys.executable, str(recorder), "h", str(log)])
     install(board, tmp_path, hook)
@@ -146,16 +154,19 @@ def test_a_hook_added_later_never_replays_and_a_removed_hook_stops(board: Run, t
     assert actions == ["hook_added", "hook_ran", "hook_removed", "hook_added", "hook_ran"]
 
 
-@pytest.mark.parametrize(("hook", "message"), [
-    ('[[hooks]]\non = "hook_failed"\nrun = ["true"]\n', "key 'hooks[0].on': must be an event action"),
-    ('[[hooks]]\non = "moved"\nenvironment = "qa"\nrun = ["true"]\n', "key 'hooks[0].environment': unknown stage"),
-    ('[[hooks]]\non = "moved"\nrun = "deploy.sh --all"\n', "key 'hooks[0].run': must be a command as a list"),
-    ('[[hooks]]\non = "moved"\nrun = []\n', "key 'hooks[0].run'"),
-    ('[[hooks]]\non = "moved"\nrun = ["true"]\ntimeout = "2d"\n', "key 'hooks[0].timeout': is longer than"),
-    ('[[hooks]]\non = "moved"\nrun = ["true"]\ntimeout = 0\n', "key 'hooks[0].timeout'"),
-    ('[[hooks]]\non = "moved"\nrun = ["a\\u001b[2J"]\n', "must not contain control characters"),
-    ('[[hooks]]\non = "moved"\nrun = ["true"]\nshell = true\n', "key 'hooks[0].shell': unknown key"),
-])
+@pytest.mark.parametrize(
+    ("hook", "message"),
+    [
+        ('[[hooks]]\non = "hook_failed"\nrun = ["true"]\n', "key 'hooks[0].on': must be an event action"),
+        ('[[hooks]]\non = "moved"\nenvironment = "qa"\nrun = ["true"]\n', "key 'hooks[0].environment': unknown stage"),
+        ('[[hooks]]\non = "moved"\nrun = "deploy.sh --all"\n', "key 'hooks[0].run': must be a command as a list"),
+        ('[[hooks]]\non = "moved"\nrun = []\n', "key 'hooks[0].run'"),
+        ('[[hooks]]\non = "moved"\nrun = ["true"]\ntimeout = "2d"\n', "key 'hooks[0].timeout': is longer than"),
+        ('[[hooks]]\non = "moved"\nrun = ["true"]\ntimeout = 0\n', "key 'hooks[0].timeout'"),
+        ('[[hooks]]\non = "moved"\nrun = ["a\\u001b[2J"]\n', "must not contain control characters"),
+        ('[[hooks]]\non = "moved"\nrun = ["true"]\nshell = true\n', "key 'hooks[0].shell': unknown key"),
+    ],
+)
 def test_bad_hooks_are_refused_with_the_key_named(board: Run, tmp_path: Path, hook: str, message: str) -> None:
     path = tmp_path / "board.toml"
     board.ok("export", str(path))
@@ -170,11 +181,18 @@ def test_hooks_round_trip_through_the_board_file(board: Run, tmp_path: Path) -> 
     install(board, tmp_path, hook_toml("moved", ["deploy", "--to", "prod"], "prod", "15m"))
     again = tmp_path / "again.toml"
     board.ok("export", str(again))
-    assert 'run = [\n    "deploy",\n    "--to",\n    "prod",\n]' in again.read_text() or \
-        '"deploy", "--to", "prod"' in again.read_text()
+    assert (
+        'run = [\n    "deploy",\n    "--to",\n    "prod",\n]' in again.read_text()
+        or '"deploy", "--to", "prod"' in again.read_text()
+    )
     assert board.json("hooks", "list")[0] | {"added_seq": 0} == {
-        "hook": board.json("hooks", "list")[0]["hook"], "on": "moved", "environment": "prod",
-        "run": ["deploy", "--to", "prod"], "timeout": 900, "added_seq": 0}
+        "hook": board.json("hooks", "list")[0]["hook"],
+        "on": "moved",
+        "environment": "prod",
+        "run": ["deploy", "--to", "prod"],
+        "timeout": 900,
+        "added_seq": 0,
+    }
     seq = board.json("log")[-1]["seq"]
     board.ok("import", str(again), actor=admin(board))  # the same hooks: nothing added or removed, nothing replayed
     assert [e["action"] for e in board.json("log") if e["seq"] > seq] == ["imported"]
@@ -188,24 +206,38 @@ def runner_env(tmp_path: Path, board: Run) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RELMAN_", "PG"))}
     if board.backend is not None:
         board.backend.account("hooks")
-    return env | {"PYTHONPATH": str(ROOT), "RELMAN_TZ": "UTC", "XDG_CONFIG_HOME": str(tmp_path / "c"),
-                  "XDG_DATA_HOME": str(tmp_path / "d"), "XDG_STATE_HOME": str(tmp_path / "s"), "PGUSER": "hooks"}
+    return env | {
+        "PYTHONPATH": str(ROOT),
+        "RELMAN_TZ": "UTC",
+        "XDG_CONFIG_HOME": str(tmp_path / "c"),
+        "XDG_DATA_HOME": str(tmp_path / "d"),
+        "XDG_STATE_HOME": str(tmp_path / "s"),
+        "PGUSER": "hooks",
+    }
 
 
 def start_runner(db: object, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "relman_tui", "--db", str(db), "hooks", "run", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "relman_tui", "--db", str(db), "hooks", "run", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def test_a_runner_killed_at_random_points_skips_nothing_and_repeats_only_the_hook_in_flight(
     board: Run, tmp_path: Path, recorder: Path
 ) -> None:
     log = tmp_path / "calls.jsonl"
-    install(board, tmp_path,
-            hook_toml("moved", [sys.executable, str(recorder), "first", str(log)], "prod"),
-            hook_toml("moved", [sys.executable, str(recorder), "second", str(log)], "prod"))
+    install(
+        board,
+        tmp_path,
+        hook_toml("moved", [sys.executable, str(recorder), "first", str(log)], "prod"),
+        hook_toml("moved", [sys.executable, str(recorder), "second", str(log)], "prod"),
+    )
     ids = [add_and_move(board, f"svc-{i}", "prod") for i in range(12)]
-    moves = [e["seq"] for e in board.json("log") if e["action"] == "moved"][-len(ids):]
+    moves = [e["seq"] for e in board.json("log") if e["action"] == "moved"][-len(ids) :]
     env = runner_env(tmp_path, board) | {"HOOK_PAUSE": "0.05"}
     rng = random.Random(5)
     kills = 0
@@ -232,14 +264,16 @@ def test_a_runner_killed_at_random_points_skips_nothing_and_repeats_only_the_hoo
     for i in range(1, len(seen)):
         if seen[i] in seen[:i]:
             assert seen[i] == seen[i - 1]  # ... and only ever the one just run, again
-    ran = Counter((e["details"]["on"], e["details"]["event_seq"], e["details"]["run"][2])
-                  for e in board.json("log") if e["action"] == "hook_ran")
+    ran = Counter(
+        (e["details"]["on"], e["details"]["event_seq"], e["details"]["run"][2])
+        for e in board.json("log")
+        if e["action"] == "hook_ran"
+    )
     assert set(ran.values()) == {1} and len(ran) == len(expected)  # each outcome recorded exactly once
     assert board.ok("log", "--verify").exit_code == 0
 
 
-def test_a_second_runner_waits_for_the_first_and_nothing_runs_twice(board: Run, tmp_path: Path,
-                                                                   recorder: Path) -> None:
+def test_a_second_runner_waits_for_the_first_and_nothing_runs_twice(board: Run, tmp_path: Path, recorder: Path) -> None:
     log = tmp_path / "calls.jsonl"
     install(board, tmp_path, hook_toml("moved", [sys.executable, str(recorder), "h", str(log)]))
     env = runner_env(tmp_path, board)
@@ -275,8 +309,13 @@ def test_a_hook_can_publish_the_calendar(board: Run, tmp_path: Path) -> None:
     rid = int(board.ok("release", "add", "ledger", "1.0").stdout)
     board.ok("schedule", str(rid), "dev", "2026-12-02T10:00", "--for", "2h")
     env = runner_env(tmp_path, board) | {"RELMAN_NOW": "2026-12-01T10:00:00Z"}
-    done = subprocess.run([sys.executable, "-m", "relman_tui", "--db", str(board.db), "hooks", "run", "--once"],
-                          capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "relman_tui", "--db", str(board.db), "hooks", "run", "--once"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "ok in" in done.stdout
     assert "SUMMARY:ledger 1.0 → dev" in ics.read_text()

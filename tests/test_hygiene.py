@@ -83,8 +83,13 @@ def test_a_cli_command_on_an_up_to_date_board_loads_only_what_it_needs(tmp_path:
     system's zone must be found, no psycopg for a file: the CLI starts at its import floor."""
     db = tmp_path / "x.db"
     env = {"PATH": "/usr/bin:/bin", "RELMAN_NOW": "2026-12-01T10:00:00Z", "HOME": str(tmp_path)}
-    subprocess.run([sys.executable, "-m", "relman_tui", "--db", str(db), "init"], env=env, check=True,
-                   capture_output=True, timeout=60)
+    subprocess.run(
+        [sys.executable, "-m", "relman_tui", "--db", str(db), "init"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     code = (
         "import sys\n"
         "from relman_tui.cli import main\n"

@@ -40,21 +40,26 @@ def test_an_out_of_range_now_commits_nothing(board: Run, now: str) -> None:
     assert board.dump() == before  # and everything still reads back
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["schedule", "1", "dev", "8999-01-01T00:00", "--for", "1h"], "out of range"),
-    (["schedule", "1", "dev", "1969-06-01 00:00", "--for", "1h"], "out of range"),
-    (["schedule", "1", "dev", "0001-01-01", "--for", "1h"], "out of range"),
-    (["schedule", "1", "dev", "2099-12-31T23:00", "--for", "2h"], "out of range"),
-    (["schedule", "1", "dev", "now", "--for", "91d"], "at most 90 days"),
-    (["schedule", "1", "dev", "now", "now+90d1m"], "at most 90 days"),
-    (["freeze", "add", "prod", "--cron", "0 0 1 1 *", "--for", "999999w", "--reason", "x"], "at most 366 days"),
-    (["freeze", "add", "prod", "--cron", "* * * * *", "--for", "367d", "--reason", "x"], "at most 366 days"),
-    (["freeze", "add", "prod", "--start", "now", "--end", "now+400d", "--reason", "x"], "at most 366 days"),
-    (["freeze", "add", "prod", "--start", "2099-12-01T00:00", "--end", "2100-01-02T00:00", "--reason", "x"],
-     "out of range"),
-    (["env", "add", "qa", "--capacity", "99999999999999999999"], "is too large"),
-    (["env", "add", "qa", "--capacity", "1001"], "from 1 to 1000"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["schedule", "1", "dev", "8999-01-01T00:00", "--for", "1h"], "out of range"),
+        (["schedule", "1", "dev", "1969-06-01 00:00", "--for", "1h"], "out of range"),
+        (["schedule", "1", "dev", "0001-01-01", "--for", "1h"], "out of range"),
+        (["schedule", "1", "dev", "2099-12-31T23:00", "--for", "2h"], "out of range"),
+        (["schedule", "1", "dev", "now", "--for", "91d"], "at most 90 days"),
+        (["schedule", "1", "dev", "now", "now+90d1m"], "at most 90 days"),
+        (["freeze", "add", "prod", "--cron", "0 0 1 1 *", "--for", "999999w", "--reason", "x"], "at most 366 days"),
+        (["freeze", "add", "prod", "--cron", "* * * * *", "--for", "367d", "--reason", "x"], "at most 366 days"),
+        (["freeze", "add", "prod", "--start", "now", "--end", "now+400d", "--reason", "x"], "at most 366 days"),
+        (
+            ["freeze", "add", "prod", "--start", "2099-12-01T00:00", "--end", "2100-01-02T00:00", "--reason", "x"],
+            "out of range",
+        ),
+        (["env", "add", "qa", "--capacity", "99999999999999999999"], "is too large"),
+        (["env", "add", "qa", "--capacity", "1001"], "from 1 to 1000"),
+    ],
+)
 def test_limits_are_checked_before_anything_is_written(board: Run, args: list[str], message: str) -> None:
     board.ok("release", "add", "payments-api", "2.4.1")
     before = board.dump()
@@ -85,19 +90,32 @@ def envs(count: int) -> str:
     return "".join(f'[[environments]]\nname = "e{i}"\n' for i in range(count))
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    (envs(51), "key 'environments': has 51 environments; at most 50 are allowed"),
-    (envs(2) + "".join('[[freezes]]\nenvironments = ["all"]\nreason = "x"\n'
-                       'start = 2027-01-01T00:00:00Z\nend = 2027-01-02T00:00:00Z\n' for _ in range(10_001)),
-     "key 'freezes': has 10001 freezes; at most 10000 are allowed"),
-    ("relman_board = true\n" + envs(1), "key 'relman_board': format True is not supported"),
-    ('[[environments]]\nname = "dev"\ncapacity = 99999999999999999999\n',
-     "key 'environments[0].capacity': must be a whole number from 1 to 1000"),
-    ("x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
-    ('[access]\ndelegates = ["\u0430lice"]\n' + envs(1), "key 'access.delegates'"),
-    (envs(1) + '[[freezes]]\nenvironments = ["all"]\nreason = "x"\ncron = "* * * * *"\nduration = "400d"\n',
-     "at most 366 days"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (envs(51), "key 'environments': has 51 environments; at most 50 are allowed"),
+        (
+            envs(2)
+            + "".join(
+                '[[freezes]]\nenvironments = ["all"]\nreason = "x"\n'
+                "start = 2027-01-01T00:00:00Z\nend = 2027-01-02T00:00:00Z\n"
+                for _ in range(10_001)
+            ),
+            "key 'freezes': has 10001 freezes; at most 10000 are allowed",
+        ),
+        ("relman_board = true\n" + envs(1), "key 'relman_board': format True is not supported"),
+        (
+            '[[environments]]\nname = "dev"\ncapacity = 99999999999999999999\n',
+            "key 'environments[0].capacity': must be a whole number from 1 to 1000",
+        ),
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+        ('[access]\ndelegates = ["\u0430lice"]\n' + envs(1), "key 'access.delegates'"),
+        (
+            envs(1) + '[[freezes]]\nenvironments = ["all"]\nreason = "x"\ncron = "* * * * *"\nduration = "400d"\n',
+            "at most 366 days",
+        ),
+    ],
+)
 def test_bad_board_files_are_refused_with_the_key_named(board: Run, tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "board.toml"
     path.write_text(text)
@@ -118,9 +136,14 @@ def test_a_full_disk_during_import_changes_nothing(store: Store, clock: FixedClo
 
     service = Service(store, clock, "alice")
     path = tmp_path / "board.toml"
-    path.write_text(envs(2) + "".join(
-        f'[[freezes]]\nenvironments = ["all"]\nreason = "{"r" * 9000} {i}"\n'
-        'start = 2027-01-01T00:00:00Z\nend = 2027-01-02T00:00:00Z\n' for i in range(300)))
+    path.write_text(
+        envs(2)
+        + "".join(
+            f'[[freezes]]\nenvironments = ["all"]\nreason = "{"r" * 9000} {i}"\n'
+            "start = 2027-01-01T00:00:00Z\nend = 2027-01-02T00:00:00Z\n"
+            for i in range(300)
+        )
+    )
     pages = store._conn.execute("PRAGMA page_count").fetchone()[0]
     store._conn.execute(f"PRAGMA max_page_count = {pages + 20}")  # the disk fills up part-way
     before = (service.environments(), service.freezes(), service.events())
@@ -136,12 +159,18 @@ def test_a_full_disk_during_import_changes_nothing(store: Store, clock: FixedClo
 def test_arguments_that_are_not_utf8_are_refused_not_stored(tmp_path: Path) -> None:
     db = tmp_path / "relman.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELMAN_")}
-    env |= {"XDG_CONFIG_HOME": str(tmp_path / "c"), "XDG_DATA_HOME": str(tmp_path / "d"), "RELMAN_TZ": "UTC",
-            "PYTHONPATH": str(Path(__file__).parents[1]), "LC_ALL": "C.UTF-8"}
+    env |= {
+        "XDG_CONFIG_HOME": str(tmp_path / "c"),
+        "XDG_DATA_HOME": str(tmp_path / "d"),
+        "RELMAN_TZ": "UTC",
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+        "LC_ALL": "C.UTF-8",
+    }
 
     def relman(*args: str | bytes) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run([sys.executable, "-m", "relman_tui", "--db", str(db), *args], capture_output=True,
-                              env=env, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "relman_tui", "--db", str(db), *args], capture_output=True, env=env, timeout=60
+        )
 
     assert relman("init").returncode == 0
     assert relman("release", "add", "ok", "1.0").returncode == 0
@@ -219,8 +248,9 @@ def frozen_dir(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
         subprocess.run(["chattr", "-i", str(path)], check=False)
 
 
-def test_a_board_in_a_read_only_directory_can_be_read(run: Run, tmp_path: Path,
-                                                       frozen_dir: Callable[[Path], None]) -> None:
+def test_a_board_in_a_read_only_directory_can_be_read(
+    run: Run, tmp_path: Path, frozen_dir: Callable[[Path], None]
+) -> None:
     folder = tmp_path / "boards"
     folder.mkdir()
     db = folder / "relman.db"
@@ -234,8 +264,9 @@ def test_a_board_in_a_read_only_directory_can_be_read(run: Run, tmp_path: Path,
     assert sorted(p.name for p in folder.iterdir()) == ["relman.db"]
 
 
-def test_a_read_only_reader_never_creates_the_wal_files_and_still_sees_changes(db_path: Path,
-                                                                               clock: FixedClock) -> None:
+def test_a_read_only_reader_never_creates_the_wal_files_and_still_sees_changes(
+    db_path: Path, clock: FixedClock
+) -> None:
     writer = new_store(db_path)
     writer.close()
     assert not Path(f"{db_path}-shm").exists()

@@ -64,8 +64,10 @@ def person(pg: PgBackend, name: str) -> Service:
 def test_pg_setup_makes_a_board_and_is_safe_to_repeat(pg_cluster: Any, tmp_path: Path) -> None:
     pg_cluster.sql('CREATE DATABASE "setup_here"')
     # the admin role may already exist (another board on the same server), with its own attributes
-    pg_cluster.sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ops_admin') THEN "
-                   "CREATE ROLE ops_admin LOGIN; END IF; END $$")
+    pg_cluster.sql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'ops_admin') THEN "
+        "CREATE ROLE ops_admin LOGIN; END IF; END $$"
+    )
     run = Run(pg_cluster.url("setup_here"), tmp_path / "home")
     try:
         first = run.raw("pg", "setup", pg_cluster.url("setup_here"), "--admin", "ops_admin", account=SUPERUSER)
@@ -77,10 +79,12 @@ def test_pg_setup_makes_a_board_and_is_safe_to_repeat(pg_cluster: Any, tmp_path:
         assert again.exit_code == 0, again.stderr
         assert "created" not in again.stdout and "applied" not in again.stdout
         assert pg_cluster.sql("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'ops_admin'") == [(True,)]
-        assert pg_cluster.sql("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'relman'",
-                              database="setup_here") == [("ops_admin",)]
-        owners = pg_cluster.sql("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'relman'",
-                                database="setup_here")
+        assert pg_cluster.sql(
+            "SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'relman'", database="setup_here"
+        ) == [("ops_admin",)]
+        owners = pg_cluster.sql(
+            "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'relman'", database="setup_here"
+        )
         assert owners == [("ops_admin",)]
         # the board belongs to ops_admin: another admin is refused, nothing changed
         other = run.raw("pg", "setup", pg_cluster.url("setup_here"), "--admin", ADMIN_ROLE, account=SUPERUSER)
@@ -105,8 +109,10 @@ def test_a_database_without_a_board_or_a_role_without_access_is_told_what_to_do(
 
 
 def test_a_role_in_neither_group_is_told_how_to_get_access(pg: PgBackend, pg_cluster: Any) -> None:
-    pg_cluster.sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'newcomer') THEN "
-                   "CREATE ROLE newcomer LOGIN; END IF; END $$")
+    pg_cluster.sql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'newcomer') THEN "
+        "CREATE ROLE newcomer LOGIN; END IF; END $$"
+    )
     with pytest.raises(BadInput, match=r"newcomer has no access .* `GRANT relman_operator TO newcomer`"):
         open_store(pg.url("newcomer"))
 
@@ -127,8 +133,9 @@ def test_a_board_written_by_a_newer_relman_is_refused_and_not_altered(pg: PgBack
 
 
 def test_the_actor_is_the_role_the_server_authenticated_not_the_os_account(cli: Run) -> None:
-    rid = cli.raw("--db", str(cli.db), "release", "add", "ledger", "1.0", account="mallory",
-                  env={"PGUSER": "alice"}).stdout.strip()
+    rid = cli.raw(
+        "--db", str(cli.db), "release", "add", "ledger", "1.0", account="mallory", env={"PGUSER": "alice"}
+    ).stdout.strip()
     item = cli.json("release", "show", rid, actor="bob")
     assert (item["owner"], item["created_by"], item["history"][0]["actor"]) == ("alice", "alice", "alice")
     # and four-eyes follows the role: alice may not approve her release, whatever the OS account says
@@ -138,8 +145,9 @@ def test_the_actor_is_the_role_the_server_authenticated_not_the_os_account(cli: 
 
 def test_delegation_works_for_roles_the_admin_names(cli: Run) -> None:
     rid = cli.ok("release", "add", "ledger", "1.0", actor="bob").stdout.strip()
-    assert "may not act for others" in refused(cli.raw("--db", str(cli.db), "--as", "carol", "approve", rid,
-                                                       account="ci"))
+    assert "may not act for others" in refused(
+        cli.raw("--db", str(cli.db), "--as", "carol", "approve", rid, account="ci")
+    )
     cli.ok("settings", "delegates", "add", "ci", actor="admin")
     cli.ok("--as", "carol", "approve", rid, actor="ci")
     event = cli.json("log", rid)[-1]
@@ -148,8 +156,10 @@ def test_delegation_works_for_roles_the_admin_names(cli: Run) -> None:
 
 def test_an_operator_may_not_change_board_settings_or_environments(cli: Run) -> None:
     before = cli.dump()
-    assert "only the board's admin role (relman_admin) may change the board's settings; alice is not a member" \
+    assert (
+        "only the board's admin role (relman_admin) may change the board's settings; alice is not a member"
         in refused(cli("settings", "four-eyes", "off"))
+    )
     assert "may add, change or remove environments" in refused(cli("env", "add", "qa"))
     assert "may add, change or remove environments" in refused(cli("env", "edit", "prod", "--no-approval"))
     assert cli.dump() == before
@@ -158,8 +168,9 @@ def test_an_operator_may_not_change_board_settings_or_environments(cli: Run) -> 
 
 
 def test_operators_add_and_remove_freezes(cli: Run) -> None:
-    fid = cli.ok("freeze", "add", "prod", "--start", "2026-12-24T00:00", "--end", "2026-12-27T00:00",
-                 "--reason", "incident").stdout.strip()
+    fid = cli.ok(
+        "freeze", "add", "prod", "--start", "2026-12-24T00:00", "--end", "2026-12-27T00:00", "--reason", "incident"
+    ).stdout.strip()
     cli.ok("freeze", "remove", fid)
     assert [e["action"] for e in cli.json("log")][-2:] == ["freeze_added", "freeze_removed"]
 
@@ -272,11 +283,12 @@ def test_a_server_that_stays_away_is_reported_not_waited_for_forever(pg: PgBacke
 # --- URLs and passwords ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["postgresql://alice:s3cret@db.example/relman",
-                                 "postgres://db.example/relman?password=s3cret&sslmode=require"])
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://alice:s3cret@db.example/relman", "postgres://db.example/relman?password=s3cret&sslmode=require"],
+)
 def test_a_password_in_the_url_is_refused_and_never_shown(run: Run, url: str, tmp_path: Path) -> None:
-    for result in (run.raw("--db", url, "release", "list"),
-                   run.raw("release", "list", env={"RELMAN_DB": url})):
+    for result in (run.raw("--db", url, "release", "list"), run.raw("release", "list", env={"RELMAN_DB": url})):
         line = bad(result)
         assert "~/.pgpass" in line and "service file" in line
         assert "s3cret" not in result.stderr + result.stdout
@@ -310,8 +322,10 @@ def test_without_psycopg_a_url_says_what_to_install(run: Run, monkeypatch: pytes
     for name in ("store_pg", "pg_schema"):
         monkeypatch.delitem(sys.modules, f"relman_tui.{name}", raising=False)
         monkeypatch.delattr(relman_tui, name, raising=False)
-    for argv in (["--db", "postgresql://db.example/relman", "release", "list"],
-                 ["pg", "setup", "postgresql://db.example/relman", "--admin", "relman_admin"]):
+    for argv in (
+        ["--db", "postgresql://db.example/relman", "release", "list"],
+        ["pg", "setup", "postgresql://db.example/relman", "--admin", "relman_admin"],
+    ):
         line = bad(run.raw(*argv))
         assert "pip install 'relman-tui[postgres]'" in line
 
@@ -379,8 +393,18 @@ def test_a_demo_board_goes_sqlite_to_postgresql_to_sqlite_and_comes_back_the_sam
         first, back = tmp_path / "a.db", tmp_path / "b.db"
         run.ok("demo", "--no-tui", db=first)
         run.ok("release", "add", "ledger", "9.9", "--owner", "erin", db=first)
-        run.ok("freeze", "add", "dev", "--start", "2026-12-02T00:00", "--end", "2026-12-03T00:00", "--reason", "x",
-               db=first)
+        run.ok(
+            "freeze",
+            "add",
+            "dev",
+            "--start",
+            "2026-12-02T00:00",
+            "--end",
+            "2026-12-03T00:00",
+            "--reason",
+            "x",
+            db=first,
+        )
         original = board_state(run, first)
 
         out = run.raw("copy", str(first), url, account="admin")
@@ -394,8 +418,10 @@ def test_a_demo_board_goes_sqlite_to_postgresql_to_sqlite_and_comes_back_the_sam
         assert out.exit_code == 0, out.stderr
         assert board_state(run, back) == original
         assert run.ok("log", "--verify", db=back).exit_code == 0
-        assert json.loads(run.ok("log", "--verify", "--json", db=back).stdout)["last_hash"] == \
-            json.loads(run.ok("log", "--verify", "--json", db=first).stdout)["last_hash"]
+        assert (
+            json.loads(run.ok("log", "--verify", "--json", db=back).stdout)["last_hash"]
+            == json.loads(run.ok("log", "--verify", "--json", db=first).stdout)["last_hash"]
+        )
 
         # the copy on the server is a working board: the chain goes on from the copied history
         rid = str(original["releases"][-1]["id"])
@@ -432,7 +458,8 @@ def test_copying_into_postgresql_needs_the_admin_role(pg_cluster: Any, tmp_path:
         source = tmp_path / "a.db"
         run.ok("init", db=source)
         assert "needs its admin role (relman_admin); alice is not a member" in refused(
-            run.raw("copy", str(source), url, account="alice"))
+            run.raw("copy", str(source), url, account="alice")
+        )
         assert run.json("env", "list") == []
     finally:
         server.close()
@@ -452,7 +479,8 @@ def test_a_tampered_source_is_not_copied(pg_cluster: Any, tmp_path: Path) -> Non
         conn.execute("UPDATE events SET actor = 'mallory' WHERE seq = 2")
         conn.close()
         assert "does not verify (event #2 does not match its hash" in refused(
-            run.raw("copy", str(source), url, account="admin"))
+            run.raw("copy", str(source), url, account="admin")
+        )
         assert run.json("log") == []
         target = tmp_path / "never.db"
         refused(run.raw("copy", str(source), str(target)))

@@ -32,10 +32,13 @@ ALL = " ".join(HOSTILE.values())
 
 def unsafe(text: str) -> list[str]:
     """Characters a terminal acts on or that hide or reorder text (newline, tab, space apart)."""
-    return sorted({
-        f"U+{ord(c):04X}" for c in text
-        if c not in "\n\t " and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
-    })
+    return sorted(
+        {
+            f"U+{ord(c):04X}"
+            for c in text
+            if c not in "\n\t " and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn")
+        }
+    )
 
 
 @pytest.fixture
@@ -49,24 +52,44 @@ def hostile_board(board: Run) -> Run:
     with conn:
         conn.execute(
             "UPDATE releases SET name = ?, version = ?, owner = ?, components = ?, notes = ? WHERE id = 1",
-            (HOSTILE["osc8"] + HOSTILE["markup"], HOSTILE["bidi"], HOSTILE["c1"],
-             json.dumps([HOSTILE["zero"], "payments-db"]), ALL),
+            (
+                HOSTILE["osc8"] + HOSTILE["markup"],
+                HOSTILE["bidi"],
+                HOSTILE["c1"],
+                json.dumps([HOSTILE["zero"], "payments-db"]),
+                ALL,
+            ),
         )
         conn.execute("UPDATE environments SET title = ? WHERE name = 'test'", (HOSTILE["csi"] + HOSTILE["markup"],))
         conn.execute("UPDATE freezes SET reason = ?", (HOSTILE["osc52"] + HOSTILE["lines"],))
         conn.execute(
-            "INSERT INTO events (at, actor, release, action, \"from\", \"to\", reason) VALUES (?, ?, 1, ?, ?, ?, ?)",
-            ("2026-12-01T10:00:00Z", HOSTILE["del"] + HOSTILE["markup"], "edited" + HOSTILE["bidi"],
-             HOSTILE["c1"], HOSTILE["osc52"], ALL),
+            'INSERT INTO events (at, actor, release, action, "from", "to", reason) VALUES (?, ?, 1, ?, ?, ?, ?)',
+            (
+                "2026-12-01T10:00:00Z",
+                HOSTILE["del"] + HOSTILE["markup"],
+                "edited" + HOSTILE["bidi"],
+                HOSTILE["c1"],
+                HOSTILE["osc52"],
+                ALL,
+            ),
         )
     conn.close()
     return board
 
 
 READERS = [
-    ["release", "list"], ["release", "list", "--json"], ["release", "show", "1"], ["release", "show", "1", "--json"],
-    ["env", "list"], ["env", "list", "--json"], ["freeze", "list"], ["freeze", "list", "--json"],
-    ["log"], ["log", "--json"], ["log", "1", "--limit", "2"], ["conflicts", "--now", "2026-12-01T10:00"],
+    ["release", "list"],
+    ["release", "list", "--json"],
+    ["release", "show", "1"],
+    ["release", "show", "1", "--json"],
+    ["env", "list"],
+    ["env", "list", "--json"],
+    ["freeze", "list"],
+    ["freeze", "list", "--json"],
+    ["log"],
+    ["log", "--json"],
+    ["log", "1", "--limit", "2"],
+    ["conflicts", "--now", "2026-12-01T10:00"],
     ["conflicts", "--json"],
 ]
 

@@ -294,8 +294,15 @@ def test_today_and_tomorrow_on_a_day_that_springs_forward_at_midnight(zone: str,
     first = at_local(zone, day.year, day.month, day.day, 1)
     assert first - at_local(zone, day.year, day.month, day.day - 1, 23) == timedelta(hours=1)  # the gap is 00:00-01:00
     evening_before = at_local(zone, day.year, day.month, day.day - 1, 18)
-    for text, now in [("today", noon), ("tomorrow", evening_before), ("00:00", noon), ("today 00:00", noon),
-                      ("tomorrow 00:00", evening_before), (f"{day}", noon), (f"{day} 00:00", noon)]:
+    for text, now in [
+        ("today", noon),
+        ("tomorrow", evening_before),
+        ("00:00", noon),
+        ("today 00:00", noon),
+        ("tomorrow 00:00", evening_before),
+        (f"{day}", noon),
+        (f"{day} 00:00", noon),
+    ]:
         assert parse_time(text, zone, now) == first, text
     assert parse_time("00:30", zone, noon) == first + timedelta(minutes=30)
     assert parse_time("tomorrow", zone, noon) == at_local(zone, day.year, day.month, day.day + 1, 0)
@@ -325,9 +332,23 @@ def test_today_and_tomorrow_with_a_clock_time(text: str, expected: datetime) -> 
 
 @pytest.mark.parametrize(
     "text",
-    ["today 24:00", "tomorrow 10:60", "tomorrow10:00", "tomorrow 10", "today at 10:00", "yesterday 10:00",
-     "tomorrow 10:00:00", "2026-12-01 14:00 +25:00", "2026-12-01 14:00 +01:75", "2026-12-01 14:00 Berlin",
-     "2026-12-01 14:00 ſt", "２026-12-01", "2026-12-01 １4:00", "2026-02-29 10:00", "2026-12-01 14:00:60"],
+    [
+        "today 24:00",
+        "tomorrow 10:60",
+        "tomorrow10:00",
+        "tomorrow 10",
+        "today at 10:00",
+        "yesterday 10:00",
+        "tomorrow 10:00:00",
+        "2026-12-01 14:00 +25:00",
+        "2026-12-01 14:00 +01:75",
+        "2026-12-01 14:00 Berlin",
+        "2026-12-01 14:00 ſt",
+        "２026-12-01",
+        "2026-12-01 １4:00",
+        "2026-02-29 10:00",
+        "2026-12-01 14:00:60",
+    ],
 )
 def test_bad_day_and_clock_forms_are_refused(text: str) -> None:
     with pytest.raises(BadInput, match=r"^bad time"):
@@ -350,8 +371,17 @@ def test_ambiguous_times_are_shown_with_their_zone() -> None:
 
 @given(
     st.datetimes(min_value=datetime(2000, 1, 2), max_value=datetime(2099, 12, 30), timezones=st.just(UTC)),
-    st.sampled_from(["Europe/Berlin", "America/Santiago", "Australia/Lord_Howe", "Europe/Moscow", "America/New_York",
-                     "Africa/Cairo", "UTC"]),
+    st.sampled_from(
+        [
+            "Europe/Berlin",
+            "America/Santiago",
+            "Australia/Lord_Howe",
+            "Europe/Moscow",
+            "America/New_York",
+            "Africa/Cairo",
+            "UTC",
+        ]
+    ),
     st.booleans(),
 )
 def test_a_shown_time_reads_back_as_the_same_minute(moment: datetime, zone: str, with_zone: bool) -> None:

@@ -124,8 +124,17 @@ def test_conflicts_in_the_repeated_hour_show_which_one(board: Run) -> None:
     ]
     lines = run.ok("conflicts", tz=BERLIN).stdout.splitlines()
     assert lines[0].split()[:4] == ["KIND", "SEVERITY", "START", "END"]
-    assert lines[1].split()[:9] == ["capacity", "error", "2026-10-25", "02:00", "CEST", "2026-10-25", "02:00", "CET",
-                                    "dev"]
+    assert lines[1].split()[:9] == [
+        "capacity",
+        "error",
+        "2026-10-25",
+        "02:00",
+        "CEST",
+        "2026-10-25",
+        "02:00",
+        "CET",
+        "dev",
+    ]
     assert lines[2].split()[:7] == ["capacity", "error", "2026-10-26", "11:00", "2026-10-26", "12:00", "test"]
     assert lines[-1] == "2 conflicts: 2 errors, 0 warnings (times in Europe/Berlin)"
 

@@ -62,9 +62,16 @@ class RelmanApp(Guarded, App[str | None]):
     alerts: reactive[tuple[str, ...]] = reactive(())
 
     def __init__(
-        self, service: Service, settings: Settings, tz: str, *, read_only: bool = False,
-        poll_interval: float | None = None, first_snapshot: Snapshot | None = None,
-        identity: str | None = None, error_log: Path | None = None,
+        self,
+        service: Service,
+        settings: Settings,
+        tz: str,
+        *,
+        read_only: bool = False,
+        poll_interval: float | None = None,
+        first_snapshot: Snapshot | None = None,
+        identity: str | None = None,
+        error_log: Path | None = None,
     ) -> None:
         super().__init__()
         self._first_snapshot = first_snapshot
@@ -75,7 +82,9 @@ class RelmanApp(Guarded, App[str | None]):
         self._read_only = read_only
         self.theme = settings.theme
         self._session = Session(
-            self, service, read_only=read_only,
+            self,
+            service,
+            read_only=read_only,
             poll_interval=poll_interval if poll_interval is not None else settings.poll_interval,
             last_seq=first_snapshot.last_seq if first_snapshot is not None and first_snapshot.checked else None,
         )
@@ -169,8 +178,12 @@ class RelmanApp(Guarded, App[str | None]):
             self._tell(theirs, snapshot)
         for event in failed:  # a failed hook is news for everyone watching, whoever ran it
             labels = {r.id: r.label for r in snapshot.releases}
-            self.notify(sentence(event, labels.get(event.release) if event.release is not None else None, self.tz),
-                        title="Hook failed", severity="error", timeout=15)
+            self.notify(
+                sentence(event, labels.get(event.release) if event.release is not None else None, self.tz),
+                title="Hook failed",
+                severity="error",
+                timeout=15,
+            )
 
     def _tell(self, events: Iterable[Event], snapshot: Snapshot) -> None:
         """One toast for changes made elsewhere, however many: a new batch joins the one on screen."""
@@ -196,8 +209,13 @@ class RelmanApp(Guarded, App[str | None]):
         return sentence(event, labels.get(event.release) if event.release is not None else None, tz)
 
     def notify(
-        self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-        timeout: float | None = None, markup: bool = True,
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
     ) -> None:
         """Every notification is plain text: names in it are data, never markup (links, styles)."""
         super().notify(inert(message), title=inert(title), severity=severity, timeout=timeout, markup=False)
@@ -248,8 +266,10 @@ class RelmanApp(Guarded, App[str | None]):
         log = str(self.error_log) if logged else "nowhere (the log could not be written)"
         if len(self.unexpected) >= ERRORS_BEFORE_GIVING_UP or not self.is_running or not self.screen_stack:
             self._return_code = 1
-            self.exit(return_code=1, message=inert(
-                f"relman stopped after an unexpected error ({type(cause).__name__}); details in {log}"))
+            self.exit(
+                return_code=1,
+                message=inert(f"relman stopped after an unexpected error ({type(cause).__name__}); details in {log}"),
+            )
             return
         self.call_later(self._show_error, cause, log)
 
@@ -282,6 +302,3 @@ def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, m
     gc.freeze()
     result = RelmanApp(service, settings, tz, read_only=read_only, first_snapshot=first).run(mouse=mouse)
     return result == REOPEN
-
-
-

@@ -23,8 +23,10 @@ class BoardCommands(Provider):
         screen = self._below()
         if screen is None:
             return []
-        return [(Content.assemble(key.palette, ("  " + key.footer_key, "dim")), key)
-                for key in screen.KEYS.palette(screen.acts)]
+        return [
+            (Content.assemble(key.palette, ("  " + key.footer_key, "dim")), key)
+            for key in screen.KEYS.palette(screen.acts)
+        ]
 
     async def _run(self, key: Key) -> None:
         screen = self._below()

@@ -115,8 +115,9 @@ SHOTS: list[tuple[str, tuple[int, int], Step]] = [
 
 async def _shoot(db: Path, out: Path, name: str, size: tuple[int, int], step: Step) -> None:
     store = Store.open(db)
-    app = RelmanApp(Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", poll_interval=0.05,
-                    identity="alice@jump1")
+    app = RelmanApp(
+        Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", poll_interval=0.05, identity="alice@jump1"
+    )
     try:
         async with app.run_test(size=size) as pilot:
             await step(pilot)

@@ -30,10 +30,20 @@ if TYPE_CHECKING:
     from textual.message_pump import MessagePump
 
 # The service calls that change the database. Everything else a screen may call reads.
-WRITES = frozenset({
-    "add_release", "edit_release", "move", "rollback", "verify", "fail", "approve", "cancel", "schedule",
-    "unschedule",
-})
+WRITES = frozenset(
+    {
+        "add_release",
+        "edit_release",
+        "move",
+        "rollback",
+        "verify",
+        "fail",
+        "approve",
+        "cancel",
+        "schedule",
+        "unschedule",
+    }
+)
 READS = frozenset({"release", "events", "environments", "preview_window", "next_free", "snapshot", "conflicts"})
 
 READ_ONLY = "read-only: nothing can be changed here"
@@ -112,7 +122,13 @@ class Session:
             self.error = error
 
     def __init__(
-        self, app: App[Any], service: Service, *, read_only: bool, poll_interval: float, last_seq: int | None,
+        self,
+        app: App[Any],
+        service: Service,
+        *,
+        read_only: bool,
+        poll_interval: float,
+        last_seq: int | None,
     ) -> None:
         self._app = app
         self.service = service
@@ -169,8 +185,12 @@ class Session:
                 problem = self.service.store.file_problem()
                 if problem != file_problem:
                     file_problem = problem
-                    self._tell_app(self.Alert("file", f"{problem}: changes are refused; press ctrl+r to open "
-                                                      "it again" if problem else None))
+                    self._tell_app(
+                        self.Alert(
+                            "file",
+                            f"{problem}: changes are refused; press ctrl+r to open it again" if problem else None,
+                        )
+                    )
                 changed = woken or last_seq is None
                 if is_file:
                     version = store.data_version()
@@ -182,8 +202,12 @@ class Session:
                         self._tell_app(self.Alert("live", "the server is away: reconnecting…"))
                     elif wake is Wake.RECONNECTED:
                         self._tell_app(self.Alert("live", None))
-                        self._app.call_from_thread(self._app.notify, "reconnected to the server; the board "
-                                                   "is up to date", title="Live updates", timeout=6)
+                        self._app.call_from_thread(
+                            self._app.notify,
+                            "reconnected to the server; the board is up to date",
+                            title="Live updates",
+                            timeout=6,
+                        )
                     changed = wake.changed
                 # every change logs an event: no new event, nothing to draw (a checkpoint, or our own
                 # write, already posted by its worker)
@@ -213,8 +237,11 @@ class Session:
             if verdict.last_hash:
                 witness.remember(board_id, verdict.last_seq, verdict.last_hash, reader.now())
             return
-        self._tell_app(self.Alert("log", f"the audit log was tampered with: {verdict.problem} "
-                                         "(`relman log --verify` says the same)"))
+        self._tell_app(
+            self.Alert(
+                "log", f"the audit log was tampered with: {verdict.problem} (`relman log --verify` says the same)"
+            )
+        )
 
     def _tell_app(self, message: Message) -> None:
         self._post(self._app, message)
@@ -317,8 +344,9 @@ def _before(service: Service, call: Call) -> tuple[Release | None, list[str]]:
 def _undo_for(call: Call, before: Release | None, after: Any, stages: list[str]) -> Undo:
     """The call that puts things back as they were before ``call``, made against the new revision."""
     if call.name == "add_release" and isinstance(after, Release):
-        return Undo(f"{after.label} created",
-                    Call("cancel", (after.id,), {"reason": "undo", "rev": after.rev}, undoing=call))
+        return Undo(
+            f"{after.label} created", Call("cancel", (after.id,), {"reason": "undo", "rev": after.rev}, undoing=call)
+        )
     if before is None or not isinstance(after, Release):
         return Undo(call.name, None, "nothing to put back")
     rev = {"rev": after.rev}
@@ -328,23 +356,34 @@ def _undo_for(call: Call, before: Release | None, after: Any, stages: list[str])
         was = before.window_in(env)
         if was is None:
             return Undo(f"{label} scheduled in {env}", Call("unschedule", (before.id, env), rev, undoing=call))
-        return Undo(f"the window of {label} in {env}",
-                    Call("schedule", (before.id, env, was.start, was.end), rev, undoing=call))
-    forward = before.stage in stages and after.stage in stages and \
-        stages.index(after.stage) > stages.index(before.stage)
+        return Undo(
+            f"the window of {label} in {env}", Call("schedule", (before.id, env, was.start, was.end), rev, undoing=call)
+        )
+    forward = (
+        before.stage in stages and after.stage in stages and stages.index(after.stage) > stages.index(before.stage)
+    )
     if call.name == "move" and forward:
         # a move forward is undone as a rollback, logged with the reason "undo"
-        return Undo(f"{label} moved to {after.stage}",
-                    Call("move", (before.id, before.stage), {**rev, "reason": "undo"}, undoing=call))
+        return Undo(
+            f"{label} moved to {after.stage}",
+            Call("move", (before.id, before.stage), {**rev, "reason": "undo"}, undoing=call),
+        )
     if call.name in ("move", "rollback"):
         return Undo(f"the rollback of {label}", None, "move it forward again, through the gates")
     if call.name == "edit_release":
-        fields = {"name": before.name, "version": before.version, "components": before.components,
-                  "owner": before.owner, "risk": before.risk, "notes": before.notes}
+        fields = {
+            "name": before.name,
+            "version": before.version,
+            "components": before.components,
+            "owner": before.owner,
+            "risk": before.risk,
+            "notes": before.notes,
+        }
         return Undo(f"the edit of {label}", Call("edit_release", (before.id,), {**rev, **fields}, undoing=call))
     words = {"verify": "verified", "fail": "marked failed", "approve": "approved", "cancel": "cancelled"}
-    return Undo(f"{label} {words.get(call.name, call.name)}", None,
-                "the audit log keeps it; make the opposite change yourself")
+    return Undo(
+        f"{label} {words.get(call.name, call.name)}", None, "the audit log keeps it; make the opposite change yourself"
+    )
 
 
 __all__ = ["READS", "READ_ONLY", "WRITES", "Call", "Session", "StaleWrite", "Undo"]

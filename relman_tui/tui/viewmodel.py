@@ -46,7 +46,9 @@ class Cards(Sequence[Card]):
     __slots__ = ("_index", "_key", "_made", "_make", "_releases", "_version")
 
     def __init__(
-        self, releases: Sequence[Release] = (), make: Callable[[Release], Card] | None = None,
+        self,
+        releases: Sequence[Release] = (),
+        make: Callable[[Release], Card] | None = None,
         version: Callable[[Release], Hashable] | None = None,
     ) -> None:
         """``version(release)`` changes whenever the card ``make(release)`` would draw differently."""
@@ -163,17 +165,33 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
     failed_hooks = snapshot.hook_failures
 
     def make(release: Release) -> Card:
-        return _card(release, now, severity.get(release.id), counts.get(release.id, 0), positions,
-                     snapshot.environments, release.id in failed_hooks)
+        return _card(
+            release,
+            now,
+            severity.get(release.id),
+            counts.get(release.id, 0),
+            positions,
+            snapshot.environments,
+            release.id in failed_hooks,
+        )
 
     minute = now.replace(second=0, microsecond=0)  # relative times ("in 3h") change by the minute
 
     def version(release: Release) -> Hashable:
-        return (release.id, release.rev, severity.get(release.id), counts.get(release.id, 0), minute,
-                release.id in failed_hooks)
+        return (
+            release.id,
+            release.rev,
+            severity.get(release.id),
+            counts.get(release.id, 0),
+            minute,
+            release.id in failed_hooks,
+        )
 
-    columns = [Column(PLANNED, "Planned", len(by_stage[PLANNED]), None, None, None, False,
-                      Cards(by_stage[PLANNED], make, version))]
+    columns = [
+        Column(
+            PLANNED, "Planned", len(by_stage[PLANNED]), None, None, None, False, Cards(by_stage[PLANNED], make, version)
+        )
+    ]
     for env in snapshot.environments:
         held = frozen_until(snapshot.freezes, env.name, now)
         until = held.until if held else None
@@ -193,8 +211,13 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
 
 
 def _card(
-    release: Release, now: datetime, conflict: Severity | None, conflict_count: int, positions: dict[str, int],
-    environments: tuple[Environment, ...], hook_failed: bool = False,
+    release: Release,
+    now: datetime,
+    conflict: Severity | None,
+    conflict_count: int,
+    positions: dict[str, int],
+    environments: tuple[Environment, ...],
+    hook_failed: bool = False,
 ) -> Card:
     upcoming = [w for w in release.windows if w.end > now]
     # the next window is the one in the stage after this one if it exists, else the soonest one

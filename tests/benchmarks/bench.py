@@ -100,8 +100,16 @@ class Bench:
             bare.append(self.paint(BARE_APP, BARE_READY))
             board.append(self.paint([RELMAN, "--db", str(db)], BOARD_READY))
         ratio = median(board) / median(bare)
-        self.add(Figure(f"first paint, {label} / bare Textual app", ratio, "x", f"≤ {target:.1f}×",
-                        ratio <= target, f"{median(board) * 1000:.0f} ms / {median(bare) * 1000:.0f} ms"))
+        self.add(
+            Figure(
+                f"first paint, {label} / bare Textual app",
+                ratio,
+                "x",
+                f"≤ {target:.1f}×",
+                ratio <= target,
+                f"{median(board) * 1000:.0f} ms / {median(bare) * 1000:.0f} ms",
+            )
+        )
 
     def idle_and_rss(self, db: Path, label: str, rss_target: float | None) -> None:
         with Terminal([RELMAN, "--db", str(db)], self.env, cwd=str(self.workdir)) as term:
@@ -113,8 +121,15 @@ class Bench:
             rss = term.peak_rss_mb()
         self.add(Figure(f"idle 5 s, {label}: bytes to the terminal", written, "B", "< 200", written < 200))
         self.add(Figure(f"idle 5 s, {label}: CPU", cpu, "s", "< 0.05 s", cpu < 0.05))
-        self.add(Figure(f"peak RSS, {label}", rss, "MB", f"≤ {rss_target:.0f} MB" if rss_target else "—",
-                        rss <= rss_target if rss_target else True))
+        self.add(
+            Figure(
+                f"peak RSS, {label}",
+                rss,
+                "MB",
+                f"≤ {rss_target:.0f} MB" if rss_target else "—",
+                rss <= rss_target if rss_target else True,
+            )
+        )
 
     def move_latency(self, source: Path | None = None, label: str = "") -> None:
         """`>` on the first planned card until the Development header shows one more release."""
@@ -135,8 +150,16 @@ class Bench:
                 times.append(seen - sent)
                 term.settle(0.1)
         value = median(times) * 1000
-        self.add(Figure(f"key → screen, one-stage move{label} (median of {self.samples})", value, "ms", "≤ 50 ms",
-                        value <= 50, f"max {max(times) * 1000:.0f} ms"))
+        self.add(
+            Figure(
+                f"key → screen, one-stage move{label} (median of {self.samples})",
+                value,
+                "ms",
+                "≤ 50 ms",
+                value <= 50,
+                f"max {max(times) * 1000:.0f} ms",
+            )
+        )
 
     def scroll(self) -> None:
         """`pgdn` in a column of thousands of cards until the frame it causes is written."""
@@ -152,8 +175,16 @@ class Bench:
                 times.append(term.answered(since) - sent)
                 term.settle(0.05)
         value = median(times) * 1000
-        self.add(Figure(f"scroll a column of {BIG:,} by a page, key → frame written (median of {self.samples})",
-                        value, "ms", "≤ 16 ms", value <= 16, f"max {max(times) * 1000:.0f} ms"))
+        self.add(
+            Figure(
+                f"scroll a column of {BIG:,} by a page, key → frame written (median of {self.samples})",
+                value,
+                "ms",
+                "≤ 16 ms",
+                value <= 16,
+                f"max {max(times) * 1000:.0f} ms",
+            )
+        )
 
     def live_latency(self) -> None:
         """Another process moves a release (the Service API, in this process, so no CLI start-up
@@ -183,8 +214,16 @@ class Bench:
             finally:
                 store.close()
         value = median(times)
-        self.add(Figure(f"another process's write → on the board (median of {self.samples})", value, "s",
-                        "≤ 0.3 s", value <= 0.3, f"max {max(times):.2f} s"))
+        self.add(
+            Figure(
+                f"another process's write → on the board (median of {self.samples})",
+                value,
+                "s",
+                "≤ 0.3 s",
+                value <= 0.3,
+                f"max {max(times):.2f} s",
+            )
+        )
 
     # -- the CLI and the engine ------------------------------------------------------------------
 
@@ -194,8 +233,16 @@ class Bench:
             floor.append(wall([PYTHON, "-c", "import sqlite_utils, pendulum, click"]))
             cli.append(wall([RELMAN, "--db", str(self.demo), "env", "list", "--json"]))
         ratio = median(cli) / median(floor)
-        self.add(Figure("`relman env list --json` / import floor", ratio, "x", "≤ 1.1×", ratio <= 1.1,
-                        f"{median(cli) * 1000:.0f} ms / {median(floor) * 1000:.0f} ms"))
+        self.add(
+            Figure(
+                "`relman env list --json` / import floor",
+                ratio,
+                "x",
+                "≤ 1.1×",
+                ratio <= 1.1,
+                f"{median(cli) * 1000:.0f} ms / {median(floor) * 1000:.0f} ms",
+            )
+        )
 
     def conflicts(self) -> None:
         import bench_conflicts as bc
@@ -208,8 +255,16 @@ class Bench:
         small_r, small_f = bc.board(5_000, 50, seed=11)
         fast = bc.median_time(lambda: find_conflicts(bc.ENVIRONMENTS, small_r, small_f, bc.NOW), 5)
         slow = bc.median_time(lambda: bc.naive(small_r, small_f, bc.NOW), 1)
-        self.add(Figure("conflicts at 5,000 windows: pairwise / engine", slow / fast, "x", "≥ 100×",
-                        slow / fast >= 100, f"{fast * 1000:.1f} ms vs {slow * 1000:.0f} ms"))
+        self.add(
+            Figure(
+                "conflicts at 5,000 windows: pairwise / engine",
+                slow / fast,
+                "x",
+                "≥ 100×",
+                slow / fast >= 100,
+                f"{fast * 1000:.1f} ms vs {slow * 1000:.0f} ms",
+            )
+        )
 
     def run(self, only: set[str] | None) -> None:
         steps: list[tuple[str, Callable[[], None]]] = [
@@ -243,16 +298,16 @@ def add_planned(db: Path, prefix: str, count: int) -> list[int]:
     store = Store.open(db)
     try:
         service = Service(store, FixedClock(datetime.fromisoformat(NOW)), "bench")
-        return [service.add_release(f"{prefix}-{i:02d}", "1.0", ["bench"], "bench", "low", "").id
-                for i in range(count)]
+        return [service.add_release(f"{prefix}-{i:02d}", "1.0", ["bench"], "bench", "low", "").id for i in range(count)]
     finally:
         store.close()
 
 
 def count_in(db: Path, stage: str) -> int:
     with sqlite3.connect(db) as conn:
-        row = conn.execute("SELECT count(*) FROM releases WHERE stage = ? AND state != 'cancelled'",
-                           (stage,)).fetchone()
+        row = conn.execute(
+            "SELECT count(*) FROM releases WHERE stage = ? AND state != 'cancelled'", (stage,)
+        ).fetchone()
     return int(row[0])
 
 
@@ -289,8 +344,9 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
-    parser.add_argument("--only", action="append",
-                        help="paint, move, scroll, live, idle, cli or conflicts (repeatable)")
+    parser.add_argument(
+        "--only", action="append", help="paint, move, scroll, live, idle, cli or conflicts (repeatable)"
+    )
     args = parser.parse_args()
     repeat, samples = (3, 8) if args.quick else (7, 20)
     print(f"machine: {machine()}")
@@ -307,8 +363,10 @@ def main() -> None:
     print("|---|--:|--:|:-:|")
     for row in rows[1:]:
         print("| " + " | ".join(row) + " |")
-    print(f"\n{sum(f.met for f in bench.figures)} of {len(bench.figures)} targets met "
-          f"in {time.perf_counter() - started:.0f} s on {machine()}")
+    print(
+        f"\n{sum(f.met for f in bench.figures)} of {len(bench.figures)} targets met "
+        f"in {time.perf_counter() - started:.0f} s on {machine()}"
+    )
 
 
 if __name__ == "__main__":

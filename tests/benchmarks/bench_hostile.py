@@ -65,8 +65,9 @@ class HostileBench:
         self.rows: list[Row] = []
 
     def relman(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([RELMAN, *args], check=check, capture_output=True, text=True,
-                              env={"PATH": "/usr/bin:/bin", **self.env})
+        return subprocess.run(
+            [RELMAN, *args], check=check, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **self.env}
+        )
 
     # -- the boards ------------------------------------------------------------------------------
 
@@ -75,15 +76,33 @@ class HostileBench:
         self.relman("--db", str(demo), "demo", "--no-tui")
         minute = self.workdir / "minute.db"
         copy_db(demo, minute)
-        self.relman("--db", str(minute), "freeze", "add", "prod", "--cron", "* * * * *", "--for", "1m",
-                    "--zone", "UTC", "--reason", "every minute")
+        self.relman(
+            "--db",
+            str(minute),
+            "freeze",
+            "add",
+            "prod",
+            "--cron",
+            "* * * * *",
+            "--for",
+            "1m",
+            "--zone",
+            "UTC",
+            "--reason",
+            "every minute",
+        )
         now = datetime.fromisoformat(NOW)
         far = now.replace(year=now.year + 10)
         self.window(minute, planned_release(minute), "prod", far, far + timedelta(hours=2))
         old = self.workdir / "old.db"
         copy_db(minute, old)
-        self.window(old, planned_release(old, skip=1), "prod", datetime.fromisoformat("8999-06-01T09:00:00+00:00"),
-                    datetime.fromisoformat("8999-06-01T11:00:00+00:00"))
+        self.window(
+            old,
+            planned_release(old, skip=1),
+            "prod",
+            datetime.fromisoformat("8999-06-01T09:00:00+00:00"),
+            datetime.fromisoformat("8999-06-01T11:00:00+00:00"),
+        )
         self.old_freezes(old)
         return {"demo": demo, "minute freeze": minute, "old database": old}
 
@@ -107,10 +126,14 @@ class HostileBench:
         store = Store.open(db)
         try:
             with store.write():
-                store.insert_freeze(Freeze(0, ("prod",), "156 weeks", cron="* * * * *",
-                                           duration=timedelta(weeks=156), zone="Europe/Berlin"))
-                store.insert_freeze(Freeze(0, ("all",), "999999 weeks", cron="0 0 1 1 *",
-                                           duration=timedelta(weeks=999999), zone="UTC"))
+                store.insert_freeze(
+                    Freeze(
+                        0, ("prod",), "156 weeks", cron="* * * * *", duration=timedelta(weeks=156), zone="Europe/Berlin"
+                    )
+                )
+                store.insert_freeze(
+                    Freeze(0, ("all",), "999999 weeks", cron="0 0 1 1 *", duration=timedelta(weeks=999999), zone="UTC")
+                )
         finally:
             store.close()
 
@@ -173,15 +196,18 @@ def copy_db(source: Path, target: Path) -> None:
 
 def planned_release(db: Path, skip: int = 0) -> int:
     with sqlite3.connect(db) as conn:
-        row = conn.execute("SELECT id FROM releases WHERE stage = 'planned' AND state != 'cancelled' "
-                           "ORDER BY id LIMIT 1 OFFSET ?", (skip,)).fetchone()
+        row = conn.execute(
+            "SELECT id FROM releases WHERE stage = 'planned' AND state != 'cancelled' ORDER BY id LIMIT 1 OFFSET ?",
+            (skip,),
+        ).fetchone()
     return int(row[0])
 
 
 def release_in(db: Path, stage: str) -> int:
     with sqlite3.connect(db) as conn:
-        row = conn.execute("SELECT id FROM releases WHERE stage = ? AND state = 'verified' ORDER BY id LIMIT 1",
-                           (stage,)).fetchone()
+        row = conn.execute(
+            "SELECT id FROM releases WHERE stage = ? AND state = 'verified' ORDER BY id LIMIT 1", (stage,)
+        ).fetchone()
     return int(row[0])
 
 

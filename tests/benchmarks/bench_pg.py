@@ -74,8 +74,10 @@ def writer_loop(target: str, actor: str, seconds: float, seed: int, out: list[tu
 def process_main(targets: list[tuple[str, str]], seconds: float, seed: int, queue: Any) -> None:
     """One process of a "host": its writers in threads, each on its own connection."""
     results: list[list[tuple[str, float]]] = [[] for _ in targets]
-    threads = [threading.Thread(target=writer_loop, args=(target, actor, seconds, seed * 10 + i, results[i]))
-               for i, (target, actor) in enumerate(targets)]
+    threads = [
+        threading.Thread(target=writer_loop, args=(target, actor, seconds, seed * 10 + i, results[i]))
+        for i, (target, actor) in enumerate(targets)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -88,8 +90,10 @@ def run(label: str, targets: list[tuple[str, str]], seconds: float) -> dict[str,
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     per_process = WRITERS_PER_PROCESS
-    processes = [ctx.Process(target=process_main, args=(targets[i:i + per_process], seconds, i, queue))
-                 for i in range(0, len(targets), per_process)]
+    processes = [
+        ctx.Process(target=process_main, args=(targets[i : i + per_process], seconds, i, queue))
+        for i in range(0, len(targets), per_process)
+    ]
     for proc in processes:
         proc.start()
     outcomes: list[tuple[str, float]] = []
@@ -101,10 +105,15 @@ def run(label: str, targets: list[tuple[str, str]], seconds: float) -> dict[str,
     latencies = sorted(t for _, t in outcomes)
     errors = [what for what, _ in outcomes if what.startswith("error")]
     return {
-        "label": label, "writers": len(targets), "ops": len(outcomes), "moves": len(moved),
-        "moves_per_s": len(moved) / seconds, "p50_ms": 1000 * statistics.median(latencies),
+        "label": label,
+        "writers": len(targets),
+        "ops": len(outcomes),
+        "moves": len(moved),
+        "moves_per_s": len(moved) / seconds,
+        "p50_ms": 1000 * statistics.median(latencies),
         "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
-        "stale": sum(1 for what, _ in outcomes if what == "stale"), "errors": len(errors),
+        "stale": sum(1 for what, _ in outcomes if what == "stale"),
+        "errors": len(errors),
         "first_error": errors[0] if errors else "",
     }
 
@@ -147,12 +156,16 @@ def main() -> None:
         for name in names:
             cluster.ensure_role(name)
         figures.append(run("PostgreSQL server", [(cluster.url(database, n), n) for n in names], seconds))
-    print(f"{writers} writers ({HOSTS} hosts × {PROCESSES_PER_HOST} processes × {WRITERS_PER_PROCESS} threads), "
-          f"{RELEASES} releases, {seconds:.0f} s each; {os.cpu_count()} cores")
+    print(
+        f"{writers} writers ({HOSTS} hosts × {PROCESSES_PER_HOST} processes × {WRITERS_PER_PROCESS} threads), "
+        f"{RELEASES} releases, {seconds:.0f} s each; {os.cpu_count()} cores"
+    )
     print(f"{'backend':<18} {'ops':>6} {'moves/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'stale':>6} {'errors':>6}")
     for f in figures:
-        print(f"{f['label']:<18} {f['ops']:>6} {f['moves_per_s']:>8.1f} {f['p50_ms']:>7.1f} {f['p99_ms']:>7.1f} "
-              f"{f['stale']:>6} {f['errors']:>6}" + (f"  ({f['first_error']})" if f["first_error"] else ""))
+        print(
+            f"{f['label']:<18} {f['ops']:>6} {f['moves_per_s']:>8.1f} {f['p50_ms']:>7.1f} {f['p99_ms']:>7.1f} "
+            f"{f['stale']:>6} {f['errors']:>6}" + (f"  ({f['first_error']})" if f["first_error"] else "")
+        )
 
 
 if __name__ == "__main__":

@@ -31,19 +31,37 @@ class Terminal:
     """A process in a pty of fixed size; a thread drains its output and timestamps each read."""
 
     def __init__(
-        self, argv: Sequence[str], env: Mapping[str, str] | None = None, cwd: str | None = None,
-        columns: int = COLUMNS, lines: int = LINES,
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        columns: int = COLUMNS,
+        lines: int = LINES,
     ) -> None:
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
-        full_env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor", "LANG": "C.UTF-8",
-                    "COLUMNS": str(columns), "LINES": str(lines), **(env or {})}
+        full_env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "COLORTERM": "truecolor",
+            "LANG": "C.UTF-8",
+            "COLUMNS": str(columns),
+            "LINES": str(lines),
+            **(env or {}),
+        }
         for key in ("TEXTUAL", "TEXTUAL_DEVTOOLS_PORT"):
             full_env.pop(key, None)
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            list(argv), stdin=slave, stdout=slave, stderr=slave, env=full_env, cwd=cwd,
-            start_new_session=True, preexec_fn=_controlling_tty, close_fds=True,
+            list(argv),
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=full_env,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=_controlling_tty,
+            close_fds=True,
         )
         os.close(slave)
         self.master = master

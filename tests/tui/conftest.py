@@ -30,13 +30,25 @@ _APPS: list[RelmanApp] = []
 
 
 def make_app(
-    path: Path, actor: str = "alice", *, read_only: bool = False, now: datetime = TUI_NOW, tz: str = "UTC",
+    path: Path,
+    actor: str = "alice",
+    *,
+    read_only: bool = False,
+    now: datetime = TUI_NOW,
+    tz: str = "UTC",
     error_log: Path | None = None,
 ) -> RelmanApp:
     store = Store.open(path, read_only=read_only)
     service = Service(store, FixedClock(now), actor)
-    app = RelmanApp(service, Settings(), tz, read_only=read_only, poll_interval=0.05, identity=f"{actor}@jump1",
-                    error_log=error_log or path.with_name("relman.log"))
+    app = RelmanApp(
+        service,
+        Settings(),
+        tz,
+        read_only=read_only,
+        poll_interval=0.05,
+        identity=f"{actor}@jump1",
+        error_log=error_log or path.with_name("relman.log"),
+    )
     _APPS.append(app)
     return app
 

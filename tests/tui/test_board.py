@@ -282,8 +282,9 @@ async def test_hostile_text_is_shown_literally(empty_board: Path) -> None:
     with store.write():
         for name in hostile:
             store.insert_release(
-                NewRelease(name, "1.0", (name,), "bob", Risk.LOW, "[link=http://x]notes[/link]", "planned",
-                           State.PENDING),
+                NewRelease(
+                    name, "1.0", (name,), "bob", Risk.LOW, "[link=http://x]notes[/link]", "planned", State.PENDING
+                ),
                 TUI_NOW,
             )
     store.close()
@@ -383,8 +384,9 @@ async def test_schedule_shows_the_conflicts_it_would_create_before_saving(demo_d
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
         # the toast's counts are the top bar's
         # ledger and fraud-scoring still clash: the board keeps its 8 errors, and the toast claims nothing else
-        await until(pilot, lambda: any("checkout-web 5.12.0 in preprod at 2026-11-28 12:00 UTC" in m
-                                       for m in notes(app)))
+        await until(
+            pilot, lambda: any("checkout-web 5.12.0 in preprod at 2026-11-28 12:00 UTC" in m for m in notes(app))
+        )
         assert "✖ 8 errors" in screen_text(app)
         assert not any("resolve" in m or "errors" in m for m in notes(app))
 
@@ -405,8 +407,9 @@ async def test_schedule_into_a_freeze_warns_first(demo_db: Path) -> None:
         app.screen.query_one("#ok", Button).press()
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
         # the toast's counts are the top bar's
-        await until(pilot, lambda: any("payments-api 2.4.1 in prod at 2026-11-28 10:00 UTC · now" in m
-                                       for m in notes(app)))
+        await until(
+            pilot, lambda: any("payments-api 2.4.1 in prod at 2026-11-28 10:00 UTC · now" in m for m in notes(app))
+        )
         top = re.search(r"✖ (\d+) errors  ⚠ (\d+) warnings", screen_text(app).splitlines()[0])
         assert top is not None and top[1] != "8"
         assert any(f"now ✖ {top[1]} errors  ⚠ {top[2]} warnings" in m for m in notes(app))

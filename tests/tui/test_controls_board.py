@@ -101,8 +101,9 @@ async def test_a_replaced_database_file_is_said_writes_are_refused_and_ctrl_r_re
         assert isinstance(screen, BoardScreen)
         screen.jump_to(rid)
         await pilot.press("greater_than_sign")  # a move: refused, nothing written anywhere
-        await until(pilot, lambda: any("replaced by another file" in n and "nothing was written" in n
-                                       for n in notes(app)))
+        await until(
+            pilot, lambda: any("replaced by another file" in n and "nothing was written" in n for n in notes(app))
+        )
         await pilot.press("ctrl+r")
         await until(pilot, lambda: app.return_value == REOPEN)
     # nothing was moved, in whatever file now answers to that name

@@ -36,7 +36,8 @@ async def test_two_boards_as_two_people_see_each_others_moves(backend: Backend) 
         await until(pb, lambda: "payments-api" in screen_text(bob))
         alice_board.jump_to(rid)
         await pa.press("greater_than_sign")  # alice moves it to dev on her board ...
-        await until(pb, lambda: any("alice moved payments-api 2.4.1 → dev" in str(n.message)
-                                    for n in bob._notifications))  # ... and bob is told on his
+        await until(
+            pb, lambda: any("alice moved payments-api 2.4.1 → dev" in str(n.message) for n in bob._notifications)
+        )  # ... and bob is told on his
         assert writer.release(rid).stage == "dev"
         assert writer.events(rid)[-1].actor == "alice"

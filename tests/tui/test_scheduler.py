@@ -202,14 +202,15 @@ async def test_a_window_across_the_dst_change_is_drawn_at_its_true_length(empty_
         x0, x1 = timeline.span_cells(start, end)
         assert x1 - x0 == 24  # six hours of 15-minute cells
         # the drawn line: 24 cells in the bar colour
-        line = next(i for i, (row, lane) in enumerate(timeline._lines)
-                    if timeline.rows[row].name == "prod" and lane == 0)
+        line = next(
+            i for i, (row, lane) in enumerate(timeline._lines) if timeline.rows[row].name == "prod" and lane == 0
+        )
         strip = timeline.render_line(HEADER + line - int(timeline.scroll_offset.y))
         bar = {timeline.get_component_rich_style(name).bgcolor for name in ("timeline--bar", "timeline--selected")}
         assert sum(len(s.text) for s in strip if s.style is not None and s.style.bgcolor in bar) == 24
         # the hour of the change is shown twice, on the wall clock
         labels = [label for _, label, _ in timeline.ticks()]
-        assert labels[labels.index("00"):labels.index("00") + 6] == ["00", "01", "02", "02", "03", "04"]
+        assert labels[labels.index("00") : labels.index("00") + 6] == ["00", "01", "02", "02", "03", "04"]
 
 
 async def test_windows_in_conflict_take_the_colour_of_the_worst(demo_db: Path) -> None:
@@ -316,8 +317,9 @@ async def test_a_change_that_creates_an_error_says_so_before_enter_and_the_toast
         await until(pilot, lambda: "Conflicts (1)" in screen_text(app))  # the panel follows at once
         assert "✖ 1 error" in screen_text(app).splitlines()[0]
         assert "now ✖ 1 error  ⚠ 0 warnings" in notes(app)  # the toast says what the top bar says
-        await until(pilot, lambda: any(bar.severity is Severity.ERROR for row in screen.timeline.rows
-                                       for bar in row.bars))
+        await until(
+            pilot, lambda: any(bar.severity is Severity.ERROR for row in screen.timeline.rows for bar in row.bars)
+        )
         await pilot.press("left_square_bracket")  # back out of it
         await until(pilot, lambda: "✓ takes it out of 1 conflict" in screen_text(app))
         await apply(pilot, (TUE + 10 * H, TUE + 12 * H), sched_db, (alpha, "prod"))
@@ -429,8 +431,9 @@ async def test_dragging_a_bar_shifts_the_window(sched_db: Path) -> None:
         assert found is not None
         start = found[0]
         x = timeline.label_width + timeline.x_of(start) + 1
-        line = next(i for i, (row, lane) in enumerate(timeline._lines)
-                    if timeline.rows[row].name == "test" and lane == 0)
+        line = next(
+            i for i, (row, lane) in enumerate(timeline._lines) if timeline.rows[row].name == "test" and lane == 0
+        )
         y = HEADER + line
         await pilot.mouse_down(Timeline, offset=(x, y))
         await pilot.hover(Timeline, offset=(x + 4, y))
@@ -485,8 +488,13 @@ async def test_question_mark_lists_the_keys_and_enter_opens_the_detail(sched_db:
         await pilot.press("question_mark")
         await until(pilot, lambda: isinstance(app.screen, HelpScreen))
         text = screen_text(app)
-        for words in ("next free slot", "1h in day zoom", "next / previous conflict", "apply the preview",
-                      "drag a window along its row"):
+        for words in (
+            "next free slot",
+            "1h in day zoom",
+            "next / previous conflict",
+            "apply the preview",
+            "drag a window along its row",
+        ):
             assert words in text
         await pilot.press("escape")
         await select(pilot, ids(sched_db)["alpha"])

@@ -134,8 +134,9 @@ def test_schedule_dialog(snap_compare: Any, demo_db: Path, size: tuple[int, int]
 def test_error_dialog(snap_compare: Any, demo_db: Path, size: tuple[int, int]) -> None:
     async def run(pilot: Pilot[Any]) -> None:
         await on("payments-api 2.4.1")(pilot)
-        pilot.app.push_screen(ErrorDialog(RuntimeError("the disk went away"),
-                                          "/home/alice/.local/state/relman/relman.log"))
+        pilot.app.push_screen(
+            ErrorDialog(RuntimeError("the disk went away"), "/home/alice/.local/state/relman/relman.log")
+        )
         await until(pilot, lambda: isinstance(pilot.app.screen, ErrorDialog))
         await steady(pilot)
 

@@ -50,7 +50,7 @@ def test_there_is_no_import_cycle_in_the_tui() -> None:
 
     def visit(name: str, path: list[str]) -> None:
         if name in path:
-            raise AssertionError("import cycle: " + " → ".join([*path[path.index(name):], name]))
+            raise AssertionError("import cycle: " + " → ".join([*path[path.index(name) :], name]))
         if name in done:
             return
         for dep in sorted(GRAPH[name]):

@@ -105,8 +105,16 @@ async def test_ctrl_z_undoes_the_last_change_through_the_service(empty_board: Pa
         await until(pilot, lambda: isinstance(app.screen, SchedulerScreen))
         scheduler = app.screen
         assert isinstance(scheduler, SchedulerScreen)
-        app.session.call(scheduler, "schedule", release_id, "test", TUE + 10 * H, TUE + 12 * H,
-                         rev=reader.release(release_id).rev, context=(None, (0, 0)))
+        app.session.call(
+            scheduler,
+            "schedule",
+            release_id,
+            "test",
+            TUE + 10 * H,
+            TUE + 12 * H,
+            rev=reader.release(release_id).rev,
+            context=(None, (0, 0)),
+        )
         await until(pilot, lambda: reader.release(release_id).window_in("test") is not None)
         await until(pilot, lambda: scheduler.selected == (release_id, "test"))
         await pilot.press("right_square_bracket")
@@ -209,7 +217,7 @@ async def test_a_card_says_its_next_step_and_the_focused_card_its_whole_name(car
         await on(pilot, long_id)
         lines = [line[:20].rstrip("▕ ") for line in screen_text(app).splitlines()]
         start = lines.index("▌payments-gateway-")
-        assert lines[start:start + 4] == ["▌payments-gateway-", "▌service", "▌2.6.0-beta.1", "▌pending · low risk"]
+        assert lines[start : start + 4] == ["▌payments-gateway-", "▌service", "▌2.6.0-beta.1", "▌pending · low risk"]
 
 
 async def test_an_approved_card_keeps_its_tick_and_a_frozen_column_says_until_when(cards_board: Path) -> None:
@@ -233,7 +241,7 @@ async def test_the_error_count_is_red_and_the_top_bar_says_who_and_which_board(d
         await loaded(pilot)
         summary = app.screen.query_one(Summary)
         text = summary.render()
-        errors = next(span for span in text.spans if text.plain[span.start:span.end] == "✖ 8 errors")
+        errors = next(span for span in text.spans if text.plain[span.start : span.end] == "✖ 8 errors")
         style = errors.style
         assert not isinstance(style, str) and style.color is not None
         red = Color.parse(app.current_theme.error).triplet
@@ -275,8 +283,12 @@ async def test_times_in_messages_are_in_the_operators_zone(empty_board: Path) ->
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
         other(empty_board, "carol").schedule(release_id, "staging", TUE + 8 * H, TUE + 9 * H)
-        await until(pilot, lambda: any("carol scheduled payments-api 1.0 in staging 2026-12-01 08:00 → 09:00 UTC"
-                                       in m for m in notes(app)))
+        await until(
+            pilot,
+            lambda: any(
+                "carol scheduled payments-api 1.0 in staging 2026-12-01 08:00 → 09:00 UTC" in m for m in notes(app)
+            ),
+        )
 
 
 async def test_changes_made_elsewhere_are_one_toast_not_a_stack(demo_db: Path) -> None:
@@ -291,8 +303,16 @@ async def test_changes_made_elsewhere_are_one_toast_not_a_stack(demo_db: Path) -
         carol.verify(ledger)
         bob.edit_release(ledger, notes="checked")
         app.session.refresh()
-        await until(pilot, lambda: any(m.startswith("3 changes: bob moved payments-api 2.4.1 → prod, carol verified "
-                                                    "ledger 1.9.3, bob edited ledger 1.9.3") for m in notes(app)))
+        await until(
+            pilot,
+            lambda: any(
+                m.startswith(
+                    "3 changes: bob moved payments-api 2.4.1 → prod, carol verified "
+                    "ledger 1.9.3, bob edited ledger 1.9.3"
+                )
+                for m in notes(app)
+            ),
+        )
         carol.schedule(ledger, "prod", TUE + 10 * H, TUE + 11 * H)
         app.session.refresh()
         await until(pilot, lambda: any(m.startswith("4 changes:") and m.endswith("and 1 more") for m in notes(app)))
@@ -388,7 +408,8 @@ async def test_the_edit_form_shows_stored_escapes_inert_and_leaves_unchanged_fie
     notes_text = "first line\nsecond\u202e line"
     with store.write():
         release_id = store.insert_release(
-            NewRelease(name, "1.0", ("core",), "bob", Risk.LOW, notes_text, "planned", State.PENDING), TUI_NOW)
+            NewRelease(name, "1.0", ("core",), "bob", Risk.LOW, notes_text, "planned", State.PENDING), TUI_NOW
+        )
     store.close()
     reader = other(empty_board, "r")
     app = make_app(empty_board)

@@ -33,44 +33,138 @@ if TYPE_CHECKING:
 COLUMN_MIN_WIDTH = 20
 MAX_COLUMNS = 1 + ENVIRONMENTS_MAX  # `planned` and 50 environments: an older board may hold more
 
-KEYS = KeyTable(
-    Note("←→↑↓ hjkl", "move the cursor; the view follows", group="Cursor"),
-    Key("left,h", "cursor(-1, 0)", "←", "", group="Cursor"),
-    Key("right,l", "cursor(1, 0)", "→", "", group="Cursor"),
-    Key("up,k", "cursor(0, -1)", "↑", "", group="Cursor"),
-    Key("down,j", "cursor(0, 1)", "↓", "", group="Cursor"),
-    Key("home", "cursor_end(-1)", "home", "first card of the column", group="Cursor"),
-    Key("end", "cursor_end(1)", "end", "last card of the column", group="Cursor"),
-    Key("pageup", "cursor_page(-1)", "pgup", "a page up", group="Cursor"),
-    Key("pagedown", "cursor_page(1)", "pgdn", "a page down", group="Cursor"),
-    Key("n", "new", "n", "new release", label="New", rank=6, writes=True, palette="New release", group="Board"),
-    Key("2", "show_scheduler", "2", "the scheduler: windows, conflicts", label="Scheduler", rank=7,
-        palette="Open the scheduler", group="Board"),
-    Key("slash", "filter", "/", "filter by name, component or owner", label="Filter", rank=PRIORITY,
-        palette="Filter the board", group="Board"),
-    Key("escape", "clear_filter", "esc", "clear the filter", group="Board"),
-    Key("shift+right,greater_than_sign", "move_next", "shift+→ >", "one stage on (every gate applies)",
-        label="Move on", rank=2, short=">", writes=True, palette="Move the release one stage on", group="Release"),
-    Key("shift+left,less_than_sign", "move_prev", "shift+← <", "roll it back one stage (asks why)",
-        label="Roll back", rank=20, short="<", writes=True, palette="Roll the release back one stage",
-        group="Release"),
-    Key("m", "move_to", "m", "move it to any stage (a picker)", writes=True, palette="Move the release to…",
-        group="Release"),
-    Key("v", "verify", "v", "verify it in its environment", label="Verify", rank=3, writes=True,
-        palette="Verify the release", group="Release"),
-    Key("a", "approve", "a", "approve it (four-eyes: not yours)", label="Approve", rank=4, writes=True,
-        palette="Approve the release", group="Release"),
-    Key("f", "fail", "f", "mark it failed (asks why)", writes=True, palette="Mark the release failed",
-        group="Release"),
-    Key("x", "cancel_release", "x", "cancel it (asks; it stays in the log)", writes=True,
-        palette="Cancel the release", group="Release"),
-    Key("e", "edit", "e", "edit it (a form)", writes=True, palette="Edit the release", group="Release"),
-    Key("s", "schedule", "s", "schedule a window (conflicts first)", label="Schedule", rank=5, writes=True,
-        palette="Schedule the release's window", group="Release"),
-    Key("enter", "detail", "enter", "details, windows and history", label="Details", rank=30,
-        palette="Release details and history", group="Release"),
-    Note("drag", "drop a card on a column: the same move", writes=True, group="Release"),
-) + COMMON
+KEYS = (
+    KeyTable(
+        Note("←→↑↓ hjkl", "move the cursor; the view follows", group="Cursor"),
+        Key("left,h", "cursor(-1, 0)", "←", "", group="Cursor"),
+        Key("right,l", "cursor(1, 0)", "→", "", group="Cursor"),
+        Key("up,k", "cursor(0, -1)", "↑", "", group="Cursor"),
+        Key("down,j", "cursor(0, 1)", "↓", "", group="Cursor"),
+        Key("home", "cursor_end(-1)", "home", "first card of the column", group="Cursor"),
+        Key("end", "cursor_end(1)", "end", "last card of the column", group="Cursor"),
+        Key("pageup", "cursor_page(-1)", "pgup", "a page up", group="Cursor"),
+        Key("pagedown", "cursor_page(1)", "pgdn", "a page down", group="Cursor"),
+        Key("n", "new", "n", "new release", label="New", rank=6, writes=True, palette="New release", group="Board"),
+        Key(
+            "2",
+            "show_scheduler",
+            "2",
+            "the scheduler: windows, conflicts",
+            label="Scheduler",
+            rank=7,
+            palette="Open the scheduler",
+            group="Board",
+        ),
+        Key(
+            "slash",
+            "filter",
+            "/",
+            "filter by name, component or owner",
+            label="Filter",
+            rank=PRIORITY,
+            palette="Filter the board",
+            group="Board",
+        ),
+        Key("escape", "clear_filter", "esc", "clear the filter", group="Board"),
+        Key(
+            "shift+right,greater_than_sign",
+            "move_next",
+            "shift+→ >",
+            "one stage on (every gate applies)",
+            label="Move on",
+            rank=2,
+            short=">",
+            writes=True,
+            palette="Move the release one stage on",
+            group="Release",
+        ),
+        Key(
+            "shift+left,less_than_sign",
+            "move_prev",
+            "shift+← <",
+            "roll it back one stage (asks why)",
+            label="Roll back",
+            rank=20,
+            short="<",
+            writes=True,
+            palette="Roll the release back one stage",
+            group="Release",
+        ),
+        Key(
+            "m",
+            "move_to",
+            "m",
+            "move it to any stage (a picker)",
+            writes=True,
+            palette="Move the release to…",
+            group="Release",
+        ),
+        Key(
+            "v",
+            "verify",
+            "v",
+            "verify it in its environment",
+            label="Verify",
+            rank=3,
+            writes=True,
+            palette="Verify the release",
+            group="Release",
+        ),
+        Key(
+            "a",
+            "approve",
+            "a",
+            "approve it (four-eyes: not yours)",
+            label="Approve",
+            rank=4,
+            writes=True,
+            palette="Approve the release",
+            group="Release",
+        ),
+        Key(
+            "f",
+            "fail",
+            "f",
+            "mark it failed (asks why)",
+            writes=True,
+            palette="Mark the release failed",
+            group="Release",
+        ),
+        Key(
+            "x",
+            "cancel_release",
+            "x",
+            "cancel it (asks; it stays in the log)",
+            writes=True,
+            palette="Cancel the release",
+            group="Release",
+        ),
+        Key("e", "edit", "e", "edit it (a form)", writes=True, palette="Edit the release", group="Release"),
+        Key(
+            "s",
+            "schedule",
+            "s",
+            "schedule a window (conflicts first)",
+            label="Schedule",
+            rank=5,
+            writes=True,
+            palette="Schedule the release's window",
+            group="Release",
+        ),
+        Key(
+            "enter",
+            "detail",
+            "enter",
+            "details, windows and history",
+            label="Details",
+            rank=30,
+            palette="Release details and history",
+            group="Release",
+        ),
+        Note("drag", "drop a card on a column: the same move", writes=True, group="Release"),
+    )
+    + COMMON
+)
 
 
 @dataclass(frozen=True)
@@ -221,7 +315,8 @@ class BoardScreen(KeyedScreen):
             shown = len(self.stages) - 1
             self.query_one(TopBar).warn(
                 f"showing the first {shown} of {shown + self.hidden_stages} environments; "
-                "the scheduler and `relman env list` show them all")
+                "the scheduler and `relman env list` show them all"
+            )
         else:
             self.query_one(TopBar).warn(None)
 
@@ -270,8 +365,12 @@ class BoardScreen(KeyedScreen):
     def _follow_release(self, release_id: int | None) -> None:
         lists = list(self.query(CardList))
         here = lists[self.col] if lists and self.col < len(lists) else None
-        if release_id is not None and here is not None and here.cursor is not None and \
-                here.cards.release_id(here.cursor) == release_id:
+        if (
+            release_id is not None
+            and here is not None
+            and here.cursor is not None
+            and here.cards.release_id(here.cursor) == release_id
+        ):
             return
         if self.is_current and release_id is not None:
             self.jump_to(release_id)
@@ -356,8 +455,9 @@ class BoardScreen(KeyedScreen):
             return
         index = self.stages.index(release.stage) + step
         if not 0 <= index < len(self.stages):
-            self.notify(f"{inert(release.label)} is already at the {'end' if step > 0 else 'start'} of the pipeline",
-                        timeout=3)
+            self.notify(
+                f"{inert(release.label)} is already at the {'end' if step > 0 else 'start'} of the pipeline", timeout=3
+            )
             return
         self.request_move(release, self.stages[index])
 
@@ -379,8 +479,11 @@ class BoardScreen(KeyedScreen):
             return
         if self.stages.index(stage) < self.stages.index(release.stage):
             self.app.push_screen(
-                ReasonDialog(f"Roll back {release.label} to {stage}",
-                             "Moving back is a rollback; it needs a reason.", "Roll back"),
+                ReasonDialog(
+                    f"Roll back {release.label} to {stage}",
+                    "Moving back is a rollback; it needs a reason.",
+                    "Roll back",
+                ),
                 lambda reason: self._move(release, stage, reason=reason) if reason else None,
             )
             return
@@ -388,8 +491,16 @@ class BoardScreen(KeyedScreen):
 
     def _move(self, release: Release, stage: str, *, reason: str | None = None, force: bool = False) -> None:
         self.selected_id = release.id
-        self.host.session.call(self, "move", release.id, stage, force=force, reason=reason, rev=release.rev,
-                               context=self._ask(release, stage, force))
+        self.host.session.call(
+            self,
+            "move",
+            release.id,
+            stage,
+            force=force,
+            reason=reason,
+            rev=release.rev,
+            context=self._ask(release, stage, force),
+        )
 
     @on(CardList.Dragging)
     def _dragging(self, event: CardList.Dragging) -> None:
@@ -401,8 +512,9 @@ class BoardScreen(KeyedScreen):
                 target.add_class("-drop-target")
             self._drop_target = target
         ghost = self.query_one("#drag-ghost", Static)
-        release = next((r for r in (self._snapshot.releases if self._snapshot else ()) if r.id == event.release_id),
-                       None)
+        release = next(
+            (r for r in (self._snapshot.releases if self._snapshot else ()) if r.id == event.release_id), None
+        )
         where = f" → {target.stage}" if target is not None and target.stage != event.cardlist.stage else ""
         ghost.update(Text(inert(f"{release.label if release else event.release_id}{where}")))
         ghost.styles.offset = (min(event.x + 1, max(0, self.size.width - 30)), max(0, event.y - 1))
@@ -415,8 +527,9 @@ class BoardScreen(KeyedScreen):
             self._drop_target.remove_class("-drop-target")
         self._drop_target = None
         self.query_one("#drag-ghost", Static).display = False
-        release = next((r for r in (self._snapshot.releases if self._snapshot else ()) if r.id == event.release_id),
-                       None)
+        release = next(
+            (r for r in (self._snapshot.releases if self._snapshot else ()) if r.id == event.release_id), None
+        )
         if release is None or target is None or target.stage == release.stage:
             return
         if self.host.read_only:
@@ -452,8 +565,9 @@ class BoardScreen(KeyedScreen):
 
         if (release := self._need_selected()) is not None:
             self.app.push_screen(
-                ReasonDialog(f"Mark {release.label} failed in {release.stage}", "What went wrong?", "Mark failed",
-                             required=False),
+                ReasonDialog(
+                    f"Mark {release.label} failed in {release.stage}", "What went wrong?", "Mark failed", required=False
+                ),
                 lambda reason: self._call("fail", release, reason=reason) if reason is not None else None,
             )
 
@@ -462,8 +576,11 @@ class BoardScreen(KeyedScreen):
 
         if (release := self._need_selected()) is not None:
             self.app.push_screen(
-                ConfirmDialog(f"Cancel {release.label}?",
-                              "It leaves the board; it stays in the database and the audit log.", "Cancel release"),
+                ConfirmDialog(
+                    f"Cancel {release.label}?",
+                    "It leaves the board; it stays in the database and the audit log.",
+                    "Cancel release",
+                ),
                 lambda yes: self._call("cancel", release) if yes else None,
             )
 
@@ -471,16 +588,16 @@ class BoardScreen(KeyedScreen):
         from relman_tui.tui.screens.dialogs import ReleaseForm
 
         before = self._ask(None)
-        self.app.push_screen(ReleaseForm(None, self.host.session.actor),
-                             lambda saved: self._saved(saved, "created in planned", before))
+        self.app.push_screen(
+            ReleaseForm(None, self.host.session.actor), lambda saved: self._saved(saved, "created in planned", before)
+        )
 
     def action_edit(self) -> None:
         from relman_tui.tui.screens.dialogs import ReleaseForm
 
         if (release := self._need_selected()) is not None:
             before = self._ask(release)
-            self.app.push_screen(ReleaseForm(release, release.owner),
-                                 lambda saved: self._saved(saved, "saved", before))
+            self.app.push_screen(ReleaseForm(release, release.owner), lambda saved: self._saved(saved, "saved", before))
 
     def action_schedule(self) -> None:
         from relman_tui.tui.screens.dialogs import ScheduleDialog
@@ -499,8 +616,14 @@ class BoardScreen(KeyedScreen):
 
         def said(saved: Saved | None) -> None:
             if saved is not None:
-                window = next((w for w in saved.release.windows if w.environment in names
-                               and w != release.window_in(w.environment)), None)
+                window = next(
+                    (
+                        w
+                        for w in saved.release.windows
+                        if w.environment in names and w != release.window_in(w.environment)
+                    ),
+                    None,
+                )
                 where = f"in {window.environment} at {format_local(window.start, tz)}" if window else "scheduled"
                 self._saved(saved, where, before)
 
@@ -545,13 +668,17 @@ class BoardScreen(KeyedScreen):
 
         call, error = message.call, message.error
         ask = call.context
-        if call.name == "move" and isinstance(error, GateRefused) and isinstance(ask, Ask) and \
-                ask.release is not None and ask.stage is not None:
+        if (
+            call.name == "move"
+            and isinstance(error, GateRefused)
+            and isinstance(ask, Ask)
+            and ask.release is not None
+            and ask.stage is not None
+        ):
             message.prevent_default()
             release, stage = ask.release, ask.stage
             self.app.push_screen(
-                RefusedMoveDialog(f"{release.label} cannot move to {stage}",
-                                  localize(error.explanation, self.host.tz)),
+                RefusedMoveDialog(f"{release.label} cannot move to {stage}", localize(error.explanation, self.host.tz)),
                 lambda why: self._move(release, stage, reason=why, force=True) if why else None,
             )
 

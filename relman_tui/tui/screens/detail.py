@@ -17,18 +17,33 @@ from relman_tui.tui.session import Session
 from relman_tui.wording import actor_text, what_happened
 
 KEYS = KeyTable(
-    Key("escape,backspace", "back", "esc", "back to where you were", label="Back", rank=2, palette="Back",
-        group="Detail"),
+    Key(
+        "escape,backspace",
+        "back",
+        "esc",
+        "back to where you were",
+        label="Back",
+        rank=2,
+        palette="Back",
+        group="Detail",
+    ),
     Key("up", "scroll(-1)", "↑ ↓ pgup pgdn", "scroll", group="Detail"),
     Key("down", "scroll(1)", "↓", "", group="Detail"),
     Key("pageup", "scroll(-10)", "pgup", "", group="Detail"),
     Key("pagedown", "scroll(10)", "pgdn", "", group="Detail"),
-    Key("u", "toggle_utc", "u", "times in UTC / in your zone", label="UTC", rank=3,
-        palette="Show times in UTC / your zone", group="Detail"),
+    Key(
+        "u",
+        "toggle_utc",
+        "u",
+        "times in UTC / in your zone",
+        label="UTC",
+        rank=3,
+        palette="Show times in UTC / your zone",
+        group="Detail",
+    ),
     Key("ctrl+p", "palette", "ctrl+p", "command palette", group="Help"),
     Key("question_mark", "help", "?", "every key of this screen", label="Keys", rank=PRIORITY, group="Help"),
-    Key("q", "quit", "q ctrl+c", "quit", label="Quit", rank=PRIORITY, small=True, palette="Quit relman",
-        group="Help"),
+    Key("q", "quit", "q ctrl+c", "quit", label="Quit", rank=PRIORITY, small=True, palette="Quit relman", group="Help"),
 )
 
 
@@ -93,12 +108,18 @@ class DetailScreen(KeyedScreen):
             Text(inert(f"by {release.approved_by} at {format_local(release.approved_at, tz)}"))
             if release.approved_by and release.approved_at
             else Text("⚑ NO — forced in without approval (break-glass); needs an approval", style="bold red")
-            if release.unapproved else Text("no")
+            if release.unapproved
+            else Text("no")
         )
         for key, value in [
-            ("Release", _t(release.label)), ("Id", _t(release.id)), ("Stage", _t(release.stage)),
-            ("State", _t(release.state)), ("Risk", _t(release.risk)), ("Owner", _t(release.owner)),
-            ("Components", _t(", ".join(release.components))), ("Approved", approved),
+            ("Release", _t(release.label)),
+            ("Id", _t(release.id)),
+            ("Stage", _t(release.stage)),
+            ("State", _t(release.state)),
+            ("Risk", _t(release.risk)),
+            ("Owner", _t(release.owner)),
+            ("Components", _t(", ".join(release.components))),
+            ("Approved", approved),
             ("Created", _t(f"{format_local(release.created_at, tz)} by {release.created_by}")),
             ("Updated", _t(format_local(release.updated_at, tz))),
             ("Revision", _t(release.rev)),
@@ -111,8 +132,9 @@ class DetailScreen(KeyedScreen):
         for column in ("Environment", "Start", "End", "Length"):
             windows.add_column(column, no_wrap=True)
         for w in sorted(release.windows, key=lambda w: order.get(w.environment, 0)):
-            windows.add_row(_t(w.environment), format_local(w.start, tz), format_local(w.end, tz),
-                            format_duration(w.end - w.start))
+            windows.add_row(
+                _t(w.environment), format_local(w.start, tz), format_local(w.end, tz), format_duration(w.end - w.start)
+            )
         if not release.windows:
             windows.add_row("—", "", "", "")
         self.query_one("#windows", Static).update(windows)

@@ -170,8 +170,10 @@ class StagePicker(Dialog[str]):
         with Vertical(classes="dialog"):
             yield Label(_literal(self._title), classes="dialog-title")
             yield OptionList(
-                *(Option(f"{s}  (here)" if s == self._current else s, id=s, disabled=s == self._current)
-                  for s in self._stages),
+                *(
+                    Option(f"{s}  (here)" if s == self._current else s, id=s, disabled=s == self._current)
+                    for s in self._stages
+                ),
                 id="stages",
             )
 
@@ -271,23 +273,50 @@ class ReleaseForm(Dialog[Saved]):
         with Vertical(classes="dialog form"):
             yield Label(_literal(f"Edit {r.label}") if r else "New release", classes="dialog-title")
             yield Label("Name")
-            yield Input(compact=True, value=initial["name"], placeholder="payments-api", id="name",
-                        validators=[self._checked("name", lambda v: clean_name(v, "name"))])
+            yield Input(
+                compact=True,
+                value=initial["name"],
+                placeholder="payments-api",
+                id="name",
+                validators=[self._checked("name", lambda v: clean_name(v, "name"))],
+            )
             yield Label("Version")
-            yield Input(compact=True, value=initial["version"], placeholder="2.4.1", id="version",
-                        validators=[self._checked("version", lambda v: clean_name(v, "version", 60))])
+            yield Input(
+                compact=True,
+                value=initial["version"],
+                placeholder="2.4.1",
+                id="version",
+                validators=[self._checked("version", lambda v: clean_name(v, "version", 60))],
+            )
             yield Label("Components (comma-separated; empty: the name)")
-            yield Input(compact=True, value=initial["components"], id="components",
-                        validators=[self._checked("components", _components)])
+            yield Input(
+                compact=True,
+                value=initial["components"],
+                id="components",
+                validators=[self._checked("components", _components)],
+            )
             yield Label("Owner")
-            yield Input(compact=True, value=initial["owner"], id="owner",
-                        validators=[self._checked("owner", lambda v: clean_name(v, "owner"))])
+            yield Input(
+                compact=True,
+                value=initial["owner"],
+                id="owner",
+                validators=[self._checked("owner", lambda v: clean_name(v, "owner"))],
+            )
             yield Label("Risk")
-            yield Select([(str(k), str(k)) for k in Risk], value=str(r.risk) if r else "low", allow_blank=False,
-                         id="risk", compact=True)
+            yield Select(
+                [(str(k), str(k)) for k in Risk],
+                value=str(r.risk) if r else "low",
+                allow_blank=False,
+                id="risk",
+                compact=True,
+            )
             yield Label("Notes (\\n for a new line)")
-            yield Input(compact=True, value=initial["notes"], id="notes",
-                        validators=[self._checked("notes", lambda v: clean_text(v, "notes"))])
+            yield Input(
+                compact=True,
+                value=initial["notes"],
+                id="notes",
+                validators=[self._checked("notes", lambda v: clean_text(v, "notes"))],
+            )
             yield Static("", classes="dialog-error", id="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(compact=True, label="Save", variant="primary", id="ok")
@@ -388,7 +417,12 @@ class ScheduleDialog(Dialog[Saved]):
     """
 
     def __init__(
-        self, release: Release, environments: Sequence[Environment], default_env: str, tz: str, now: datetime,
+        self,
+        release: Release,
+        environments: Sequence[Environment],
+        default_env: str,
+        tz: str,
+        now: datetime,
     ) -> None:
         super().__init__()
         self._release, self._envs, self._env, self._tz, self._now = release, environments, default_env, tz, now
@@ -403,8 +437,13 @@ class ScheduleDialog(Dialog[Saved]):
         with Vertical(classes="dialog form"):
             yield Label(_literal(f"Schedule {self._release.label}"), classes="dialog-title")
             yield Label("Environment")
-            yield Select([(inert(e.title), e.name) for e in self._envs], value=self._env, allow_blank=False,
-                         id="env", compact=True)
+            yield Select(
+                [(inert(e.title), e.name) for e in self._envs],
+                value=self._env,
+                allow_blank=False,
+                id="env",
+                compact=True,
+            )
             yield Label(f"Start ({self._tz}; 2026-12-01 14:00, +2h, tomorrow, 14:00)")
             yield Input(compact=True, value=start, placeholder="2026-12-01 14:00", id="start")
             yield Label("Duration (90m, 2h, 1h30m)")
@@ -434,8 +473,13 @@ class ScheduleDialog(Dialog[Saved]):
         self._choice = None
         self.query_one("#ok", Button).disabled = True
         try:
-            choice = read_window(self.query_one("#start", Input).value or "",
-                                 self.query_one("#duration", Input).value or "", self._tz, self._now, self._env)
+            choice = read_window(
+                self.query_one("#start", Input).value or "",
+                self.query_one("#duration", Input).value or "",
+                self._tz,
+                self._now,
+                self._env,
+            )
         except BadInput as exc:
             self.query_one("#when", Static).update(_literal(str(exc)))
             self.query_one("#when", Static).add_class("dialog-error")
@@ -446,13 +490,18 @@ class ScheduleDialog(Dialog[Saved]):
         when.remove_class("dialog-error")
         when.update(f"{format_local(choice.start, self._tz)} → {format_local(choice.end, self._tz)}")
         self._asked = choice
-        host(self).session.call(self, "preview_window", self._release.id, choice.environment, choice.start,
-                                choice.end, context=choice)
+        host(self).session.call(
+            self, "preview_window", self._release.id, choice.environment, choice.start, choice.end, context=choice
+        )
 
     def on_session_done(self, message: Session.Done) -> None:
         call = message.call
-        if call.name == "preview_window" and self._asked is not None and call.context is self._asked \
-                and not self._saving:
+        if (
+            call.name == "preview_window"
+            and self._asked is not None
+            and call.context is self._asked
+            and not self._saving
+        ):
             self._show_preview(self._asked, message.result)
         elif call.name == "schedule":
             self.dismiss(Saved(message.result, message.snapshot))
@@ -501,8 +550,16 @@ class ScheduleDialog(Dialog[Saved]):
             return
         self._saving = True
         self.query_one("#ok", Button).disabled = True
-        host(self).session.call(self, "schedule", self._release.id, choice.environment, choice.start, choice.end,
-                                rev=self._release.rev, context=choice)
+        host(self).session.call(
+            self,
+            "schedule",
+            self._release.id,
+            choice.environment,
+            choice.start,
+            choice.end,
+            rev=self._release.rev,
+            context=choice,
+        )
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -578,8 +635,10 @@ class ErrorDialog(Dialog[None]):
         with Vertical(classes="dialog error"):
             yield Label("Something went wrong", classes="dialog-title")
             yield Static(_literal(f"{type(self._error).__name__}: {self._error}"), classes="dialog-body")
-            yield Static(_literal(f"The board goes on. The details, with the traceback, are in\n{self._log}"),
-                         classes="dialog-body")
+            yield Static(
+                _literal(f"The board goes on. The details, with the traceback, are in\n{self._log}"),
+                classes="dialog-body",
+            )
             yield Static("", id="more", classes="dialog-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(compact=True, label="OK", variant="primary", id="ok")

@@ -39,46 +39,143 @@ NARROW = 110  # below this width the conflict panel goes under the timeline
 
 Key_ = tuple[int, str]  # (release id, environment): one window
 
-KEYS = KeyTable(
-    Key("1", "show_board", "1", "the board, on the same release", label="Board", rank=2,
-        palette="Open the board", group="View"),
-    Key("plus,equals_sign", "zoom(-1)", "+ -", "day / week zoom", label="Zoom",
-        rank=9, short="+/-", palette="Zoom in (day)", group="View"),
-    Key("minus", "zoom(1)", "-", "", palette="Zoom out (week)", group="View"),
-    Key("left", "scroll_time(-1)", "← → pgup pgdn", "scroll time: a step / a page", label="Scroll time",
-        rank=10, short="←→", group="View"),
-    Key("right", "scroll_time(1)", "→", "", group="View"),
-    Key("pageup", "scroll_page(-1)", "pgup", "", group="View"),
-    Key("pagedown", "scroll_page(1)", "pgdn", "", group="View"),
-    Key("t", "today", "t", "jump to now", label="Now", rank=8, palette="Jump to now", group="View"),
-    Key("up", "row(-1)", "↑ ↓", "environment above / below", group="Select"),
-    Key("down", "row(1)", "↓", "", group="Select"),
-    Key("tab", "along(1)", "tab shift+tab", "next / previous window in the row", group="Select"),
-    Key("shift+tab", "along(-1)", "shift+tab", "", group="Select"),
-    Key("n", "conflict(1)", "n p", "next / previous conflict from here", label="Conflict", rank=5,
-        short="n p", palette="Next conflict", group="Select"),
-    Key("p", "conflict(-1)", "p", "", palette="Previous conflict", group="Select"),
-    Key("left_square_bracket", "shift(-1)", "[ ]", "preview it a step earlier / later", label="Shift window",
-        rank=3, short="[ ]", writes=True, palette="Shift the window a step later", group="Change"),
-    Key("right_square_bracket", "shift(1)", "]", "", writes=True, group="Change"),
-    Key("left_curly_bracket", "stretch(-1)", "{ }", "preview it a step shorter / longer",
-        label="Resize", rank=6, short="{ }", writes=True, group="Change"),
-    Key("right_curly_bracket", "stretch(1)", "}", "", writes=True, group="Change"),
-    Note("step", "1h in day zoom, 1 day in week zoom", writes=True, group="Change"),
-    Key("f", "next_free", "f", "preview it in the next free slot", label="Free slot",
-        rank=4, writes=True, palette="Preview the next free slot", group="Change"),
-    Note("drag", "drag a window along its row: a preview", writes=True, group="Change"),
-    Key("enter", "apply", "enter", "apply the preview (ctrl+z undoes it)", label="Apply",
-        rank=PRIORITY, writes=True, palette="Apply the previewed change", group="Change"),
-    Key("escape", "discard", "esc", "discard the preview", label="Discard", rank=PRIORITY, writes=True,
-        group="Change"),
-    Key("d", "remove", "d", "remove the window (asks first)", writes=True, palette="Remove the window",
-        group="Change"),
-    Key("s", "schedule", "s", "schedule a release with no window here", label="Schedule", rank=7,
-        writes=True, palette="Schedule a release here", group="Change"),
-    Key("enter", "detail", "enter", "details and history", palette="Release details and history",
-        group="Select"),
-) + COMMON
+KEYS = (
+    KeyTable(
+        Key(
+            "1",
+            "show_board",
+            "1",
+            "the board, on the same release",
+            label="Board",
+            rank=2,
+            palette="Open the board",
+            group="View",
+        ),
+        Key(
+            "plus,equals_sign",
+            "zoom(-1)",
+            "+ -",
+            "day / week zoom",
+            label="Zoom",
+            rank=9,
+            short="+/-",
+            palette="Zoom in (day)",
+            group="View",
+        ),
+        Key("minus", "zoom(1)", "-", "", palette="Zoom out (week)", group="View"),
+        Key(
+            "left",
+            "scroll_time(-1)",
+            "← → pgup pgdn",
+            "scroll time: a step / a page",
+            label="Scroll time",
+            rank=10,
+            short="←→",
+            group="View",
+        ),
+        Key("right", "scroll_time(1)", "→", "", group="View"),
+        Key("pageup", "scroll_page(-1)", "pgup", "", group="View"),
+        Key("pagedown", "scroll_page(1)", "pgdn", "", group="View"),
+        Key("t", "today", "t", "jump to now", label="Now", rank=8, palette="Jump to now", group="View"),
+        Key("up", "row(-1)", "↑ ↓", "environment above / below", group="Select"),
+        Key("down", "row(1)", "↓", "", group="Select"),
+        Key("tab", "along(1)", "tab shift+tab", "next / previous window in the row", group="Select"),
+        Key("shift+tab", "along(-1)", "shift+tab", "", group="Select"),
+        Key(
+            "n",
+            "conflict(1)",
+            "n p",
+            "next / previous conflict from here",
+            label="Conflict",
+            rank=5,
+            short="n p",
+            palette="Next conflict",
+            group="Select",
+        ),
+        Key("p", "conflict(-1)", "p", "", palette="Previous conflict", group="Select"),
+        Key(
+            "left_square_bracket",
+            "shift(-1)",
+            "[ ]",
+            "preview it a step earlier / later",
+            label="Shift window",
+            rank=3,
+            short="[ ]",
+            writes=True,
+            palette="Shift the window a step later",
+            group="Change",
+        ),
+        Key("right_square_bracket", "shift(1)", "]", "", writes=True, group="Change"),
+        Key(
+            "left_curly_bracket",
+            "stretch(-1)",
+            "{ }",
+            "preview it a step shorter / longer",
+            label="Resize",
+            rank=6,
+            short="{ }",
+            writes=True,
+            group="Change",
+        ),
+        Key("right_curly_bracket", "stretch(1)", "}", "", writes=True, group="Change"),
+        Note("step", "1h in day zoom, 1 day in week zoom", writes=True, group="Change"),
+        Key(
+            "f",
+            "next_free",
+            "f",
+            "preview it in the next free slot",
+            label="Free slot",
+            rank=4,
+            writes=True,
+            palette="Preview the next free slot",
+            group="Change",
+        ),
+        Note("drag", "drag a window along its row: a preview", writes=True, group="Change"),
+        Key(
+            "enter",
+            "apply",
+            "enter",
+            "apply the preview (ctrl+z undoes it)",
+            label="Apply",
+            rank=PRIORITY,
+            writes=True,
+            palette="Apply the previewed change",
+            group="Change",
+        ),
+        Key(
+            "escape",
+            "discard",
+            "esc",
+            "discard the preview",
+            label="Discard",
+            rank=PRIORITY,
+            writes=True,
+            group="Change",
+        ),
+        Key(
+            "d",
+            "remove",
+            "d",
+            "remove the window (asks first)",
+            writes=True,
+            palette="Remove the window",
+            group="Change",
+        ),
+        Key(
+            "s",
+            "schedule",
+            "s",
+            "schedule a release with no window here",
+            label="Schedule",
+            rank=7,
+            writes=True,
+            palette="Schedule a release here",
+            group="Change",
+        ),
+        Key("enter", "detail", "enter", "details and history", palette="Release details and history", group="Select"),
+    )
+    + COMMON
+)
 
 
 class ConflictList(OptionList, can_focus=False):
@@ -162,8 +259,13 @@ class SchedulerScreen(KeyedScreen):
         with Horizontal(id="sched-main"):
             with Vertical(id="sched-left"):
                 yield Timeline(id="timeline").data_bind(
-                    SchedulerScreen.zoom, SchedulerScreen.view_start, SchedulerScreen.tz, SchedulerScreen.selected,
-                    SchedulerScreen.row_index, SchedulerScreen.selected_freeze, SchedulerScreen.preview,
+                    SchedulerScreen.zoom,
+                    SchedulerScreen.view_start,
+                    SchedulerScreen.tz,
+                    SchedulerScreen.selected,
+                    SchedulerScreen.row_index,
+                    SchedulerScreen.selected_freeze,
+                    SchedulerScreen.preview,
                 )
             yield ConflictList(id="conflicts")
         yield Static("", id="sched-status")
@@ -228,8 +330,7 @@ class SchedulerScreen(KeyedScreen):
         host = self.host
         now = host.now()
         timeline = self.timeline
-        timeline.set_rows(build_rows(snapshot.environments, self.releases(), snapshot.conflicts),
-                          snapshot.freezes, now)
+        timeline.set_rows(build_rows(snapshot.environments, self.releases(), snapshot.conflicts), snapshot.freezes, now)
         if self.view_start is None:
             self.view_start = self._start_for(now)
         if self.selected is not None and self.window(self.selected) is None:
@@ -316,16 +417,20 @@ class SchedulerScreen(KeyedScreen):
             text.append("  enter applies · esc discards", style="dim")
         elif window is not None and release is not None and key is not None:
             text.append(inert(release.label), style="bold")
-            text.append(f" · {inert(key[1])} · {_span(window.start, window.end, tz)} · "
-                        f"{format_duration(window.end - window.start)}")
+            text.append(
+                f" · {inert(key[1])} · {_span(window.start, window.end, tz)} · "
+                f"{format_duration(window.end - window.start)}"
+            )
             mine = [c for c in self.conflicts if touches(window, c)]
             text.append("\n")
             frozen = self.timeline.freezes_at(key[1], window.start, window.end)
             if mine:
                 worst = min(mine, key=lambda c: c.severity is not Severity.ERROR)
                 error = worst.severity is Severity.ERROR
-                text.append(("✖ " if error else "⚠ ") + inert(localize(worst.message, tz)),
-                            style="bold red" if error else "bold")
+                text.append(
+                    ("✖ " if error else "⚠ ") + inert(localize(worst.message, tz)),
+                    style="bold red" if error else "bold",
+                )
                 if len(mine) > 1:
                     text.append(f" (+{len(mine) - 1} more)")
             elif frozen:
@@ -352,8 +457,9 @@ class SchedulerScreen(KeyedScreen):
         if zoom is self.zoom:
             return
         focus = self.window(self.selected)
-        centre = focus.start if focus else (self.view_start or self.host.now()) + \
-            self.timeline.cells // 3 * self.zoom.cell
+        centre = (
+            focus.start if focus else (self.view_start or self.host.now()) + self.timeline.cells // 3 * self.zoom.cell
+        )
         self.zoom = zoom
         self.view_start = self._start_for(centre)
         self._show_status()
@@ -412,8 +518,11 @@ class SchedulerScreen(KeyedScreen):
         else:
             anchor = self._view_anchor()
             later = [i for i, b in enumerate(row.bars) if b.start >= anchor]
-            index = (later[0] if later else len(keys) - 1) if direction > 0 else \
-                (later[0] - 1 if later and later[0] > 0 else len(keys) - 1)
+            index = (
+                (later[0] if later else len(keys) - 1)
+                if direction > 0
+                else (later[0] - 1 if later and later[0] > 0 else len(keys) - 1)
+            )
         self.select_window(keys[index])
 
     def select_window(self, key: Key_ | None, *, scroll: bool = True) -> None:
@@ -539,8 +648,13 @@ class SchedulerScreen(KeyedScreen):
             return
         release, window = found
         start, end = self._span(window)
-        self.change(release, window, step_from(start, self.zoom, direction, self.tz),
-                    step_from(end, self.zoom, direction, self.tz), "shifted")
+        self.change(
+            release,
+            window,
+            step_from(start, self.zoom, direction, self.tz),
+            step_from(end, self.zoom, direction, self.tz),
+            "shifted",
+        )
 
     def action_stretch(self, direction: int) -> None:
         if (found := self._need_window()) is None:
@@ -552,8 +666,9 @@ class SchedulerScreen(KeyedScreen):
         if direction < 0 and new_end < shortest:
             new_end = shortest
         if new_end == end:
-            self.notify(f"a window is at least one step long ({self.zoom.step_text} in {self.zoom.name} zoom)",
-                        timeout=3)
+            self.notify(
+                f"a window is at least one step long ({self.zoom.step_text} in {self.zoom.name} zoom)", timeout=3
+            )
             return
         self.change(release, window, start, new_end, "resized")
 
@@ -565,8 +680,15 @@ class SchedulerScreen(KeyedScreen):
         # from where it is (or now), so a window is not pulled earlier than planned; only when
         # nothing is free later does the search start from now (and the preview says "earlier")
         after = max(self.host.now(), start)
-        self.host.session.call(self, "next_free", release.id, window.environment, end - start, after=after,
-                               context=FreeAsk(release, window, end - start, after > self.host.now()))
+        self.host.session.call(
+            self,
+            "next_free",
+            release.id,
+            window.environment,
+            end - start,
+            after=after,
+            context=FreeAsk(release, window, end - start, after > self.host.now()),
+        )
 
     def change(self, release: Release, window: Window, start: datetime, end: datetime, how: str) -> None:
         """Show where the window would go and ask the service what it would create and resolve."""
@@ -591,8 +713,9 @@ class SchedulerScreen(KeyedScreen):
         self.busy = True
         snapshot = self._snapshot
         before = conflict_counts(snapshot) if snapshot else (0, 0)
-        self.host.session.call(self, "schedule", release_id, env, pending.start, pending.end, rev=pending.rev,
-                               context=(pending, before))
+        self.host.session.call(
+            self, "schedule", release_id, env, pending.start, pending.end, rev=pending.rev, context=(pending, before)
+        )
 
     def action_discard(self) -> None:
         self.preview = None
@@ -610,11 +733,18 @@ class SchedulerScreen(KeyedScreen):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.busy = True
-                self.host.session.call(self, "unschedule", release.id, window.environment, rev=release.rev,
-                                       context=(None, before))
+                self.host.session.call(
+                    self, "unschedule", release.id, window.environment, rev=release.rev, context=(None, before)
+                )
 
-        self.app.push_screen(ConfirmDialog(f"Remove the window of {release.label} in {window.environment}?",
-                                           f"{span}\nctrl+z puts it back.", "Remove"), confirmed)
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Remove the window of {release.label} in {window.environment}?",
+                f"{span}\nctrl+z puts it back.",
+                "Remove",
+            ),
+            confirmed,
+        )
 
     # -- the session's answers -----------------------------------------------------------------------
 
@@ -659,8 +789,15 @@ class SchedulerScreen(KeyedScreen):
         ask = call.context
         if call.name == "next_free" and isinstance(ask, FreeAsk) and ask.from_start:
             message.prevent_default()  # nothing free after it: look from now
-            self.host.session.call(self, "next_free", ask.release.id, ask.window.environment, ask.length,
-                                   after=self.host.now(), context=replace(ask, from_start=False))
+            self.host.session.call(
+                self,
+                "next_free",
+                ask.release.id,
+                ask.window.environment,
+                ask.length,
+                after=self.host.now(),
+                context=replace(ask, from_start=False),
+            )
             return
         self._not_written(call)
 
@@ -709,8 +846,7 @@ class SchedulerScreen(KeyedScreen):
                 self._written(env, result.release)
                 self.notify(self._said("schedule", result.release, env, before, result.snapshot), timeout=5)
 
-        self.app.push_screen(
-            ScheduleDialog(release, list(snapshot.environments), env, self.tz, self.host.now()), saved)
+        self.app.push_screen(ScheduleDialog(release, list(snapshot.environments), env, self.tz, self.host.now()), saved)
 
     # -- dragging ----------------------------------------------------------------------------------
 
@@ -723,8 +859,13 @@ class SchedulerScreen(KeyedScreen):
         if (found := self._need_window()) is None:
             return
         release, window = found
-        self.change(release, window, step_from(window.start, self.zoom, event.steps, self.tz),
-                    step_from(window.end, self.zoom, event.steps, self.tz), "dragged")
+        self.change(
+            release,
+            window,
+            step_from(window.start, self.zoom, event.steps, self.tz),
+            step_from(window.end, self.zoom, event.steps, self.tz),
+            "dragged",
+        )
 
     # -- other keys --------------------------------------------------------------------------------
 
@@ -756,12 +897,16 @@ def _diff_words(diff: ConflictDiff) -> Text:
         kinds = ", ".join(sorted({str(c.kind) for c in errors}))
         text.append(f"✖ puts it in {len(errors)} error{'s' * (len(errors) != 1)} ({kinds})", style="bold red")
     if warnings:
-        text.append(("; " if errors else "") + f"⚠ puts it in {len(warnings)} warning{'s' * (len(warnings) != 1)}",
-                    style="bold yellow")
+        text.append(
+            ("; " if errors else "") + f"⚠ puts it in {len(warnings)} warning{'s' * (len(warnings) != 1)}",
+            style="bold yellow",
+        )
     if diff.resolved:
         count = len(diff.resolved)
-        text.append(("; " if diff.created else "") + f"✓ takes it out of {count} conflict{'s' * (count != 1)}",
-                    style="bold green")
+        text.append(
+            ("; " if diff.created else "") + f"✓ takes it out of {count} conflict{'s' * (count != 1)}",
+            style="bold green",
+        )
     if not diff.created and not diff.resolved:
         text.append("no conflict for it here")
     return text

@@ -116,7 +116,9 @@ class CardList(Guarded, ScrollView, can_focus=False):
             self.refresh()
         if scroll and index is not None:
             self.scroll_to_region(
-                Region(0, index * CARD_HEIGHT, 1, CARD_HEIGHT - 1 + self._extra), animate=False, immediate=True,
+                Region(0, index * CARD_HEIGHT, 1, CARD_HEIGHT - 1 + self._extra),
+                animate=False,
+                immediate=True,
                 force=True,
             )
 
@@ -195,8 +197,13 @@ class CardList(Guarded, ScrollView, can_focus=False):
         if cell_len(lead[0]) + 3 + cell_len(risk) > inner:
             risk = card.risk
         out.append(_spread([lead], [(risk, risk_style)], inner, meta, gap=" · "))
-        step_style = self._style("step-ready") if card.next_step.startswith(("ready", "live")) else \
-            self._style("step-failed") if card.state == "failed" else self._style("step")
+        step_style = (
+            self._style("step-ready")
+            if card.next_step.startswith(("ready", "live"))
+            else self._style("step-failed")
+            if card.state == "failed"
+            else self._style("step")
+        )
         right: list[Part] = []
         step: Part = (card.next_step, step_style)
         if card.unapproved:  # break-glass: in place of the next step (which is an approval), never cut
@@ -215,8 +222,11 @@ class CardList(Guarded, ScrollView, can_focus=False):
         window_style = self._style("overdue") if card.overdue else meta
         if mark and cell_len(card.next_window) + 1 + cell_len(mark) > inner:
             mark = mark.replace(" ", "")  # "✖3": the window keeps its words
-        out.append(_spread([(card.next_window or "no window", window_style)], [(mark, mark_style)] if mark else [],
-                           inner, meta))
+        out.append(
+            _spread(
+                [(card.next_window or "no window", window_style)], [(mark, mark_style)] if mark else [], inner, meta
+            )
+        )
         return out
 
     # -- the mouse: click to select, drag to move ------------------------------------------

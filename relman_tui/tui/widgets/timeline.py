@@ -31,6 +31,10 @@ from relman_tui.text import cell_len, char_width, inert, truncate
 from relman_tui.tui.guard import Guarded
 
 HEADER = 2  # lines of time axis above the rows
+_BAR_STYLES: dict[Severity | None, str] = {
+    Severity.ERROR: "timeline--bar-error",
+    Severity.WARNING: "timeline--bar-warning",
+}
 MAX_LANES = 4  # overlapping windows of one environment stack into at most this many lines
 GUTTER_MIN, GUTTER_MAX = 8, 14
 SPACER = -1  # the lane number of a spacing line
@@ -145,8 +149,9 @@ def build_rows(
                 else:
                     lane = MAX_LANES - 1
             lane_ends[lane] = max(lane_ends[lane], end)
-            row.bars.append(Bar(release.id, name, start, end, inert(release.label),
-                                severity.get((release.id, name)), lane))
+            row.bars.append(
+                Bar(release.id, name, start, end, inert(release.label), severity.get((release.id, name)), lane)
+            )
             row.starts.append(start)
             row.longest = max(row.longest, end - start)
         row.lanes = max(1, len(lane_ends))
@@ -415,7 +420,7 @@ class Timeline(Guarded, ScrollView, can_focus=False):
                     put(x, "│" + label, tick_style)
                     taken = x + len(label) + 1
         now_x = self.x_of(self.now)
-        if 0 <= now_x < cells and (y == HEADER - 1 or chars[now_x:now_x + 3] == [" "] * 3):
+        if 0 <= now_x < cells and (y == HEADER - 1 or chars[now_x : now_x + 3] == [" "] * 3):
             put(now_x, "▼" if y == HEADER - 1 else "now", now_style)
         segments = [Segment(_fit(left, gutter), style)]
         segments.extend(_runs(chars, styles))
@@ -427,7 +432,8 @@ class Timeline(Guarded, ScrollView, can_focus=False):
         selected_row = row_index == self.row_index
         base = self.get_component_rich_style("timeline--row-alt" if row_index % 2 else "timeline--row")
         gutter_style = base + self.get_component_rich_style(
-            "timeline--gutter-selected" if selected_row else "timeline--gutter")
+            "timeline--gutter-selected" if selected_row else "timeline--gutter"
+        )
         if lane == 0:
             name = ("▌" if selected_row else " ") + row.name
         elif lane == (1 if row.lanes > 1 else SPACER) and row.capacity > 1:
@@ -470,8 +476,14 @@ class Timeline(Guarded, ScrollView, can_focus=False):
             if moved is not None and moved.lane == lane:
                 if self.drag:
                     steps = self.drag[1]
-                    drawn.append((moved, step_from(moved.start, zoom, steps, self.tz),
-                                  step_from(moved.end, zoom, steps, self.tz), True))
+                    drawn.append(
+                        (
+                            moved,
+                            step_from(moved.start, zoom, steps, self.tz),
+                            step_from(moved.end, zoom, steps, self.tz),
+                            True,
+                        )
+                    )
                 elif self.preview:
                     drawn.append((moved, self.preview.start, self.preview.end, True))
         for bar, start, end, dragged in drawn:
@@ -479,9 +491,7 @@ class Timeline(Guarded, ScrollView, can_focus=False):
             lo, hi = max(0, x0), min(cells, x1)
             if lo >= hi:
                 continue
-            style = base + self.get_component_rich_style(
-                {Severity.ERROR: "timeline--bar-error", Severity.WARNING: "timeline--bar-warning"}.get(
-                    bar.severity, "timeline--bar"))  # type: ignore[arg-type]
+            style = base + self.get_component_rich_style(_BAR_STYLES.get(bar.severity, "timeline--bar"))
             if bar.key == self.selected:
                 style += self.get_component_rich_style("timeline--selected")
             if dragged:

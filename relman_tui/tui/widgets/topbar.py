@@ -39,14 +39,18 @@ class Summary(Guarded, Widget):
             if checked:
                 text.append(f"✖ {errors} error{'s' * (errors != 1)}" if long else f"✖ {errors}", error_style or "")
                 text.append("  ")
-                text.append(f"⚠ {warnings} warning{'s' * (warnings != 1)}" if long else f"⚠ {warnings}",
-                            self.get_component_rich_style("summary--warnings") if warnings else "")
+                text.append(
+                    f"⚠ {warnings} warning{'s' * (warnings != 1)}" if long else f"⚠ {warnings}",
+                    self.get_component_rich_style("summary--warnings") if warnings else "",
+                )
             else:
                 text.append("checking conflicts…" if long else "checking…")
             if unapproved:  # break-glass: releases forced in without approval, counted till approved
                 text.append("  ")
-                text.append(f"⚑ {unapproved} unapproved" if long else f"⚑ {unapproved}",
-                            self.get_component_rich_style("summary--errors"))
+                text.append(
+                    f"⚑ {unapproved} unapproved" if long else f"⚑ {unapproved}",
+                    self.get_component_rich_style("summary--errors"),
+                )
             if read_only:
                 text.append("  ")
                 text.append("READ-ONLY", self.get_component_rich_style("summary--read-only"))
@@ -78,8 +82,10 @@ class TopBar(Guarded, Vertical):
         errors, warnings = conflict_counts(snapshot)
         local = in_zone(now, tz)
         unapproved = sum(1 for r in snapshot.releases if r.unapproved)
-        shown = ((errors, warnings, read_only, board, who, len(snapshot.releases), unapproved, snapshot.checked),
-                 f"{local.strftime('%a %d %b %H:%M')} {local.tzname()}")
+        shown = (
+            (errors, warnings, read_only, board, who, len(snapshot.releases), unapproved, snapshot.checked),
+            f"{local.strftime('%a %d %b %H:%M')} {local.tzname()}",
+        )
         if shown == self._shown:
             return  # the same words: no update, no layout, nothing written to the terminal
         self._shown = shown
