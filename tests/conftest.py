@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -55,6 +56,13 @@ def new_store(path: Path) -> Store:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "both_backends: run the test on a SQLite file and on a PostgreSQL server")
     config.addinivalue_line("markers", "sqlite_only(why): in a both_backends module, a test only a file can run")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The fuzzing's figures, once its tests have run (in this process: each xdist worker says its own)."""
+    fuzz = sys.modules.get("test_fuzz")
+    if fuzz is not None:
+        fuzz.report_the_inputs_tried()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

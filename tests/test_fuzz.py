@@ -468,9 +468,10 @@ def test_a_refused_import_changes_nothing(run: Run, fuzz_template: Path, text: s
     db.unlink()
 
 
-def test_zz_report_the_inputs_tried() -> None:
-    """Not a check: the figures of this module's run (last in file order)."""
-    report("fuzz", examples_per_test=EXAMPLES, **{k.replace(" ", "_"): v for k, v in sorted(TRIED.items())})
+def report_the_inputs_tried() -> None:
+    """The figures of this module's run (called by conftest when the session ends: not a test)."""
+    if TRIED:
+        report("fuzz", examples_per_test=EXAMPLES, **{k.replace(" ", "_"): v for k, v in sorted(TRIED.items())})
 
 
 # --- what the fuzzing found (each was "internal error: OverflowError…" or a misleading message) ----------------
