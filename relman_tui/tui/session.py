@@ -11,7 +11,6 @@ service, so the undo is logged like any change.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -48,7 +47,6 @@ READS = frozenset({"release", "events", "environments", "preview_window", "next_
 
 READ_ONLY = "read-only: nothing can be changed here"
 QUICK_FROM = 2_000  # releases on the board from which a change is drawn before the board is read again
-QUICK_DRAW_S = 0.1  # and the time it is given to draw (one Python: reading the board would hold it up)
 
 
 @dataclass(frozen=True, eq=False)
@@ -285,15 +283,16 @@ class Session:
         snapshot: Snapshot | None = None
         with self._lock:
             service = self.service
+            quick: Snapshot | None = None
             try:
                 before, stages = _before(service, call)
                 try:
                     result = getattr(service, call.name)(*call.args, **call.kwargs)
-                    if call.writes and isinstance(result, Release) and self._show_at_once(result, service):
-                        time.sleep(QUICK_DRAW_S)  # the event loop draws it before this thread reads the board
+                    if call.writes and isinstance(result, Release):
+                        quick = self._show_at_once(result, service)
                 finally:
-                    if call.writes:  # after any write, refused or not: the board shows the file as it is
-                        snapshot = service.snapshot()
+                    if call.writes and quick is None:  # after any write, refused or not: the board shows the file
+                        snapshot = service.snapshot()  # as it is
             except Refused as exc:
                 if snapshot is not None:
                     self._post(self._app, self.Changed(snapshot, []))
@@ -307,27 +306,31 @@ class Session:
             except Exception as exc:
                 self._post(to, self.Failed(call, exc))
                 raise  # the app logs it with its traceback and says so in a dialog
+        if quick is not None:
+            # a big board: the watcher reads it again on its own connection (conflict marks and all), and
+            # this worker has already let the next call in
+            self.refresh()
         if isinstance(result, Release) and call.writes:
             self._revs[result.id] = result.rev
         if call.writes and call.undoing is None:
             self._undo.append(_undo_for(call, before, result, stages))
         if snapshot is not None:
             self._post(self._app, self.Changed(snapshot, []))
-        self._post(to, self.Done(call, result, snapshot))
+        self._post(to, self.Done(call, result, snapshot or quick))
 
-    def _show_at_once(self, release: Release, service: Service) -> bool:
+    def _show_at_once(self, release: Release, service: Service) -> Snapshot | None:
         """On a big board, put the changed release on screen before the board is read again: the
         snapshot drawn, with this one release replaced (its conflict marks follow with the full read)."""
         current: Snapshot | None = getattr(self._app, "snapshot", None)
         if current is None or len(current.releases) < QUICK_FROM or not service.written_seqs:
-            return False
+            return None
         releases = [r for r in current.releases if r.id != release.id]
         if not release.cancelled:
             releases.append(release)
             releases.sort(key=lambda r: r.id)
         quick = replace(current, releases=tuple(releases), last_seq=max(service.written_seqs), checked=False)
         self._post(self._app, self.Changed(quick, []))
-        return True
+        return quick
 
     def _post(self, to: MessagePump, message: Message) -> None:
         if not self._stopping.is_set():
