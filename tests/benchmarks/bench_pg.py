@@ -140,11 +140,14 @@ def live(label: str, writer: Any, watcher: Any, samples: int = 20) -> str:
     seen = watcher.last_seq()
     watcher.wait_for_change(0, after_seq=seen)
     times = []
+
+    def wait(told: list[float]) -> None:
+        if watcher.wait_for_change(5):
+            told.append(time.perf_counter())
+
     for i in range(samples):
         told: list[float] = []
-        waiting = threading.Thread(
-            target=lambda: told.append(time.perf_counter()) if watcher.wait_for_change(5) else None
-        )
+        waiting = threading.Thread(target=wait, args=(told,))
         waiting.start()
         time.sleep(0.05)  # the watcher is waiting (this is a benchmark: it sets the scene)
         begin = time.perf_counter()
