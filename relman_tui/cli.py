@@ -31,7 +31,7 @@ from relman_tui.timeutil import (
     parse_duration,
     parse_time,
     to_stamp,
-    zone,
+    zone_info,
 )
 from relman_tui.wording import actor_text, what_happened
 
@@ -94,7 +94,7 @@ class Context:
     @property
     def tz(self) -> str:
         name = self.tz_option or self.settings.timezone or os.environ.get("RELMAN_TZ") or local_zone_name()
-        zone(name)
+        zone_info(name)
         return name
 
     @property
@@ -215,7 +215,7 @@ def cli(ctx: click.Context, db: Target | None, tz: str | None, actor: str | None
     With no command, opens the board.
     """
     if tz is not None:
-        zone(tz)  # a bad --tz is bad usage for every command, not only those that print a time
+        zone_info(tz)  # a bad --tz is bad usage for every command, not only those that print a time
     ctx.obj = Context(db, tz, actor, config)
     ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
@@ -304,18 +304,9 @@ def env_list(obj: Context, as_json: bool) -> None:
     """List environments in pipeline order."""
     envs = obj.service().environments()
     if as_json:
-        echo_json(
-            [
-                {
-                    "name": e.name,
-                    "title": e.title,
-                    "position": e.position,
-                    "capacity": e.capacity,
-                    "requires_approval": e.requires_approval,
-                }
-                for e in envs
-            ]
-        )
+        from relman_tui.service import environment_record
+
+        echo_json([environment_record(e) for e in envs])
         return
     table(
         ["POS", "NAME", "TITLE", "CAPACITY", "APPROVAL"],
@@ -780,11 +771,7 @@ def log(obj: Context, release_id: int | None, limit: int | None, verify: bool, a
 def _verify_log(service: Any, as_json: bool) -> None:
     from relman_tui import witness
 
-    board_id = service.store.board_id()
-    seen = witness.load(board_id)
-    verdict = service.verify_log((seen.seq, seen.hash, seen.at) if seen else None)
-    if verdict.ok and verdict.last_hash:
-        witness.remember(board_id, verdict.last_seq, verdict.last_hash, service.now())
+    verdict = witness.verify(service)
     if as_json:
         echo_json(
             {
@@ -1130,20 +1117,9 @@ def freeze_json(f: Freeze) -> dict[str, Any]:
 
 
 def event_json(e: Event) -> dict[str, Any]:
-    return {
-        "seq": e.seq,
-        "at": to_stamp(e.at),
-        "actor": e.actor,
-        "via": e.via,
-        "release": e.release,
-        "action": e.action,
-        "from": e.from_,
-        "to": e.to,
-        "forced": e.forced,
-        "reason": e.reason,
-        "details": dict(e.details),
-        "hash": e.hash,
-    }
+    from relman_tui.service import event_record
+
+    return event_record(e)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int = 48) -> None:

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from heapq import heappop, heappush
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from relman_tui.errors import BadInput
 from relman_tui.model import Freeze, Occurrence
-from relman_tui.timeutil import local_offset
+from relman_tui.timeutil import local_offset, zone_info
 
 _MACROS = {
     "@yearly": "0 0 1 1 *",
@@ -182,14 +182,7 @@ def _value(token: str, field: _Field) -> int:
 
 def validate_zone(name: str) -> None:
     """Refuse anything that is not an IANA zone name (``Europe/Berlin``, ``UTC``)."""
-    _zone(name)
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
-        raise BadInput(f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)") from None
+    zone_info(name)
 
 
 # --- instants as integers -------------------------------------------------------------------
@@ -425,7 +418,7 @@ def _cover_start(freeze: Freeze, t: int) -> int:
 def _recurrence(freeze: Freeze) -> _Recurrence:
     assert freeze.cron is not None
     spec = parse_cron(freeze.cron)
-    zone = _zone(freeze.zone or "UTC")
+    zone = zone_info(freeze.zone or "UTC")
     duration = freeze.duration
     if duration is None or duration <= timedelta(0):
         raise BadInput(f"freeze {freeze.id}: a recurring freeze needs a positive duration")

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from relman_tui.model import HOOK_OUTCOMES, Event, Hook
-from relman_tui.service import HookOutcome, Service
+from relman_tui.service import HookOutcome, Service, event_record
 from relman_tui.text import inert
-from relman_tui.timeutil import format_duration, to_stamp
+from relman_tui.timeutil import format_duration
 
 OUTPUT_LINES = 20  # the last lines of a hook's output kept in its outcome event
 OUTPUT_CHARS = 2_000
@@ -48,20 +48,9 @@ def matches(hook: Hook, event: Event) -> bool:
 
 def event_payload(event: Event, label: tuple[str, str] | None) -> dict[str, Any]:
     """The event as the hook reads it on stdin (the `relman log --json` shape, plus the release's name)."""
-    return {
-        "seq": event.seq,
-        "at": to_stamp(event.at),
-        "actor": event.actor,
-        "via": event.via,
-        "release": event.release,
+    return event_record(event) | {
         "release_name": label[0] if label else None,
         "release_version": label[1] if label else None,
-        "action": event.action,
-        "from": event.from_,
-        "to": event.to,
-        "forced": event.forced,
-        "reason": event.reason,
-        "details": dict(event.details),
     }
 
 

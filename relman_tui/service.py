@@ -36,7 +36,6 @@ from relman_tui.model import (
     Event,
     Freeze,
     Hook,
-    Occurrence,
     Release,
     Risk,
     Severity,
@@ -128,9 +127,6 @@ class Service:
 
     def freezes(self) -> list[Freeze]:
         return self.store.freezes()
-
-    def frozen_now(self, now: datetime | None = None) -> list[Occurrence]:
-        return freeze_rules.active_at(self.store.freezes(), now or self.now())
 
     def events(self, release_id: int | None = None, limit: int | None = None) -> list[Event]:
         if release_id is not None:
@@ -816,6 +812,24 @@ def build_freeze(
 
 
 APPROVAL_FIELDS = ("name", "version", "components", "owner")  # a change to any withdraws an approval
+
+
+def event_record(e: Event) -> dict[str, Any]:
+    """An event as `relman log --json` prints it, and as a hook reads it on stdin."""
+    return {
+        "seq": e.seq,
+        "at": to_stamp(e.at),
+        "actor": e.actor,
+        "via": e.via,
+        "release": e.release,
+        "action": e.action,
+        "from": e.from_,
+        "to": e.to,
+        "forced": e.forced,
+        "reason": e.reason,
+        "details": dict(e.details),
+        "hash": e.hash,
+    }
 
 
 def environment_record(env: Environment) -> dict[str, Any]:

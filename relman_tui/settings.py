@@ -44,6 +44,12 @@ def config_path(explicit: Path | None = None) -> Path:
     return Path(base) / "relman" / "config.toml"
 
 
+def state_dir() -> Path:
+    """What relman keeps per account: ``$XDG_STATE_HOME/relman`` (the board's error log, verified log hashes)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "relman"
+
+
 def database_target(explicit: Target | None, settings: Settings) -> Target:
     """``--db``, else ``$RELMAN_DB``, else the user config, else ``$XDG_DATA_HOME/relman/relman.db``.
 
@@ -83,10 +89,10 @@ def load(path: Path, *, required: bool = False) -> Settings:
     if not isinstance(tz, str):
         raise BadInput(f"{path}: key 'timezone' must be a string")
     if tz:
-        from relman_tui.timeutil import zone
+        from relman_tui.timeutil import zone_info
 
         try:
-            zone(tz)
+            zone_info(tz)
         except BadInput as exc:
             raise BadInput(f"{path}: key 'timezone': {exc}") from exc
     if not isinstance(theme, str) or theme not in THEMES:

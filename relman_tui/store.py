@@ -588,22 +588,7 @@ class Store:
             """UPDATE releases SET name = ?, version = ?, components = ?, owner = ?, risk = ?, stage = ?,
                state = ?, approved_by = ?, approved_at = ?, notes = ?, updated_at = ?, unapproved = ?,
                rev = rev + 1 WHERE id = ? AND rev = ?""",
-            (
-                release.name,
-                release.version,
-                json.dumps(list(release.components)),
-                release.owner,
-                str(release.risk),
-                release.stage,
-                str(release.state),
-                release.approved_by,
-                to_stamp(release.approved_at) if release.approved_at else None,
-                release.notes,
-                to_stamp(now),
-                int(release.unapproved),
-                release.id,
-                expected_rev,
-            ),
+            release_update_row(release, now, expected_rev),
         )
         if cursor.rowcount != 1:
             self.refuse_stale(release.id, expected_rev)
@@ -630,19 +615,7 @@ class Store:
         rows = self._conn.execute(
             'SELECT id, environments, reason, start, "end", cron, duration, zone FROM freezes ORDER BY id'
         )
-        return [
-            Freeze(
-                id=r[0],
-                environments=tuple(json.loads(r[1])),
-                reason=r[2],
-                start=from_stamp(r[3]) if r[3] else None,
-                end=from_stamp(r[4]) if r[4] else None,
-                cron=r[5],
-                duration=timedelta(seconds=r[6]) if r[6] is not None else None,
-                zone=r[7],
-            )
-            for r in rows
-        ]
+        return [freeze_from_row(r) for r in rows]
 
     def insert_freeze(self, freeze: Freeze) -> int:
         cursor = self._exec(
@@ -704,11 +677,7 @@ class Store:
 
     def hook_cursor(self) -> tuple[int, list[str]]:
         """``(seq, done)``: events before ``seq`` are handled, and at ``seq`` the hooks ``done``."""
-        row = self._conn.execute("SELECT seq, done FROM hook_cursor WHERE id = 1").fetchone()
-        if row is None:
-            return 0, []
-        done = json.loads(row[1])
-        return int(row[0]), [str(d) for d in done] if isinstance(done, list) else []
+        return hook_cursor_from_row(self._conn.execute("SELECT seq, done FROM hook_cursor WHERE id = 1").fetchone())
 
     def hook_failures(self) -> frozenset[int]:
         """The releases whose latest hook outcome is a failure (the board marks their cards)."""
@@ -922,8 +891,8 @@ def stored_event(r: Sequence[Any]) -> chain.StoredEvent:
 
 
 def stored_event_row(e: chain.StoredEvent) -> tuple[Any, ...]:
-    """The values of an events row in ``_EVENT_COLUMNS`` order (``forced`` as SQLite's 0/1)."""
-    return (e.seq, e.at, e.actor, e.via, e.release, e.action, e.from_, e.to, int(e.forced), e.reason, e.details, e.hash)
+    """The values of an events row in ``_EVENT_COLUMNS`` order."""
+    return (e.seq, e.at, e.actor, e.via, e.release, e.action, e.from_, e.to, e.forced, e.reason, e.details, e.hash)
 
 
 def _insert_event(
@@ -1029,6 +998,48 @@ def release_row(r: Release) -> tuple[Any, ...]:
         r.created_by or r.owner,
         int(r.unapproved),
     )
+
+
+def release_update_row(release: Release, now: datetime, expected_rev: int) -> tuple[Any, ...]:
+    """The values of ``update_release``'s UPDATE, its ``WHERE id = … AND rev = …`` last (both stores)."""
+    return (
+        release.name,
+        release.version,
+        json.dumps(list(release.components)),
+        release.owner,
+        str(release.risk),
+        release.stage,
+        str(release.state),
+        release.approved_by,
+        to_stamp(release.approved_at) if release.approved_at else None,
+        release.notes,
+        to_stamp(now),
+        release.unapproved,
+        release.id,
+        expected_rev,
+    )
+
+
+def freeze_from_row(r: Sequence[Any]) -> Freeze:
+    """A freezes row (``id, environments, reason, start, end, cron, duration, zone``) as a Freeze."""
+    return Freeze(
+        id=r[0],
+        environments=tuple(json.loads(r[1])),
+        reason=r[2],
+        start=from_stamp(r[3]) if r[3] else None,
+        end=from_stamp(r[4]) if r[4] else None,
+        cron=r[5],
+        duration=timedelta(seconds=r[6]) if r[6] is not None else None,
+        zone=r[7],
+    )
+
+
+def hook_cursor_from_row(row: Sequence[Any] | None) -> tuple[int, list[str]]:
+    """The hook runner's ``(seq, done)`` from its one row (none yet: from the start)."""
+    if row is None:
+        return 0, []
+    done = json.loads(row[1])
+    return int(row[0]), [str(d) for d in done] if isinstance(done, list) else []
 
 
 def freeze_row(freeze: Freeze) -> tuple[Any, ...]:

@@ -17,7 +17,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -48,10 +48,14 @@ from relman_tui.store import (
     _release,
     _release_row,
     empty_problem,
+    freeze_from_row,
     freeze_row,
+    hook_cursor_from_row,
     refuse_stale,
     release_row,
+    release_update_row,
     stored_event,
+    stored_event_row,
 )
 from relman_tui.timeutil import from_stamp, to_stamp
 
@@ -454,22 +458,7 @@ class PgStore:
             """UPDATE releases SET name = %s, version = %s, components = %s, owner = %s, risk = %s, stage = %s,
                state = %s, approved_by = %s, approved_at = %s, notes = %s, updated_at = %s, unapproved = %s,
                rev = rev + 1 WHERE id = %s AND rev = %s""",
-            (
-                release.name,
-                release.version,
-                json.dumps(list(release.components)),
-                release.owner,
-                str(release.risk),
-                release.stage,
-                str(release.state),
-                release.approved_by,
-                to_stamp(release.approved_at) if release.approved_at else None,
-                release.notes,
-                to_stamp(now),
-                release.unapproved,
-                release.id,
-                expected_rev,
-            ),
+            release_update_row(release, now, expected_rev),
         )
         if cursor.rowcount != 1:
             self.refuse_stale(release.id, expected_rev)
@@ -497,19 +486,7 @@ class PgStore:
         rows = self._run(
             'SELECT id, environments, reason, start, "end", cron, duration, zone FROM freezes ORDER BY id'
         ).fetchall()
-        return [
-            Freeze(
-                id=r[0],
-                environments=tuple(json.loads(r[1])),
-                reason=r[2],
-                start=from_stamp(r[3]) if r[3] else None,
-                end=from_stamp(r[4]) if r[4] else None,
-                cron=r[5],
-                duration=timedelta(seconds=r[6]) if r[6] is not None else None,
-                zone=r[7],
-            )
-            for r in rows
-        ]
+        return [freeze_from_row(r) for r in rows]
 
     def insert_freeze(self, freeze: Freeze) -> int:
         row = self._exec(
@@ -627,20 +604,7 @@ class PgStore:
             for event in dump.events:  # one at a time: the server checks each link against the one before
                 self._exec(
                     f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})",
-                    (
-                        event.seq,
-                        event.at,
-                        event.actor,
-                        event.via,
-                        event.release,
-                        event.action,
-                        event.from_,
-                        event.to,
-                        event.forced,
-                        event.reason,
-                        event.details,
-                        event.hash,
-                    ),
+                    stored_event_row(event),
                 )
             for table in ("releases", "freezes"):
                 self._exec(
@@ -658,11 +622,7 @@ class PgStore:
 
     def hook_cursor(self) -> tuple[int, list[str]]:
         """``(seq, done)``: events before ``seq`` are handled, and at ``seq`` the hooks ``done``."""
-        row = self._run("SELECT seq, done FROM hook_cursor WHERE id = 1").fetchone()
-        if row is None:
-            return 0, []
-        done = json.loads(row[1])
-        return int(row[0]), [str(d) for d in done] if isinstance(done, list) else []
+        return hook_cursor_from_row(self._run("SELECT seq, done FROM hook_cursor WHERE id = 1").fetchone())
 
     def hook_failures(self) -> frozenset[int]:
         """The releases whose latest hook outcome is a failure (the board marks their cards)."""

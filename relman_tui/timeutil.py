@@ -51,11 +51,6 @@ class FixedClock:
         self._at += by
 
 
-def zone(name: str) -> ZoneInfo:
-    """An IANA zone by name; bad names are bad input."""
-    return zone_info(name)
-
-
 def local_zone_name() -> str:
     """The system's zone, as pendulum finds it ($TZ, /etc/timezone, /etc/localtime); only imported
     when neither --tz, the user config nor $RELMAN_TZ names one."""

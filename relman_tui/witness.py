@@ -13,8 +13,14 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from relman_tui.chain import Verdict
+from relman_tui.settings import state_dir
 from relman_tui.timeutil import to_stamp
+
+if TYPE_CHECKING:
+    from relman_tui.service import Service
 
 MAX_BOARDS = 200  # remembered boards; the oldest are forgotten first
 
@@ -24,11 +30,6 @@ class Seen:
     seq: int
     hash: str
     at: str  # when it was verified, UTC stamp
-
-
-def state_dir() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "relman"
 
 
 def _path() -> Path:
@@ -72,3 +73,14 @@ def remember(board_id: str, seq: int, hash_: str, at: datetime) -> None:
         os.replace(temp, path)
     except OSError:
         pass  # a read-only home: the chain still holds on its own
+
+
+def verify(service: Service) -> Verdict:
+    """Verify ``service``'s board log against its chain and against what this account saw before,
+    and remember where it now stands (`relman log --verify`, and the board when it starts)."""
+    board_id = service.store.board_id()
+    seen = load(board_id)
+    verdict = service.verify_log((seen.seq, seen.hash, seen.at) if seen else None)
+    if verdict.ok and verdict.last_hash:
+        remember(board_id, verdict.last_seq, verdict.last_hash, service.now())
+    return verdict

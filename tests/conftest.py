@@ -255,6 +255,28 @@ def board(run: Run, request: pytest.FixtureRequest) -> Run:
     return run
 
 
+# `relman freeze add` of the demo's weekend change freeze (what several CLI tests add)
+WEEKEND_FREEZE = (
+    "freeze", "add", "prod", "--cron", "0 18 * * FRI", "--for", "62h", "--zone", "Europe/Berlin", "--reason", "weekend",
+)  # fmt: skip
+
+
+def refused(result: Result) -> str:
+    """The one stderr line of a command a rule refused (exit 1)."""
+    assert result.exit_code == 1, (result.exit_code, result.stderr)
+    line = one_line(result.stderr)
+    assert line.startswith("relman: refused: ")
+    return line
+
+
+def bad(result: Result) -> str:
+    """The one stderr line of a command given bad input (exit 2)."""
+    assert result.exit_code == 2, (result.exit_code, result.stderr)
+    line = one_line(result.stderr)
+    assert line.startswith("relman: error: ")
+    return line
+
+
 def one_line(text: str) -> str:
     """The single line of ``text``; fails unless there is exactly one."""
     lines = text.splitlines()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import icalendar
 import pytest
-from conftest import Run, one_line
+from conftest import WEEKEND_FREEZE, Run, one_line
 
 
 def read(path: Path) -> dict[str, icalendar.Event]:
@@ -74,17 +74,7 @@ def test_recurring_freezes_are_expanded_in_their_zone_across_a_dst_change(run: R
         run.raw(
             "--db",
             str(db),
-            "freeze",
-            "add",
-            "prod",
-            "--cron",
-            "0 18 * * FRI",
-            "--for",
-            "62h",
-            "--zone",
-            "Europe/Berlin",
-            "--reason",
-            "weekend",
+            *WEEKEND_FREEZE,
             env=env,
         ).exit_code
         == 0

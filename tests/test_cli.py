@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NOW, Run, copy_database, one_line
+from conftest import NOW, WEEKEND_FREEZE, Run, copy_database, one_line
 
 from relman_tui import settings as user_settings
 from relman_tui.model import State
@@ -435,19 +435,7 @@ def test_freeze_add_one_off_and_recurring(board: Run, stored: Callable[[], Servi
         "freeze", "add", "all", "--start", "2026-12-24T00:00", "--end", "2026-12-27T00:00", "--reason", "christmas"
     ).stdout
     assert out == "1\n"
-    out = board.ok(
-        "freeze",
-        "add",
-        "prod",
-        "--cron",
-        "0 18 * * FRI",
-        "--for",
-        "62h",
-        "--zone",
-        "Europe/Berlin",
-        "--reason",
-        "weekend",
-    ).stdout
+    out = board.ok(*WEEKEND_FREEZE).stdout
     assert out == "2\n"
     assert board.ok("freeze", "add", "dev", "--cron", "0 0 * * *", "--for", "1h", "--reason", "nightly").stdout == (
         "3\n"
@@ -471,19 +459,7 @@ def test_freeze_add_one_off_and_recurring(board: Run, stored: Callable[[], Servi
 
 def test_freeze_list(board: Run) -> None:
     board.ok("freeze", "add", "all", "--start", "2026-12-24T00:00", "--end", "2026-12-27T00:00", "--reason", "xmas")
-    board.ok(
-        "freeze",
-        "add",
-        "prod",
-        "--cron",
-        "0 18 * * FRI",
-        "--for",
-        "62h",
-        "--zone",
-        "Europe/Berlin",
-        "--reason",
-        "weekend",
-    )
+    board.ok(*WEEKEND_FREEZE)
     assert board.json("freeze", "list") == [
         {
             "id": 1,
@@ -593,19 +569,7 @@ def test_log(board: Run) -> None:
 def test_export_import_round_trip(board: Run, tmp_path: Path) -> None:
     board.ok("env", "add", "qa", "--after", "test", "--capacity", "2", "--title", "QA")
     board.ok("freeze", "add", "all", "--start", "2026-12-24T00:00", "--end", "2026-12-27T00:00", "--reason", "xmas")
-    board.ok(
-        "freeze",
-        "add",
-        "prod",
-        "--cron",
-        "0 18 * * FRI",
-        "--for",
-        "62h",
-        "--zone",
-        "Europe/Berlin",
-        "--reason",
-        "weekend",
-    )
+    board.ok(*WEEKEND_FREEZE)
     first, second = tmp_path / "board.toml", tmp_path / "again.toml"
     assert board.ok("export", str(first)).stdout == f"wrote {first}\n"
 
@@ -716,19 +680,7 @@ def busy_template(tmp_path_factory: pytest.TempPathFactory, initialised: Path) -
     add(board, "ledger", "1.9.3", actor="bob")
     board.ok("move", str(one), "dev")
     board.ok("schedule", str(one), "test", "2026-12-02T10:00", "--for", "2h")
-    board.ok(
-        "freeze",
-        "add",
-        "prod",
-        "--cron",
-        "0 18 * * FRI",
-        "--for",
-        "62h",
-        "--zone",
-        "Europe/Berlin",
-        "--reason",
-        "weekend",
-    )
+    board.ok(*WEEKEND_FREEZE)
     return board.path
 
 

@@ -13,8 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import Result
-from conftest import Run, one_line
+from conftest import WEEKEND_FREEZE, Run, bad, refused
 from sqlite_utils import Database
 
 from relman_tui import chain
@@ -29,22 +28,6 @@ pytestmark = pytest.mark.both_backends
 
 def add(run: Run, *args: str, actor: str = "alice") -> int:
     return int(run.ok("release", "add", *args, actor=actor).stdout)
-
-
-def refused(result: Result) -> str:
-    code, stderr = result.exit_code, result.stderr
-    assert code == 1, stderr
-    line = one_line(stderr)
-    assert line.startswith("relman: refused: ")
-    return line
-
-
-def bad(result: Result) -> str:
-    code, stderr = result.exit_code, result.stderr
-    assert code == 2, stderr
-    line = one_line(stderr)
-    assert line.startswith("relman: error: ")
-    return line
 
 
 def real_account() -> str:
@@ -343,19 +326,7 @@ def test_import_logs_every_environment_freeze_and_setting_it_changes(board: Run,
 
 
 def test_freeze_events_carry_the_freeze(board: Run) -> None:
-    fid = board.ok(
-        "freeze",
-        "add",
-        "prod",
-        "--cron",
-        "0 18 * * FRI",
-        "--for",
-        "62h",
-        "--zone",
-        "Europe/Berlin",
-        "--reason",
-        "weekend",
-    ).stdout.strip()
+    fid = board.ok(*WEEKEND_FREEZE).stdout.strip()
     board.ok("freeze", "remove", fid)
     added, removed = board.json("log")[-2:]
     record = {

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import tomli_w
-from conftest import Run, copy_database
+from conftest import WEEKEND_FREEZE, Run, copy_database
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stress_support import report, size
@@ -293,19 +293,7 @@ def fuzz_template(tmp_path_factory: pytest.TempPathFactory, initialised: Path) -
     board.ok("release", "add", "ledger", "1.9.3", actor="bob")
     board.ok("move", "1", "dev")
     board.ok("schedule", "1", "test", "2026-12-02T10:00", "--for", "2h")
-    board.ok(
-        "freeze",
-        "add",
-        "prod",
-        "--cron",
-        "0 18 * * FRI",
-        "--for",
-        "62h",
-        "--zone",
-        "Europe/Berlin",
-        "--reason",
-        "weekend",
-    )
+    board.ok(*WEEKEND_FREEZE)
     return board.path
 
 

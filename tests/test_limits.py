@@ -12,22 +12,12 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from click.testing import Result
-from conftest import NOW, Run, new_store, one_line
+from conftest import NOW, Run, bad, new_store
 
 from relman_tui.errors import BadInput
 from relman_tui.service import Service
 from relman_tui.store import WAL_SIZE_LIMIT, Store
 from relman_tui.timeutil import FixedClock
-
-
-def bad(result: Result) -> str:
-    code, stderr = result.exit_code, result.stderr
-    assert code == 2, stderr
-    line = one_line(stderr)
-    assert line.startswith("relman: error: ")
-    return line
-
 
 # --- times, lengths and counts ----------------------------------------------------------------------------------
 

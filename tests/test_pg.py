@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from backends import PgBackend
-from conftest import NOW, Run, one_line
+from conftest import NOW, Run, bad, refused
 from pg_support import ADMIN_ROLE, SUPERUSER
 
 from relman_tui import chain
@@ -38,20 +38,6 @@ def pg(pg_cluster: Any) -> Iterator[PgBackend]:
 def cli(pg: PgBackend, tmp_path: Path) -> Run:
     """The CLI on the test's PostgreSQL board; ``account=`` names the role it connects as."""
     return Run(pg.target(), tmp_path / "home", pg)
-
-
-def refused(result: Any) -> str:
-    assert result.exit_code == 1, (result.exit_code, result.stderr)
-    line = one_line(result.stderr)
-    assert line.startswith("relman: refused: ")
-    return line
-
-
-def bad(result: Any) -> str:
-    assert result.exit_code == 2, (result.exit_code, result.stderr)
-    line = one_line(result.stderr)
-    assert line.startswith("relman: error: ")
-    return line
 
 
 def person(pg: PgBackend, name: str) -> Service:

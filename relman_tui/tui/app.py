@@ -171,24 +171,22 @@ class RelmanApp(Guarded, App[str | None]):
             return  # read before a change we have already drawn
         self.snapshot = snapshot
         self.snapshots_applied += 1
-        theirs = [e for e in message.events if e.seq not in self.service.written_seqs]
         failed = [e for e in message.events if e.action == "hook_failed"]
-        theirs = [e for e in theirs if e.action != "hook_failed"]
-        if theirs:
-            self._tell(theirs, snapshot)
-        for event in failed:  # a failed hook is news for everyone watching, whoever ran it
-            labels = {r.id: r.label for r in snapshot.releases}
-            self.notify(
-                sentence(event, labels.get(event.release) if event.release is not None else None, self.tz),
-                title="Hook failed",
-                severity="error",
-                timeout=15,
-            )
-
-    def _tell(self, events: Iterable[Event], snapshot: Snapshot) -> None:
-        """One toast for changes made elsewhere, however many: a new batch joins the one on screen."""
+        theirs = [e for e in message.events if e.seq not in self.service.written_seqs and e.action != "hook_failed"]
+        if not (failed or theirs):
+            return
         labels = {r.id: r.label for r in snapshot.releases}
-        told = [sentence(e, labels.get(e.release) if e.release is not None else None, self.tz) for e in events]
+
+        def said(event: Event) -> str:
+            return sentence(event, labels.get(event.release) if event.release is not None else None, self.tz)
+
+        if theirs:
+            self._tell([said(e) for e in theirs])
+        for event in failed:  # a failed hook is news for everyone watching, whoever ran it
+            self.notify(said(event), title="Hook failed", severity="error", timeout=15)
+
+    def _tell(self, told: list[str]) -> None:
+        """One toast for changes made elsewhere, however many: a new batch joins the one on screen."""
         if self._told_toast is not None and self._told_toast in self._notifications:
             self._unnotify(self._told_toast, refresh=False)
             told = self._told + told
@@ -202,11 +200,6 @@ class RelmanApp(Guarded, App[str | None]):
         self._told_toast = Notification(inert(text), CHANGED_ELSEWHERE, "information", 6, markup=False)
         self._notifications.add(self._told_toast)
         self._refresh_notifications()
-
-    @staticmethod
-    def describe(event: Event, snapshot: Snapshot, tz: str | None = None) -> str:
-        labels = {r.id: r.label for r in snapshot.releases}
-        return sentence(event, labels.get(event.release) if event.release is not None else None, tz)
 
     def notify(
         self,

@@ -7,12 +7,12 @@ import traceback
 from datetime import datetime
 from pathlib import Path
 
+from relman_tui.settings import state_dir
 from relman_tui.text import inert
 
 
 def default_path() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "relman" / "relman.log"
+    return state_dir() / "relman.log"
 
 
 def write(path: Path, error: BaseException, at: datetime, where: str) -> bool:

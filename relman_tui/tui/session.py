@@ -175,8 +175,8 @@ class Session:
         last_version: int | None = None
         last_seq = self._last_seq
         file_problem: str | None = None
+        log_checked = False
         try:
-            self._check_log(reader)
             while not self._stopping.is_set():
                 woken = self._wake.is_set()
                 self._wake.clear()
@@ -219,6 +219,9 @@ class Session:
                         events = reader.changes_since(last_seq)
                     last_seq = snapshot.last_seq
                     self._post(self._app, self.Changed(snapshot, [e for e in events if e.seq <= last_seq]))
+                if not log_checked:  # once, after the board's first full read: not before its conflict marks
+                    log_checked = True
+                    self._check_log(reader)
                 if is_file:
                     self._wake.wait(self.poll_interval)
         except RelmanError as exc:
@@ -228,12 +231,8 @@ class Session:
 
     def _check_log(self, reader: Service) -> None:
         """Verify the log's hash chain (and what this account verified before) once, at start."""
-        board_id = reader.store.board_id()
-        seen = witness.load(board_id)
-        verdict = reader.verify_log((seen.seq, seen.hash, seen.at) if seen else None)
+        verdict = witness.verify(reader)
         if verdict.ok:
-            if verdict.last_hash:
-                witness.remember(board_id, verdict.last_seq, verdict.last_hash, reader.now())
             return
         self._tell_app(
             self.Alert(
