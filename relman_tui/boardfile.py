@@ -97,6 +97,9 @@ def board_to_toml(service: Service) -> str:
 
 
 def export_board(service: Service, path: Path) -> None:
+    from relman_tui.store import check_output
+
+    check_output(path, "an export", service.store)
     text = board_to_toml(service)
     try:
         path.write_text(text, encoding="utf-8")

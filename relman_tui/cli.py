@@ -843,7 +843,7 @@ def calendar_cmd(obj: Context, file: Path, days: int, environment: str | None) -
     from relman_tui import ical
 
     data, count = ical.build(obj.service(), days=days, environment=environment)
-    ical.write(file, data)
+    ical.write(file, data, obj.service().store)
     click.echo(f"wrote {count} events to {inert(str(file))}")
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from relman_tui.errors import BadInput
 from relman_tui.model import PLANNED, Risk, State
-from relman_tui.service import Service, build_freeze
+from relman_tui.service import Service
 from relman_tui.store import BoardStore, NewEvent, NewRelease, Store
+from relman_tui.timeutil import FixedClock
 
 DEFAULT_PIPELINE: list[tuple[str, str, int, bool]] = [
     ("dev", "Development", 1, False),
@@ -67,18 +68,19 @@ def seed(service: Service, count: int | None = None) -> str:
             f"{store.name} already has a pipeline; the demo needs a fresh file (or, on PostgreSQL, a "
             "database after `relman pg setup`)"
         )
-    add_default_pipeline(service)
     now = service.clock.now().replace(minute=0, second=0, microsecond=0)
-    weekend = build_freeze(
-        0, ["prod"], "weekend change freeze", cron="0 18 * * FRI", duration=timedelta(hours=62), zone="Europe/Berlin"
+    # The board was set up before its releases' history begins: its pipeline and freezes are logged
+    # then (with their details, like any change), so the log reads in time order.
+    setup = Service(store, FixedClock(now - timedelta(days=5)), service.actor, service.via)
+    add_default_pipeline(setup)
+    setup.add_freeze(
+        ["prod"], "weekend change freeze", cron="0 18 * * FRI", duration=timedelta(hours=62), zone="Europe/Berlin"
     )
-    year_end = build_freeze(
-        0, ["all"], "year-end trading peak", start=now + timedelta(days=12), end=now + timedelta(days=13, hours=12)
+    setup.add_freeze(
+        ["all"], "year-end trading peak", start=now + timedelta(days=12), end=now + timedelta(days=13, hours=12)
     )
     with store.write():
         store.set_setting(DEMO_MARK, "true")
-        for freeze in (weekend, year_end):
-            store.insert_freeze(freeze)
         releases = _curated(store, now, service.actor) if count is None else _generated(store, now, count)
     return f"{releases} releases"
 

@@ -13,6 +13,7 @@ from relman_tui import freezes as freeze_rules
 from relman_tui.errors import BadInput
 from relman_tui.model import Conflict, Release, Window
 from relman_tui.service import Service
+from relman_tui.store import BoardStore, check_output
 from relman_tui.text import one_line
 
 if TYPE_CHECKING:
@@ -122,8 +123,10 @@ def _window_event(
     return event
 
 
-def write(path: Path, data: bytes) -> None:
-    """Replace ``path`` by rename, so a calendar client polling it never reads half a file."""
+def write(path: Path, data: bytes, store: BoardStore | None = None) -> None:
+    """Replace ``path`` by rename, so a calendar client polling it never reads half a file (never a
+    database: not the board's own file, nor any other)."""
+    check_output(path, "the calendar", store)
     directory = path.parent if str(path.parent) else Path(".")
     try:
         mode = os.stat(path).st_mode & 0o777

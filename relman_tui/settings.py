@@ -121,6 +121,9 @@ def default_config_text() -> str:
 def write_default(path: Path, *, overwrite: bool = False) -> None:
     if path.exists() and not overwrite:
         raise BadInput(f"{path} already exists; not overwriting it")
+    from relman_tui.store import check_output
+
+    check_output(path, "config init")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(default_config_text(), encoding="utf-8")

@@ -168,6 +168,9 @@ class BoardStore(Protocol):
     def dump(self) -> BoardDump: ...
     def load_copy(self, dump: BoardDump) -> None: ...
 
+    def owns(self, path: Path) -> bool:
+        """Is ``path`` one of the board's own files (so nothing may be written over it)?"""
+
     def hook_cursor(self) -> tuple[int, list[str]]: ...
     def hook_failures(self) -> frozenset[int]: ...
     def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None: ...
@@ -185,6 +188,27 @@ def open_store(target: Target, *, create: bool = False, read_only: bool = False)
             raise
         return PgStore.open(str(target), create=create, read_only=read_only)
     return Store.open(Path(target), create=create, read_only=read_only)
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+_WAL_HEADERS = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
+
+
+def check_output(path: Path, what: str, store: BoardStore | None = None) -> None:
+    """Refuse to write a file a person named (an export, a calendar, a config) over a database.
+
+    A tired operator who types the board's own path (`relman --db b.db export b.db`) would
+    otherwise replace the board, history and all, with a few lines of TOML.
+    """
+    if store is not None and store.owns(path):
+        raise BadInput(f"{path} is this board's own database file; {what} would destroy it. Give another file name")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return  # not there yet (or not readable: writing it will say so)
+    if head == _SQLITE_HEADER or head[:4] in _WAL_HEADERS:
+        raise BadInput(f"{path} is a database file; {what} does not write over it. Give another file name")
 
 
 def refuse_stale(store: BoardStore, release_id: int, expected_rev: int) -> NoReturn:
@@ -257,6 +281,17 @@ class Store:
 
     def server_account(self) -> str | None:
         return None  # a file has no server: the OS account running relman acts
+
+    def owns(self, path: Path) -> bool:
+        for suffix in ("", "-wal", "-shm", "-journal", "-hooks.lock"):
+            mine = Path(f"{self.path}{suffix}")
+            try:
+                if os.path.samefile(path, mine):
+                    return True
+            except OSError:  # one of them does not exist: compare where they would be
+                if path.absolute().resolve() == mine.absolute().resolve():
+                    return True
+        return False
 
     # -- opening -------------------------------------------------------------------------
 

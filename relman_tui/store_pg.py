@@ -188,6 +188,9 @@ class PgStore:
     def reopen(self, *, read_only: bool = False) -> PgStore:
         return PgStore.open(self._url, read_only=read_only)
 
+    def owns(self, path: Path) -> bool:
+        return False  # the board lives on the server: no file of the client's is the board's
+
     def file_problem(self) -> str | None:
         return None  # the server keeps the board where it is
 

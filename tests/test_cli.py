@@ -526,6 +526,49 @@ def test_conflicts(board: Run) -> None:
     assert lines[-1] == "2 conflicts: 2 errors, 0 warnings (times in UTC)"
 
 
+def test_conflicts_fail_on_gives_scripts_an_exit_status(board: Run) -> None:
+    """Issue 11: `conflicts` exited 0 with errors on the board; scripts want `--fail-on error`."""
+    assert board("conflicts", "--fail-on", "error").exit_code == 0  # nothing: 0
+    rid = add(board, "payments-api", "2.4.1")
+    board.ok("schedule", str(rid), "dev", "2026-12-01T08:00", "--for", "1h")  # ended: a missed warning
+    assert board("conflicts", "--fail-on", "error").exit_code == 0  # a warning is not an error
+    warned = board("conflicts", "--fail-on", "warning", "--json")
+    assert warned.exit_code == 1
+    assert json.loads(warned.stdout)[0]["kind"] == "missed"  # the list is printed all the same
+    assert warned.stderr == "relman: 1 conflict(s) at or above warning (--fail-on warning)\n"
+    board.ok("freeze", "add", "test", "--start", "2026-12-02T00:00", "--end", "2026-12-03T00:00", "--reason", "x")
+    board.ok("schedule", str(rid), "test", "2026-12-02T10:00", "--for", "1h")
+    failed = board("conflicts", "--fail-on", "error")
+    assert failed.exit_code == 1 and "freeze" in failed.stdout
+    wrong = board("conflicts", "--fail-on", "sometimes")
+    assert "--fail-on" in bad(wrong.exit_code, wrong.stderr)
+
+
+def test_the_demo_history_is_a_believable_past(run: Run, tmp_path: Path) -> None:
+    """Issue 11: the demo's history had an unforced planned → preprod jump dated before the release was
+    created. Now every move is one stage on, nothing is forced, nothing happens before its release was
+    created, and the log is in time order."""
+    db = tmp_path / "demo.db"
+    run.ok("demo", "--no-tui", db=db)
+    stages = ["planned", "dev", "test", "staging", "preprod", "prod"]
+    ids = [r["id"] for r in run.json("release", "list", "--all", db=db)]
+    created = {i: run.json("release", "show", str(i), db=db)["created_at"] for i in ids}
+    log = run.json("log", db=db)
+    assert [e["at"] for e in log] == sorted(e["at"] for e in log)
+    for e in log:
+        assert not e["forced"]
+        if e["release"] is not None:
+            assert e["at"] >= created[e["release"]], e
+        if e["action"] == "moved":
+            assert stages.index(e["to"]) == stages.index(e["from"]) + 1, e
+    for item in run.json("release", "list", db=db):  # each stands where its history put it
+        history = [e for e in log if e["release"] == item["id"] and e["action"] in ("created", "moved")]
+        assert history[-1]["to"] == item["stage"]
+    text = run.ok("log", "1", db=db).stdout
+    assert "created in planned" in text and "verified in dev" in text and " → " in text
+    assert "verified deployed" not in text and "created  →" not in text
+
+
 def test_log(board: Run) -> None:
     one = add(board, "payments-api", "2.4.1")
     two = add(board, "ledger", "1.9.3", actor="bob")

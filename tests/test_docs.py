@@ -33,3 +33,11 @@ def test_readme_shows_screenshots_that_exist() -> None:
     assert shots
     for shot in shots:
         assert (ROOT / shot).is_file(), shot
+
+
+def test_readme_describes_the_scheduler_and_names_no_missing_file() -> None:
+    """Issue 11: the README had no scheduler section and pointed at a DESIGN.md the repository lacks."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "\n## The scheduler\n" in readme
+    for name in re.findall(r"`?([A-Z][A-Z_]+\.md)`?", readme):
+        assert (ROOT / name).is_file(), name

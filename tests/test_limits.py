@@ -314,6 +314,8 @@ def test_paths_are_printed_inert(run: Run, tmp_path: Path) -> None:
     export = tmp_path / "b\x1b[2J.toml"
     assert "\x1b" not in run.ok("export", str(export), db=db).stdout
     assert "\x1b" not in run.ok("import", str(export), db=db).stdout
+    demo = run.ok("demo", "--no-tui", db=tmp_path / "demo\x1b[2J\u202e.db")
+    assert "\x1b" not in demo.stderr and "\u202e" not in demo.stderr and "\\x1b[2J\\u202e" in demo.stderr
 
 
 def test_store_clock_checks_now(store: Store) -> None:
@@ -324,3 +326,32 @@ def test_store_clock_checks_now(store: Store) -> None:
         service.add_release("x", "1")
     assert store.releases() == [] and store.events() == []
     assert Service(store, FixedClock(NOW), "alice").add_release("y", "1").name == "y"
+
+
+def test_an_export_or_a_calendar_never_writes_over_a_database(board: Run, tmp_path: Path) -> None:
+    """Not in the issue; a tired operator's slip: `relman --db b.db export b.db` replaced the board, history
+    and all, with a page of TOML (and `calendar b.db` with an empty calendar). Now every file relman writes
+    for a person is refused over the board's own files and over any other database, saying so."""
+    board.ok("release", "add", "ledger", "1.0")
+    db = board.path
+    other_board = tmp_path / "other.db"
+    board.ok("init", db=other_board)
+    link = tmp_path / "link.toml"
+    link.symlink_to(db)
+    before, other_before = db.read_bytes(), other_board.read_bytes()
+    state = board.dump()
+    for args, words in (
+        (["export", str(db)], "this board's own database file; an export would destroy it"),
+        (["export", str(link)], "this board's own database file"),
+        (["export", f"{db}-wal"], "this board's own database file"),
+        (["calendar", str(db)], "this board's own database file; the calendar would destroy it"),
+        (["export", str(other_board)], "is a database file; an export does not write over it"),
+        (["calendar", str(other_board)], "is a database file; the calendar does not write over it"),
+    ):
+        assert words in bad(board(*args)), args
+    assert bad(board.raw("--config", str(other_board), "config", "init", "--force")).endswith(
+        "is a database file; config init does not write over it. Give another file name"
+    )
+    assert (db.read_bytes(), other_board.read_bytes()) == (before, other_before)
+    assert board.dump() == state
+    board.ok("export", str(tmp_path / "board.toml"))  # a file of its own is written as ever
