@@ -41,3 +41,11 @@ def test_readme_describes_the_scheduler_and_names_no_missing_file() -> None:
     assert "\n## The scheduler\n" in readme
     for name in re.findall(r"`?([A-Z][A-Z_]+\.md)`?", readme):
         assert (ROOT / name).is_file(), name
+
+
+def test_readme_documents_the_json_fields_and_the_gap_rule_truly() -> None:
+    """Issue 11: JSON field formats were documented nowhere; issue 15: the README called the gap rule
+    cronie's, which runs a skipped job at the jump. The rule is RFC 5545's."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "JSON fields:" in readme and "`log --json` events carry" in readme
+    assert "as cronie does" not in readme and "RFC 5545" in readme
