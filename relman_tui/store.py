@@ -16,7 +16,7 @@ import sqlite3
 import stat
 import time
 import urllib.parse
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -133,6 +133,7 @@ class BoardStore(Protocol):
         """Block until another connection commits, the log moves past ``after_seq``, or ``timeout`` (s)."""
 
     def setting(self, key: str, default: str) -> str: ...
+    def settings(self) -> dict[str, str]: ...
     def set_setting(self, key: str, value: str) -> None: ...
 
     def environments(self) -> list[Environment]: ...
@@ -546,28 +547,10 @@ class Store:
 
     # -- releases --------------------------------------------------------------------------
 
-    _RELEASE_COLUMNS = (
-        "id, name, version, components, owner, risk, stage, state, approved_by, approved_at, "
-        "notes, created_at, updated_at, rev, created_by, unapproved"
-    )
-
     def releases(self, *, stage: str | None = None, include_cancelled: bool = False) -> list[Release]:
         """Releases with their windows, in id order: two queries however many there are."""
-        where: list[str] = []
-        params: list[Any] = []
-        if stage is not None:
-            where.append("stage = ?")
-            params.append(stage)
-        if not include_cancelled:
-            where.append("state != 'cancelled'")
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        query = f"SELECT {self._RELEASE_COLUMNS} FROM releases{clause} ORDER BY id"
-        rows = self._conn.execute(query, params).fetchall()
-        if not rows:
-            return []
-        # a few releases: ask for their windows; many: one scan of the table is cheaper
-        windows = self._windows([row[0] for row in rows] if len(rows) < 500 else None)
-        return [_release(row, windows.get(row[0], ())) for row in rows]
+        query, params = releases_query("?", stage, include_cancelled)
+        return with_windows(self._conn.execute(query, params).fetchall(), self._windows)
 
     def _windows(self, ids: list[int] | None) -> dict[int, list[Window]]:
         """Windows by release id, each release's in start order; ``None``: every release's."""
@@ -580,7 +563,7 @@ class Store:
         return out
 
     def release(self, release_id: int) -> Release | None:
-        row = self._conn.execute(f"SELECT {self._RELEASE_COLUMNS} FROM releases WHERE id = ?", (release_id,)).fetchone()
+        row = self._conn.execute(f"SELECT {RELEASE_COLUMNS} FROM releases WHERE id = ?", (release_id,)).fetchone()
         if row is None:
             return None
         return _release(row, self._windows([release_id]).get(release_id, ()))
@@ -604,7 +587,7 @@ class Store:
         first = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM releases").fetchone()[0]) + 1
         ids = list(range(first, first + len(releases)))
         self._conn.executemany(
-            f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
             ((rid, *_release_row(new, now)) for rid, new in zip(ids, releases, strict=True)),
         )
         self._conn.executemany(
@@ -625,11 +608,7 @@ class Store:
                rev = rev + 1 WHERE id = ? AND rev = ?""",
             release_update_row(release, now, expected_rev),
         )
-        if cursor.rowcount != 1:
-            self.refuse_stale(release.id, expected_rev)
-        fresh = self.release(release.id)
-        assert fresh is not None
-        return fresh
+        return updated(self, cursor.rowcount, release.id, expected_rev)
 
     def refuse_stale(self, release_id: int, expected_rev: int) -> NoReturn:
         refuse_stale(self, release_id, expected_rev)
@@ -687,22 +666,8 @@ class Store:
         self, *, release: int | None = None, limit: int | None = None, after_seq: int | None = None
     ) -> list[Event]:
         """Newest first when ``limit`` is given without ``after_seq``; otherwise oldest first."""
-        where: list[str] = []
-        params: list[Any] = []
-        if release is not None:
-            where.append("release = ?")
-            params.append(release)
-        if after_seq is not None:
-            where.append("seq > ?")
-            params.append(after_seq)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        newest_first = limit is not None and after_seq is None
-        order = "DESC" if newest_first else "ASC"
-        tail = f" LIMIT {int(limit)}" if limit is not None else ""
-        rows = self._conn.execute(
-            f"SELECT {_EVENT_COLUMNS} FROM events{clause} ORDER BY seq {order}{tail}", params
-        ).fetchall()
-        return [_event(row) for row in rows]
+        query, params = events_query("?", release, limit, after_seq)
+        return [_event(row) for row in self._conn.execute(query, params).fetchall()]
 
     def stored_events(self) -> list[chain.StoredEvent]:
         """Every event exactly as stored, oldest first: what the hash chain is computed over."""
@@ -756,16 +721,10 @@ class Store:
     # -- copying a whole board ---------------------------------------------------------------
 
     def dump(self) -> BoardDump:
-        with self.read():
-            settings = {str(k): str(v) for k, v in self._conn.execute("SELECT key, value FROM settings")}
-            return BoardDump(
-                settings,
-                self.environments(),
-                self.releases(include_cancelled=True),
-                self.freezes(),
-                self.stored_events(),
-                self.hook_cursor(),
-            )
+        return dump_board(self)
+
+    def settings(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self._conn.execute("SELECT key, value FROM settings")}
 
     def load_copy(self, dump: BoardDump) -> None:
         """Write a copied board, history and all, into this empty store; all or nothing.
@@ -782,7 +741,7 @@ class Store:
             self.save_environments(dump.environments)
             for release in dump.releases:
                 self._exec(
-                    f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                    f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
                     release_row(release),
                 )
                 for window in release.windows:
@@ -795,7 +754,7 @@ class Store:
                 )
             for event in dump.events:
                 self._exec(
-                    f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join('?' * 12)})", stored_event_row(event)
+                    f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' * 12)})", stored_event_row(event)
                 )
             if dump.hook_cursor[0]:
                 self.set_hook_cursor(*dump.hook_cursor)
@@ -912,21 +871,89 @@ HOOK_FAILURES_SQL = """
             ORDER BY seq DESC LIMIT 1) = 'hook_failed'
 """
 
-_EVENT_COLUMNS = 'seq, at, actor, via, release, action, "from", "to", forced, reason, details, hash'
+RELEASE_COLUMNS = (
+    "id, name, version, components, owner, risk, stage, state, approved_by, approved_at, "
+    "notes, created_at, updated_at, rev, created_by, unapproved"
+)
+EVENT_COLUMNS = 'seq, at, actor, via, release, action, "from", "to", forced, reason, details, hash'
+WINDOWS_BY_ID_MAX = 500  # more releases than this: one scan of the windows beats asking by id
+
+
+def releases_query(ph: str, stage: str | None, include_cancelled: bool) -> tuple[str, list[Any]]:
+    """``releases()``' query and parameters, ``ph`` the driver's placeholder (both stores)."""
+    where: list[str] = []
+    params: list[Any] = []
+    if stage is not None:
+        where.append(f"stage = {ph}")
+        params.append(stage)
+    if not include_cancelled:
+        where.append("state <> 'cancelled'")
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    return f"SELECT {RELEASE_COLUMNS} FROM releases{clause} ORDER BY id", params
+
+
+def with_windows(
+    rows: Sequence[Sequence[Any]], windows: Callable[[list[int] | None], dict[int, list[Window]]]
+) -> list[Release]:
+    """Release rows as Releases, with the windows ``windows`` reads: by id for a few, all for many."""
+    if not rows:
+        return []
+    by_release = windows([row[0] for row in rows] if len(rows) < WINDOWS_BY_ID_MAX else None)
+    return [_release(row, by_release.get(row[0], ())) for row in rows]
+
+
+def events_query(ph: str, release: int | None, limit: int | None, after_seq: int | None) -> tuple[str, list[Any]]:
+    """``events()``' query and parameters (both stores): newest first when ``limit`` is given
+    without ``after_seq``, otherwise oldest first."""
+    where: list[str] = []
+    params: list[Any] = []
+    if release is not None:
+        where.append(f"release = {ph}")
+        params.append(release)
+    if after_seq is not None:
+        where.append(f"seq > {ph}")
+        params.append(after_seq)
+    clause = f" WHERE {' AND '.join(where)}" if where else ""
+    order = "DESC" if limit is not None and after_seq is None else "ASC"
+    tail = f" LIMIT {int(limit)}" if limit is not None else ""
+    return f"SELECT {EVENT_COLUMNS} FROM events{clause} ORDER BY seq {order}{tail}", params
+
+
+def updated(store: BoardStore, rowcount: int, release_id: int, expected_rev: int) -> Release:
+    """The release as an UPDATE guarded by ``rev = expected_rev`` left it; a stale write (it
+    matched no row) is refused with what changed."""
+    if rowcount != 1:
+        store.refuse_stale(release_id, expected_rev)
+    fresh = store.release(release_id)
+    assert fresh is not None
+    return fresh
+
+
+def dump_board(store: BoardStore) -> BoardDump:
+    """The whole board, history and all, read in one snapshot (both stores)."""
+    with store.read():
+        return BoardDump(
+            store.settings(),
+            store.environments(),
+            store.releases(include_cancelled=True),
+            store.freezes(),
+            store.stored_events(),
+            store.hook_cursor(),
+        )
 
 
 def _stored_events(conn: sqlite3.Connection) -> list[chain.StoredEvent]:
-    rows = conn.execute(f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
+    rows = conn.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
     return [stored_event(r) for r in rows]
 
 
 def stored_event(r: Sequence[Any]) -> chain.StoredEvent:
-    """An events row (in ``_EVENT_COLUMNS`` order) exactly as stored."""
+    """An events row (in ``EVENT_COLUMNS`` order) exactly as stored."""
     return chain.StoredEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]), r[9], r[10], r[11])
 
 
 def stored_event_row(e: chain.StoredEvent) -> tuple[Any, ...]:
-    """The values of an events row in ``_EVENT_COLUMNS`` order."""
+    """The values of an events row in ``EVENT_COLUMNS`` order."""
     return (e.seq, e.at, e.actor, e.via, e.release, e.action, e.from_, e.to, e.forced, e.reason, e.details, e.hash)
 
 
@@ -952,7 +979,7 @@ def _insert_event(
         None,
     )
     conn.execute(
-        f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO events ({EVENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             stored.seq,
             stored.at,
@@ -1014,7 +1041,7 @@ def _release(row: Sequence[Any], windows: Iterable[Window] = ()) -> Release:
 
 
 def release_row(r: Release) -> tuple[Any, ...]:
-    """Every column of a stored release in ``_RELEASE_COLUMNS`` order (a copy keeps ids and revisions)."""
+    """Every column of a stored release in ``RELEASE_COLUMNS`` order (a copy keeps ids and revisions)."""
     return (
         r.id,
         r.name,

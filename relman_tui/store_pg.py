@@ -38,8 +38,9 @@ from relman_tui.pg_schema import (
     applied_migrations,
 )
 from relman_tui.store import (
-    _EVENT_COLUMNS,
+    EVENT_COLUMNS,
     HOOK_FAILURES_SQL,
+    RELEASE_COLUMNS,
     BoardDump,
     NewEvent,
     NewRelease,
@@ -47,15 +48,20 @@ from relman_tui.store import (
     _event,
     _release,
     _release_row,
+    dump_board,
     empty_problem,
+    events_query,
     freeze_from_row,
     freeze_row,
     hook_cursor_from_row,
     refuse_stale,
     release_row,
     release_update_row,
+    releases_query,
     stored_event,
     stored_event_row,
+    updated,
+    with_windows,
 )
 from relman_tui.timeutil import from_stamp, to_stamp
 
@@ -102,11 +108,6 @@ def connect(url: str, *, search_path: bool = True) -> Connection:
 
 class PgStore:
     """One connection to one relman board in a PostgreSQL database (plus one that listens, when asked)."""
-
-    _RELEASE_COLUMNS = (
-        "id, name, version, components, owner, risk, stage, state, approved_by, approved_at, "
-        "notes, created_at, updated_at, rev, created_by, unapproved"
-    )
 
     def __init__(self, url: str, conn: Connection, *, read_only: bool, account: str, admin: str, database: str) -> None:
         self._url = url
@@ -378,19 +379,8 @@ class PgStore:
 
     def releases(self, *, stage: str | None = None, include_cancelled: bool = False) -> list[Release]:
         """Releases with their windows, in id order: two queries however many there are."""
-        where: list[str] = []
-        params: list[Any] = []
-        if stage is not None:
-            where.append("stage = %s")
-            params.append(stage)
-        if not include_cancelled:
-            where.append("state <> 'cancelled'")
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        rows = self._run(f"SELECT {self._RELEASE_COLUMNS} FROM releases{clause} ORDER BY id", params).fetchall()
-        if not rows:
-            return []
-        windows = self._windows([row[0] for row in rows] if len(rows) < 500 else None)
-        return [_release(row, windows.get(row[0], ())) for row in rows]
+        query, params = releases_query("%s", stage, include_cancelled)
+        return with_windows(self._run(query, params).fetchall(), self._windows)
 
     def _windows(self, ids: list[int] | None) -> dict[int, list[Window]]:
         query = 'SELECT release_id, environment, start, "end" FROM windows'
@@ -406,7 +396,7 @@ class PgStore:
     def release(self, release_id: int) -> Release | None:
         """One release and its windows, in one round trip (a move reads its release twice)."""
         row = self._run(
-            f"""SELECT {self._RELEASE_COLUMNS}, (SELECT json_agg(json_build_array(environment, start, "end")
+            f"""SELECT {RELEASE_COLUMNS}, (SELECT json_agg(json_build_array(environment, start, "end")
                     ORDER BY start) FROM windows WHERE release_id = releases.id)
                 FROM releases WHERE id = %s""",
             (release_id,),
@@ -441,7 +431,7 @@ class PgStore:
             ).fetchall()
         ]
         self._exec_many(
-            f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES "
+            f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES "
             "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s)",
             [(rid, *_pg_row(_release_row(new, now))) for rid, new in zip(ids, releases, strict=True)],
         )
@@ -463,11 +453,7 @@ class PgStore:
                rev = rev + 1 WHERE id = %s AND rev = %s""",
             release_update_row(release, now, expected_rev),
         )
-        if cursor.rowcount != 1:
-            self.refuse_stale(release.id, expected_rev)
-        fresh = self.release(release.id)
-        assert fresh is not None
-        return fresh
+        return updated(self, cursor.rowcount, release.id, expected_rev)
 
     def refuse_stale(self, release_id: int, expected_rev: int) -> NoReturn:
         refuse_stale(self, release_id, expected_rev)
@@ -535,37 +521,20 @@ class PgStore:
         self, *, release: int | None = None, limit: int | None = None, after_seq: int | None = None
     ) -> list[Event]:
         """Newest first when ``limit`` is given without ``after_seq``; otherwise oldest first."""
-        where: list[str] = []
-        params: list[Any] = []
-        if release is not None:
-            where.append("release = %s")
-            params.append(release)
-        if after_seq is not None:
-            where.append("seq > %s")
-            params.append(after_seq)
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        order = "DESC" if limit is not None and after_seq is None else "ASC"
-        tail = f" LIMIT {int(limit)}" if limit is not None else ""
-        rows = self._run(f"SELECT {_EVENT_COLUMNS} FROM events{clause} ORDER BY seq {order}{tail}", params).fetchall()
-        return [_event(row) for row in rows]
+        query, params = events_query("%s", release, limit, after_seq)
+        return [_event(row) for row in self._run(query, params).fetchall()]
 
     def stored_events(self) -> list[chain.StoredEvent]:
-        rows = self._run(f"SELECT {_EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
+        rows = self._run(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
         return [stored_event(row) for row in rows]
 
     # -- copying a whole board ------------------------------------------------------------------------------
 
     def dump(self) -> BoardDump:
-        with self.read():
-            settings = {str(k): str(v) for k, v in self._run("SELECT key, value FROM settings").fetchall()}
-            return BoardDump(
-                settings,
-                self.environments(),
-                self.releases(include_cancelled=True),
-                self.freezes(),
-                self.stored_events(),
-                self.hook_cursor(),
-            )
+        return dump_board(self)
+
+    def settings(self) -> dict[str, str]:
+        return {str(k): str(v) for k, v in self._run("SELECT key, value FROM settings").fetchall()}
 
     def load_copy(self, dump: BoardDump) -> None:
         """Write a copied board, history and all, into this empty board; all or nothing.
@@ -588,7 +557,7 @@ class PgStore:
                 self._exec("INSERT INTO settings (key, value) VALUES (%s, %s)", (key, value))
             self.save_environments(dump.environments)
             self._exec_many(
-                f"INSERT INTO releases ({self._RELEASE_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
+                f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
                 [_pg_row(release_row(r)) for r in dump.releases],
             )
             self._exec_many(
@@ -606,7 +575,7 @@ class PgStore:
             )
             for event in dump.events:  # one at a time: the server checks each link against the one before
                 self._exec(
-                    f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})",
+                    f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})",
                     stored_event_row(event),
                 )
             for table in ("releases", "freezes"):

@@ -79,6 +79,10 @@ class KeyTable:
     def bindings(self) -> list[BindingType]:
         return [Binding(k.keys, k.action, k.label or k.help, show=False) for k in self.keys]
 
+    def only(self, *action_names: str) -> KeyTable:
+        """The entries of these actions, in this table's order (a screen that shares a few keys)."""
+        return KeyTable(*(k for k in self.keys if k.name in action_names))
+
     def find(self, action_name: str) -> Key | None:
         """The entry of an action, by its name without arguments."""
         return self._by_name.get(action_name)

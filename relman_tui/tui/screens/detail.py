@@ -11,7 +11,7 @@ from textual.widgets import Static
 from relman_tui.model import Event, Release
 from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local
-from relman_tui.tui.keys import PRIORITY, Key, KeyTable
+from relman_tui.tui.keys import COMMON, Key, KeyTable
 from relman_tui.tui.screens.base import KeyedScreen
 from relman_tui.tui.session import Session
 from relman_tui.wording import actor_text, what_happened
@@ -41,10 +41,7 @@ KEYS = KeyTable(
         palette="Show times in UTC / your zone",
         group="Detail",
     ),
-    Key("ctrl+p", "palette", "ctrl+p", "command palette", group="Help"),
-    Key("question_mark", "help", "?", "every key of this screen", label="Keys", rank=PRIORITY, group="Help"),
-    Key("q", "quit", "q ctrl+c", "quit", label="Quit", rank=PRIORITY, small=True, palette="Quit relman", group="Help"),
-)
+) + COMMON.only("palette", "help", "quit")
 
 
 def _t(value: object) -> Text:

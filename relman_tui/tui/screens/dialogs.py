@@ -196,6 +196,25 @@ class Saved:
     snapshot: Snapshot | None
 
 
+class SavingDialog(Dialog[Saved]):
+    """A form that saves through the session and, when the save is refused or fails, stays open
+    with its input and says why (times in the operator's zone)."""
+
+    def on_session_refused(self, message: Session.Refused) -> None:
+        self._refused(message.error)
+
+    def on_session_failed(self, message: Session.Failed) -> None:
+        self._refused(message.error)
+
+    def _refused(self, error: Exception) -> None:
+        text = str(error) if isinstance(error, RelmanError) else "an unexpected error; see the log"
+        self.not_saved(_literal(f"not saved: {localize(text, host(self).tz)}"))
+
+    def not_saved(self, text: Text) -> None:
+        """Show ``text`` and let the operator try again."""
+        raise NotImplementedError
+
+
 class _Checked(Validator):
     def __init__(self, check: Callable[[str], object]) -> None:
         super().__init__()
@@ -236,7 +255,7 @@ def _typed(text: str, multiline: bool = False) -> str:
     return text.replace("\\n", "\n").replace("\\t", "\t") if multiline else text
 
 
-class ReleaseForm(Dialog[Saved]):
+class ReleaseForm(SavingDialog):
     """A new release, or an edit of one; validates as you type, saves through the session, and stays
     open with the error if the save is refused.
 
@@ -375,16 +394,9 @@ class ReleaseForm(Dialog[Saved]):
     def on_session_done(self, message: Session.Done) -> None:
         self.dismiss(Saved(message.result, message.snapshot))
 
-    def on_session_refused(self, message: Session.Refused) -> None:
-        self._not_saved(message.error)
-
-    def on_session_failed(self, message: Session.Failed) -> None:
-        self._not_saved(message.error)
-
-    def _not_saved(self, error: Exception) -> None:
+    def not_saved(self, text: Text) -> None:
         self.query_one("#ok", Button).disabled = False
-        text = str(error) if isinstance(error, RelmanError) else "an unexpected error; see the log"
-        self.query_one("#error", Static).update(_literal(f"not saved: {localize(text, host(self).tz)}"))
+        self.query_one("#error", Static).update(text)
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -409,7 +421,7 @@ def read_window(start_text: str, duration_text: str, tz: str, now: datetime, env
     return WindowChoice(environment, start, end)
 
 
-class ScheduleDialog(Dialog[Saved]):
+class ScheduleDialog(SavingDialog):
     """Schedule a release's window: environment, start and duration in the operator's zone.
 
     As you type it shows when the window falls and the conflicts it would create and resolve;
@@ -506,17 +518,10 @@ class ScheduleDialog(Dialog[Saved]):
         elif call.name == "schedule":
             self.dismiss(Saved(message.result, message.snapshot))
 
-    def on_session_refused(self, message: Session.Refused) -> None:
-        self._not_saved(message.error)
-
-    def on_session_failed(self, message: Session.Failed) -> None:
-        self._not_saved(message.error)
-
-    def _not_saved(self, error: Exception) -> None:
+    def not_saved(self, text: Text) -> None:
         self._saving = False
-        text = str(error) if isinstance(error, RelmanError) else "an unexpected error; see the log"
         when = self.query_one("#when", Static)
-        when.update(_literal(f"not saved: {localize(text, self._tz)}"))
+        when.update(text)
         when.add_class("dialog-error")
         self.query_one("#ok", Button).disabled = self._choice is None
 
