@@ -882,7 +882,7 @@ def hooks_list(obj: Context, as_json: bool) -> None:
     type=click.FloatRange(0.1, 60),
     default=1.0,
     show_default=True,
-    help="Seconds between checks for new events.",
+    help="Longest wait between looks at the stop signal (new events wake the runner at once).",
 )
 @pass_ctx
 def hooks_run(obj: Context, once: bool, poll: float) -> None:
@@ -913,15 +913,16 @@ def hooks_run(obj: Context, once: bool, poll: float) -> None:
         with store.runner_lock(wait=True):
             if stop.is_set():
                 return
+            # The mark is taken *before* reading: an event committed while a hook runs lies past
+            # it, so the wait below returns at once for it instead of waiting for another write.
+            seen = store.last_seq()
             runner.run_pending()
-            if once:
-                return
-            last = store.data_version()
-            while not stop.wait(poll):
-                version = store.data_version()
-                if version != last:
-                    runner.run_pending()
-                    last = store.data_version()
+            while not once and not stop.is_set():
+                wake = store.wait_for_change(poll, after_seq=seen)
+                if not wake.changed:
+                    continue
+                seen = store.last_seq()
+                runner.run_pending()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

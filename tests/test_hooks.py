@@ -302,6 +302,33 @@ def test_a_second_runner_waits_for_the_first_and_nothing_runs_twice(board: Run, 
     assert sum(1 for e in board.json("log") if e["action"] == "hook_ran") == 2
 
 
+def test_an_event_committed_while_a_hook_runs_is_handled_without_another_write(
+    board: Run, tmp_path: Path, recorder: Path
+) -> None:
+    """The missed wake-up (issue 19, item 2), made exact: the hook itself commits the next event."""
+    log = tmp_path / "calls.jsonl"
+    rid = int(board.ok("release", "add", "chain", "1.0", actor="bob").stdout)
+    verify = [sys.executable, "-m", "relman_tui", "--db", str(board.db), "verify", str(rid)]
+    install(
+        board,
+        tmp_path,
+        hook_toml("moved", verify),  # commits `verified` while the runner is busy with this hook
+        hook_toml("verified", [sys.executable, str(recorder), "after", str(log)]),
+    )
+    env = runner_env(tmp_path, board)
+    runner = start_runner(board.db, env, "--poll", "0.2")
+    try:
+        board.ok("move", str(rid), "dev", actor="bob")  # the last write from outside: nothing wakes the runner after it
+        deadline = time.monotonic() + 60  # a safety net for a broken runner, not a timing bound
+        while not calls(log) and time.monotonic() < deadline and runner.poll() is None:
+            time.sleep(0.05)
+        assert [c["hook"] for c in calls(log)] == ["after"], runner.poll()
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        out, err = runner.communicate(timeout=60)
+    assert runner.returncode == 0, err
+
+
 def test_a_hook_can_publish_the_calendar(board: Run, tmp_path: Path) -> None:
     ics = tmp_path / "releases.ics"
     run = [sys.executable, "-m", "relman_tui", "--db", str(board.db), "calendar", str(ics)]
