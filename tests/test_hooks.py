@@ -325,7 +325,7 @@ def test_an_event_committed_while_a_hook_runs_is_handled_without_another_write(
         assert [c["hook"] for c in calls(log)] == ["after"], runner.poll()
     finally:
         runner.send_signal(signal.SIGTERM)
-        out, err = runner.communicate(timeout=60)
+        _out, err = runner.communicate(timeout=60)
     assert runner.returncode == 0, err
 
 
