@@ -92,10 +92,13 @@ class Verdict:
     problem: str  # one sentence; empty when the chain holds
     last_seq: int
     last_hash: str | None
+    check: str = ""  # which check failed: "chain", "witness", "time", "rules", "replay"; empty when all hold
+    replayed_from: int = 0  # seq of the state checkpoint replay started from (0: the board's first event)
+    fixed_clock: bool = False  # a fixed-clock board: event times were not checked for order
 
     @property
     def ok(self) -> bool:
-        return self.broken_at is None
+        return not self.problem
 
 
 def verify(board_id: str, events: Sequence[StoredEvent]) -> Verdict:
@@ -138,11 +141,14 @@ def verify(board_id: str, events: Sequence[StoredEvent]) -> Verdict:
         previous = expected
         last_hash = expected
         chained += 1
+    if unchained and not started:
+        # an unhashed log vouched for by nothing: the chain was stripped (or never started)
+        return _broken(events, chained, unchained[0].seq, "has no hash and no chain start vouches for it")
     return Verdict(len(events), chained, None, "", last_seq, last_hash)
 
 
 def _broken(events: Sequence[StoredEvent], chained: int, seq: int, why: str) -> Verdict:
-    return Verdict(len(events), chained, seq, f"event #{seq} {why}", seq, None)
+    return Verdict(len(events), chained, seq, f"event #{seq} {why}", seq, None, "chain")
 
 
 def _sha256(text: str) -> str:

@@ -115,7 +115,8 @@ class Context:
         if fixed:
             from relman_tui.limits import check_time
 
-            return FixedClock(check_time(parse_time(fixed, "UTC", SystemClock().now()), "$RELMAN_NOW"))
+            at = check_time(parse_time(fixed, "UTC", SystemClock().now()), "$RELMAN_NOW")
+            return FixedClock(at, from_environment=True)
         return SystemClock()
 
     def service(self, *, create: bool = False, read_only: bool = False) -> Any:
@@ -265,6 +266,7 @@ def demo(ctx: click.Context, no_tui: bool, count: int | None) -> None:
     if isinstance(target, Path):
         prepare_demo_file(target)
     service = obj.service(create=True)
+    service.found_board(fixed_clock=True)  # a demo's history is made up: its times are the demo's own
     summary = seed(service, count)
     click.echo(f"seeded {summary} into {inert(obj.target_name())}", err=True)
     if not no_tui:
@@ -283,6 +285,7 @@ def init(obj: Context) -> None:
     service = obj.service(create=True)
     if service.environments():
         fail(f"{obj.target_name()} already holds a board; not touching it")
+    service.found_board(fixed_clock=_pinned(service))
     add_default_pipeline(service)
     click.echo(
         f"created {inert(obj.target_name())} with environments {', '.join(e.name for e in service.environments())}"
@@ -743,7 +746,8 @@ def _show_conflicts(obj: Context, found: Sequence[Conflict], as_json: bool) -> N
 @click.option(
     "--verify",
     is_flag=True,
-    help="Check the log's hash chain: exit 0 if it holds, else 1 naming the first event that was changed.",
+    help="Check the log: hash chain, time order, the rules at each event's time and replay against the board; "
+    "exit 0 if all hold, else 1 naming the first thing that fails.",
 )
 @json_option
 @pass_ctx
@@ -770,6 +774,7 @@ def log(obj: Context, release_id: int | None, limit: int | None, verify: bool, a
 
 def _verify_log(service: Any, as_json: bool) -> None:
     from relman_tui import witness
+    from relman_tui.audit import verdict_words
 
     verdict = witness.verify(service)
     if as_json:
@@ -782,17 +787,17 @@ def _verify_log(service: Any, as_json: bool) -> None:
                 "problem": verdict.problem or None,
                 "last_seq": verdict.last_seq,
                 "last_hash": verdict.last_hash,
+                "check": verdict.check or None,
+                "replayed_from": verdict.replayed_from,
+                "fixed_clock": verdict.fixed_clock,
             }
         )
     if not verdict.ok:
         if not as_json:
-            click.echo(f"relman: refused: the audit log was tampered with: {verdict.problem}", err=True)
+            click.echo(f"relman: refused: {verdict_words(verdict)}", err=True)
         sys.exit(1)
     if not as_json:
-        click.echo(
-            f"log verified: {verdict.events} events, the hash chain holds"
-            + (f" (latest #{verdict.last_seq} {verdict.last_hash[:12]})" if verdict.last_hash else "")
-        )
+        click.echo(verdict_words(verdict))
 
 
 # -- board as code and config ------------------------------------------------------------------
@@ -817,7 +822,9 @@ def import_cmd(obj: Context, file: Path) -> None:
     from relman_tui.boardfile import import_board, read_board
 
     read_board(file)  # a bad file is refused before any database is created
-    board = import_board(obj.service(create=True), file)
+    service = obj.service(create=True)
+    service.found_board(fixed_clock=_pinned(service))  # a fresh file: whoever imports into it made it
+    board = import_board(service, file)
     click.echo(
         f"imported {len(board.environments)} environments and {len(board.freezes)} freezes from {inert(str(file))}"
     )
@@ -936,14 +943,25 @@ def board_settings(ctx: click.Context, as_json: bool) -> None:
     `relman config`.) With no subcommand, shows them."""
     if ctx.invoked_subcommand is not None:
         return
-    settings = ctx.obj.service().board_settings()
+    service = ctx.obj.service()
+    settings = service.board_settings()
+    admins, fixed = service.admins(), service.fixed_clock()
     if as_json:
-        echo_json({"four_eyes": settings.four_eyes, "delegates": list(settings.delegates)})
+        echo_json(
+            {
+                "four_eyes": settings.four_eyes,
+                "delegates": list(settings.delegates),
+                "admins": list(admins),
+                "fixed_clock": fixed,
+            }
+        )
         return
     click.echo(
         f"four_eyes  {'on' if settings.four_eyes else 'off'}  (the approver is neither the owner nor the creator)"
     )
     click.echo(f"delegates  {', '.join(settings.delegates) or '(none)'}  (accounts that may act for others with --as)")
+    click.echo(f"admins     {', '.join(admins) or '(none)'}  (accounts that may change these rules)")
+    click.echo(f"fixed_clock  {'on' if fixed else 'off'}  (writes may carry $RELMAN_NOW's time: demo and test boards)")
 
 
 @board_settings.command("four-eyes")
@@ -955,32 +973,66 @@ def settings_four_eyes(obj: Context, state: str) -> None:
     click.echo(f"four_eyes is {state}" + ("" if changed else " (unchanged)"))
 
 
+@board_settings.command("fixed-clock")
+@click.argument("state", type=click.Choice(["on", "off"]))
+@pass_ctx
+def settings_fixed_clock(obj: Context, state: str) -> None:
+    """Let writes carry $RELMAN_NOW's time (demo and test boards; admins only). Shown in the top bar and by
+    `relman log --verify`, which then does not check that event times never decrease."""
+    changed = obj.service().set_fixed_clock(state == "on")
+    click.echo(f"fixed_clock is {state}" + ("" if changed else " (unchanged)"))
+
+
 @board_settings.command("delegates")
 @click.argument("change", type=click.Choice(["list", "add", "remove"]), default="list")
 @click.argument("accounts", nargs=-1, metavar="[ACCOUNT]...")
 @pass_ctx
 def settings_delegates(obj: Context, change: str, accounts: tuple[str, ...]) -> None:
     """List, add or remove the OS accounts that may act for others with --as (a CI runner that
-    authenticated the person upstream, say). Their changes are logged as `NAME via ACCOUNT`."""
+    authenticated the person upstream, say). Their changes are logged as `NAME via ACCOUNT`.
+    Admins only; nobody adds themselves."""
     service = obj.service()
-    current = list(service.delegates())
+    wanted = _changed_list("delegates", change, list(service.delegates()), accounts)
+    if wanted is not None:
+        click.echo(f"delegates: {', '.join(service.set_delegates(wanted)) or '(none)'}")
+
+
+@board_settings.command("admins")
+@click.argument("change", type=click.Choice(["list", "add", "remove"]), default="list")
+@click.argument("accounts", nargs=-1, metavar="[ACCOUNT]...")
+@pass_ctx
+def settings_admins(obj: Context, change: str, accounts: tuple[str, ...]) -> None:
+    """List, add or remove the accounts that may change the board's rules: settings, environments, hooks
+    and import. The board's creator is the first; an admin adds others, never themselves."""
+    service = obj.service()
+    wanted = _changed_list("admins", change, list(service.admins()), accounts)
+    if wanted is not None:
+        click.echo(f"admins: {', '.join(service.set_admins(wanted))}")
+
+
+def _changed_list(what: str, change: str, current: list[str], accounts: tuple[str, ...]) -> list[str] | None:
+    """The list after ``change`` (add or remove ``accounts``); for ``list``, prints it and gives ``None``."""
     if change == "list":
         if accounts:
-            fail("`delegates list` takes no account")
-        click.echo("\n".join(current) if current else "(no delegates)")
-        return
+            fail(f"`{what} list` takes no account")
+        click.echo("\n".join(current) if current else f"(no {what})")
+        return None
     if not accounts:
-        fail(f"`delegates {change}` needs at least one ACCOUNT")
-    folded = {a.casefold() for a in accounts}
+        fail(f"`{what} {change}` needs at least one ACCOUNT")
+    have = {c.casefold() for c in current}
     if change == "add":
-        wanted = current + [a for a in accounts if a.casefold() not in {c.casefold() for c in current}]
-    else:
-        missing = [a for a in accounts if a.casefold() not in {c.casefold() for c in current}]
-        if missing:
-            fail(f"{missing[0]} is not a delegate (delegates: {', '.join(current) or 'none'})")
-        wanted = [c for c in current if c.casefold() not in folded]
-    saved = service.set_delegates(wanted)
-    click.echo(f"delegates: {', '.join(saved) or '(none)'}")
+        return current + [a for a in dict.fromkeys(accounts) if a.casefold() not in have]
+    missing = [a for a in accounts if a.casefold() not in have]
+    if missing:
+        one = "a delegate" if what == "delegates" else "an admin"
+        fail(f"{missing[0]} is not {one} ({what}: {', '.join(current) or 'none'})")
+    folded = {a.casefold() for a in accounts}
+    return [c for c in current if c.casefold() not in folded]
+
+
+def _pinned(service: Any) -> bool:
+    """Whether the service's clock is `$RELMAN_NOW`'s: a board made under it is a fixed-clock board."""
+    return bool(getattr(service.clock, "from_environment", False))
 
 
 @cli.group()
@@ -1065,7 +1117,9 @@ def copy_cmd(source: Target, target: Target) -> None:
     try:
         dst = open_store(target, create=True)
         try:
-            copied = copy_board(src, dst)
+            from relman_tui.identity import resolve
+
+            copied = copy_board(src, dst, resolve(None, (), account=dst.server_account()).actor)
         finally:
             dst.close()
     except BaseException:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from relman_tui import chain
+from relman_tui import admins as admin_rules
 from relman_tui.errors import BadInput, Refused
-from relman_tui.store import BoardStore
+from relman_tui.store import BoardStore, NewEvent
+from relman_tui.timeutil import Clock, SystemClock
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,22 +22,32 @@ class Copied:
     last_hash: str | None
 
 
-def copy_board(source: BoardStore, target: BoardStore) -> Copied:
+def copy_board(source: BoardStore, target: BoardStore, actor: str, clock: Clock | None = None) -> Copied:
     """Copy everything in ``source`` into ``target``, which must be empty; all or nothing.
 
-    The source's log must verify before anything is written; the target takes the events with
-    their original seqs, actors, times and hashes (PostgreSQL checks each link as it arrives)
-    and verifies the whole chain before it commits; afterwards the copy is read back and must
-    hold exactly the source's history.
+    The source must verify as `relman log --verify` checks it (chain, time order, rules, replay against
+    its tables) before anything is written; the target takes the events with their original seqs,
+    actors, times and hashes, and one ``board_copied`` event by ``actor``, who becomes the copy's first
+    admin (beside the source's); afterwards the copy must verify the same way and hold the source's history.
     """
-    dump = source.dump()
-    before = chain.verify(dump.settings.get("board_id", ""), dump.events)
+    from relman_tui.service import Service
+
+    clock = clock or SystemClock()
+    before = Service(source, clock, actor).verify_log()
     if not before.ok:
-        raise Refused(f"the log of {source.name} does not verify ({before.problem}); nothing was copied")
+        raise Refused(f"{source.name} does not verify ({before.problem}); nothing was copied")
+    dump = source.dump()
     target.load_copy(dump)
+    copier = Service(target, clock, actor)
+    with target.write():
+        old = list(copier.admins())
+        admins = [actor, *(a for a in old if a.casefold() != actor.casefold())]
+        target.set_setting(admin_rules.ADMINS, json.dumps(admins))
+        details = {"from": source.name, "admins": admins, "old_admins": old}
+        target.append_event(NewEvent("board_copied", details=details), actor, copier.now())
     copied = target.dump()
-    after = chain.verify(copied.settings.get("board_id", ""), copied.events)
-    if not after.ok or copied.events != dump.events or copied.releases != dump.releases:
+    after = copier.verify_log()
+    if not after.ok or copied.events[: len(dump.events)] != dump.events or copied.releases != dump.releases:
         raise BadInput(
             f"the copy in {target.name} does not match {source.name} after writing it "
             f"({after.problem or 'the history differs'})"

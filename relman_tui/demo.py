@@ -40,7 +40,11 @@ DEMO_MARK = "demo"
 
 
 def add_default_pipeline(service: Service) -> None:
-    """dev, test, staging (capacity 2), preprod, prod (approval): `relman init` and the demo."""
+    """dev, test, staging (capacity 2), preprod, prod (approval): `relman init` and the demo.
+
+    On a board with no history yet, the service's account becomes its first admin; a board made at a
+    fixed *now* (a demo, a test) is a fixed-clock board."""
+    service.found_board(fixed_clock=isinstance(service.clock, FixedClock))
     for name, title, capacity, approval in DEFAULT_PIPELINE:
         service.add_environment(name, title, capacity, None, approval)
 
@@ -68,6 +72,7 @@ def seed(service: Service, count: int | None = None) -> str:
             f"{store.name} already has a pipeline; the demo needs a fresh file (or, on PostgreSQL, a "
             "database after `relman pg setup`)"
         )
+    service.found_board(fixed_clock=True)  # a demo's history is made up: its times are the demo's own
     now = service.clock.now().replace(minute=0, second=0, microsecond=0)
     # The board was set up before its releases' history begins: its pipeline and freezes are logged
     # then (with their details, like any change), so the log reads in time order.
@@ -82,6 +87,7 @@ def seed(service: Service, count: int | None = None) -> str:
     with store.write():
         store.set_setting(DEMO_MARK, "true")
         releases = _curated(store, now, service.actor) if count is None else _generated(store, now, count)
+        Service(store, FixedClock(now), service.actor, service.via).checkpoint("the demo's seeded releases")
     return f"{releases} releases"
 
 

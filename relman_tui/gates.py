@@ -94,18 +94,25 @@ def check_move(
     return MoveCheck(direction, tuple(failures))
 
 
-def check_approval(release: Release, actor: str, four_eyes: bool) -> str | None:
-    """Why ``actor`` may not approve ``release``, or ``None`` when they may.
+def check_approval(release: Release, actor: str, four_eyes: bool, via: str | None = None) -> str | None:
+    """Why ``actor`` (acting through the delegate account ``via``) may not approve ``release``, or ``None``.
 
     With ``four_eyes`` the approver is neither the release's owner nor the account that created
-    it (compared case-insensitively: names are login-like ASCII, so no look-alikes).
+    it (compared case-insensitively: names are login-like ASCII, so no look-alikes) — and the
+    delegate account is held to the same rule: it cannot approve a release it created or owns
+    by naming someone else.
     """
     if release.approved_by is not None:
         return f"{release.label} is already approved by {release.approved_by}"
-    if four_eyes and actor.casefold() == release.owner.casefold():
-        return f"four-eyes rule: {actor} owns {release.label} and cannot approve it; ask someone else"
-    if four_eyes and release.created_by and actor.casefold() == release.created_by.casefold():
-        return f"four-eyes rule: {actor} created {release.label} and cannot approve it; ask someone else"
+    if not four_eyes:
+        return None
+    for account, who in ((actor, actor), (via, f"{via} (acting for {actor})")):
+        if account is None:
+            continue
+        if account.casefold() == release.owner.casefold():
+            return f"four-eyes rule: {who} owns {release.label} and cannot approve it; ask someone else"
+        if release.created_by and account.casefold() == release.created_by.casefold():
+            return f"four-eyes rule: {who} created {release.label} and cannot approve it; ask someone else"
     return None
 
 

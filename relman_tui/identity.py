@@ -70,7 +70,8 @@ def resolve(requested: str | None, delegates: Iterable[str], account: str | None
     if me.casefold() not in allowed:
         raise Refused(
             f"--as {name}: your account {me} may not act for others. relman records the account that runs it; "
-            f"an account that authenticates people upstream (a CI runner, say) can be made a delegate with "
-            f"`relman settings delegates add {me}`, and its changes are then logged as {name} via {me}"
+            f"an account that authenticates people upstream (a CI runner, say) can be made a delegate by one of "
+            f"the board's admins (`relman settings delegates add {me}`), and its changes are then logged as "
+            f"{name} via {me}"
         )
     return Identity(name, me)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from relman_tui import chain
+from relman_tui import chain, replay
 from relman_tui.store import MIGRATION_SET
 
 migrations = Migrations(MIGRATION_SET)
@@ -146,6 +147,67 @@ def m003_hook_runner(db: Database) -> None:
 def m004_hook_outcomes(db: Database) -> None:
     """Finding each release's latest hook outcome without reading the whole log."""
     db.execute("CREATE INDEX events_hook_outcomes ON events (action, release, seq)")
+
+
+@migrations()
+def m005_state_checkpoint(db: Database) -> None:
+    """Events that carry what replay needs start here. A board with history gets one ``state_checkpoint``
+    event holding its whole state as the tables have it now, chained like any event: `relman log --verify`
+    replays from it and says that the history before it is not replayable. Its first admin is the
+    account that owns the file (the one that made it); a fresh file gets hers at ``init``."""
+    conn = db.conn
+    from relman_tui import store as sqlite_store
+
+    if not conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
+        return
+    admins = [_file_owner(conn)]
+    conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('admins', ?)", [json.dumps(admins)])
+    conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('fixed_clock', 'off')")
+    state = _table_state(conn)
+    board_id = str(conn.execute("SELECT value FROM settings WHERE key = 'board_id'").fetchone()[0])
+    details = {"board_id": board_id, "state": state.as_json(), "reason": "schema upgrade to replayable events"}
+    at = datetime.now(UTC).replace(microsecond=0)
+    from relman_tui.identity import os_account
+
+    event = sqlite_store.NewEvent("state_checkpoint", details=details)
+    sqlite_store._insert_event(conn, board_id, event, os_account(), None, at)
+
+
+def _file_owner(conn: sqlite3.Connection) -> str:
+    import os
+    import pwd
+
+    from relman_tui.identity import os_account
+
+    path = next((str(r[2]) for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    try:
+        return pwd.getpwuid(os.stat(path).st_uid).pw_name
+    except (OSError, KeyError):
+        return os_account()
+
+
+def _table_state(conn: sqlite3.Connection) -> replay.BoardState:
+    """The tables as :mod:`relman_tui.replay` sees them, read with the store's own row readers."""
+    from relman_tui import store as sqlite_store
+    from relman_tui.model import Environment, Window
+    from relman_tui.service import _hooks
+    from relman_tui.timeutil import from_stamp
+
+    settings = {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM settings")}
+    envs = [
+        Environment(r[0], r[1], r[2], r[3], bool(r[4]))
+        for r in conn.execute("SELECT name, title, position, capacity, requires_approval FROM environments")
+    ]
+    windows: dict[int, list[Window]] = {}
+    for w in conn.execute('SELECT release_id, environment, start, "end" FROM windows ORDER BY start'):
+        windows.setdefault(w[0], []).append(Window(w[0], w[1], from_stamp(w[2]), from_stamp(w[3])))
+    query, params = sqlite_store.releases_query("?", None, True)
+    releases = [sqlite_store._release(row, windows.get(row[0], ())) for row in conn.execute(query, params)]
+    freezes = [
+        sqlite_store.freeze_from_row(r)
+        for r in conn.execute('SELECT id, environments, reason, start, "end", cron, duration, zone FROM freezes')
+    ]
+    return replay.table_state(settings, envs, releases, freezes, _hooks(settings.get("hooks", "[]")))
 
 
 def names() -> list[str]:

@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from relman_tui import chain, gates, slots
+from relman_tui import admins as admin_rules
+from relman_tui import chain, gates, replay, slots
 from relman_tui import conflicts as engine
 from relman_tui import freezes as freeze_rules
 from relman_tui.errors import BadInput, GateRefused, Refused
@@ -42,6 +43,10 @@ from relman_tui.model import (
     State,
     Window,
 )
+from relman_tui.records import environment_record as environment_record  # re-exported: callers import it from here
+from relman_tui.records import freeze_record as freeze_record
+from relman_tui.records import hook_record as hook_record
+from relman_tui.records import release_record, window_record
 from relman_tui.store import BoardStore, NewEvent, NewRelease
 from relman_tui.timeutil import Clock, to_stamp
 
@@ -145,33 +150,71 @@ class Service:
     def board_settings(self) -> BoardSettings:
         return BoardSettings(self.four_eyes(), self.delegates())
 
+    def admins(self) -> tuple[str, ...]:
+        """The accounts that may change the board's rules (DESIGN "Who acts")."""
+        return admin_rules.accounts(self.store.setting(admin_rules.ADMINS, "[]"))
+
+    def fixed_clock(self) -> bool:
+        """Whether writes may carry a fixed *now* (``$RELMAN_NOW``): an admin's choice, for demos and tests."""
+        return self.store.setting(admin_rules.FIXED_CLOCK, "off") == "on"
+
+    def require_admin(self, what: str) -> None:
+        """Refuse (exit 1) unless the acting account is one of the board's admins (on a server: or its admin role)."""
+        if self.store.is_admin():
+            return
+        if problem := admin_rules.admin_problem(self.actor, self.via, self.admins(), what):
+            raise Refused(problem)
+
     def hooks(self) -> list[Hook]:
         """The board's hooks, in the order the board file lists them."""
         return _hooks(self.store.setting("hooks", "[]"))
 
-    def verify_log(self, seen: tuple[int, str, str] | None = None) -> chain.Verdict:
-        """Recompute the audit log's hash chain (`relman log --verify`).
+    def verify_log(self, seen: Sequence[tuple[int, str, str]] = ()) -> chain.Verdict:
+        """Check the log (`relman log --verify`): its hash chain, what this account saw before, time order,
+        the rules at each event's time, and that replaying it gives the stored tables.
 
-        ``seen`` is ``(seq, hash, when)`` this account verified before: the event at that seq must
-        still carry that hash, or the log was rewritten since — chain and all.
+        ``seen`` holds ``(seq, hash, when)`` points this account verified before: the event at that seq
+        must still carry that hash, or the log was rewritten since — chain and all.
         """
+        from relman_tui import audit
+
         with self.store.read():
             events = self.store.stored_events()
-            verdict = chain.verify(self.store.board_id(), events)
-        if not verdict.ok or seen is None:
+            board_id = self.store.board_id()
+            verdict = chain.verify(board_id, events)
+            table = self.table_state()
+        if not verdict.ok:
             return verdict
-        seq, known, when = seen
-        found = next((e for e in events if e.seq == seq), None)
-        if found is None:
-            problem = f"event #{seq}, which you verified at {when}, is gone: the log was cut short"
-        elif found.hash != known:
-            problem = (
-                f"event #{seq} no longer has the hash you verified at {when}: the log was rewritten "
-                "and its chain recomputed"
-            )
-        else:
-            return verdict
-        return replace(verdict, broken_at=seq, problem=problem, last_hash=None)
+        by_seq = {e.seq: e for e in events}
+        for seq, known, when in seen:
+            found = by_seq.get(seq)
+            if found is None:
+                problem = f"event #{seq}, which you verified at {when}, is gone: the log was cut short"
+            elif found.hash != known:
+                problem = (
+                    f"event #{seq} no longer has the hash you verified at {when}: the log was rewritten "
+                    "and its chain recomputed"
+                )
+            else:
+                continue
+            return replace(verdict, broken_at=seq, problem=problem, last_hash=None, check="witness")
+        return audit.judge(verdict, events, table, board_id, server=self.store.server_account() is not None)
+
+    def table_state(self) -> replay.BoardState:
+        """The stored tables as replay sees them (inside the caller's read or write)."""
+        return replay.table_state(
+            self.store.settings(),
+            self.store.environments(),
+            self.store.releases(include_cancelled=True),
+            self.store.freezes(),
+            self.hooks(),
+        )
+
+    def checkpoint(self, reason: str) -> int:
+        """Log the whole state as it stands (``state_checkpoint``): what a seeded demo's history cannot replay.
+        Inside the caller's write."""
+        details = {"board_id": self.store.board_id(), "state": self.table_state().as_json(), "reason": reason}
+        return self._log(NewEvent(replay.CHECKPOINT, details=details), self.now())
 
     def conflicts(self, now: datetime | None = None) -> list[Conflict]:
         return engine.find_conflicts(
@@ -216,6 +259,7 @@ class Service:
             )
         check_capacity(capacity)
         with self.store.write():
+            self.require_admin("add environments")
             envs = self.store.environments()
             if len(envs) >= ENVIRONMENTS_MAX:
                 raise BadInput(
@@ -233,7 +277,7 @@ class Service:
             ordered = [*envs[:index], new, *envs[index:]]
             self.store.save_environments([replace(env, position=i + 1) for i, env in enumerate(ordered)])
             saved = next(env for env in self.store.environments() if env.name == name)
-            self._log(NewEvent("env_added", to=name, details=environment_record(saved)), self.now())
+            self._log(NewEvent("env_added", to=name, details=self._env_details(saved)), self.now())
         return saved
 
     def edit_environment(
@@ -246,6 +290,7 @@ class Service:
     ) -> Environment:
         """Change an environment's title, capacity or approval rule (logged with old and new values)."""
         with self.store.write():
+            self.require_admin("change environments")
             envs = self.store.environments()
             old = self._environment(name, envs)
             new = replace(
@@ -257,19 +302,21 @@ class Service:
             changes = _changes(old, new, ("title", "capacity", "requires_approval"))
             if changes:
                 self.store.save_environments([new if env.name == name else env for env in envs])
-                self._log(NewEvent("env_changed", to=name, details={"name": name, "changes": changes}), self.now())
+                details = {"name": name, "changes": changes} | self._env_details(new, flat=False)
+                self._log(NewEvent("env_changed", to=name, details=details), self.now())
         return new
 
     def remove_environment(self, name: str) -> None:
         """Take an environment out of the pipeline; refused while releases stand or are scheduled in it."""
         with self.store.write():
+            self.require_admin("remove environments")
             envs = self.store.environments()
             old = self._environment(name, envs)
             if self.store.stage_in_use(name):
                 raise Refused(f"environment {name} still has releases or windows; move or unschedule them first")
             rest = [replace(env, position=i + 1) for i, env in enumerate(e for e in envs if e.name != name)]
             self.store.save_environments(rest)
-            self._log(NewEvent("env_removed", from_=name, details=environment_record(old)), self.now())
+            self._log(NewEvent("env_removed", from_=name, details=self._env_details(old)), self.now())
 
     def replace_board(
         self,
@@ -285,6 +332,7 @@ class Service:
         """
         counts = {"added": 0, "changed": 0, "removed": 0}
         with self.store.write():
+            self.require_admin("import a board file")
             now = self.now()
             keep = {env.name for env in environments}
             before = {env.name: env for env in self.store.environments()}
@@ -299,14 +347,15 @@ class Service:
             for env in ordered:
                 old = before.get(env.name)
                 if old is None:
-                    self._log(NewEvent("env_added", to=env.name, details=environment_record(env)), now)
+                    self._log(NewEvent("env_added", to=env.name, details=self._env_details(env)), now)
                     counts["added"] += 1
                 elif changes := _changes(old, env, ("title", "position", "capacity", "requires_approval")):
-                    self._log(NewEvent("env_changed", to=env.name, details={"name": env.name, "changes": changes}), now)
+                    details = {"name": env.name, "changes": changes} | self._env_details(env, flat=False)
+                    self._log(NewEvent("env_changed", to=env.name, details=details), now)
                     counts["changed"] += 1
             for name, env in before.items():
                 if name not in keep:
-                    self._log(NewEvent("env_removed", from_=name, details=environment_record(env)), now)
+                    self._log(NewEvent("env_removed", from_=name, details=self._env_details(env)), now)
                     counts["removed"] += 1
             wanted = [_freeze_key(f) for f in freezes]
             for freeze in freezes:
@@ -318,7 +367,9 @@ class Service:
                     remaining.remove(key)  # unchanged: keeps its id
                     continue
                 self.store.delete_freeze(old_freeze.id)
-                self._log(NewEvent("freeze_removed", from_=str(old_freeze.id), details=freeze_record(old_freeze)), now)
+                self._log(
+                    NewEvent("freeze_removed", from_=str(old_freeze.id), details=_freeze_details(old_freeze)), now
+                )
                 counts["removed"] += 1
             for freeze in freezes:
                 key = _freeze_key(freeze)
@@ -347,14 +398,14 @@ class Service:
         have = {h.id: h for h in old}
         removed = [h for h in old if h.id not in keep]
         for hook in removed:
-            self._log(NewEvent("hook_removed", details=hook_record(hook)), at)
+            self._log(NewEvent("hook_removed", details=hook_record(hook) | {"hook": hook_record(hook)}), at)
         result: list[Hook] = []
         added = 0
         for hook in hooks:
             if hook.id in have:
                 result.append(have[hook.id])
                 continue
-            seq = self._log(NewEvent("hook_added", details=hook_record(hook)), at)
+            seq = self._log(NewEvent("hook_added", details=hook_record(hook) | {"hook": hook_record(hook)}), at)
             result.append(replace(hook, added_seq=seq))
             added += 1
         if added or removed or [h.id for h in result] != [h.id for h in old]:
@@ -386,14 +437,65 @@ class Service:
     def set_four_eyes(self, on: bool) -> bool:
         """Turn the four-eyes rule on or off; logged with the old and new value. Returns whether it changed."""
         with self.store.write():
+            self.require_admin("change the board's settings")
             return bool(self._apply_settings(replace(self.board_settings(), four_eyes=on), self.now()))
 
     def set_delegates(self, accounts: Iterable[str]) -> tuple[str, ...]:
         """Make the delegates exactly ``accounts`` (OS accounts that may act for others with ``--as``)."""
         names = tuple(dict.fromkeys(clean_login(a, "delegate") for a in accounts))
         with self.store.write():
+            self.require_admin("change the board's settings")
             self._apply_settings(replace(self.board_settings(), delegates=names), self.now())
         return names
+
+    def set_admins(self, accounts: Iterable[str]) -> tuple[str, ...]:
+        """Make the admins exactly ``accounts``; an admin adds others, never themselves, and one stays."""
+        names = tuple(dict.fromkeys(clean_login(a, "admin") for a in accounts))
+        with self.store.write():
+            self.require_admin("change the board's admins")
+            if not names:
+                raise Refused("a board keeps at least one admin; add another before removing the last")
+            self._set_list(admin_rules.ADMINS, self.admins(), names, self.now())
+        return names
+
+    def set_fixed_clock(self, on: bool) -> bool:
+        """Let writes carry ``$RELMAN_NOW``'s time (a demo or test board); logged. Returns whether it changed."""
+        with self.store.write():
+            self.require_admin("change the board's settings")
+            old = self.fixed_clock()
+            if old == on:
+                return False
+            self.store.set_setting(admin_rules.FIXED_CLOCK, "on" if on else "off")
+            details = {"key": admin_rules.FIXED_CLOCK, "old": "on" if old else "off", "new": "on" if on else "off"}
+            self._log(NewEvent("setting_changed", to=admin_rules.FIXED_CLOCK, details=details), self.now())
+        return True
+
+    def found_board(self, *, fixed_clock: bool = False) -> bool:
+        """Make this account the first admin of a board with no history yet (``init``, ``demo``, ``import`` into a
+        fresh file): the ``board_created`` event. ``fixed_clock``: a demo or test board. Whether it did."""
+        with self.store.write():
+            if self.store.last_seq() or self.admins():
+                return False
+            admins = [self.actor]
+            self.store.set_setting(admin_rules.ADMINS, json.dumps(admins))
+            self.store.set_setting(admin_rules.FIXED_CLOCK, "on" if fixed_clock else "off")
+            details = {
+                "board_id": self.store.board_id(),
+                "admins": admins,
+                "fixed_clock": "on" if fixed_clock else "off",
+            }
+            self._log(NewEvent("board_created", details=details), self.now())
+        return True
+
+    def _set_list(self, key: str, old: Sequence[str], new: Sequence[str], at: datetime) -> bool:
+        """Write a setting that lists accounts (admins, delegates), refusing a self-grant; logged with old and new."""
+        if [d.casefold() for d in new] == [d.casefold() for d in old]:
+            return False
+        if problem := admin_rules.self_grant_problem(self.actor, self.via, key, old, new):
+            raise Refused(problem)
+        self.store.set_setting(key, json.dumps(list(new)))
+        self._log(NewEvent("setting_changed", to=key, details={"key": key, "old": list(old), "new": list(new)}), at)
+        return True
 
     def _apply_settings(self, settings: BoardSettings, at: datetime) -> int:
         """Write the settings that differ, one ``setting_changed`` event each; the number changed."""
@@ -411,16 +513,7 @@ class Service:
             )
             changed += 1
         new_delegates = tuple(clean_login(d, "delegate") for d in settings.delegates)
-        if [d.casefold() for d in new_delegates] != [d.casefold() for d in old.delegates]:
-            self.store.set_setting("delegates", json.dumps(list(new_delegates)))
-            self._log(
-                NewEvent(
-                    "setting_changed",
-                    to="delegates",
-                    details={"key": "delegates", "old": list(old.delegates), "new": list(new_delegates)},
-                ),
-                at,
-            )
+        if self._set_list("delegates", old.delegates, new_delegates, at):
             changed += 1
         return changed
 
@@ -450,7 +543,7 @@ class Service:
             created_by=self.actor,
         )
         now = self.now()
-        details = {
+        details: dict[str, Any] = {
             "name": new.name,
             "version": new.version,
             "components": list(new.components),
@@ -459,6 +552,7 @@ class Service:
         }
         with self.store.write():
             release_id = self.store.insert_release(new, now)
+            details["release"] = release_record(self.release(release_id))
             self._log(NewEvent("created", release=release_id, to=PLANNED, details=details), now)
         return self.release(release_id)
 
@@ -598,7 +692,7 @@ class Service:
         with self.store.write():
             old = self._fresh(release_id, rev)
             self._check_not_cancelled(old)
-            if problem := gates.check_approval(old, self.actor, self.four_eyes()):
+            if problem := gates.check_approval(old, self.actor, self.four_eyes(), self.via):
                 raise Refused(problem)
             new = replace(old, approved_by=self.actor, approved_at=self.now(), unapproved=False)
             details = {"cleared_unapproved": True} if old.unapproved else None
@@ -629,7 +723,8 @@ class Service:
             self.store.set_window(window)
             span = f"{environment} {to_stamp(start)}/{to_stamp(end)}"
             was = f"{environment} {to_stamp(before.start)}/{to_stamp(before.end)}" if before else None
-            details = {"environment": environment, "start": to_stamp(start), "end": to_stamp(end)}
+            details: dict[str, Any] = {"environment": environment, "start": to_stamp(start), "end": to_stamp(end)}
+            details["window"] = window_record(window)
             if before:
                 details |= {"old_start": to_stamp(before.start), "old_end": to_stamp(before.end)}
             return self._write(old, old, NewEvent("scheduled", release_id, was, span, details=details))
@@ -643,7 +738,12 @@ class Service:
                 raise BadInput(f"{old.label} has no window in {environment}")
             self.store.delete_window(release_id, environment)
             was = f"{environment} {to_stamp(before.start)}/{to_stamp(before.end)}"
-            details = {"environment": environment, "old_start": to_stamp(before.start), "old_end": to_stamp(before.end)}
+            details = {
+                "environment": environment,
+                "old_start": to_stamp(before.start),
+                "old_end": to_stamp(before.end),
+                "window": window_record(before),
+            }
             return self._write(old, old, NewEvent("unscheduled", release_id, was, None, details=details))
 
     def next_free(
@@ -714,7 +814,7 @@ class Service:
         saved = replace(freeze, id=self.store.insert_freeze(freeze))
         self._log(
             NewEvent(
-                "freeze_added", to=",".join(freeze.environments), reason=freeze.reason, details=freeze_record(saved)
+                "freeze_added", to=",".join(freeze.environments), reason=freeze.reason, details=_freeze_details(saved)
             ),
             at,
         )
@@ -726,7 +826,7 @@ class Service:
             if old is None or not self.store.delete_freeze(freeze_id):
                 raise BadInput(f"no freeze with id {freeze_id}")
             self._log(
-                NewEvent("freeze_removed", from_=str(freeze_id), reason=old.reason, details=freeze_record(old)),
+                NewEvent("freeze_removed", from_=str(freeze_id), reason=old.reason, details=_freeze_details(old)),
                 self.now(),
             )
 
@@ -739,6 +839,11 @@ class Service:
         return release
 
     def _log(self, event: NewEvent, at: datetime) -> int:
+        if getattr(self.clock, "from_environment", False) and not self.fixed_clock():
+            raise BadInput(
+                "$RELMAN_NOW is set: it fixes now for reading only, and this board writes at the real time "
+                "(unset it, or an admin turns `relman settings fixed-clock on` for a demo or test board)"
+            )
         seq = self.store.append_event(event, self.actor, at, self.via)
         self.written_seqs.add(seq)
         return seq
@@ -746,8 +851,14 @@ class Service:
     def _write(self, old: Release, new: Release, event: NewEvent) -> Release:
         now = self.now()
         saved = self.store.update_release(new, old.rev, now)
-        self._log(event, now)
+        self._log(replace(event, details={**(event.details or {}), "release": release_record(saved)}), now)
         return saved
+
+    def _env_details(self, env: Environment, *, flat: bool = True) -> dict[str, Any]:
+        """An environment event's details: its full record and the pipeline's order after the change."""
+        record = environment_record(env)
+        pipeline = [e.name for e in sorted(self.store.environments(), key=lambda e: e.position)]
+        return (record if flat else {}) | {"environment": record, "pipeline": pipeline}
 
     def _check_stage(self, stage: str, envs: Sequence[Environment]) -> None:
         names = gates.stage_names(envs)
@@ -832,25 +943,9 @@ def event_record(e: Event) -> dict[str, Any]:
     }
 
 
-def environment_record(env: Environment) -> dict[str, Any]:
-    """An environment as an event's details (and as `env list --json` items)."""
-    return {
-        "name": env.name,
-        "title": env.title,
-        "position": env.position,
-        "capacity": env.capacity,
-        "requires_approval": env.requires_approval,
-    }
-
-
-def freeze_record(f: Freeze) -> dict[str, Any]:
-    """A freeze as an event's details (and as `freeze list --json` items)."""
-    item: dict[str, Any] = {"id": f.id, "environments": list(f.environments), "reason": f.reason}
-    if f.recurring and f.duration is not None:
-        item |= {"cron": f.cron, "duration": int(f.duration.total_seconds()), "zone": f.zone}
-    elif f.start and f.end:
-        item |= {"start": to_stamp(f.start), "end": to_stamp(f.end)}
-    return item
+def _freeze_details(f: Freeze) -> dict[str, Any]:
+    """A freeze event's details: the record's keys as before, and the full record under ``freeze``."""
+    return freeze_record(f) | {"freeze": freeze_record(f)}
 
 
 def _freeze_key(f: Freeze) -> tuple[Any, ...]:
@@ -889,17 +984,6 @@ class HookOutcome:
     @property
     def ok(self) -> bool:
         return self.exit_status == 0 and not self.problem
-
-
-def hook_record(hook: Hook) -> dict[str, Any]:
-    """A hook as an event's details."""
-    return {
-        "hook": hook.id,
-        "on": hook.on,
-        "environment": hook.environment,
-        "run": list(hook.run),
-        "timeout": int(hook.timeout.total_seconds()),
-    }
 
 
 def _hooks(raw: str) -> list[Hook]:

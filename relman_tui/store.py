@@ -37,7 +37,9 @@ WATCH_POLL_S = 0.1  # how often a waiting SQLite store looks at data_version (a 
 
 # The schema's migrations live in relman_tui.schema_sqlite (sqlite-utils), imported only when a
 # file needs one applied: opening an up-to-date board costs no sqlite-utils import.
-KNOWN_MIGRATIONS = frozenset({"m001_initial", "m002_identity_and_chain", "m003_hook_runner", "m004_hook_outcomes"})
+KNOWN_MIGRATIONS = frozenset(
+    {"m001_initial", "m002_identity_and_chain", "m003_hook_runner", "m004_hook_outcomes", "m005_state_checkpoint"}
+)
 MIGRATIONS_TABLE = "_sqlite_migrations"
 
 
@@ -120,6 +122,9 @@ class BoardStore(Protocol):
 
     def file_problem(self) -> str | None:
         """Why the board this store opened is no longer there (a file deleted or replaced), or ``None``."""
+
+    def is_admin(self) -> bool:
+        """Whether the server itself counts the connecting role as the board's admin (a file: never)."""
 
     def server_account(self) -> str | None:
         """Who the server says we are (PostgreSQL's ``session_user``); ``None``: the OS account acts."""
@@ -282,6 +287,9 @@ class Store:
 
     def server_account(self) -> str | None:
         return None  # a file has no server: the OS account running relman acts
+
+    def is_admin(self) -> bool:
+        return False  # a file's admins are its `admins` setting alone
 
     def owns(self, path: Path) -> bool:
         for suffix in ("", "-wal", "-shm", "-journal", "-hooks.lock"):

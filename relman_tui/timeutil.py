@@ -41,8 +41,10 @@ class SystemClock:
 class FixedClock:
     """A clock that only moves when told to; for tests, screenshots and `--now`."""
 
-    def __init__(self, at: datetime) -> None:
+    def __init__(self, at: datetime, *, from_environment: bool = False) -> None:
         self._at = at.astimezone(UTC)
+        # set by `$RELMAN_NOW`: a time anyone can type, so writes under it need the board's fixed_clock
+        self.from_environment = from_environment
 
     def now(self) -> datetime:
         return self._at

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+import urllib.parse
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from relman_tui.timeutil import to_stamp
 
 if TYPE_CHECKING:
     from relman_tui.service import Service
+    from relman_tui.store import BoardStore
 
 MAX_BOARDS = 200  # remembered boards; the oldest are forgotten first
 
@@ -30,6 +32,7 @@ class Seen:
     seq: int
     hash: str
     at: str  # when it was verified, UTC stamp
+    board_id: str = ""  # kept by the entry of a database file or server: the board id it had
 
 
 def _path() -> Path:
@@ -44,23 +47,44 @@ def _load_all() -> dict[str, dict[str, object]]:
     return data if isinstance(data, dict) else {}
 
 
-def load(board_id: str) -> Seen | None:
-    item = _load_all().get(board_id)
+def load(key: str) -> Seen | None:
+    """What this account verified of the board ``key`` (a board id, or a :func:`place`)."""
+    item = _load_all().get(key)
     if not isinstance(item, dict):
         return None
     try:
-        return Seen(int(item["seq"]), str(item["hash"]), str(item["at"]))  # type: ignore[call-overload]
+        return Seen(int(item["seq"]), str(item["hash"]), str(item["at"]), str(item.get("board_id", "")))  # type: ignore[call-overload]
     except (KeyError, TypeError, ValueError):
         return None
 
 
-def remember(board_id: str, seq: int, hash_: str, at: datetime) -> None:
-    """Keep the newest verified point of ``board_id``'s log; never fails the command that verified it."""
+def place(store: BoardStore) -> str | None:
+    """Where a board lives, whatever its id says: the file's device and inode, or the server and database."""
+    target = store.target
+    if isinstance(target, str):
+        try:
+            parts = urllib.parse.urlsplit(target)
+            return f"server:{parts.hostname or ''}:{parts.port or ''}{parts.path}"
+        except ValueError:
+            return None
+    try:
+        info = os.stat(target)
+    except OSError:
+        return None
+    return f"file:{info.st_dev}:{info.st_ino}"
+
+
+def remember(board_id: str, seq: int, hash_: str, at: datetime, where: str | None = None) -> None:
+    """Keep the newest verified point of ``board_id``'s log (and of the file or server it lives in);
+    never fails the command that verified it."""
     if not board_id:
         return
     data = _load_all()
-    data.pop(board_id, None)
-    data[board_id] = {"seq": seq, "hash": hash_, "at": to_stamp(at)}
+    entry = {"seq": seq, "hash": hash_, "at": to_stamp(at)}
+    for key, value in ((board_id, entry), (where, entry | {"board_id": board_id})):
+        if key:
+            data.pop(key, None)
+            data[key] = value
     while len(data) > MAX_BOARDS:
         data.pop(next(iter(data)))
     path = _path()
@@ -76,11 +100,20 @@ def remember(board_id: str, seq: int, hash_: str, at: datetime) -> None:
 
 
 def verify(service: Service) -> Verdict:
-    """Verify ``service``'s board log against its chain and against what this account saw before,
-    and remember where it now stands (`relman log --verify`, and the board when it starts)."""
+    """Verify ``service``'s board log: chain, replay and rules, and against what this account saw before of
+    this board id and of this file (or server database); remember where it now stands (`relman log
+    --verify`, and the board when it starts). A board id that changed under the same file is reported."""
     board_id = service.store.board_id()
-    seen = load(board_id)
-    verdict = service.verify_log((seen.seq, seen.hash, seen.at) if seen else None)
+    where = place(service.store)
+    seen = [s for s in (load(board_id), load(where) if where else None) if s is not None]
+    verdict = service.verify_log([(s.seq, s.hash, s.at) for s in seen])
+    moved = next((s for s in seen if s.board_id and s.board_id != board_id), None)
+    if moved is not None and verdict.ok:
+        problem = (
+            f"the board id of {service.store.name} changed since you verified it at {moved.at} "
+            f"(was {moved.board_id}, now {board_id or 'none'}): its log was replaced or rewritten"
+        )
+        return replace(verdict, problem=problem, last_hash=None, check="witness")
     if verdict.ok and verdict.last_hash:
-        remember(board_id, verdict.last_seq, verdict.last_hash, service.now())
+        remember(board_id, verdict.last_seq, verdict.last_hash, service.now(), where)
     return verdict

@@ -221,7 +221,9 @@ def _hook(event: Event, d: Mapping[str, Any], tz: str) -> str:
     run = " ".join(map(str, d.get("run", [])))
     if event.action in ("hook_added", "hook_removed"):
         where = f" into {d['environment']}" if d.get("environment") else ""
-        return f"{verb(event.action)} {d.get('hook', '?')} on {d.get('on')}{where}: {run}"
+        hook = d.get("hook")
+        hook_id = hook.get("hook", "?") if isinstance(hook, dict) else hook or "?"
+        return f"{verb(event.action)} {hook_id} on {d.get('on')}{where}: {run}"
     took = f" in {int(d.get('duration_ms', 0)) / 1000:.1f}s"
     about = f" for #{d.get('event_seq')} {d.get('event_action', '')}".rstrip()
     if event.action == "hook_ran":

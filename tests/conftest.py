@@ -42,11 +42,17 @@ def default_environments() -> list[Environment]:
     ]
 
 
+FIXTURE_ADMINS = ("alice", "admin")  # the admins of the tests' boards (a `relman init` board: alice made it)
+
+
 def new_store(path: Path) -> Store:
-    """A fresh relman database at ``path`` holding the default pipeline (and no events)."""
+    """A fresh relman database at ``path`` holding the default pipeline (and no events); alice and admin are
+    its admins and it is a fixed-clock board, set straight in the table (so `log --verify` would name them)."""
     store = Store.open(path, create=True)
     with store.write():
         store.save_environments(default_environments())
+        store.set_setting("admins", json.dumps(list(FIXTURE_ADMINS)))
+        store.set_setting("fixed_clock", "on")
     return store
 
 
@@ -240,7 +246,8 @@ def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One database made by ``relman init``, copied for each test that wants it (init is slow-ish: fsyncs)."""
     home = tmp_path_factory.mktemp("init")
     template = Run(home / "template.db", home)
-    template.ok("init")
+    template.ok("init")  # made under $RELMAN_NOW: a fixed-clock board, alice its first admin
+    template.ok("settings", "admins", "add", "admin")
     return template.path
 
 

@@ -17,6 +17,7 @@ PostgreSQL half of the suite is skipped.
 
 from __future__ import annotations
 
+import json
 import contextlib
 import itertools
 import os
@@ -267,6 +268,8 @@ class Cluster:
         try:
             with store.write():
                 store.save_environments(default_environments())
+                store.set_setting("admins", json.dumps([ADMIN_LOGIN]))  # as conftest's new_store, with no events
+                store.set_setting("fixed_clock", "on")
         finally:
             store.close()
         store = PgStore.open(self.url(INIT_TEMPLATE, ADMIN_LOGIN))

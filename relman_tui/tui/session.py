@@ -230,15 +230,13 @@ class Session:
             store.close()
 
     def _check_log(self, reader: Service) -> None:
-        """Verify the log's hash chain (and what this account verified before) once, at start."""
+        """Check the log as `relman log --verify` does (chain, witness, replay, rules) once, at start."""
+        from relman_tui.audit import verdict_words
+
         verdict = witness.verify(reader)
         if verdict.ok:
             return
-        self._tell_app(
-            self.Alert(
-                "log", f"the audit log was tampered with: {verdict.problem} (`relman log --verify` says the same)"
-            )
-        )
+        self._tell_app(self.Alert("log", f"{verdict_words(verdict)} (`relman log --verify` says the same)"))
 
     def _tell_app(self, message: Message) -> None:
         self._post(self._app, message)

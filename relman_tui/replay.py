@@ -1,0 +1,360 @@
+"""The board as the replay of its log: fold the events into a state, check each against the rules of its time,
+and name the first difference from the stored tables (pure; DESIGN "The log is the truth")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from relman_tui import admins as admin_rules
+from relman_tui import gates
+from relman_tui.chain import StoredEvent
+from relman_tui.model import Environment, Freeze, Hook, Release, Risk, State, Window
+from relman_tui.records import environment_record, freeze_record, hook_record, release_record, window_record
+from relman_tui.timeutil import from_stamp
+
+CHECKPOINT = "state_checkpoint"  # the whole state at one moment: replay starts from the latest one
+BOARD_CREATED = "board_created"
+BOARD_COPIED = "board_copied"
+RULE_CHANGES = frozenset(
+    {"setting_changed", "env_added", "env_changed", "env_removed", "hook_added", "hook_removed", "imported"}
+)
+SETTING_KEYS = ("four_eyes", "delegates", admin_rules.ADMINS, admin_rules.FIXED_CLOCK)
+
+
+@dataclass
+class BoardState:
+    """Releases, windows, environments, freezes, settings and hooks, as plain JSON-like records."""
+
+    releases: dict[int, dict[str, Any]] = field(default_factory=dict)
+    windows: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    environments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    freezes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    settings: dict[str, Any] = field(
+        default_factory=lambda: {"four_eyes": True, "delegates": [], "admins": [], "fixed_clock": "off"}
+    )
+    hooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """What a ``state_checkpoint`` event carries."""
+        return {
+            "releases": [self.releases[k] for k in sorted(self.releases)],
+            "windows": [{"release": k[0], **self.windows[k]} for k in sorted(self.windows)],
+            "environments": [self.environments[k] for k in sorted(self.environments)],
+            "freezes": [self.freezes[k] for k in sorted(self.freezes)],
+            "settings": dict(self.settings),
+            "hooks": [self.hooks[k] for k in sorted(self.hooks)],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BoardState:
+        state = cls()
+        state.releases = {int(r["id"]): dict(r) for r in data.get("releases", [])}
+        for w in data.get("windows", []):
+            state.windows[(int(w["release"]), str(w["environment"]))] = {
+                k: w[k] for k in ("environment", "start", "end")
+            }
+        state.environments = {str(e["name"]): dict(e) for e in data.get("environments", [])}
+        state.freezes = {int(f["id"]): dict(f) for f in data.get("freezes", [])}
+        state.settings.update(data.get("settings", {}))
+        state.hooks = {str(h["hook"]): dict(h) for h in data.get("hooks", [])}
+        return state
+
+
+def table_state(
+    settings: Mapping[str, str],
+    environments: Sequence[Environment],
+    releases: Sequence[Release],
+    freezes: Sequence[Freeze],
+    hooks: Sequence[Hook],
+) -> BoardState:
+    """The stored tables as a :class:`BoardState` (every release, cancelled ones too)."""
+    state = BoardState()
+    state.releases = {r.id: release_record(r) for r in releases}
+    state.windows = {(w.release_id, w.environment): window_record(w) for r in releases for w in r.windows}
+    state.environments = {e.name: environment_record(e) for e in environments}
+    state.freezes = {f.id: freeze_record(f) for f in freezes}
+    state.settings = {
+        "four_eyes": settings.get("four_eyes", "true") == "true",
+        "delegates": list(admin_rules.accounts(settings.get("delegates", "[]"))),
+        "admins": list(admin_rules.accounts(settings.get("admins", "[]"))),
+        "fixed_clock": settings.get("fixed_clock", "off"),
+    }
+    state.hooks = {h.id: hook_record(h) | {"added_seq": h.added_seq} for h in hooks}
+    return state
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """What replaying a log found."""
+
+    state: BoardState
+    start: int  # seq of the checkpoint replay started from (0: from the board's first event)
+    problem: str  # the first rule broken or event that cannot be replayed; empty when none
+    at_seq: int | None  # that event's seq
+    fixed_clock: bool  # whether the time-order check was skipped for some events (a fixed-clock board)
+    kind: str = ""  # "time" or "rules"
+
+
+def replay(events: Sequence[StoredEvent], *, server_admins: bool = False) -> Replayed:
+    """Fold ``events`` (oldest first) into a state, checking each against the rules in force at its time.
+
+    Replay starts after the latest ``state_checkpoint`` (history before it is not replayable).
+    ``server_admins``: a server decides who its admins are (its admin role); the log cannot show
+    role membership, so who made rule changes is left to the server.
+    """
+    start_index = 0
+    start = 0
+    for index, event in enumerate(events):
+        if event.action == CHECKPOINT:
+            start_index, start = index, event.seq
+    state = BoardState()
+    skipped_time = False
+    last_at: str | None = None
+    first: tuple[int, str, str] | None = None
+    for event in events[start_index:]:
+        details = _details(event)
+        fixed = state.settings.get("fixed_clock") == "on"
+        if fixed:
+            skipped_time = True
+        elif last_at is not None and event.at < last_at and first is None:
+            first = (
+                event.seq,
+                f"event #{event.seq} is dated {event.at}, before the event it follows ({last_at})",
+                "time",
+            )
+        last_at = event.at
+        problem = _rules(state, event, details, server_admins)
+        try:
+            _apply(state, event, details)
+        except (KeyError, TypeError, ValueError) as exc:
+            problem = problem or f"event #{event.seq} ({event.action}) cannot be replayed: {exc} missing or malformed"
+        if problem and first is None:
+            first = (event.seq, problem, "rules")
+    if state.settings.get("fixed_clock") == "on":
+        skipped_time = True
+    if first is None:
+        return Replayed(state, start, "", None, skipped_time)
+    return Replayed(state, start, first[1], first[0], skipped_time, first[2])
+
+
+def first_difference(table: BoardState, log: BoardState) -> str | None:
+    """The first place the stored tables differ from the replayed log, in words, or ``None``."""
+    for key in SETTING_KEYS:
+        a, b = _norm(table.settings.get(key)), _norm(log.settings.get(key))
+        if a != b:
+            return f"setting {key}: {_show(a)} in the table, {_show(b)} in the log"
+    for what, left, right in (
+        ("environment", table.environments, log.environments),
+        ("release", table.releases, log.releases),
+        ("freeze", table.freezes, log.freezes),
+        ("hook", table.hooks, log.hooks),
+    ):
+        found = _row_difference(what, left, right)
+        if found:
+            return found
+    for spot in sorted(set(table.windows) | set(log.windows)):
+        a, b = table.windows.get(spot), log.windows.get(spot)
+        if a != b:
+            where = f"window of release {spot[0]} in {spot[1]}"
+            if a is None or b is None:
+                return f"{where}: {'in the table, not in the log' if b is None else 'in the log, not in the table'}"
+            name = next(k for k in ("start", "end") if a.get(k) != b.get(k))
+            return f"{where}: {name} is {_show(a.get(name))} in the table, {_show(b.get(name))} in the log"
+    return None
+
+
+def _row_difference(what: str, table: Mapping[Any, dict[str, Any]], log: Mapping[Any, dict[str, Any]]) -> str | None:
+    for key in sorted(set(table) | set(log), key=str):
+        a, b = table.get(key), log.get(key)
+        if a is None:
+            return f"{what} {key}: in the log, not in the table"
+        if b is None:
+            return f"{what} {key}: in the table, not in the log"
+        for name in dict.fromkeys([*a, *b]):
+            if _norm(a.get(name)) != _norm(b.get(name)):
+                return f"{what} {key}: {name} is {_show(a.get(name))} in the table, {_show(b.get(name))} in the log"
+    return None
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_norm(v) for v in value]
+    if isinstance(value, str) and value.casefold() in ("true", "false"):
+        return value.casefold() == "true"
+    return value
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return str(value)
+
+
+def _details(event: StoredEvent) -> dict[str, Any]:
+    try:
+        value = json.loads(event.details or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _apply(state: BoardState, event: StoredEvent, d: dict[str, Any]) -> None:
+    """Change ``state`` as ``event`` did (raises KeyError/TypeError/ValueError for one that cannot be replayed)."""
+    action = event.action
+    if action == CHECKPOINT:
+        fresh = BoardState.from_json(d["state"])
+        state.__dict__.update(fresh.__dict__)
+    elif action == BOARD_CREATED:
+        state.settings["admins"] = list(d["admins"])
+        state.settings["fixed_clock"] = str(d.get("fixed_clock", "off"))
+    elif action == BOARD_COPIED:
+        state.settings["admins"] = list(d["admins"])
+    elif "release" in d and isinstance(d["release"], dict) and event.release is not None:
+        record = dict(d["release"])
+        if int(record["id"]) != event.release:
+            raise ValueError(f"its release record is of release {record['id']}, not {event.release}")
+        state.releases[event.release] = record
+        if action == "scheduled":
+            window = d["window"]
+            state.windows[(event.release, str(window["environment"]))] = dict(window)
+        elif action == "unscheduled":
+            state.windows.pop((event.release, str(d["window"]["environment"])), None)
+    elif event.release is not None and action not in ("hook_ran", "hook_failed"):
+        raise KeyError("the release's record (details.release) is")
+    elif action in ("env_added", "env_changed"):
+        record = dict(d["environment"])
+        state.environments[str(record["name"])] = record
+        _positions(state, d)
+    elif action == "env_removed":
+        state.environments.pop(str(d["environment"]["name"]), None)
+        _positions(state, d)
+    elif action == "freeze_added":
+        record = dict(d["freeze"])
+        state.freezes[int(record["id"])] = record
+    elif action == "freeze_removed":
+        state.freezes.pop(int(d["freeze"]["id"]), None)
+    elif action == "setting_changed":
+        key = str(d["key"])
+        if key in SETTING_KEYS:
+            state.settings[key] = d["new"]
+    elif action == "hook_added":
+        record = dict(d["hook"])
+        state.hooks[str(record["hook"])] = record | {"added_seq": event.seq}
+    elif action == "hook_removed":
+        state.hooks.pop(str(d["hook"]["hook"]), None)
+
+
+def _positions(state: BoardState, d: Mapping[str, Any]) -> None:
+    order = [str(n) for n in d.get("pipeline", [])]
+    for name, record in state.environments.items():
+        if name in order:
+            record["position"] = order.index(name) + 1
+
+
+def _rules(state: BoardState, event: StoredEvent, d: dict[str, Any], server_admins: bool) -> str:
+    """The rule ``event`` broke, judged by the state before it; empty when it broke none."""
+    seq, actor, via = event.seq, event.actor, event.via
+    settings = state.settings
+    if via is not None and via.casefold() not in {x.casefold() for x in settings.get("delegates", [])}:
+        return f"event #{seq}: {actor} acted via {via}, which was not a delegate then"
+    if event.action == BOARD_CREATED:
+        if settings.get("admins") or state.releases or state.environments:
+            return f"event #{seq}: a board_created event in the middle of a board's history"
+        if [str(a).casefold() for a in d.get("admins", [])] != [actor.casefold()]:
+            return f"event #{seq}: a board's first admin is the account that created it ({actor})"
+        return ""
+    if event.action in RULE_CHANGES and not server_admins:
+        what = {"setting_changed": "change settings", "imported": "import a board file"}.get(
+            event.action, "change environments" if event.action.startswith("env_") else "change hooks"
+        )
+        problem = admin_rules.admin_problem(actor, via, settings.get("admins", []), what)
+        if problem:
+            return f"event #{seq}: {problem} then"
+    if event.action == "setting_changed":
+        key = str(d.get("key"))
+        if key in admin_rules.GRANTS:
+            problem = admin_rules.self_grant_problem(actor, via, key, settings.get(key, []), d.get("new") or [])
+            if problem:
+                return f"event #{seq}: {problem}"
+    if event.release is None or event.release not in state.releases:
+        return ""
+    before = _release(state, event.release)
+    if event.action == "approved":
+        problem = gates.check_approval(before, actor, bool(settings.get("four_eyes", True)), via)
+        if problem:
+            return f"event #{seq}: {problem}"
+    elif event.action == "moved" and event.to is not None:
+        envs = [_environment(e) for e in state.environments.values()]
+        check = gates.check_move(before, event.to, envs, [_freeze(f) for f in state.freezes.values()], _at(event))
+        if check.failures and not event.forced:
+            return f"event #{seq}: {before.label} moved to {event.to} past its gates ({check.explain()}), not forced"
+        target = next((e for e in envs if e.name == event.to), None)
+        after = d.get("release") if isinstance(d.get("release"), dict) else {}
+        if target and target.requires_approval and before.approved_by is None and not (after or {}).get("unapproved"):
+            return f"event #{seq}: {before.label} entered {event.to} unapproved without the break-glass mark"
+    return ""
+
+
+def _at(event: StoredEvent) -> datetime:
+    return from_stamp(event.at)
+
+
+def _release(state: BoardState, release_id: int) -> Release:
+    r = state.releases[release_id]
+    windows = tuple(
+        Window(release_id, env, from_stamp(w["start"]), from_stamp(w["end"]))
+        for (rid, env), w in state.windows.items()
+        if rid == release_id
+    )
+    return Release(
+        id=int(r["id"]),
+        name=str(r["name"]),
+        version=str(r["version"]),
+        components=tuple(r.get("components") or ()),
+        owner=str(r["owner"]),
+        risk=Risk(r.get("risk", "low")),
+        stage=str(r["stage"]),
+        state=State(r["state"]),
+        approved_by=r.get("approved_by"),
+        approved_at=from_stamp(r["approved_at"]) if r.get("approved_at") else None,
+        notes=str(r.get("notes", "")),
+        created_at=from_stamp(r["created_at"]),
+        updated_at=from_stamp(r["updated_at"]),
+        rev=int(r.get("rev", 1)),
+        windows=windows,
+        created_by=str(r.get("created_by") or r["owner"]),
+        unapproved=bool(r.get("unapproved")),
+    )
+
+
+def _environment(e: Mapping[str, Any]) -> Environment:
+    return Environment(
+        str(e["name"]), str(e["title"]), int(e["position"]), int(e["capacity"]), bool(e["requires_approval"])
+    )
+
+
+def _freeze(f: Mapping[str, Any]) -> Freeze:
+    if f.get("cron"):
+        return Freeze(
+            int(f["id"]),
+            tuple(f["environments"]),
+            str(f["reason"]),
+            cron=str(f["cron"]),
+            duration=timedelta(seconds=int(f["duration"])),
+            zone=str(f["zone"]),
+        )
+    return Freeze(
+        int(f["id"]),
+        tuple(f["environments"]),
+        str(f["reason"]),
+        start=from_stamp(f["start"]),
+        end=from_stamp(f["end"]),
+    )
