@@ -266,7 +266,6 @@ def demo(ctx: click.Context, no_tui: bool, count: int | None) -> None:
     if isinstance(target, Path):
         prepare_demo_file(target)
     service = obj.service(create=True)
-    service.found_board(fixed_clock=True)  # a demo's history is made up: its times are the demo's own
     summary = seed(service, count)
     click.echo(f"seeded {summary} into {inert(obj.target_name())}", err=True)
     if not no_tui:

@@ -17,9 +17,9 @@ PostgreSQL half of the suite is skipped.
 
 from __future__ import annotations
 
-import json
 import contextlib
 import itertools
+import json
 import os
 import pwd
 import shutil

@@ -29,7 +29,9 @@ def fresh(tmp_path: Path, clock: FixedClock) -> Iterator[Callable[[str], Service
     def make(name: str) -> Service:
         store = Store.open(tmp_path / f"{name}.db", create=True)
         opened.append(store)
-        return Service(store, clock, "alice")
+        service = Service(store, clock, "alice")
+        service.found_board()  # alice made it: its first admin
+        return service
 
     yield make
     for store in opened:

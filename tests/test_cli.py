@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NOW, WEEKEND_FREEZE, Run, copy_database, one_line
+from conftest import NOW, WEEKEND_FREEZE, Run, copy_database, one_line, without_records
 
 from relman_tui import settings as user_settings
 from relman_tui.model import State
@@ -578,7 +578,8 @@ def test_log(board: Run) -> None:
     assert [list(e) for e in everything] == [EVENT_KEYS] * len(everything)
     assert [e["action"] for e in everything][-3:] == ["created", "created", "moved"]
     assert [e["seq"] for e in everything] == sorted(e["seq"] for e in everything)  # oldest first
-    assert everything[-2] == {
+    assert everything[-2]["details"]["release"]["version"] == "1.9.3"  # the full record (issue 18)
+    assert everything[-2] | {"details": without_records(everything[-2]["details"])} == {
         "seq": everything[-2]["seq"],
         "at": "2026-12-01T10:00:00Z",
         "actor": "bob",
