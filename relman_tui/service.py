@@ -159,8 +159,12 @@ class Service:
         return self.store.setting(admin_rules.FIXED_CLOCK, "off") == "on"
 
     def require_admin(self, what: str) -> None:
-        """Refuse (exit 1) unless the acting account is one of the board's admins (on a server: or its admin role)."""
-        if self.store.is_admin():
+        """Refuse (exit 1) unless the acting account is one of the board's admins; on a server, its admin role
+        (of which the server itself is the judge: it refuses the same again)."""
+        if self.store.server_account() is not None:
+            if not self.store.is_admin():
+                role = getattr(self.store, "admin", "admin")
+                raise Refused(f"only the board's admin role ({role}) may {what}; {self.actor} is not a member of it")
             return
         if problem := admin_rules.admin_problem(self.actor, self.via, self.admins(), what):
             raise Refused(problem)
@@ -169,12 +173,13 @@ class Service:
         """The board's hooks, in the order the board file lists them."""
         return _hooks(self.store.setting("hooks", "[]"))
 
-    def verify_log(self, seen: Sequence[tuple[int, str, str]] = ()) -> chain.Verdict:
+    def verify_log(self, seen: Sequence[tuple[int, str, str, bool]] = ()) -> chain.Verdict:
         """Check the log (`relman log --verify`): its hash chain, what this account saw before, time order,
         the rules at each event's time, and that replaying it gives the stored tables.
 
-        ``seen`` holds ``(seq, hash, when)`` points this account verified before: the event at that seq
-        must still carry that hash, or the log was rewritten since — chain and all.
+        ``seen`` holds ``(seq, hash, when, whole)`` points this account verified before: the event at that
+        seq must still carry that hash, or the log was rewritten since — chain and all; with ``whole``
+        it must still be there (a point seen in another copy of the board may lie past this log's end).
         """
         from relman_tui import audit
 
@@ -186,8 +191,10 @@ class Service:
         if not verdict.ok:
             return verdict
         by_seq = {e.seq: e for e in events}
-        for seq, known, when in seen:
+        for seq, known, when, whole in seen:
             found = by_seq.get(seq)
+            if found is None and not whole:
+                continue
             if found is None:
                 problem = f"event #{seq}, which you verified at {when}, is gone: the log was cut short"
             elif found.hash != known:
@@ -259,7 +266,7 @@ class Service:
             )
         check_capacity(capacity)
         with self.store.write():
-            self.require_admin("add environments")
+            self.require_admin("add, change or remove environments")
             envs = self.store.environments()
             if len(envs) >= ENVIRONMENTS_MAX:
                 raise BadInput(
@@ -290,7 +297,7 @@ class Service:
     ) -> Environment:
         """Change an environment's title, capacity or approval rule (logged with old and new values)."""
         with self.store.write():
-            self.require_admin("change environments")
+            self.require_admin("add, change or remove environments")
             envs = self.store.environments()
             old = self._environment(name, envs)
             new = replace(
@@ -309,7 +316,7 @@ class Service:
     def remove_environment(self, name: str) -> None:
         """Take an environment out of the pipeline; refused while releases stand or are scheduled in it."""
         with self.store.write():
-            self.require_admin("remove environments")
+            self.require_admin("add, change or remove environments")
             envs = self.store.environments()
             old = self._environment(name, envs)
             if self.store.stage_in_use(name):
@@ -473,6 +480,8 @@ class Service:
     def found_board(self, *, fixed_clock: bool = False) -> bool:
         """Make this account the first admin of a board with no history yet (``init``, ``demo``, ``import`` into a
         fresh file): the ``board_created`` event. ``fixed_clock``: a demo or test board. Whether it did."""
+        if self.store.server_account() is not None and not self.store.is_admin():
+            return False  # a server board's first admin is the role `relman pg setup` named: the server refuses
         with self.store.write():
             if self.store.last_seq() or self.admins():
                 return False

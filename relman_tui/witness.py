@@ -33,6 +33,7 @@ class Seen:
     hash: str
     at: str  # when it was verified, UTC stamp
     board_id: str = ""  # kept by the entry of a database file or server: the board id it had
+    place: str = ""  # kept by the entry of a board id: the file or server it was verified in
 
 
 def _path() -> Path:
@@ -53,7 +54,13 @@ def load(key: str) -> Seen | None:
     if not isinstance(item, dict):
         return None
     try:
-        return Seen(int(item["seq"]), str(item["hash"]), str(item["at"]), str(item.get("board_id", "")))  # type: ignore[call-overload]
+        return Seen(
+            int(item["seq"]),  # type: ignore[call-overload]
+            str(item["hash"]),
+            str(item["at"]),
+            str(item.get("board_id", "")),
+            str(item.get("place", "")),
+        )
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -81,7 +88,7 @@ def remember(board_id: str, seq: int, hash_: str, at: datetime, where: str | Non
         return
     data = _load_all()
     entry = {"seq": seq, "hash": hash_, "at": to_stamp(at)}
-    for key, value in ((board_id, entry), (where, entry | {"board_id": board_id})):
+    for key, value in ((board_id, entry | {"place": where or ""}), (where, entry | {"board_id": board_id})):
         if key:
             data.pop(key, None)
             data[key] = value
@@ -106,7 +113,10 @@ def verify(service: Service) -> Verdict:
     board_id = service.store.board_id()
     where = place(service.store)
     seen = [s for s in (load(board_id), load(where) if where else None) if s is not None]
-    verdict = service.verify_log([(s.seq, s.hash, s.at) for s in seen])
+    # A copy keeps its board's id and goes on from there: what this account verified of the same id in
+    # another file or server must still hold where the two logs overlap, but may lie past this one's end.
+    points = [(s.seq, s.hash, s.at, not s.place or s.place == where or bool(s.board_id)) for s in seen]
+    verdict = service.verify_log(points)
     moved = next((s for s in seen if s.board_id and s.board_id != board_id), None)
     if moved is not None and verdict.ok:
         problem = (

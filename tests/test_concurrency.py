@@ -343,7 +343,7 @@ def test_no_busy_or_locked_text_reaches_a_person_even_when_the_lock_never_comes(
     assert "is busy (another process holds a write lock); nothing was changed, try again" in done.stderr
     assert "database is locked" not in done.stderr and "Traceback" not in done.stderr
     assert reading.code == 0 and '"stage": "planned"' in reading.stdout
-    assert check_database(shared_board)["events"] == RELEASES + len(DEFAULT_PIPELINE) + 1  # + the delegates
+    assert check_database(shared_board)["events"] == RELEASES + len(DEFAULT_PIPELINE) + 2  # + board_created, delegates
 
 
 def test_relman_error_is_what_the_store_raises_for_every_sqlite_failure(shared_board: Path) -> None:
