@@ -243,3 +243,22 @@ def test_the_creator_is_the_first_admin(run: Run) -> None:
     run.ok("init", actor="carol")
     assert run.json("settings")["admins"] == ["carol"]
     assert run.json("log")[0]["action"] == "board_created"
+
+
+def test_the_top_bar_says_what_relman_now_does(tmp_path: Path) -> None:
+    from conftest import NOW, new_store
+
+    from relman_tui.service import Service
+    from relman_tui.timeutil import FixedClock
+    from relman_tui.tui.app import identity_line
+
+    store = new_store(tmp_path / "b.db")  # a fixed-clock board
+    try:
+        pinned = Service(store, FixedClock(NOW, from_environment=True), "alice")
+        assert identity_line(pinned).endswith(" · FIXED CLOCK")
+        with store.write():
+            store.set_setting("fixed_clock", "off")
+        assert identity_line(pinned).endswith(" · $RELMAN_NOW: writes refused")
+        assert "·" not in identity_line(Service(store, FixedClock(NOW), "alice"))
+    finally:
+        store.close()

@@ -293,5 +293,14 @@ def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, m
     finally:
         gc.enable()
     gc.freeze()
-    result = RelmanApp(service, settings, tz, read_only=read_only, first_snapshot=first).run(mouse=mouse)
+    app = RelmanApp(service, settings, tz, read_only=read_only, first_snapshot=first, identity=identity_line(service))
+    result = app.run(mouse=mouse)
     return result == REOPEN
+
+
+def identity_line(service: Service) -> str:
+    """Who you are in the top bar (``alice@host``), and under ``$RELMAN_NOW`` what that does to writes."""
+    identity = f"{service.actor}@{socket.gethostname()}"
+    if getattr(service.clock, "from_environment", False):
+        identity += " · FIXED CLOCK" if service.fixed_clock() else " · $RELMAN_NOW: writes refused"
+    return identity
