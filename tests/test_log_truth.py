@@ -262,3 +262,38 @@ def test_the_top_bar_says_what_relman_now_does(tmp_path: Path) -> None:
         assert "·" not in identity_line(Service(store, FixedClock(NOW), "alice"))
     finally:
         store.close()
+
+
+# --- an old database: one honest checkpoint, then replay ----------------------------------------------------------
+
+
+def test_an_old_database_gets_a_checkpoint_and_verifies_from_it(run: Run) -> None:
+    from sqlite_utils import Database
+
+    from relman_tui.schema_sqlite import migrations
+
+    path = run.path
+    db = Database(path)
+    migrations.apply(db, stop_before="m002_identity_and_chain")  # a board from before the chain
+    db.execute("INSERT INTO environments VALUES ('dev', 'Dev', 1, 1, 0)")
+    db.execute(
+        "INSERT INTO releases (name, version, components, owner, risk, stage, state, notes, created_at, "
+        "updated_at) VALUES ('ledger', '1.0', '[\"ledger\"]', 'bob', 'low', 'dev', 'deployed', '', "
+        "'2026-11-01T10:00:00Z', '2026-11-01T11:00:00Z')"
+    )
+    db.execute(
+        'INSERT INTO events (at, actor, release, action, "to") VALUES '
+        "('2026-11-01T10:00:00Z', 'bob', 1, 'created', 'planned')"
+    )
+    db.conn.commit()
+    db.close()
+    real = {"RELMAN_NOW": None}
+    out = run.raw("--db", str(path), "log", "--verify", env=real).stdout  # opening it upgrades it
+    assert "replayed from the state checkpoint #3 (history before it is not replayable)" in out
+    events = run.json("log")
+    assert [e["action"] for e in events] == ["created", "log_chain_started", "state_checkpoint"]
+    assert events[-1]["details"]["state"]["releases"][0]["stage"] == "dev"  # the state as it stood
+    assert run.json("settings")["admins"]  # the file's owner
+    sql(path, "UPDATE releases SET approved_by = 'mallory'")
+    line = refused(run.raw("--db", str(path), "log", "--verify", env=real))
+    assert "release 1: approved_by is mallory in the table, none in the log" in line
