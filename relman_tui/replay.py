@@ -12,7 +12,7 @@ from typing import Any
 from relman_tui import admins as admin_rules
 from relman_tui import gates
 from relman_tui.chain import StoredEvent
-from relman_tui.model import Environment, Freeze, Hook, Release, Risk, State, Window
+from relman_tui.model import Environment, Freeze, Hook, Release, Risk, State
 from relman_tui.records import environment_record, freeze_record, hook_record, release_record, window_record
 from relman_tui.timeutil import from_stamp
 
@@ -309,11 +309,6 @@ def _at(event: StoredEvent) -> datetime:
 
 def _release(state: BoardState, release_id: int) -> Release:
     r = state.releases[release_id]
-    windows = tuple(
-        Window(release_id, env, from_stamp(w["start"]), from_stamp(w["end"]))
-        for (rid, env), w in state.windows.items()
-        if rid == release_id
-    )
     return Release(
         id=int(r["id"]),
         name=str(r["name"]),
@@ -328,8 +323,7 @@ def _release(state: BoardState, release_id: int) -> Release:
         notes=str(r.get("notes", "")),
         created_at=from_stamp(r["created_at"]),
         updated_at=from_stamp(r["updated_at"]),
-        rev=int(r.get("rev", 1)),
-        windows=windows,
+        rev=int(r.get("rev", 1)),  # no windows: no rule replay checks looks at them
         created_by=str(r.get("created_by") or r["owner"]),
         unapproved=bool(r.get("unapproved")),
     )

@@ -130,6 +130,12 @@ def test_a_log_with_every_hash_stripped_fails(board: Run) -> None:
 def test_a_clean_board_verifies_and_says_it_replayed(board: Run) -> None:
     rid = add(board, "ledger")
     board.ok("move", str(rid), "dev")
+    board.ok("schedule", str(rid), "test", "2026-12-02T10:00", "--for", "2h")
+    board.ok("freeze", "add", "prod", "--start", "2026-12-01T00:00", "--end", "2026-12-02T00:00", "--reason", "x")
+    board.ok("move", str(rid), "prod", "--force", "--reason", "hotfix")  # skips, unverified, frozen: forced
+    board.ok("approve", str(rid), actor="carol")
+    board.ok("env", "add", "dr", "--after", "test", actor="admin")  # shifts the positions after it
+    board.ok("rollback", str(rid), "--reason", "bad", "--to", "dev")
     out = verify(board, "newcomer").stdout
     assert "the replay matches the board" in out
     assert "a fixed-clock board" in out  # the tests' boards are
