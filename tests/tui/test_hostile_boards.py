@@ -8,7 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from relman_tui.model import Environment, Freeze
+from relman_tui.service import Service
 from relman_tui.store import Store
+from relman_tui.timeutil import FixedClock
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.scheduler import SchedulerScreen
 from relman_tui.tui.widgets.column import StageColumn
@@ -58,6 +60,8 @@ async def test_an_old_board_of_a_hundred_thousand_environments_paints(tmp_path: 
     store = Store.open(path, create=True)
     with store.write():
         store.save_environments([Environment(f"e{i:06d}", f"E{i}", i + 1) for i in range(100_000)])
+        # an old board written before the limit: its upgrade checkpointed it (issue 18)
+        Service(store, FixedClock(TUI_NOW), "setup").checkpoint("schema upgrade")
     store.close()
     other(path, "setup").add_release("alpha", "1.0")
     app = make_app(path)

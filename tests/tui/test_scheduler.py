@@ -509,6 +509,7 @@ async def test_two_thousand_windows_over_ten_environments_draw_and_scroll(tmp_pa
     path = tmp_path / "big.db"
     store = Store.open(path, create=True)
     service = Service(store, FixedClock(TUI_NOW), "setup")
+    service.found_board()  # setup made it: its first admin
     envs = [f"env{i:02d}" for i in range(10)]
     for name in envs:
         service.add_environment(name, capacity=2)

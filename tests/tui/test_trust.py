@@ -451,6 +451,8 @@ async def test_a_board_of_two_thousand_environments_paints_with_a_notice(tmp_pat
     store = Store.open(path, create=True)
     with store.write():
         store.save_environments([Environment(f"env{i:04d}", f"Env {i}", i + 1) for i in range(2000)])
+        # an old board written before the limit: its upgrade checkpointed it (issue 18)
+        Service(store, FixedClock(TUI_NOW), "setup").checkpoint("schema upgrade")
     store.close()
     other(path, "bob").add_release("alpha", "1.0")
     app = make_app(path)
