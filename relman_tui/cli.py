@@ -938,8 +938,8 @@ def hooks_run(obj: Context, once: bool, poll: float) -> None:
 @json_option
 @click.pass_context
 def board_settings(ctx: click.Context, as_json: bool) -> None:
-    """The board's own rules, kept in the database: four-eyes and delegates. (Your personal settings:
-    `relman config`.) With no subcommand, shows them."""
+    """The board's own rules, kept in the database: four-eyes, delegates, admins and fixed-clock (changed by
+    admins only). (Your personal settings: `relman config`.) With no subcommand, shows them."""
     if ctx.invoked_subcommand is not None:
         return
     service = ctx.obj.service()
