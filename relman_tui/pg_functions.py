@@ -21,12 +21,12 @@ SAFE_PATH = "pg_catalog, relman, pg_temp"
 OPERATOR_FUNCTIONS = (
     "relman.release_event(jsonb)",
     "relman.freeze_event(jsonb)",
-    "relman.admin_event(jsonb, jsonb)",
+    "relman.admin_event(jsonb,jsonb)",
     "relman.reserve_id(text)",
     "relman.is_admin()",
     "relman.lock_holders()",
 )
-RUNNER_FUNCTIONS = ("relman.runner_event(jsonb, bigint, jsonb)", "relman.runner_lock(boolean)")
+RUNNER_FUNCTIONS = ("relman.runner_event(jsonb,bigint,jsonb)", "relman.runner_lock(boolean)")
 
 M004_DEFINER_WRITES = [
     # -- the old triggers did the checking, with a search_path that searched pg_temp first: gone ----------
