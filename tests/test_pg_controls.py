@@ -316,7 +316,7 @@ def test_entering_prod_without_approval_carries_the_mark_and_only_an_approval_cl
 ) -> None:
     rid = release_by_bob(pg)
     bob = psql("bob")
-    into_prod = {"frm": "planned", "to": "prod", "stage": "prod", "state": "deployed"}
+    into_prod: dict[str, Any] = {"frm": "planned", "to": "prod", "stage": "prod", "state": "deployed"}
     assert "skips a stage" in refused(bob, CHANGE, release_event(pg, rid, "moved", unapproved=True, **into_prod))
     said = refused(bob, CHANGE, release_event(pg, rid, "moved", forced=True, reason="hotfix", **into_prod))
     assert "the unapproved mark must say so (break-glass)" in said
@@ -336,7 +336,7 @@ def test_the_server_keeps_stage_order_and_verification_unless_forced(pg: PgBacke
     rid = release_by_bob(pg)
     bob = psql("bob")
     bob.execute(CHANGE, (release_event(pg, rid, "moved", frm="planned", to="dev", stage="dev", state="deployed"),))
-    to_test = {"frm": "dev", "to": "test", "stage": "test", "state": "deployed"}
+    to_test: dict[str, Any] = {"frm": "dev", "to": "test", "stage": "test", "state": "deployed"}
     assert "is deployed in dev, not verified" in refused(bob, CHANGE, release_event(pg, rid, "moved", **to_test))
     assert "a forced move needs a reason" in refused(
         bob, CHANGE, release_event(pg, rid, "moved", forced=True, **to_test)

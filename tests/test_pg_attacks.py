@@ -1,0 +1,298 @@
+"""Issue 18, items 1–3, as a hostile operator with psql would try them: a login role in ``relman_operator``
+(mallory, not a hook runner) on a connection of its own, writing SQL, no relman in between."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from backends import PgBackend
+from conftest import NOW, Run
+from test_pg_controls import CHANGE, refused, release_event
+
+from relman_tui import chain
+from relman_tui.service import Service
+from relman_tui.timeutil import FixedClock, to_stamp
+
+psycopg = pytest.importorskip("psycopg")
+
+Psql = Callable[..., Any]
+OLD_LOCK_KEYS = (0x72656C6D616E, 0x72656C6D686B)  # the advisory keys the board and its runner used to take
+TABLES = ("releases", "windows", "freezes", "events", "environments", "settings", "hook_cursor", "migrations", "locks")
+
+
+@pytest.fixture
+def pg(pg_cluster: Any) -> Iterator[PgBackend]:
+    backend = PgBackend(pg_cluster)
+    backend.make("pipeline")
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def psql(pg: PgBackend) -> Iterator[Psql]:
+    """``psql("mallory")``: a session as that login role, as the psql shell opens it."""
+    opened: list[Any] = []
+
+    def session(role: str, application: str = "psql") -> Any:
+        pg.account(role)
+        conn = psycopg.connect(pg.url(role) + f"&application_name={application}", autocommit=True)
+        opened.append(conn)
+        return conn
+
+    yield session
+    for conn in opened:
+        conn.close()
+
+
+def person(pg: PgBackend, name: str) -> Service:
+    return Service(pg.open(name), FixedClock(NOW), name)
+
+
+def board_rows(pg: PgBackend) -> list[Any]:
+    return [pg.query(f"SELECT * FROM {table} ORDER BY 1") for table in TABLES if table != "migrations"]
+
+
+# --- item 1: a temporary table named like one of relman's, or pg_namespace, changes nothing -----------------
+
+
+def test_a_temp_settings_table_does_not_turn_four_eyes_off(pg: PgBackend, psql: Psql) -> None:
+    rid = person(pg, "mallory").add_release("payments-api", "2.4.1").id
+    mallory = psql("mallory")
+    mallory.execute("CREATE TEMP TABLE settings (key text PRIMARY KEY, value text)")
+    mallory.execute("INSERT INTO settings VALUES ('four_eyes', 'false'), ('admins', '[\"mallory\"]')")
+    mallory.execute("GRANT SELECT ON settings TO PUBLIC")
+    before = board_rows(pg)
+    assert "permission denied for table releases" in refused(
+        mallory, "UPDATE relman.releases SET approved_by = 'mallory', rev = rev + 1 WHERE id = %s", rid
+    )
+    said = refused(mallory, CHANGE, release_event(pg, rid, "approved", approved_by="mallory"))
+    assert "four-eyes rule: mallory may not approve release #1" in said
+    assert "only an admin of the board" in refused(
+        mallory,
+        "SELECT relman.admin_event(NULL, %s::jsonb)",
+        json.dumps([{"op": "setting", "key": "four_eyes", "value": "false"}]),
+    )
+    mallory.execute("SET search_path = pg_temp, relman, pg_catalog")  # her own session, as hostile as it gets
+    assert "four-eyes rule" in refused(mallory, CHANGE, release_event(pg, rid, "approved", approved_by="mallory"))
+    assert board_rows(pg) == before
+
+
+def test_a_temp_environments_table_does_not_let_an_unapproved_release_into_prod_unmarked(
+    pg: PgBackend, psql: Psql
+) -> None:
+    rid = person(pg, "mallory").add_release("payments-api", "2.4.1").id
+    mallory = psql("mallory")
+    mallory.execute(
+        "CREATE TEMP TABLE environments (name text PRIMARY KEY, title text, position integer, capacity integer, "
+        "requires_approval boolean)"
+    )
+    mallory.execute("INSERT INTO environments VALUES ('prod', 'Production', 1, 9, false)")
+    mallory.execute("SET search_path = pg_temp, relman")
+    before = board_rows(pg)
+    into_prod: dict[str, Any] = {"frm": "planned", "to": "prod", "stage": "prod", "state": "deployed"}
+    said = refused(mallory, CHANGE, release_event(pg, rid, "moved", forced=True, reason="because", **into_prod))
+    assert "the unapproved mark must say so (break-glass)" in said
+    assert "skips a stage" in refused(mallory, CHANGE, release_event(pg, rid, "moved", **into_prod))
+    assert board_rows(pg) == before
+
+
+def test_a_temp_pg_namespace_does_not_make_an_operator_an_admin(pg: PgBackend, psql: Psql) -> None:
+    rid = person(pg, "bob").add_release("payments-api", "2.4.1").id
+    mallory = psql("mallory")
+    (me,) = mallory.execute("SELECT oid FROM pg_roles WHERE rolname = session_user").fetchone()
+    mallory.execute("CREATE TEMP TABLE pg_namespace (oid oid, nspname name, nspowner oid)")
+    mallory.execute("INSERT INTO pg_namespace VALUES (1, 'relman', %s)", (me,))
+    mallory.execute("CREATE TEMP TABLE pg_roles (oid oid, rolname name)")
+    mallory.execute("INSERT INTO pg_roles VALUES (%s, 'relman_admin')", (me,))
+    mallory.execute("SET search_path = pg_temp, relman, pg_catalog")
+    before = board_rows(pg)
+    assert not mallory.execute("SELECT relman.is_admin()").fetchone()[0]
+    assert "only an admin of the board" in refused(
+        mallory,
+        "SELECT relman.admin_event(%s::jsonb, '[]'::jsonb)",
+        json.dumps({"action": "imported", "at": to_stamp(NOW)}),
+    )
+    said = refused(
+        mallory, CHANGE, release_event(pg, rid, "approved", actor="carol", via="mallory", approved_by="carol")
+    )
+    assert "mallory may not act for others" in said
+    assert board_rows(pg) == before
+
+
+def test_a_temp_events_table_does_not_break_the_chain(pg: PgBackend, psql: Psql) -> None:
+    rid = person(pg, "bob").add_release("payments-api", "2.4.1").id
+    mallory = psql("mallory")
+    mallory.execute("CREATE TEMP TABLE events (seq bigint, at text, hash text)")
+    mallory.execute("INSERT INTO events VALUES (999999, '9999-12-31T00:00:00Z', 'bad')")
+    mallory.execute("SET search_path = pg_temp, relman, pg_catalog")
+    (seq,) = mallory.execute(CHANGE, (release_event(pg, rid, "edited", notes="mine"),)).fetchone()
+    assert seq == 2
+    store = pg.open("alice")
+    try:
+        assert [e.seq for e in store.stored_events()] == [1, 2]
+        assert chain.verify(store.board_id(), store.stored_events()).ok
+    finally:
+        store.close()
+
+
+# --- item 2: no table may be written by an operator, a reader or the runner ------------------------------
+
+
+def test_no_group_role_may_write_any_table(pg: PgBackend) -> None:
+    held = pg.query(
+        "SELECT r.rolname, c.relname, p.priv FROM pg_class c CROSS JOIN pg_roles r "
+        "CROSS JOIN unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) AS p(priv) "
+        "WHERE c.relnamespace = 'relman'::regnamespace AND c.relkind IN ('r', 'S') "
+        "AND r.rolname IN ('relman_operator', 'relman_reader', 'relman_runner') "
+        "AND has_table_privilege(r.oid, c.oid, p.priv)"
+    )
+    assert held == []
+
+
+def test_plain_dml_by_an_operator_is_refused_and_changes_nothing(pg: PgBackend, psql: Psql) -> None:
+    writer = person(pg, "bob")
+    rid = writer.add_release("payments-api", "2.4.1").id
+    writer.add_freeze(["prod"], "quarter end", start=NOW, end=NOW.replace(year=NOW.year + 1))
+    mallory = psql("mallory")
+    before = board_rows(pg)
+    for statement, table in (
+        ("UPDATE relman.releases SET stage = 'prod', state = 'deployed', rev = rev + 1 WHERE id = 1", "releases"),
+        ("DELETE FROM relman.freezes", "freezes"),
+        (
+            'INSERT INTO relman.events (at, actor, release, action, "from", "to") '
+            "VALUES ('2026-01-01T00:00:00Z', 'mallory', 1, 'moved', 'staging', 'prod')",
+            "events",
+        ),
+        ("UPDATE relman.hook_cursor SET seq = 0", "hook_cursor"),
+        ("INSERT INTO relman.hook_cursor (id, seq) VALUES (1, 1000)", "hook_cursor"),
+        ("TRUNCATE relman.windows", "windows"),
+        ("INSERT INTO relman.windows VALUES (1, 'prod', '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z')", "windows"),
+        ("UPDATE relman.settings SET value = '[\"mallory\"]' WHERE key = 'admins'", "settings"),
+        ("DELETE FROM relman.environments", "environments"),
+        ("SELECT * FROM relman.locks FOR UPDATE", "locks"),
+    ):
+        assert f"permission denied for table {table}" in refused(mallory, statement), statement
+    assert board_rows(pg) == before
+    assert pg.query("SELECT stage FROM releases WHERE id = ?", rid) == [("planned",)]
+
+
+def test_the_hook_cursor_is_the_runners_alone(pg: PgBackend, psql: Psql) -> None:
+    person(pg, "bob").add_release("payments-api", "2.4.1")
+    mallory = psql("mallory")  # an operator who is not in relman_runner
+    assert "permission denied for function runner_event" in refused(
+        mallory, "SELECT relman.runner_event(NULL, 1, '[]'::jsonb)"
+    )
+    assert "permission denied for function runner_lock" in refused(mallory, "SELECT relman.runner_lock(true)")
+    hooked = json.dumps({"action": "hook_ran", "at": to_stamp(NOW), "details": {"event_seq": 1}})
+    assert "permission denied for function runner_event" in refused(
+        mallory, "SELECT relman.runner_event(%s::jsonb, NULL, NULL)", hooked
+    )
+    assert "not a release event: hook_ran" in refused(mallory, "SELECT relman.release_event(%s::jsonb)", hooked)
+    runner = psql("alice")  # the tests' operators run hooks too (GRANT relman_runner TO alice)
+    runner.execute("SELECT relman.runner_event(NULL, 2, '[]'::jsonb)")
+    assert "the hook cursor stays within the log" in refused(runner, "SELECT relman.runner_event(NULL, 1000, NULL)")
+    assert pg.query("SELECT seq FROM hook_cursor") == [(2,)]
+
+
+def test_an_operator_cannot_log_a_hook_event_or_an_admin_event_by_naming_it(pg: PgBackend, psql: Psql) -> None:
+    """The deploy hook of issue 18 ran for a release that never moved: an event is written only with its change."""
+    rid = person(pg, "bob").add_release("payments-api", "2.4.1").id
+    mallory = psql("mallory")
+    moved = json.loads(release_event(pg, rid, "moved", frm="staging", to="prod"))
+    moved["details"] = None
+    assert "carries the release after the change" in refused(mallory, CHANGE, json.dumps(moved))
+    assert "only an admin of the board" in refused(
+        mallory, "SELECT relman.admin_event(%s::jsonb, '[]'::jsonb)", json.dumps(moved)
+    )
+    assert pg.query("SELECT action FROM events ORDER BY seq") == [("created",)]
+
+
+# --- item 3: locks a stranger cannot take; a held lock is a message, never a hang ------------------------------
+
+
+def test_a_role_without_relman_grants_holding_the_old_advisory_keys_blocks_nothing(
+    pg: PgBackend, pg_cluster: Any, tmp_path: Path
+) -> None:
+    pg_cluster.sql(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'stranger') THEN "
+        "CREATE ROLE stranger LOGIN; END IF; END $$"
+    )
+    stranger = psycopg.connect(pg.url("stranger"), autocommit=True)
+    try:
+        for key in OLD_LOCK_KEYS:
+            stranger.execute("SELECT pg_advisory_lock(%s)", (key,))
+        refused(stranger, "SELECT relman.take_board_lock()")
+        stranger.execute("BEGIN")
+        refused(stranger, "SELECT 1 FROM relman.locks FOR UPDATE")
+        stranger.execute("ROLLBACK")
+        alice = person(pg, "alice")
+        rid = alice.add_release("ledger", "1.0").id
+        assert alice.move(rid, "dev").stage == "dev"
+        store = pg.open("alice")
+        try:
+            with store.runner_lock(wait=False) as got:
+                assert got
+        finally:
+            store.close()
+        assert Run(pg.target(), tmp_path / "home", pg)("hooks", "run", "--once").exit_code == 0
+    finally:
+        stranger.close()
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "ROW SHARE",
+        "ROW EXCLUSIVE",
+        "SHARE UPDATE EXCLUSIVE",
+        "SHARE",
+        "SHARE ROW EXCLUSIVE",
+        "EXCLUSIVE",
+        "ACCESS EXCLUSIVE",
+    ],
+)
+def test_an_operator_cannot_lock_a_relman_table_against_others(pg: PgBackend, psql: Psql, mode: str) -> None:
+    """Only ACCESS SHARE (what a SELECT takes; it blocks nothing but DDL) is open to SELECT alone."""
+    mallory = psql("mallory")
+    for table in TABLES:
+        mallory.execute("BEGIN")
+        assert "permission denied for table" in refused(mallory, f"LOCK TABLE relman.{table} IN {mode} MODE")
+        mallory.execute("ROLLBACK")
+
+
+def test_a_held_lock_fails_release_list_in_one_line_naming_who_holds_it(
+    pg: PgBackend, psql: Psql, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relman_tui import store_pg
+
+    person(pg, "bob").add_release("payments-api", "2.4.1")
+    monkeypatch.setattr(store_pg, "LOCK_TIMEOUT_S", 0.3)
+    holder = psql("admin", "nightly-maintenance")  # only the tables' owner can take such a lock
+    holder.execute("BEGIN")
+    holder.execute("LOCK TABLE relman.releases IN ACCESS EXCLUSIVE MODE")
+    cli = Run(pg.target(), tmp_path / "home", pg)
+    for args in (("release", "list"), ("release", "show", "1"), ("move", "1", "dev")):
+        result = cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        said = result.output.strip()
+        assert "\n" not in said and "Traceback" not in said
+        assert "admin (application nightly-maintenance, AccessExclusiveLock on releases)" in said
+        assert "holds a lock relman needs" in said
+    holder.execute("ROLLBACK")
+    assert "payments-api" in cli("release", "list").output
+
+
+def test_every_connection_has_a_lock_timeout_and_a_statement_timeout(pg: PgBackend) -> None:
+    from relman_tui.store_pg import connect
+
+    pg.account("alice")
+    conn = connect(pg.url("alice"))  # the one way relman connects: the store, its listener, the runner's lock
+    try:
+        assert conn.execute("SHOW lock_timeout").fetchone() == ("5s",)
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("30s",)
+    finally:
+        conn.close()
