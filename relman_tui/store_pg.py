@@ -499,7 +499,17 @@ class PgStore:
         refuse_stale(self, release_id, expected_rev)
 
     def set_window(self, window: Window) -> None:
-        self._pending.window = window_record(window)  # written with its ``scheduled`` event
+        """Kept for the ``scheduled`` event, which writes it; a window of no release or environment is refused now."""
+        row = self._exec(
+            "SELECT EXISTS (SELECT 1 FROM releases WHERE id = %s), EXISTS (SELECT 1 FROM environments WHERE name = %s)",
+            (window.release_id, window.environment),
+        ).fetchone()
+        if not row or not row[0] or not row[1]:
+            raise BadInput(
+                f"refused by the database: a window needs a release and an environment (release {window.release_id}, "
+                f"environment {window.environment!r})"
+            )
+        self._pending.window = window_record(window)
 
     def delete_window(self, release_id: int, environment: str) -> bool:
         row = self._exec(

@@ -15,6 +15,7 @@ from test_pg_controls import CHANGE, refused, release_event
 
 from relman_tui import chain
 from relman_tui.service import Service
+from relman_tui.store import open_store
 from relman_tui.timeutil import FixedClock, to_stamp
 
 psycopg = pytest.importorskip("psycopg")
@@ -296,3 +297,88 @@ def test_every_connection_has_a_lock_timeout_and_a_statement_timeout(pg: PgBacke
         assert conn.execute("SHOW statement_timeout").fetchone() == ("30s",)
     finally:
         conn.close()
+
+
+# --- an existing board is brought up to date by `relman pg setup` again ---------------------------------------
+
+OLD_GRANTS = [  # what `relman pg setup` granted before the write functions (m001–m003)
+    "REVOKE ALL ON ALL TABLES IN SCHEMA relman FROM PUBLIC, relman_operator, relman_reader",
+    "REVOKE ALL ON ALL SEQUENCES IN SCHEMA relman FROM PUBLIC, relman_operator, relman_reader",
+    "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA relman FROM PUBLIC",
+    "GRANT USAGE ON SCHEMA relman TO relman_operator, relman_reader",
+    "GRANT SELECT ON ALL TABLES IN SCHEMA relman TO relman_operator, relman_reader",
+    "GRANT INSERT, UPDATE ON releases TO relman_operator",
+    "GRANT INSERT, UPDATE, DELETE ON windows TO relman_operator",
+    "GRANT INSERT, DELETE ON freezes TO relman_operator",
+    "GRANT INSERT ON events TO relman_operator",
+    "GRANT INSERT, UPDATE ON hook_cursor TO relman_operator",
+    "GRANT USAGE ON ALL SEQUENCES IN SCHEMA relman TO relman_operator",
+]
+
+
+def test_pg_setup_again_upgrades_an_old_board_and_drops_its_table_grants(
+    pg_cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from relman_tui import pg_schema
+
+    pg_cluster.sql('CREATE DATABASE "old_board"')
+    url = pg_cluster.url("old_board", "postgres")
+    with monkeypatch.context() as old:  # the board as the previous relman made it
+        old.setattr(pg_schema, "MIGRATIONS", pg_schema.MIGRATIONS[:3])
+        old.setattr(pg_schema, "grants", lambda: OLD_GRANTS)
+        pg_schema.setup(url, "relman_admin")
+    pg_cluster.sql("DELETE FROM relman.settings WHERE key = 'admins'", database="old_board")
+    pg_cluster.ensure_role("mallory")
+    pg_cluster.ensure_role("admin", group="relman_admin")
+    mallory = psycopg.connect(pg_cluster.url("old_board", "mallory"), autocommit=True)
+    try:
+        (rid,) = mallory.execute(
+            "INSERT INTO relman.releases (name, version, components, owner, risk, stage, state, notes, created_at, "
+            "updated_at, created_by) VALUES ('ledger', '1.0', '[\"ledger\"]', 'mallory', 'low', 'planned', 'pending', "
+            "'', %s, %s, 'mallory') RETURNING id",
+            (to_stamp(NOW), to_stamp(NOW)),
+        ).fetchone()
+        mallory.execute(
+            "INSERT INTO relman.events (at, actor, release, action) VALUES (%s, 'mallory', %s, 'created')",
+            (to_stamp(NOW), rid),
+        )
+        said = "\n".join(pg_schema.setup(url, "relman_admin"))  # the upgrade
+        assert "applied m004_definer_writes" in said and "GRANT relman_operator, relman_runner TO" in said
+        assert pg_schema.setup(url, "relman_admin")[:1] != ["applied m004_definer_writes"]  # idempotent
+        assert "permission denied for table releases" in refused(
+            mallory, "UPDATE relman.releases SET stage = 'prod' WHERE id = %s", rid
+        )
+        assert "permission denied for table events" in refused(
+            mallory, "INSERT INTO relman.events (at, actor, action) VALUES ('2026-01-01T00:00:00Z', 'mallory', 'x')"
+        )
+        assert pg_cluster.sql("SELECT value FROM relman.settings WHERE key = 'admins'", database="old_board") == [
+            ('["relman_admin"]',)
+        ]
+    finally:
+        mallory.close()
+    store = open_store(pg_cluster.url("old_board", "mallory"))
+    try:
+        service = Service(store, FixedClock(NOW), "mallory")
+        assert service.edit_release(rid, notes="after the upgrade").notes == "after the upgrade"
+        assert [e.action for e in store.events()] == ["created", "edited"]
+        assert chain.verify(store.board_id(), store.stored_events()).ok
+    finally:
+        store.close()
+    pg_cluster.sql('DROP DATABASE "old_board" WITH (FORCE)')
+
+
+def test_on_a_board_without_fixed_clock_the_server_dates_every_event(pg: PgBackend) -> None:
+    """$RELMAN_NOW (a FixedClock here) does not date a write: the server's clock does."""
+    admin = pg.cluster.connect(pg.database)
+    try:
+        admin.execute("UPDATE relman.settings SET value = 'off' WHERE key = 'fixed_clock'")
+        (before,) = admin.execute(
+            "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+        ).fetchone()
+    finally:
+        admin.close()
+    service = Service(pg.open("bob"), FixedClock(NOW.replace(year=2031)), "bob")
+    rid = service.add_release("payments-api", "2.4.1").id
+    ((at, record),) = pg.query("SELECT at, details::jsonb -> 'release' FROM events")
+    assert before <= at < "2031" and record["created_at"] == at == record["updated_at"]
+    assert pg.query("SELECT created_at FROM releases WHERE id = ?", rid) == [(at,)]
