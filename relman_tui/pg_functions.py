@@ -85,16 +85,18 @@ M004_DEFINER_WRITES = [
     # -- who else holds a lock relman waits for (for the message that replaces a hang) ------------------
     f"""CREATE FUNCTION relman.lock_holders() RETURNS text {DEFINER} STABLE AS $$
     BEGIN
-        RETURN (SELECT pg_catalog.string_agg(DISTINCT pg_catalog.format('%s (application %s, %s on %s)',
-                    a.usename, COALESCE(NULLIF(a.application_name, ''), 'unnamed'),
-                    l.mode, c.relname), ', ')
-                FROM pg_catalog.pg_locks AS l
-                JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid
-                JOIN pg_catalog.pg_class AS c ON c.oid = l.relation
-                WHERE l.granted AND l.pid <> pg_catalog.pg_backend_pid()
-                  AND c.relnamespace = 'relman'::pg_catalog.regnamespace
-                  AND (l.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
-                       OR (c.relname = 'locks' AND l.mode = 'RowShareLock')));
+        RETURN (SELECT pg_catalog.string_agg(h.said, '; ') FROM (
+                    SELECT pg_catalog.format('%s (application %s) holds a lock on %s', a.usename,
+                        COALESCE(NULLIF(a.application_name, ''), 'unnamed'),
+                        pg_catalog.string_agg(DISTINCT c.relname::text, ', ')) AS said
+                    FROM pg_catalog.pg_locks AS l
+                    JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid
+                    JOIN pg_catalog.pg_class AS c ON c.oid = l.relation
+                    WHERE l.granted AND l.pid <> pg_catalog.pg_backend_pid()
+                      AND c.relnamespace = 'relman'::pg_catalog.regnamespace
+                      AND (l.mode IN ('ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
+                           OR (c.relname = 'locks' AND l.mode = 'RowShareLock'))
+                    GROUP BY a.pid, a.usename, a.application_name) AS h);
     END $$""",
     # -- the log: one appender at a time, seq, time and hash set here ------------------------------------
     f"""CREATE FUNCTION relman.take_board_lock() RETURNS void {DEFINER} AS $$

@@ -734,8 +734,8 @@ class PgStore:
             return Refused(f"{said}; nothing was written")
         if state == "55P03":  # lock_not_available: a lock did not come within lock_timeout
             return BadInput(
-                f"{self.name} is busy: {self._lock_holders()} holds a lock relman needs (waited "
-                f"{LOCK_TIMEOUT_S:g} s); nothing was changed, try again"
+                f"{self.name} is busy: {self._lock_holders()}; waited {LOCK_TIMEOUT_S:g} s, nothing was changed, "
+                "try again"
             )
         if state == "57014":  # query_canceled: statement_timeout
             return BadInput(
@@ -759,12 +759,12 @@ class PgStore:
         try:
             conn = connect(self._url)
         except BadInput:
-            return "another session"
+            return "another session holds a lock"
         try:
             row = conn.execute("SELECT relman.lock_holders()").fetchone()
-            return str(row[0]) if row and row[0] else "another session (gone now)"
+            return str(row[0]) if row and row[0] else "another session held a lock (gone now)"
         except psycopg.Error:
-            return "another session"
+            return "another session holds a lock"
         finally:
             with contextlib.suppress(psycopg.Error):
                 conn.close()

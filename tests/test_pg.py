@@ -197,7 +197,7 @@ def test_a_writer_waits_for_the_write_lock_and_says_so_in_one_line_if_it_never_c
         with pytest.raises(BadInput) as caught:
             person(pg, "alice").move(rid, "dev")
         said = str(caught.value)
-        assert "is busy: admin (application nightly-job, RowShareLock on locks) holds a lock relman needs" in said
+        assert "is busy: admin (application nightly-job) holds a lock on locks; waited" in said
         assert "nothing was changed" in said and "\n" not in said
         assert alice.release(rid).stage == "planned"  # readers are not blocked
         holder.execute("ROLLBACK")
