@@ -368,6 +368,7 @@ def test_pg_setup_again_upgrades_an_old_board_and_drops_its_table_grants(
 
 def test_on_a_board_without_fixed_clock_the_server_dates_every_event(pg: PgBackend) -> None:
     """$RELMAN_NOW (a FixedClock here) does not date a write: the server's clock does."""
+    assert pg.database is not None
     admin = pg.cluster.connect(pg.database)
     try:
         admin.execute("UPDATE relman.settings SET value = 'off' WHERE key = 'fixed_clock'")
