@@ -404,3 +404,15 @@ def test_a_role_outside_both_groups_sees_nothing(pg: PgBackend, pg_cluster: Any)
         refused(conn, "SELECT * FROM relman.events")
     finally:
         conn.close()
+
+
+def test_the_server_lets_an_unapproved_release_into_prod_only_forced_and_marked(pg: PgBackend, psql: Psql) -> None:
+    rid = release_by_bob(pg)
+    bob = as_person(pg, "bob")
+    for stage in ("dev", "test", "staging", "preprod"):
+        bob.move(rid, stage)
+        bob.verify(rid)
+    into_prod: dict[str, Any] = {"frm": "preprod", "to": "prod", "stage": "prod", "state": "deployed"}
+    said = refused(psql("bob"), CHANGE, release_event(pg, rid, "moved", unapproved=True, **into_prod))
+    assert "prod requires approval and release #1 is not approved (or force it with a reason)" in said
+    assert pg.query("SELECT stage FROM releases") == [("preprod",)]
