@@ -184,6 +184,25 @@ M004_DEFINER_WRITES = [
         END IF;
         RETURN NULL;
     END $$""",
+    # A stored time is the text relman writes (YYYY-MM-DDTHH:MM:SSZ) of a real instant: anything else would
+    # break every board that reads it.
+    f"""CREATE FUNCTION relman.stamp(t text) RETURNS timestamptz {DEFINER} IMMUTABLE AS $$
+    BEGIN
+        IF t IS NULL OR t !~ '^\\d{{4}}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$' THEN
+            RAISE EXCEPTION 'a time is stored as YYYY-MM-DDTHH:MM:SSZ, not %', t {REFUSE};
+        END IF;
+        RETURN t::timestamptz;
+    EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+        RAISE EXCEPTION 'no such time: %', t {REFUSE};
+    END $$""",
+    f"""CREATE FUNCTION relman.span(start text, finish text, longest interval, what text) RETURNS void
+        {DEFINER} IMMUTABLE AS $$
+    BEGIN
+        IF relman.stamp(finish) <= relman.stamp(start) OR relman.stamp(finish) - relman.stamp(start) > longest THEN
+            RAISE EXCEPTION '% runs from before its end, for at most % (not % to %)', what, longest, start, finish
+                {REFUSE};
+        END IF;
+    END $$""",
     f"""CREATE FUNCTION relman.reserve_id(kind text) RETURNS bigint {DEFINER} AS $$
     BEGIN
         IF kind = 'release' THEN
@@ -239,8 +258,16 @@ M004_DEFINER_WRITES = [
         END IF;
         new := pg_catalog.jsonb_populate_record(NULL::relman.releases, rec - 'components');
         new.components := (rec->'components')::text;
-        IF pg_catalog.jsonb_typeof(rec->'components') <> 'array' THEN
-            RAISE EXCEPTION 'a release''s components are a list' {REFUSE};
+        IF pg_catalog.jsonb_typeof(rec->'components') <> 'array' OR pg_catalog.jsonb_array_length(rec->'components') = 0
+           OR EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(rec->'components') AS c(name)
+                      WHERE pg_catalog.jsonb_typeof(c.name) <> 'string'
+                         OR pg_catalog.length(c.name #>> '{{}}') > 120) THEN
+            RAISE EXCEPTION 'a release''s components are a list of names' {REFUSE};
+        END IF;
+        IF pg_catalog.length(new.name) NOT BETWEEN 1 AND 120 OR pg_catalog.length(new.version) NOT BETWEEN 1 AND 60
+           OR new.owner !~ '^[A-Za-z0-9._@-]{{1,64}}$' OR pg_catalog.length(new.notes) > 10000 THEN
+            RAISE EXCEPTION 'a release has a name, a version, an owner''s login name and notes within relman''s limits'
+                {REFUSE};
         END IF;
         new.updated_at := at;
         IF act = 'created' THEN
@@ -406,6 +433,7 @@ M004_DEFINER_WRITES = [
                     RAISE EXCEPTION 'a window event carries its window (details.window)' {REFUSE};
                 END IF;
                 IF act = 'scheduled' THEN
+                    PERFORM relman.span(win->>'start', win->>'end', interval '90 days', 'a window');
                     INSERT INTO relman.windows (release_id, environment, start, "end")
                     VALUES (old.id, win->>'environment', win->>'start', win->>'end')
                     ON CONFLICT (release_id, environment) DO UPDATE SET start = excluded.start, "end" = excluded."end";
@@ -450,8 +478,25 @@ M004_DEFINER_WRITES = [
             IF fid > (SELECT s.last_value FROM relman.freezes_id_seq AS s) THEN
                 RAISE EXCEPTION 'a new freeze takes an id the server reserved (relman.reserve_id)' {REFUSE};
             END IF;
-            IF pg_catalog.jsonb_typeof(f->'environments') <> 'array' OR pg_catalog.btrim(f->>'reason') = '' THEN
-                RAISE EXCEPTION 'a freeze names its environments and a reason' {REFUSE};
+            IF pg_catalog.jsonb_typeof(f->'environments') <> 'array'
+               OR pg_catalog.jsonb_array_length(f->'environments') = 0
+               OR EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(f->'environments') AS x(name)
+                          WHERE pg_catalog.jsonb_typeof(x.name) <> 'string'
+                             OR ((x.name #>> '{{}}') <> 'all'
+                                 AND NOT EXISTS (SELECT 1 FROM relman.environments AS e
+                                                 WHERE e.name = x.name #>> '{{}}')))
+               OR COALESCE(pg_catalog.btrim(f->>'reason'), '') = '' OR pg_catalog.length(f->>'reason') > 10000 THEN
+                RAISE EXCEPTION 'a freeze names environments of the pipeline (or all) and a reason' {REFUSE};
+            END IF;
+            IF f ? 'cron' THEN
+                IF f->>'cron' !~ '^[0-9A-Za-z*/,-]+( [0-9A-Za-z*/,-]+){{4}}$'
+                   OR (f->>'duration')::bigint NOT BETWEEN 1 AND 366 * 86400
+                   OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names AS z WHERE z.name = f->>'zone') THEN
+                    RAISE EXCEPTION 'a recurring freeze has a cron of five fields, a duration of up to 366 days and a '
+                        'time zone' {REFUSE};
+                END IF;
+            ELSE
+                PERFORM relman.span(f->>'start', f->>'end', interval '366 days', 'a freeze');
             END IF;
             INSERT INTO relman.freezes (id, environments, reason, start, "end", cron, duration, zone)
             VALUES (fid, (f->'environments')::text, f->>'reason', f->>'start', f->>'end', f->>'cron',

@@ -416,3 +416,33 @@ def test_the_server_lets_an_unapproved_release_into_prod_only_forced_and_marked(
     said = refused(psql("bob"), CHANGE, release_event(pg, rid, "moved", unapproved=True, **into_prod))
     assert "prod requires approval and release #1 is not approved (or force it with a reason)" in said
     assert pg.query("SELECT stage FROM releases") == [("preprod",)]
+
+
+def test_what_every_board_reads_is_checked_before_it_is_stored(pg: PgBackend, psql: Psql) -> None:
+    """A freeze or window a board could not read (a bad time, a cron of one field, an unknown zone or
+    environment, a span past the limits) is refused, not stored for every board to trip over."""
+    rid = release_by_bob(pg)
+    alice = psql("alice")
+    (fid,) = alice.execute("SELECT relman.reserve_id('freeze')").fetchone()
+    one_off = {"id": fid, "environments": ["prod"], "reason": "x"}
+    for bad, said in (
+        (one_off | {"start": "garbage", "end": "2026-12-02T00:00:00Z"}, "a time is stored as YYYY-MM-DDTHH:MM:SSZ"),
+        (one_off | {"start": "2026-12-02T00:00:00Z", "end": "2026-12-01T00:00:00Z"}, "a freeze runs from before"),
+        (one_off | {"start": "2026-01-01T00:00:00Z", "end": "2028-01-01T00:00:00Z"}, "a freeze runs from before"),
+        (
+            one_off | {"environments": ["nowhere"], "start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"},
+            "names environments of the pipeline",
+        ),
+        (one_off | {"cron": "never", "duration": 60, "zone": "UTC"}, "a cron of five fields"),
+        (one_off | {"cron": "0 18 * * FRI", "duration": 60, "zone": "Mars/Olympus"}, "a cron of five fields"),
+    ):
+        event = event_json("freeze_added", details={"freeze": bad})
+        assert said in refused(alice, "SELECT relman.freeze_event(%s::jsonb)", event), bad
+    window = {"environment": "dev", "start": "2026-12-01T00:00:00Z", "end": "2027-12-01T00:00:00Z"}
+    event = json.loads(release_event(pg, rid, "scheduled"))
+    event["details"]["window"] = window
+    assert "a window runs from before its end, for at most" in refused(alice, CHANGE, json.dumps(event))
+    assert "within relman's limits" in refused(alice, CHANGE, release_event(pg, rid, "edited", name="x" * 500))
+    said = refused(alice, CHANGE, release_event(pg, rid, "edited", components=["x" * 500]))
+    assert "components are a list of names" in said
+    assert pg.query("SELECT count(*) FROM freezes") == [(0,)] and pg.query("SELECT count(*) FROM windows") == [(0,)]
