@@ -23,6 +23,7 @@ OPERATOR_FUNCTIONS = (
     "relman.freeze_event(jsonb)",
     "relman.admin_event(jsonb,jsonb)",
     "relman.reserve_id(text)",
+    "relman.take_board_lock()",
     "relman.is_admin()",
     "relman.lock_holders()",
 )

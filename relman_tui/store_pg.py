@@ -232,13 +232,14 @@ class PgStore:
             return
         if self._tx is not None:
             raise RuntimeError("a write cannot start inside a read transaction")
-        # writers queue on the board's lock row inside each write function (as BEGIN IMMEDIATE
-        # queues them on a file), for at most lock_timeout
+        # one round trip: begin and take the board's lock row (writers queue here, for at most
+        # lock_timeout, as BEGIN IMMEDIATE queues them on a file), so what the service reads before
+        # it writes is what it writes over; each write function takes the same lock again
         self._tx = "write"
         self._pending_events = 0
         self._pending = Pending()
         try:
-            self._begin("BEGIN")
+            self._begin("BEGIN; SELECT relman.take_board_lock()")
         except BaseException:
             self._end("ROLLBACK")
             self._tx = None
