@@ -72,3 +72,29 @@ async def test_a_read_only_board_facing_a_held_lock_says_who_holds_it_and_q_quit
         holder.execute("ROLLBACK")
     finally:
         holder.close()
+
+
+async def test_q_quits_while_the_board_still_waits_for_a_lock(pg: PgBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The poll thread may be inside a wait the server bounds only later: quitting does not wait for it."""
+    monkeypatch.setattr(store_pg, "LOCK_TIMEOUT_S", 600.0)  # longer than any safety net here
+    Service(pg.open("bob"), FixedClock(TUI_NOW), "bob").add_release("payments-api", "2.4.1")
+    pg.account("admin")
+    holder = psycopg.connect(pg.url("admin") + "&application_name=vacuum-job", autocommit=True)
+    try:
+        store = pg.open("alice", read_only=True)
+        app = RelmanApp(
+            Service(store, FixedClock(TUI_NOW), "alice"), Settings(), "UTC", read_only=True, poll_interval=0.05
+        )
+        async with app.run_test(size=(160, 36)) as pilot:
+            await until(pilot, lambda: "payments-api" in screen_text(app))
+            holder.execute("BEGIN")
+            holder.execute("LOCK TABLE relman.events, relman.releases IN ACCESS EXCLUSIVE MODE")
+            ping = psycopg.connect(pg.url("admin"), autocommit=True)
+            ping.execute("NOTIFY relman")
+            ping.close()
+            await until(pilot, lambda: waiting_on_a_lock(pg))
+            await pilot.press("q")
+            await until(pilot, lambda: not app.is_running)
+        holder.execute("ROLLBACK")
+    finally:
+        holder.close()
