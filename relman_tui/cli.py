@@ -1068,9 +1068,10 @@ def pg_group() -> None:
 )
 def pg_setup(url: str, admin: str) -> None:
     """Create (or bring up to date) the board in the database at URL: the schema owned by ROLE, the group
-    roles relman_operator and relman_reader, and the triggers that enforce the controls. Safe to repeat;
-    roles that already exist are kept. Run it as a superuser (or a role with CREATEROLE that is a member of
-    ROLE); the password comes from ~/.pgpass or a service file, never the URL."""
+    roles relman_operator, relman_reader and relman_runner, and the functions every write goes through (no
+    role but ROLE may write a table). Safe to repeat; roles that already exist are kept. Run it as a
+    superuser (or a role with CREATEROLE that is a member of ROLE); the password comes from ~/.pgpass or a
+    service file, never the URL."""
     from relman_tui.dburl import describe
 
     if not is_url(url):
@@ -1081,7 +1082,8 @@ def pg_setup(url: str, admin: str) -> None:
         click.echo(line)
     click.echo(
         f"board ready in {inert(describe(url))}: give people access with GRANT relman_operator TO alice; "
-        f"wallboards with GRANT relman_reader TO wallboard; {inert(admin)} changes environments and settings"
+        f"wallboards with GRANT relman_reader TO wallboard; the hook runner's account with GRANT relman_operator, "
+        f"relman_runner TO <runner account>; {inert(admin)} changes environments and settings"
     )
 
 

@@ -1,13 +1,14 @@
-"""The PostgreSQL board's schema, versioned, with the triggers that enforce its controls, and `relman pg setup`.
+"""The PostgreSQL board's schema, versioned, and `relman pg setup`.
 
 Everything here is created by the board's admin role and owned by it: the tables (with the
-SQLite schema's names), the trigger functions (``SECURITY DEFINER``, with a fixed
-``search_path``) and the grants of the two group roles. An operator owns nothing, so it can
-neither drop a trigger nor alter a table, and the triggers hold whoever writes — relman or psql.
+SQLite schema's names), the write functions (:mod:`relman_tui.pg_functions`) and the grants of
+the group roles. Operators and readers own nothing and may write no table: every change is a
+call to one of the admin's functions.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,14 +18,14 @@ from psycopg import sql
 from relman_tui.dburl import describe
 from relman_tui.errors import BadInput
 from relman_tui.limits import clean_login
+from relman_tui.pg_functions import M004_DEFINER_WRITES, grants
 from relman_tui.timeutil import to_stamp
 
 SCHEMA = "relman"
 OPERATOR_ROLE = "relman_operator"
 READER_ROLE = "relman_reader"
+RUNNER_ROLE = "relman_runner"
 CHANNEL = "relman"
-RUNNER_LOCK_KEY = 0x72656C6D686B  # "relmhk": the one hook runner of a board
-LOCK_KEY = 0x72656C6D616E  # "relman": one transaction-level advisory lock serialises writers, as BEGIN IMMEDIATE does
 
 # -- the schema, versioned ------------------------------------------------------------------------------
 
@@ -163,7 +164,7 @@ M001_INITIAL = [
         previous text;
     BEGIN
         -- one appender at a time, so the chain is a line (the lock relman's writers already hold)
-        PERFORM pg_advisory_xact_lock({LOCK_KEY});
+        PERFORM pg_advisory_xact_lock(125762862473582);  -- (m001 only: m004 drops it)
         SELECT max(seq) INTO last_seq FROM events;
         SELECT hash INTO previous FROM events WHERE hash IS NOT NULL ORDER BY seq DESC LIMIT 1;
         IF previous IS NULL THEN
@@ -288,25 +289,9 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_hook_runner", M002_HOOK_RUNNER),
     ("m003_hook_outcomes", M003_HOOK_OUTCOMES),
+    ("m004_definer_writes", M004_DEFINER_WRITES),
 ]
 KNOWN_MIGRATIONS = frozenset(name for name, _ in MIGRATIONS)
-
-# What each group role may do, granted afresh by every `relman pg setup` (so drift is undone).
-# Operators add and remove freezes: an incident freeze cannot wait for an admin, and each one
-# is logged with everything about it; environments and board settings are the admin's.
-GRANTS = [
-    "REVOKE ALL ON ALL TABLES IN SCHEMA relman FROM PUBLIC, relman_operator, relman_reader",
-    "REVOKE ALL ON ALL SEQUENCES IN SCHEMA relman FROM PUBLIC, relman_operator, relman_reader",
-    "REVOKE ALL ON ALL FUNCTIONS IN SCHEMA relman FROM PUBLIC",
-    "GRANT USAGE ON SCHEMA relman TO relman_operator, relman_reader",
-    "GRANT SELECT ON ALL TABLES IN SCHEMA relman TO relman_operator, relman_reader",
-    "GRANT INSERT, UPDATE ON releases TO relman_operator",
-    "GRANT INSERT, UPDATE, DELETE ON windows TO relman_operator",
-    "GRANT INSERT, DELETE ON freezes TO relman_operator",
-    "GRANT INSERT ON events TO relman_operator",
-    "GRANT INSERT, UPDATE ON hook_cursor TO relman_operator",  # the hook runner's account is an operator
-    "GRANT USAGE ON ALL SEQUENCES IN SCHEMA relman TO relman_operator",
-]
 
 
 def applied_migrations(conn: psycopg.Connection[Any]) -> set[str] | None:
@@ -323,9 +308,10 @@ def applied_migrations(conn: psycopg.Connection[Any]) -> set[str] | None:
 def setup(url: str, admin: str) -> list[str]:
     """Make (or bring up to date) the board in the database at ``url``, owned by ``admin``; idempotent.
 
-    Creates the group roles ``relman_operator`` and ``relman_reader`` (and ``admin``) without
-    login where they do not exist yet, the schema ``relman`` owned by ``admin``, its tables and
-    the triggers that enforce the controls, and grants each role what it needs. Returns what it
+    Creates the group roles ``relman_operator``, ``relman_reader`` and ``relman_runner`` (and
+    ``admin``) without login where they do not exist yet, the schema ``relman`` owned by
+    ``admin``, its tables and write functions, makes ``admin`` the board's first admin, and
+    grants each role what it needs (and nothing else: grants of older versions are revoked). Returns what it
     did, one line each.
     """
     from relman_tui.store_pg import connect, first_line  # (it imports this module)
@@ -336,14 +322,13 @@ def setup(url: str, admin: str) -> list[str]:
     where = describe(url)
     try:
         conn.execute("BEGIN")  # all of it or nothing, roles included
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
         me, database, encoding = conn.execute(
             "SELECT session_user, current_database(), pg_encoding_to_char(encoding) FROM pg_database "
             "WHERE datname = current_database()"
         ).fetchone() or ("", "", "")
         if encoding != "UTF8":
             raise BadInput(f"{where} uses the {encoding} encoding; a relman board needs a UTF8 database")
-        for role in (admin, OPERATOR_ROLE, READER_ROLE):
+        for role in (admin, OPERATOR_ROLE, READER_ROLE, RUNNER_ROLE):
             if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
                 conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
                 done.append(f"created role {role} (no login)")
@@ -369,6 +354,7 @@ def setup(url: str, admin: str) -> list[str]:
         conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(admin)))
         conn.execute("SET LOCAL search_path = relman")
         conn.execute("CREATE TABLE IF NOT EXISTS migrations (name text PRIMARY KEY, applied_at text NOT NULL)")
+        conn.execute("LOCK TABLE relman.migrations IN EXCLUSIVE MODE")  # one setup at a time
         applied = applied_migrations(conn) or set()
         unknown = applied - KNOWN_MIGRATIONS
         if unknown:
@@ -383,7 +369,12 @@ def setup(url: str, admin: str) -> list[str]:
                 (name, to_stamp(datetime.now(UTC).replace(microsecond=0))),
             )
             done.append(f"applied {name}")
-        for statement in GRANTS:
+        # the board's first admin: the --admin role (its members are admins too)
+        conn.execute(
+            "INSERT INTO relman.settings (key, value) VALUES ('admins', %s) ON CONFLICT (key) DO NOTHING",
+            (json.dumps([admin]),),
+        )
+        for statement in grants():
             conn.execute(statement)  # type: ignore[arg-type]
         conn.execute("COMMIT")
     except psycopg.Error as exc:
@@ -396,5 +387,12 @@ def setup(url: str, admin: str) -> list[str]:
         raise BadInput(f"relman pg setup on {where} failed, nothing was changed: {said}") from None
     finally:
         conn.close()
-    done.append(f"granted {OPERATOR_ROLE} what the CLI and the board need, {READER_ROLE} read access")
+    done.append(
+        f"granted {OPERATOR_ROLE} the write functions the CLI and the board need (no table writes), "
+        f"{READER_ROLE} read access, {RUNNER_ROLE} the hook runner's functions"
+    )
+    done.append(
+        f"give people access with `GRANT {OPERATOR_ROLE} TO <account>`; the hook runner's account needs "
+        f"`GRANT {OPERATOR_ROLE}, {RUNNER_ROLE} TO <runner account>`"
+    )
     return done

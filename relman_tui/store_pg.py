@@ -2,10 +2,13 @@
 
 One board per database, in the schema ``relman``, owned by the board's admin role (made by
 `relman pg setup`). Operators reach it through the group role ``relman_operator``, wallboards
-through ``relman_reader``. The server keeps the audit log append-only, computes its hash chain,
-checks who acts, the four-eyes rule, the revision counter and the break-glass mark — triggers
-owned by the admin role (:mod:`relman_tui.pg_schema`), so an operator cannot get round them even with
-psql — and tells every listening board about each change (LISTEN/NOTIFY).
+through ``relman_reader``, the hook runner also through ``relman_runner``. Nobody but the admin
+may write a table: each change is one call to an admin-owned function
+(:mod:`relman_tui.pg_functions`) that writes the event and the effect the event carries, and
+refuses what the server can check. Inside ``write()`` the store keeps what the service changed
+(:class:`relman_tui.pg_events.Pending`) and sends it with the next event. Every connection has
+a lock timeout and a statement timeout, and a lock that does not come is reported with who
+holds it; the server tells every listening board about each change (LISTEN/NOTIFY).
 
 Credentials come from libpq only (``~/.pgpass``, ``PGSERVICE``, peer authentication): a
 password in the URL is refused before anything connects.
@@ -17,6 +20,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -28,15 +32,8 @@ from relman_tui import chain
 from relman_tui.dburl import check_url, describe
 from relman_tui.errors import BadInput, Refused, RelmanError
 from relman_tui.model import Environment, Event, Freeze, Release, Window
-from relman_tui.pg_schema import (
-    CHANNEL,
-    KNOWN_MIGRATIONS,
-    LOCK_KEY,
-    OPERATOR_ROLE,
-    READER_ROLE,
-    RUNNER_LOCK_KEY,
-    applied_migrations,
-)
+from relman_tui.pg_events import Pending, as_json, freeze_json, function_for, payload, release_record, window_record
+from relman_tui.pg_schema import CHANNEL, KNOWN_MIGRATIONS, OPERATOR_ROLE, READER_ROLE, applied_migrations
 from relman_tui.store import (
     EVENT_COLUMNS,
     HOOK_FAILURES_SQL,
@@ -56,18 +53,18 @@ from relman_tui.store import (
     hook_cursor_from_row,
     refuse_stale,
     release_row,
-    release_update_row,
     releases_query,
     stored_event,
     stored_event_row,
-    updated,
     with_windows,
 )
 from relman_tui.timeutil import from_stamp, to_stamp
 
-LOCK_TIMEOUT_S = 5.0
+LOCK_TIMEOUT_S = 5.0  # every statement of every connection: a held lock is an error, never a hang
+STATEMENT_TIMEOUT_S = 30.0
 CONNECT_TIMEOUT_S = 10
 RECONNECT_EVERY_S = 0.25
+RUNNER_RETRY_S = 1.0
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 
@@ -98,8 +95,16 @@ def connect(url: str, *, search_path: bool = True) -> Connection:
         if "password" in said.lower():
             hint = " (relman takes passwords from ~/.pgpass or a service file, never from the command line)"
         raise BadInput(f"cannot connect to {describe(url)}: {said}{hint}") from None
-    if search_path:
-        conn.execute("SELECT set_config('search_path', 'relman', false)")
+    try:
+        conn.execute(
+            "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
+            (f"{int(LOCK_TIMEOUT_S * 1000)}ms", f"{int(STATEMENT_TIMEOUT_S * 1000)}ms"),
+        )
+        if search_path:
+            conn.execute("SELECT set_config('search_path', 'relman', false)")
+    except psycopg.Error as exc:
+        conn.close()
+        raise BadInput(f"cannot use {describe(url)}: {first_line(exc)}") from None
     return conn
 
 
@@ -118,6 +123,7 @@ class PgStore:
         self.database = database
         self.path = Path("postgresql:") / database  # for display only: the board's top bar shows its name
         self._tx: str | None = None
+        self._pending = Pending()
         self._pending_events = 0
         self._own_events = 0
         self._listener: Connection | None = None
@@ -167,7 +173,9 @@ class PgStore:
                     f"{where} needs a schema upgrade: its admin runs `relman pg setup URL --admin "
                     f"{admin}` again (it is safe to repeat)"
                 )
-            writable = conn.execute("SELECT has_table_privilege('relman.events', 'INSERT')").fetchone()
+            writable = conn.execute(
+                "SELECT has_function_privilege('relman.release_event(jsonb)', 'EXECUTE')"
+            ).fetchone()
             read_only = read_only or not (writable and writable[0])
             if read_only:
                 conn.execute("SET default_transaction_read_only = on")
@@ -200,7 +208,13 @@ class PgStore:
         return self._account
 
     def is_admin(self) -> bool:
-        """Whether the connecting role is (a member of) the board's admin role, the schema's owner."""
+        """Whether the server counts the connecting role as an admin (named in ``admins``, or a member of
+        a role named there: the ``--admin`` role of `pg setup`)."""
+        row = self._run("SELECT relman.is_admin()").fetchone()
+        return bool(row and row[0])
+
+    def owns_schema(self) -> bool:
+        """Whether the connecting role is (a member of) the schema's owner: who may write the tables."""
         row = self._run(
             "SELECT pg_has_role(session_user, nspowner, 'MEMBER') FROM pg_namespace WHERE nspname = 'relman'"
         ).fetchone()
@@ -218,21 +232,22 @@ class PgStore:
             return
         if self._tx is not None:
             raise RuntimeError("a write cannot start inside a read transaction")
-        # one round trip: begin, bound the wait for the write lock, take it (writers queue here, as
-        # BEGIN IMMEDIATE queues them on a file)
+        # one round trip: begin and take the board's lock row (writers queue here, for at most
+        # lock_timeout, as BEGIN IMMEDIATE queues them on a file), so what the service reads before
+        # it writes is what it writes over; each write function takes the same lock again
         self._tx = "write"
         self._pending_events = 0
+        self._pending = Pending()
         try:
-            self._begin(
-                f"BEGIN; SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'; "
-                f"SELECT pg_advisory_xact_lock({LOCK_KEY})"
-            )
+            self._begin("BEGIN; SELECT relman.take_board_lock()")
         except BaseException:
             self._end("ROLLBACK")
             self._tx = None
             raise
         try:
             yield
+            if self._pending.release or self._pending.window or self._pending.freeze:
+                raise RuntimeError("a change to a release or a freeze must be logged by an event in its write()")
         except BaseException:
             self._end("ROLLBACK")
             raise
@@ -342,10 +357,8 @@ class PgStore:
         return str(row[0]) if row else default
 
     def set_setting(self, key: str, value: str) -> None:
-        self._exec(
-            "INSERT INTO settings (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+        """An admin's change, made now (its event follows in the same transaction)."""
+        self._admin_op({"op": "setting", "key": key, "value": value})
 
     # -- environments ----------------------------------------------------------------------------------
 
@@ -356,16 +369,21 @@ class PgStore:
         return [Environment(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
 
     def save_environments(self, environments: Sequence[Environment]) -> None:
-        """Make the pipeline exactly ``environments`` (insert, update, delete by name)."""
-        self._exec("DELETE FROM environments WHERE name <> ALL(%s)", ([env.name for env in environments],))
-        for env in environments:
-            self._exec(
-                """INSERT INTO environments (name, title, position, capacity, requires_approval)
-                   VALUES (%s, %s, %s, %s, %s)
-                   ON CONFLICT (name) DO UPDATE SET title = excluded.title, position = excluded.position,
-                   capacity = excluded.capacity, requires_approval = excluded.requires_approval""",
-                (env.name, env.title, env.position, env.capacity, env.requires_approval),
-            )
+        """Make the pipeline exactly ``environments`` (insert, update, delete by name): an admin's change."""
+        listed = [
+            {
+                "name": env.name,
+                "title": env.title,
+                "position": env.position,
+                "capacity": env.capacity,
+                "requires_approval": env.requires_approval,
+            }
+            for env in environments
+        ]
+        self._admin_op({"op": "environments", "list": listed})
+
+    def _admin_op(self, op: dict[str, Any]) -> None:
+        self._exec("SELECT relman.admin_event(NULL, %s::jsonb)", (as_json([op]),))
 
     def stage_in_use(self, stage: str) -> bool:
         row = self._run(
@@ -407,13 +425,30 @@ class PgStore:
         return _release(row, windows)
 
     def insert_release(self, new: NewRelease, now: datetime) -> int:
-        row = self._exec(
-            """INSERT INTO releases (name, version, components, owner, risk, stage, state, approved_by,
-               approved_at, notes, created_at, updated_at, rev, created_by, unapproved)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s) RETURNING id""",
-            _pg_row(_release_row(new, now)),
-        ).fetchone()
-        return int(row[0]) if row else 0
+        """Reserve the new release's id; the release is written with its ``created`` event."""
+        row = self._exec("SELECT relman.reserve_id('release')").fetchone()
+        release_id = int(row[0]) if row else 0
+        self._pending.release = release_record(
+            Release(
+                release_id,
+                new.name,
+                new.version,
+                new.components,
+                new.owner,
+                new.risk,
+                new.stage,
+                new.state,
+                new.approved_by,
+                new.approved_at,
+                new.notes,
+                new.created_at or now,
+                now,
+                1,
+                created_by=new.created_by or new.owner,
+                unapproved=new.unapproved,
+            )
+        )
+        return release_id
 
     def insert_releases_bulk(
         self,
@@ -421,7 +456,11 @@ class PgStore:
         windows: Sequence[Sequence[tuple[str, datetime, datetime]]],
         now: datetime,
     ) -> list[int]:
-        """Many releases and their windows in one go (demo boards of 10,000 releases)."""
+        """Many releases and their windows in one go (demo boards of 10,000 releases): the admin's, as the
+        tables' owner; the events of this transaction are the demo's made-up history."""
+        if not self.owns_schema():
+            raise Refused(f"seeding a demo board in {self.name} needs its admin role ({self.admin})")
+        self._pending.seeding = True
         ids = [
             int(r[0])
             for r in self._exec(
@@ -446,28 +485,41 @@ class PgStore:
         return ids
 
     def update_release(self, release: Release, expected_rev: int, now: datetime) -> Release:
-        """Write every field of ``release`` if nobody changed it since ``expected_rev``."""
-        cursor = self._exec(
-            """UPDATE releases SET name = %s, version = %s, components = %s, owner = %s, risk = %s, stage = %s,
-               state = %s, approved_by = %s, approved_at = %s, notes = %s, updated_at = %s, unapproved = %s,
-               rev = rev + 1 WHERE id = %s AND rev = %s""",
-            release_update_row(release, now, expected_rev),
-        )
-        return updated(self, cursor.rowcount, release.id, expected_rev)
+        """``release`` as it will be written with its event, if nobody changed it since ``expected_rev``.
+
+        The server writes it when the event comes (and checks the revision again, under its lock).
+        """
+        row = self._exec("SELECT rev FROM releases WHERE id = %s", (release.id,)).fetchone()
+        if row is None or int(row[0]) != expected_rev:
+            refuse_stale(self, release.id, expected_rev)
+        saved = replace(release, rev=expected_rev + 1, updated_at=now)
+        self._pending.release = release_record(saved)
+        return saved
 
     def refuse_stale(self, release_id: int, expected_rev: int) -> NoReturn:
         refuse_stale(self, release_id, expected_rev)
 
     def set_window(self, window: Window) -> None:
-        self._exec(
-            """INSERT INTO windows (release_id, environment, start, "end") VALUES (%s, %s, %s, %s)
-               ON CONFLICT (release_id, environment) DO UPDATE SET start = excluded.start, "end" = excluded."end" """,
-            (window.release_id, window.environment, to_stamp(window.start), to_stamp(window.end)),
-        )
+        """Kept for the ``scheduled`` event, which writes it; a window of no release or environment is refused now."""
+        row = self._exec(
+            "SELECT EXISTS (SELECT 1 FROM releases WHERE id = %s), EXISTS (SELECT 1 FROM environments WHERE name = %s)",
+            (window.release_id, window.environment),
+        ).fetchone()
+        if not row or not row[0] or not row[1]:
+            raise BadInput(
+                f"refused by the database: a window needs a release and an environment (release {window.release_id}, "
+                f"environment {window.environment!r})"
+            )
+        self._pending.window = window_record(window)
 
     def delete_window(self, release_id: int, environment: str) -> bool:
-        cursor = self._exec("DELETE FROM windows WHERE release_id = %s AND environment = %s", (release_id, environment))
-        return cursor.rowcount > 0
+        row = self._exec(
+            'SELECT start, "end" FROM windows WHERE release_id = %s AND environment = %s', (release_id, environment)
+        ).fetchone()
+        if row is None:
+            return False
+        self._pending.window = {"environment": environment, "start": row[0], "end": row[1]}
+        return True
 
     # -- freezes -----------------------------------------------------------------------------------------
 
@@ -478,41 +530,34 @@ class PgStore:
         return [freeze_from_row(r) for r in rows]
 
     def insert_freeze(self, freeze: Freeze) -> int:
-        row = self._exec(
-            'INSERT INTO freezes (environments, reason, start, "end", cron, duration, zone) '
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            freeze_row(freeze),
-        ).fetchone()
-        return int(row[0]) if row else 0
+        """Reserve the freeze's id; it is written with its ``freeze_added`` event."""
+        row = self._exec("SELECT relman.reserve_id('freeze')").fetchone()
+        freeze_id = int(row[0]) if row else 0
+        self._pending.freeze = freeze_json(replace(freeze, id=freeze_id))
+        return freeze_id
 
     def delete_freeze(self, freeze_id: int) -> bool:
-        return self._exec("DELETE FROM freezes WHERE id = %s", (freeze_id,)).rowcount > 0
+        found = next((f for f in self.freezes() if f.id == freeze_id), None)
+        if found is None:
+            return False
+        self._pending.freeze = freeze_json(found)  # removed with its ``freeze_removed`` event
+        return True
 
     def delete_all_freezes(self) -> None:
-        self._exec("DELETE FROM freezes")
+        raise Refused("on PostgreSQL each freeze is removed with its own event (relman freeze remove)")
 
     # -- the audit log ---------------------------------------------------------------------------------------
 
     def append_event(self, event: NewEvent, actor: str, at: datetime, via: str | None = None) -> int:
-        """Append one event; the server gives it its seq and its link in the chain, and checks the actor."""
-        row = self._exec(
-            """INSERT INTO events (at, actor, via, release, action, "from", "to", forced, reason, details)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING seq""",
-            (
-                to_stamp(at),
-                actor,
-                via,
-                event.release,
-                event.action,
-                event.from_,
-                event.to,
-                event.forced,
-                event.reason,
-                chain.details_text(event.details),
-            ),
-        ).fetchone()
+        """Send the event, with what this transaction changed since the last one, to its write function:
+        the server writes both (or refuses both), gives the event its seq, time and hash, and checks
+        the actor. Returns the seq."""
+        sent = payload(event, actor, at, via, self._pending)
+        function = function_for(event.action, self._pending.seeding)
+        self._pending.clear()
+        row = self._exec(f"SELECT {function}", (as_json(sent),)).fetchone()
         self._pending_events += 1
-        return int(row[0]) if row else 0
+        return int(row[0]) if row and row[0] is not None else 0
 
     def board_id(self) -> str:
         return self.setting("board_id", "")
@@ -539,21 +584,25 @@ class PgStore:
     def load_copy(self, dump: BoardDump) -> None:
         """Write a copied board, history and all, into this empty board; all or nothing.
 
-        Only the board's admin role may: the copy runs in the server's copy mode, in which the
-        events keep the seqs, actors and hashes they came with (the server checks each link as
-        it arrives), and releases keep their ids, revisions and approvals.
+        Only the board's admin role may: it writes the tables as their owner, the events keep the
+        seqs, actors and hashes they came with, releases keep their ids, revisions and approvals,
+        and the chain is verified on the server's side before anything is committed.
         """
         with self.write():
-            if not self.is_admin():
+            if not self.owns_schema():
                 raise Refused(
                     f"copying a board into {self.name} needs its admin role ({self.admin}); "
                     f"{self._account} is not a member of it"
                 )
             if problem := empty_problem(self):
                 raise BadInput(problem)
-            self._exec("SELECT set_config('relman.copy', 'on', true)")
+            # the target's admins stay admins of what they copied in (the creator of a board is its first
+            # admin), beside any the source had
+            kept = _names(self.setting("admins", "[]"))
+            settings = dict(dump.settings)
+            settings["admins"] = json.dumps(list(dict.fromkeys([*_names(settings.get("admins", "[]")), *kept])))
             self._exec("DELETE FROM settings")
-            for key, value in sorted(dump.settings.items()):
+            for key, value in sorted(settings.items()):
                 self._exec("INSERT INTO settings (key, value) VALUES (%s, %s)", (key, value))
             self.save_environments(dump.environments)
             self._exec_many(
@@ -583,9 +632,13 @@ class PgStore:
                     f"SELECT setval(pg_get_serial_sequence('relman.{table}', 'id'), "
                     f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
                 )
-            self._exec("SELECT set_config('relman.copy', 'off', true)")
             if dump.hook_cursor[0]:
-                self.set_hook_cursor(*dump.hook_cursor)
+                self._exec(
+                    "INSERT INTO hook_cursor (id, seq, done) VALUES (1, %s, %s) "
+                    "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, done = excluded.done",
+                    (dump.hook_cursor[0], json.dumps(list(dump.hook_cursor[1]))),
+                )
+            self._exec("SELECT relman.verify_chain()")
             verdict = chain.verify(self.board_id(), self.stored_events())
             if not verdict.ok:
                 raise BadInput(f"the copied log does not verify in {self.name}: {verdict.problem}; nothing was copied")
@@ -601,24 +654,23 @@ class PgStore:
         return frozenset(int(r[0]) for r in self._run(HOOK_FAILURES_SQL).fetchall())
 
     def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None:
-        self._exec(
-            "INSERT INTO hook_cursor (id, seq, done) VALUES (1, %s, %s) "
-            "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, done = excluded.done",
-            (seq, json.dumps(list(done))),
-        )
+        """The runner's progress: only a member of relman_runner may move it."""
+        self._exec("SELECT relman.runner_event(NULL, %s, %s::jsonb)", (seq, json.dumps(list(done))))
 
     @contextlib.contextmanager
     def runner_lock(self, wait: bool = True) -> Iterator[bool]:
-        """Held by the one hook runner of this board: a session advisory lock on a connection of its
-        own, let go when that connection closes (or the runner dies and the server notices)."""
+        """Held by the one hook runner of this board: the ``runner`` row of ``relman.locks``, locked by a
+        transaction on a connection of its own, let go when it ends (or the runner dies and the server
+        notices). Only relman_runner may take it; waiting retries, each try bounded by the lock timeout."""
         conn = connect(self._url)
         try:
-            if wait:
-                conn.execute("SELECT pg_advisory_lock(%s)", (RUNNER_LOCK_KEY,))
-                got = True
-            else:
-                row = conn.execute("SELECT pg_try_advisory_lock(%s)", (RUNNER_LOCK_KEY,)).fetchone()
+            conn.execute("BEGIN")
+            while True:
+                row = conn.execute("SELECT relman.runner_lock(false)").fetchone()
                 got = bool(row and row[0])
+                if got or not wait:
+                    break
+                time.sleep(RUNNER_RETRY_S)
             yield got
         except psycopg.Error as exc:
             raise self._translate(exc) from None
@@ -679,8 +731,17 @@ class PgStore:
         said = first_line(exc)
         if state == "42501":  # insufficient privilege: a grant the role lacks, or a control's refusal
             return Refused(self._privilege_message(said))
-        if state == "55P03":  # lock_not_available: the write lock did not come within lock_timeout
-            return BadInput(f"{self.name} is busy (another process holds a write lock); nothing was changed, try again")
+        if state == "RM409":  # the server's stale-write check, under its lock
+            return Refused(f"{said}; nothing was written")
+        if state == "55P03":  # lock_not_available: a lock did not come within lock_timeout
+            return BadInput(
+                f"{self.name} is busy: {self._lock_holders()}; waited {LOCK_TIMEOUT_S:g} s, nothing was changed, "
+                "try again"
+            )
+        if state == "57014":  # query_canceled: statement_timeout
+            return BadInput(
+                f"{self.name} did not answer within {STATEMENT_TIMEOUT_S:g} s ({said}); nothing was changed, try again"
+            )
         if state.startswith("23"):  # integrity constraint violation
             return BadInput(f"refused by the database: {said}")
         if state == "25006":
@@ -692,6 +753,22 @@ class PgStore:
         ):
             return BadInput(f"lost the connection to {self.name} ({said}); nothing was changed, try again")
         return BadInput(f"database error on {self.name}: {said}")
+
+    def _lock_holders(self) -> str:
+        """Who holds a lock on relman's tables (role, application), asked on a connection of its own:
+        this one's transaction is over."""
+        try:
+            conn = connect(self._url)
+        except BadInput:
+            return "another session holds a lock"
+        try:
+            row = conn.execute("SELECT relman.lock_holders()").fetchone()
+            return str(row[0]) if row and row[0] else "another session held a lock (gone now)"
+        except psycopg.Error:
+            return "another session holds a lock"
+        finally:
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
 
     def _privilege_message(self, said: str) -> str:
         you = f"{self._account} is not a member of it"
@@ -707,3 +784,12 @@ class PgStore:
 def _pg_row(values: tuple[Any, ...]) -> tuple[Any, ...]:
     """A release row from the SQLite helpers with its last column, ``unapproved``, as a boolean."""
     return (*values[:-1], bool(values[-1]))
+
+
+def _names(raw: str) -> list[str]:
+    """A settings value that lists accounts (``admins``, ``delegates``), or none."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []

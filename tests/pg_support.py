@@ -37,6 +37,7 @@ SUPERUSER = "postgres"
 ADMIN_ROLE = "relman_admin"  # owns the boards the tests make
 ADMIN_LOGIN = "admin"  # a person who is a member of the admin role
 READER_ROLE_LOGIN = "wallboard"  # a login in relman_reader
+NOT_RUNNERS = frozenset({"mallory", "eve"})  # operators only: the attackers of tests/test_pg_attacks.py
 EMPTY_TEMPLATE = "relman_empty"  # after `relman pg setup`, nothing else (like a fresh file)
 TEMPLATE = "relman_template"  # pg setup + the default pipeline, no events (like conftest.new_store)
 INIT_TEMPLATE = "relman_init"  # pg setup + `relman init` by the admin (like conftest's `initialised`)
@@ -238,7 +239,8 @@ class Cluster:
     # -- roles and databases --------------------------------------------------------------------------
 
     def ensure_role(self, name: str, *, group: str = "relman_operator") -> str:
-        """A login role ``name`` that is a member of ``group`` (made once per cluster)."""
+        """A login role ``name`` that is a member of ``group`` (made once per cluster); operators run hooks
+        too (relman_runner), except the ones named in ``NOT_RUNNERS``."""
         if name in self._roles:
             return name
         from psycopg import sql
@@ -248,6 +250,8 @@ class Cluster:
             if not exists:
                 conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(name)))
             conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), sql.Identifier(name)))
+            if group == "relman_operator" and name not in NOT_RUNNERS:
+                conn.execute(sql.SQL("GRANT relman_runner TO {}").format(sql.Identifier(name)))
         self._roles.add(name)
         return name
 
@@ -263,6 +267,8 @@ class Cluster:
         for name in (EMPTY_TEMPLATE, TEMPLATE, INIT_TEMPLATE):
             self.sql(f'CREATE DATABASE "{name}"')
             setup(self.url(name, SUPERUSER), ADMIN_ROLE)
+            # the tests' clock is fixed (conftest's NOW): their boards are fixed-clock boards
+            self.sql("INSERT INTO relman.settings (key, value) VALUES ('fixed_clock', 'on')", database=name)
         self.ensure_role(ADMIN_LOGIN, group=ADMIN_ROLE)
         store = PgStore.open(self.url(TEMPLATE, ADMIN_LOGIN))
         try:

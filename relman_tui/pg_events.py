@@ -1,0 +1,119 @@
+"""What the PostgreSQL store sends its write functions: an event with everything its effect is read from."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from relman_tui.model import Freeze, Release, Window
+from relman_tui.store import NewEvent
+from relman_tui.timeutil import to_stamp
+
+RELEASE_ACTIONS = frozenset(
+    {
+        "created",
+        "edited",
+        "moved",
+        "rolled_back",
+        "verified",
+        "failed",
+        "approved",
+        "cancelled",
+        "scheduled",
+        "unscheduled",
+    }
+)
+FREEZE_ACTIONS = frozenset({"freeze_added", "freeze_removed"})
+RUNNER_ACTIONS = frozenset({"hook_ran", "hook_failed"})
+
+
+def release_record(r: Release) -> dict[str, Any]:
+    """A release's full record, every column of the releases table (an event's ``details["release"]``)."""
+    return {
+        "id": r.id,
+        "name": r.name,
+        "version": r.version,
+        "components": list(r.components),
+        "owner": r.owner,
+        "risk": str(r.risk),
+        "stage": r.stage,
+        "state": str(r.state),
+        "approved_by": r.approved_by,
+        "approved_at": to_stamp(r.approved_at) if r.approved_at else None,
+        "unapproved": r.unapproved,
+        "notes": r.notes,
+        "created_at": to_stamp(r.created_at),
+        "created_by": r.created_by or r.owner,
+        "updated_at": to_stamp(r.updated_at),
+        "rev": r.rev,
+    }
+
+
+def window_record(w: Window) -> dict[str, Any]:
+    return {"environment": w.environment, "start": to_stamp(w.start), "end": to_stamp(w.end)}
+
+
+def freeze_json(f: Freeze) -> dict[str, Any]:
+    """A freeze as its row (``freeze list --json``'s item), for ``details["freeze"]``."""
+    item: dict[str, Any] = {"id": f.id, "environments": list(f.environments), "reason": f.reason}
+    if f.recurring and f.duration is not None:
+        item |= {"cron": f.cron, "duration": int(f.duration.total_seconds()), "zone": f.zone}
+    elif f.start and f.end:
+        item |= {"start": to_stamp(f.start), "end": to_stamp(f.end)}
+    return item
+
+
+@dataclass
+class Pending:
+    """What a transaction changed since its last event: sent with the next event, which carries it."""
+
+    release: dict[str, Any] | None = None
+    window: dict[str, Any] | None = None
+    freeze: dict[str, Any] | None = None
+    seeding: bool = False  # the demo's bulk history (the admin's, written as the table's owner)
+
+    def clear(self) -> None:
+        self.release = self.window = self.freeze = None
+
+
+def payload(event: NewEvent, actor: str, at: datetime, via: str | None, pending: Pending) -> dict[str, Any]:
+    """The event as the functions read it, ``details`` completed with what changed (contract keys)."""
+    details: dict[str, Any] = dict(event.details or {})
+    if pending.release is not None:
+        details.setdefault("release", pending.release)
+    if pending.window is not None:
+        details.setdefault("window", pending.window)
+    if pending.freeze is not None:
+        details.setdefault("freeze", pending.freeze)
+    return {
+        "action": event.action,
+        "release": event.release,
+        "from": event.from_,
+        "to": event.to,
+        "forced": event.forced,
+        "reason": event.reason,
+        "actor": actor,
+        "via": via,
+        "at": to_stamp(at),
+        "details": details or None,
+    }
+
+
+def function_for(action: str, seeding: bool) -> str:
+    """Which write function takes an event of ``action``."""
+    if seeding:
+        return "relman.admin_event(%s::jsonb, '[]'::jsonb)"
+    if action in RELEASE_ACTIONS:
+        return "relman.release_event(%s::jsonb)"
+    if action in FREEZE_ACTIONS:
+        return "relman.freeze_event(%s::jsonb)"
+    if action in RUNNER_ACTIONS:
+        return "relman.runner_event(%s::jsonb, NULL, NULL)"
+    return "relman.admin_event(%s::jsonb, '[]'::jsonb)"
+
+
+def as_json(value: Mapping[str, Any] | list[Any]) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
