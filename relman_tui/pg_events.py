@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from relman_tui.model import Freeze, Release, Window
 from relman_tui.store import NewEvent
 from relman_tui.timeutil import to_stamp
 
@@ -28,42 +27,6 @@ RELEASE_ACTIONS = frozenset(
 )
 FREEZE_ACTIONS = frozenset({"freeze_added", "freeze_removed"})
 RUNNER_ACTIONS = frozenset({"hook_ran", "hook_failed"})
-
-
-def release_record(r: Release) -> dict[str, Any]:
-    """A release's full record, every column of the releases table (an event's ``details["release"]``)."""
-    return {
-        "id": r.id,
-        "name": r.name,
-        "version": r.version,
-        "components": list(r.components),
-        "owner": r.owner,
-        "risk": str(r.risk),
-        "stage": r.stage,
-        "state": str(r.state),
-        "approved_by": r.approved_by,
-        "approved_at": to_stamp(r.approved_at) if r.approved_at else None,
-        "unapproved": r.unapproved,
-        "notes": r.notes,
-        "created_at": to_stamp(r.created_at),
-        "created_by": r.created_by or r.owner,
-        "updated_at": to_stamp(r.updated_at),
-        "rev": r.rev,
-    }
-
-
-def window_record(w: Window) -> dict[str, Any]:
-    return {"environment": w.environment, "start": to_stamp(w.start), "end": to_stamp(w.end)}
-
-
-def freeze_json(f: Freeze) -> dict[str, Any]:
-    """A freeze as its row (``freeze list --json``'s item), for ``details["freeze"]``."""
-    item: dict[str, Any] = {"id": f.id, "environments": list(f.environments), "reason": f.reason}
-    if f.recurring and f.duration is not None:
-        item |= {"cron": f.cron, "duration": int(f.duration.total_seconds()), "zone": f.zone}
-    elif f.start and f.end:
-        item |= {"start": to_stamp(f.start), "end": to_stamp(f.end)}
-    return item
 
 
 @dataclass

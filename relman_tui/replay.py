@@ -268,7 +268,8 @@ def _rules(state: BoardState, event: StoredEvent, d: dict[str, Any], server_admi
     if event.action == BOARD_CREATED:
         if settings.get("admins") or state.releases or state.environments:
             return f"event #{seq}: a board_created event in the middle of a board's history"
-        if [str(a).casefold() for a in d.get("admins", [])] != [actor.casefold()]:
+        # on a server the first admin is the role `pg setup` named (the server checks membership)
+        if not server_admins and [str(a).casefold() for a in d.get("admins", [])] != [actor.casefold()]:
             return f"event #{seq}: a board's first admin is the account that created it ({actor})"
         return ""
     if event.action in RULE_CHANGES and not server_admins:

@@ -483,16 +483,16 @@ class Service:
         if self.store.server_account() is not None and not self.store.is_admin():
             return False  # a server board's first admin is the role `relman pg setup` named: the server refuses
         with self.store.write():
-            if self.store.last_seq() or self.admins():
+            if self.store.last_seq():
                 return False
-            admins = [self.actor]
-            self.store.set_setting(admin_rules.ADMINS, json.dumps(admins))
-            self.store.set_setting(admin_rules.FIXED_CLOCK, "on" if fixed_clock else "off")
-            details = {
-                "board_id": self.store.board_id(),
-                "admins": admins,
-                "fixed_clock": "on" if fixed_clock else "off",
-            }
+            # a server board's admins were named by `pg setup`: the event records them as they stand
+            admins = list(self.admins()) or [self.actor]
+            clock = "on" if fixed_clock or self.store.setting(admin_rules.FIXED_CLOCK, "off") == "on" else "off"
+            if admins != list(self.admins()):
+                self.store.set_setting(admin_rules.ADMINS, json.dumps(admins))
+            if clock != self.store.setting(admin_rules.FIXED_CLOCK, "off"):
+                self.store.set_setting(admin_rules.FIXED_CLOCK, clock)
+            details = {"board_id": self.store.board_id(), "admins": admins, "fixed_clock": clock}
             self._log(NewEvent("board_created", details=details), self.now())
         return True
 
@@ -561,7 +561,7 @@ class Service:
         }
         with self.store.write():
             release_id = self.store.insert_release(new, now)
-            details["release"] = release_record(self.release(release_id))
+            details["release"] = release_record(new.stored(release_id, now))
             self._log(NewEvent("created", release=release_id, to=PLANNED, details=details), now)
         return self.release(release_id)
 

@@ -59,6 +59,27 @@ class NewRelease:
     unapproved: bool = False
     created_at: datetime | None = None  # None: now (a seeded demo gives its releases a past)
 
+    def stored(self, release_id: int, now: datetime) -> Release:
+        """The release as its first write stores it (rev 1), for the record its ``created`` event carries."""
+        return Release(
+            release_id,
+            self.name,
+            self.version,
+            self.components,
+            self.owner,
+            self.risk,
+            self.stage,
+            self.state,
+            self.approved_by,
+            self.approved_at,
+            self.notes,
+            self.created_at or now,
+            now,
+            1,
+            created_by=self.created_by or self.owner,
+            unapproved=self.unapproved,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:

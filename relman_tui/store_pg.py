@@ -32,8 +32,9 @@ from relman_tui import chain
 from relman_tui.dburl import check_url, describe
 from relman_tui.errors import BadInput, Refused, RelmanError
 from relman_tui.model import Environment, Event, Freeze, Release, Window
-from relman_tui.pg_events import Pending, as_json, freeze_json, function_for, payload, release_record, window_record
+from relman_tui.pg_events import Pending, as_json, function_for, payload
 from relman_tui.pg_schema import CHANNEL, KNOWN_MIGRATIONS, OPERATOR_ROLE, READER_ROLE, applied_migrations
+from relman_tui.records import freeze_record, release_record, window_record
 from relman_tui.store import (
     EVENT_COLUMNS,
     HOOK_FAILURES_SQL,
@@ -428,26 +429,7 @@ class PgStore:
         """Reserve the new release's id; the release is written with its ``created`` event."""
         row = self._exec("SELECT relman.reserve_id('release')").fetchone()
         release_id = int(row[0]) if row else 0
-        self._pending.release = release_record(
-            Release(
-                release_id,
-                new.name,
-                new.version,
-                new.components,
-                new.owner,
-                new.risk,
-                new.stage,
-                new.state,
-                new.approved_by,
-                new.approved_at,
-                new.notes,
-                new.created_at or now,
-                now,
-                1,
-                created_by=new.created_by or new.owner,
-                unapproved=new.unapproved,
-            )
-        )
+        self._pending.release = release_record(new.stored(release_id, now))
         return release_id
 
     def insert_releases_bulk(
@@ -533,14 +515,14 @@ class PgStore:
         """Reserve the freeze's id; it is written with its ``freeze_added`` event."""
         row = self._exec("SELECT relman.reserve_id('freeze')").fetchone()
         freeze_id = int(row[0]) if row else 0
-        self._pending.freeze = freeze_json(replace(freeze, id=freeze_id))
+        self._pending.freeze = freeze_record(replace(freeze, id=freeze_id))
         return freeze_id
 
     def delete_freeze(self, freeze_id: int) -> bool:
         found = next((f for f in self.freezes() if f.id == freeze_id), None)
         if found is None:
             return False
-        self._pending.freeze = freeze_json(found)  # removed with its ``freeze_removed`` event
+        self._pending.freeze = freeze_record(found)  # removed with its ``freeze_removed`` event
         return True
 
     def delete_all_freezes(self) -> None:

@@ -142,12 +142,17 @@ def test_delegation_works_for_roles_the_admin_names(cli: Run) -> None:
 
 def test_an_operator_may_not_change_board_settings_or_environments(cli: Run) -> None:
     before = cli.dump()
-    assert "only an admin of the board may change the board's settings: alice is not one" in refused(
-        cli("settings", "four-eyes", "off")
+    assert (
+        "only the board's admin role (relman_admin) may change the board's settings; alice is not a member of it"
+        in refused(cli("settings", "four-eyes", "off"))
     )
-    assert "only an admin of the board may change environments: alice is not one" in refused(cli("env", "add", "qa"))
-    assert "only an admin of the board may change environments: alice is not one" in refused(
-        cli("env", "edit", "prod", "--no-approval")
+    assert (
+        "only the board's admin role (relman_admin) may add, change or remove environments; alice is not a member"
+        in refused(cli("env", "add", "qa"))
+    )
+    assert (
+        "only the board's admin role (relman_admin) may add, change or remove environments; alice is not a member"
+        in refused(cli("env", "edit", "prod", "--no-approval"))
     )
     assert cli.dump() == before
     cli.ok("settings", "four-eyes", "off", actor="admin")
@@ -328,8 +333,9 @@ def test_init_is_the_admins_and_runs_once(pg: PgBackend, tmp_path: Path) -> None
     empty = PgBackend(pg.cluster)
     run = Run(empty.make("empty"), tmp_path / "home", empty)
     try:
-        assert "only an admin of the board may change environments: alice is not one" in refused(
-            run("init", actor="alice")
+        assert (
+            "only the board's admin role (relman_admin) may add, change or remove environments; alice is not a member"
+            in refused(run("init", actor="alice"))
         )
         out = run.ok("init", actor="admin").stdout
         assert out.startswith("created postgresql://") and "with environments dev, test, staging, preprod, prod" in out
