@@ -8,7 +8,7 @@ import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -892,40 +892,21 @@ def hooks_run(obj: Context, once: bool, poll: float) -> None:
     A second runner waits for the first. Stop it with SIGTERM or ctrl+c: it finishes the hook
     it is running first.
     """
-    import signal
-    import threading
+    from relman_tui.hook_runner import serve
 
-    from relman_tui.hooks import Runner
+    serve(
+        obj.service(),
+        once=once,
+        poll=poll,
+        report=lambda line: _echo_quietly(line),
+        warn=lambda line: _echo_quietly(line, err=True),
+    )
 
-    service = obj.service()
-    stop = threading.Event()
 
-    def on_signal(signum: int, frame: object) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        runner = Runner(service, report=lambda line: click.echo(line), stop=stop)
-        store = service.store
-        with store.runner_lock(wait=False) as got:
-            if not got:
-                click.echo("relman: another hook runner holds this board's lock; waiting for it", err=True)
-        with store.runner_lock(wait=True):
-            if stop.is_set():
-                return
-            # The mark is taken *before* reading: an event committed while a hook runs lies past
-            # it, so the wait below returns at once for it instead of waiting for another write.
-            seen = store.last_seq()
-            runner.run_pending()
-            while not once and not stop.is_set():
-                wake = store.wait_for_change(poll, after_seq=seen)
-                if not wake.changed:
-                    continue
-                seen = store.last_seq()
-                runner.run_pending()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def _echo_quietly(line: str, err: bool = False) -> None:
+    """A runner whose terminal is gone (tmux kill-session) still records what its hook came to."""
+    with suppress(OSError):
+        click.echo(line, err=err)
 
 
 @cli.group("settings", invoke_without_command=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -746,6 +746,8 @@ class Service:
     def _write(self, old: Release, new: Release, event: NewEvent) -> Release:
         now = self.now()
         saved = self.store.update_release(new, old.rev, now)
+        if event.action in RELEASE_RECORDED:
+            event = replace(event, details=dict(event.details or {}) | {"release": release_record_for_event(saved)})
         self._log(event, now)
         return saved
 
@@ -830,6 +832,21 @@ def event_record(e: Event) -> dict[str, Any]:
         "details": dict(e.details),
         "hash": e.hash,
     }
+
+
+RELEASE_RECORDED = ("moved", "rolled_back")  # events whose details carry the release as it was (CONTRACT.md)
+
+
+def release_record_for_event(release: Release) -> dict[str, Any]:
+    """A release's full record, every column, as an event's ``details["release"]`` (CONTRACT.md): what a
+    hook, insights or a replay reads as the event recorded it, never the row as it is now."""
+    record: dict[str, Any] = {}
+    for item in fields(release):
+        if item.name == "windows":
+            continue  # a table of its own: window events carry theirs
+        value = getattr(release, item.name)
+        record[item.name] = to_stamp(value) if isinstance(value, datetime) else _plain(value)
+    return record
 
 
 def environment_record(env: Environment) -> dict[str, Any]:

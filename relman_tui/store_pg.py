@@ -607,6 +607,14 @@ class PgStore:
             (seq, json.dumps(list(done))),
         )
 
+    def runner_key(self) -> str:
+        """The board's identity for its hook runner: the server and database the connection reached."""
+        import hashlib
+
+        info = self._conn.info
+        where = f"{info.host}:{info.port}/{info.dbname}"
+        return "pg-" + hashlib.sha256(where.encode("utf-8")).hexdigest()[:16]
+
     @contextlib.contextmanager
     def runner_lock(self, wait: bool = True) -> Iterator[bool]:
         """Held by the one hook runner of this board: a session advisory lock on a connection of its
