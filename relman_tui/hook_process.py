@@ -142,6 +142,15 @@ def _signal_all(session: int, pids: Sequence[int], sig: signal.Signals) -> None:
             os.kill(pid, sig)
 
 
+def exited(proc: subprocess.Popen[bytes]) -> bool:
+    """Has the leader exited? Asked without reaping it: while it is a zombie its pid, the session's
+    id, cannot be given to another program, so the session can still be stopped safely."""
+    try:
+        return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
 def _wait_gone(session: int, until: float) -> bool:
     """Wait until no process of ``session`` is alive (an exited leader we have not reaped is a zombie)."""
     while members(session):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import subprocess
 import tempfile
 import threading
 import time
@@ -30,7 +29,7 @@ OUTPUT_LINES = 20  # the last lines of a hook's output kept in its outcome event
 OUTPUT_CHARS = 2_000
 BATCH = 500  # events read at a time
 KILL_GRACE_S = 5.0  # between SIGTERM and SIGKILL for a hook past its timeout
-WAIT_SLICE_S = 0.1  # how often a waiting runner looks whether it was told to cut the hook off
+WAIT_SLICE_S = 0.05  # at most this long between looks at a running hook (has it exited, timed out, been cut?)
 
 
 def destination(event: Event) -> str | None:
@@ -149,18 +148,18 @@ def run_hook(
             running.save(hook_process.identify(proc, token))
         problem = ""
         try:
-            while True:
+            pause = 0.001
+            while not hook_process.exited(proc):
                 if stops.cut.is_set():
                     hook_process.stop_group(proc.pid, KILL_GRACE_S, proc)
                     return None
-                try:
-                    proc.wait(timeout=max(0.0, min(deadline - time.monotonic(), WAIT_SLICE_S)))
+                if time.monotonic() >= deadline:
+                    problem = f"timed out after {format_duration(hook.timeout)}"
                     break
-                except subprocess.TimeoutExpired:
-                    if time.monotonic() >= deadline:
-                        problem = f"timed out after {format_duration(hook.timeout)}"
-                        hook_process.stop_group(proc.pid, KILL_GRACE_S, proc)
-                        break
+                time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+                pause = min(pause * 2, WAIT_SLICE_S)
+            # at its timeout, or what its leader left running when it exited: none is left behind
+            hook_process.stop_group(proc.pid, KILL_GRACE_S, proc)
         except BaseException:  # the runner is failing: do not leave the hook behind
             hook_process.stop_group(proc.pid, KILL_GRACE_S, proc)
             raise

@@ -205,8 +205,12 @@ def check_output(path: Path, what: str, store: BoardStore | None = None) -> None
     """
     if store is not None and store.owns(path):
         raise BadInput(f"{path} is this board's own database file; {what} would destroy it. Give another file name")
+    from relman_tui.outfile import refuse_special
+
+    refuse_special(path, what)  # looked at, never opened: a FIFO would block the read below
     try:
-        with path.open("rb") as handle:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
             head = handle.read(16)
     except OSError:
         return  # not there yet (or not readable: writing it will say so)
