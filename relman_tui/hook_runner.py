@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections.abc import Callable, Iterator
 from types import FrameType
@@ -26,12 +27,16 @@ def stop_signals(stops: Stops) -> Iterator[Callable[[bool], None]]:
     waiting = [False]
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        if stops.stopping.is_set():
-            stops.cut.set()
-        stops.stopping.set()
         if waiting[0]:
+            stops.stopping.set()
             waiting[0] = False
             raise StoppedWaiting
+        if stops.stopping.is_set():
+            stops.cut.set()
+            _say("relman: stopping now; a hook cut off runs again when a runner starts again")
+        else:
+            stops.stopping.set()
+            _say("relman: stopping once the running hook (if any) finishes; signal again to cut it off")
 
     def set_waiting(on: bool) -> None:
         waiting[0] = on
@@ -42,6 +47,12 @@ def stop_signals(stops: Stops) -> Iterator[Callable[[bool], None]]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _say(line: str) -> None:
+    """Said from a signal handler: one unbuffered write, which cannot meet a half-done print."""
+    with contextlib.suppress(OSError):
+        os.write(2, (line + "\n").encode())
 
 
 def running_file(service: Service) -> RunningFile:
