@@ -41,7 +41,9 @@ def stop_signals(stops: Stops) -> Iterator[Callable[[bool], None]]:
     def set_waiting(on: bool) -> None:
         waiting[0] = on
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
+    # a runner started under nohup keeps ignoring hang-ups, as it was asked to
+    heard = [sig for sig in STOP_SIGNALS if not (sig == signal.SIGHUP and signal.getsignal(sig) == signal.SIG_IGN)]
+    previous = {sig: signal.signal(sig, on_signal) for sig in heard}
     try:
         yield set_waiting
     finally:

@@ -361,3 +361,25 @@ def test_hooks_run_refuses_a_board_other_accounts_can_write(
     finally:
         board.path.chmod(0o600)
         folder.chmod(0o700)
+
+
+def test_a_runner_started_under_nohup_goes_on_after_a_hangup(board: Run, tmp_path: Path, stubborn: Path) -> None:
+    env = runner_env(tmp_path, board)
+    runner = subprocess.Popen(
+        ["nohup", sys.executable, "-m", "relman_tui", "--db", str(board.db), "hooks", "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        (stubborn / "finish").write_text("")
+        add_and_move(board, "one", "dev")
+        wait_for(lambda: outcomes(board) == ["hook_ran"], "the first hook", runner)
+        runner.send_signal(signal.SIGHUP)  # ignored, as nohup asked
+        add_and_move(board, "two", "dev")
+        wait_for(lambda: outcomes(board) == ["hook_ran", "hook_ran"], "the second hook after the hangup", runner)
+    finally:
+        runner.send_signal(signal.SIGTERM)
+        _out, err = runner.communicate(timeout=60)
+    assert runner.returncode == 0, err
