@@ -852,11 +852,11 @@ def hooks() -> None:
     """The board's hook commands (`hooks add`, or the board file's [[hooks]]) and their runner."""
 
 
-@hooks.command("add", context_settings={"ignore_unknown_options": False})
+@hooks.command("add")
 @click.option("--on", "on", required=True, metavar="ACTION", help="The event action it runs for (moved, approved, …).")
 @click.option("--environment", metavar="ENV", help="Only events whose destination stage is ENV.")
 @click.option(
-    "--timeout", metavar="DURATION", default="10m", show_default=True, help="Stopped (its whole group) after."
+    "--timeout", metavar="DURATION", default="10m", show_default=True, help="Seconds or a duration; then its whole group is stopped."
 )
 @click.argument("argv", nargs=-1, required=True, metavar="-- ARGV...")
 @pass_ctx
@@ -869,7 +869,7 @@ def hooks_add(obj: Context, on: str, environment: str | None, timeout: str, argv
 
     service = obj.service()
     stages = [PLANNED, *(e.name for e in service.environments())]
-    item: dict[str, object] = {"on": on, "run": list(argv), "timeout": timeout}
+    item: dict[str, object] = {"on": on, "run": list(argv), "timeout": int(timeout) if timeout.isdigit() else timeout}
     if environment is not None:
         item["environment"] = environment
     hook = service.add_hook(parse_hook(item, stages, "hook", bad))
