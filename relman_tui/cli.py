@@ -856,7 +856,11 @@ def hooks() -> None:
 @click.option("--on", "on", required=True, metavar="ACTION", help="The event action it runs for (moved, approved, …).")
 @click.option("--environment", metavar="ENV", help="Only events whose destination stage is ENV.")
 @click.option(
-    "--timeout", metavar="DURATION", default="10m", show_default=True, help="Seconds or a duration; then its whole group is stopped."
+    "--timeout",
+    metavar="DURATION",
+    default="10m",
+    show_default=True,
+    help="Seconds or a duration; then its whole group is stopped.",
 )
 @click.argument("argv", nargs=-1, required=True, metavar="-- ARGV...")
 @pass_ctx
