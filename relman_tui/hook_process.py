@@ -168,8 +168,9 @@ def stop_group(session: int, grace: float, leader: subprocess.Popen[bytes] | Non
     cannot be given to another program while the session is being stopped.
     """
     pids = members(session)
-    _signal_all(session, pids, signal.SIGTERM)
-    if not _wait_gone(session, time.monotonic() + grace):
+    if pids:  # after a clean exit usually none: one look at /proc, no signal
+        _signal_all(session, pids, signal.SIGTERM)
+    if pids and not _wait_gone(session, time.monotonic() + grace):
         _signal_all(session, members(session), signal.SIGKILL)
         _wait_gone(session, time.monotonic() + KILLED_WITHIN_S)
     if leader is not None:
