@@ -167,8 +167,17 @@ def stop_group(session: int, grace: float, leader: subprocess.Popen[bytes] | Non
     The leader (when it is our child) is reaped only at the end, so its pid, the session's id,
     cannot be given to another program while the session is being stopped.
     """
+    if leader is not None and exited(leader):
+        leader.wait()  # a clean exit: what usually follows is an empty group, seen without reading /proc
+        try:
+            os.killpg(session, 0)
+        except ProcessLookupError:
+            return
+        except PermissionError:
+            pass
+        leader = None  # its pid stays taken while the group it leads has members
     pids = members(session)
-    if pids:  # after a clean exit usually none: one look at /proc, no signal
+    if pids:
         _signal_all(session, pids, signal.SIGTERM)
     if pids and not _wait_gone(session, time.monotonic() + grace):
         _signal_all(session, members(session), signal.SIGKILL)
