@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -270,40 +271,41 @@ def parse_board(data: dict[str, Any], where: str) -> Board:
     return Board(envs, freezes, BoardSettings(four_eyes, delegates), hooks)
 
 
+def parse_hook(item: dict[str, Any], stages: Sequence[str], key: str, bad: Any) -> Hook:
+    """One hook, checked as a board file's ``[[hooks]]`` entry is (and as `relman hooks add` is)."""
+    extra = set(item) - {"on", "environment", "run", "timeout"}
+    if extra:
+        raise bad(f"{key}.{sorted(extra)[0]}", "unknown key")
+    on = item.get("on")
+    if not isinstance(on, str) or on not in HOOK_ACTIONS:
+        raise bad(f"{key}.on", f"must be an event action: {', '.join(sorted(HOOK_ACTIONS))}")
+    environment = _opt_str(item.get("environment"), f"{key}.environment", bad)
+    if environment is not None and environment not in stages:
+        raise bad(f"{key}.environment", f"unknown stage {environment!r} (stages: {', '.join(stages)})")
+    run = item.get("run")
+    if (
+        not isinstance(run, list)
+        or not run
+        or len(run) > 100
+        or not all(isinstance(a, str) and a and len(a) <= 4096 for a in run)
+    ):
+        raise bad(f"{key}.run", "must be a command as a list of 1 to 100 non-empty strings (argv; no shell)")
+    for arg in run:
+        if "\x00" in arg or any(unicodedata.category(c) == "Cc" for c in arg):
+            raise bad(f"{key}.run", "must not contain control characters")
+    timeout = item.get("timeout", HOOK_TIMEOUT_DEFAULT_S)
+    length = _duration(timeout, f"{key}.timeout", bad)
+    if length > HOOK_TIMEOUT_MAX:
+        raise bad(f"{key}.timeout", f"is longer than {format_duration(HOOK_TIMEOUT_MAX)}")
+    return Hook(on, tuple(run), length, environment)
+
+
 def _hooks(raw_hooks: Any, stages: list[str], bad: Any) -> list[Hook]:
     if not isinstance(raw_hooks, list):
         raise bad("hooks", "must be an array of tables ([[hooks]])")
     if len(raw_hooks) > HOOKS_MAX:
         raise bad("hooks", f"has {len(raw_hooks)} hooks; at most {HOOKS_MAX} are allowed")
-    hooks: list[Hook] = []
-    for i, raw in enumerate(raw_hooks):
-        key = f"hooks[{i}]"
-        item = _table(raw, key, bad)
-        extra = set(item) - {"on", "environment", "run", "timeout"}
-        if extra:
-            raise bad(f"{key}.{sorted(extra)[0]}", "unknown key")
-        on = item.get("on")
-        if not isinstance(on, str) or on not in HOOK_ACTIONS:
-            raise bad(f"{key}.on", f"must be an event action: {', '.join(sorted(HOOK_ACTIONS))}")
-        environment = _opt_str(item.get("environment"), f"{key}.environment", bad)
-        if environment is not None and environment not in stages:
-            raise bad(f"{key}.environment", f"unknown stage {environment!r} (stages: {', '.join(stages)})")
-        run = item.get("run")
-        if (
-            not isinstance(run, list)
-            or not run
-            or len(run) > 100
-            or not all(isinstance(a, str) and a and len(a) <= 4096 for a in run)
-        ):
-            raise bad(f"{key}.run", "must be a command as a list of 1 to 100 non-empty strings (argv; no shell)")
-        for arg in run:
-            if "\x00" in arg or any(unicodedata.category(c) == "Cc" for c in arg):
-                raise bad(f"{key}.run", "must not contain control characters")
-        timeout = item.get("timeout", HOOK_TIMEOUT_DEFAULT_S)
-        length = _duration(timeout, f"{key}.timeout", bad)
-        if length > HOOK_TIMEOUT_MAX:
-            raise bad(f"{key}.timeout", f"is longer than {format_duration(HOOK_TIMEOUT_MAX)}")
-        hooks.append(Hook(on, tuple(run), length, environment))
+    hooks = [parse_hook(_table(raw, f"hooks[{i}]", bad), stages, f"hooks[{i}]", bad) for i, raw in enumerate(raw_hooks)]
     ids = [h.id for h in hooks]
     if len(set(ids)) != len(ids):
         raise bad("hooks", "the same hook is listed twice")

@@ -8,7 +8,7 @@ import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ import click
 from relman_tui import settings as user_settings
 from relman_tui.dburl import Target, check_url, is_url
 from relman_tui.errors import BadInput, GateRefused, RelmanError
-from relman_tui.model import Conflict, Event, Freeze, Release
+from relman_tui.model import PLANNED, Conflict, Event, Freeze, Release
 from relman_tui.text import cell_len, inert, one_line, pad
 from relman_tui.timeutil import (
     Clock,
@@ -855,7 +855,44 @@ def calendar_cmd(obj: Context, file: Path, days: int, environment: str | None) -
 
 @cli.group()
 def hooks() -> None:
-    """The board's hook commands (declared in the board file's [[hooks]]) and their runner."""
+    """The board's hook commands (`hooks add`, or the board file's [[hooks]]) and their runner."""
+
+
+@hooks.command("add")
+@click.option("--on", "on", required=True, metavar="ACTION", help="The event action it runs for (moved, approved, …).")
+@click.option("--environment", metavar="ENV", help="Only events whose destination stage is ENV.")
+@click.option(
+    "--timeout",
+    metavar="DURATION",
+    default="10m",
+    show_default=True,
+    help="Seconds or a duration; then its whole group is stopped.",
+)
+@click.argument("argv", nargs=-1, required=True, metavar="-- ARGV...")
+@pass_ctx
+def hooks_add(obj: Context, on: str, environment: str | None, timeout: str, argv: tuple[str, ...]) -> None:
+    """Add a hook (admins only; logged): ARGV runs, without a shell, for each later event ACTION."""
+    from relman_tui.boardfile import parse_hook
+
+    def bad(key: str, problem: str) -> BadInput:
+        return BadInput(f"--{key.split('.')[-1]}: {problem}".replace("--run:", "the command:"))
+
+    service = obj.service()
+    stages = [PLANNED, *(e.name for e in service.environments())]
+    item: dict[str, object] = {"on": on, "run": list(argv), "timeout": int(timeout) if timeout.isdigit() else timeout}
+    if environment is not None:
+        item["environment"] = environment
+    hook = service.add_hook(parse_hook(item, stages, "hook", bad))
+    click.echo(f"added hook {hook.id} (from event #{hook.added_seq + 1} on): {inert(hook.describe())}")
+
+
+@hooks.command("remove")
+@click.argument("hook_id", metavar="ID")
+@pass_ctx
+def hooks_remove(obj: Context, hook_id: str) -> None:
+    """Remove a hook by its ID (see `hooks list`; admins only; logged)."""
+    hook = obj.service().remove_hook(hook_id)
+    click.echo(f"removed hook {hook.id}: {inert(hook.describe())}")
 
 
 @hooks.command("list")
@@ -870,7 +907,7 @@ def hooks_list(obj: Context, as_json: bool) -> None:
         echo_json([hook_record(h) | {"added_seq": h.added_seq} for h in found])
         return
     if not found:
-        click.echo("no hooks (declare them as [[hooks]] in the board file and `relman import` it)")
+        click.echo("no hooks (add one with `relman hooks add`, or as [[hooks]] in the board file)")
         return
     table(
         ["ID", "ON", "ENVIRONMENT", "TIMEOUT", "SINCE", "RUN"],
@@ -884,6 +921,11 @@ def hooks_list(obj: Context, as_json: bool) -> None:
 @hooks.command("run")
 @click.option("--once", is_flag=True, help="Handle what is pending, then exit.")
 @click.option(
+    "--trust-writers",
+    is_flag=True,
+    help="Run even when other accounts can write the board's file (each of them can make this runner run commands).",
+)
+@click.option(
     "--poll",
     type=click.FloatRange(0.1, 60),
     default=1.0,
@@ -891,47 +933,34 @@ def hooks_list(obj: Context, as_json: bool) -> None:
     help="Longest wait between looks at the stop signal (new events wake the runner at once).",
 )
 @pass_ctx
-def hooks_run(obj: Context, once: bool, poll: float) -> None:
+def hooks_run(obj: Context, once: bool, trust_writers: bool, poll: float) -> None:
     """Run the board's hooks for each new event, in order, at least once (the only place hooks run).
 
     Start one per board, under the account the hooks should run as (a systemd unit, a tmux pane).
-    A second runner waits for the first. Stop it with SIGTERM or ctrl+c: it finishes the hook
-    it is running first.
+    A second runner on the same board (any path to its file) waits for the first, and stops when
+    told to. Stop it with SIGTERM, SIGHUP or ctrl+c: it lets the hook it is running finish first
+    (a second signal cuts the hook off; it runs again when a runner starts again). On a SQLite
+    file it refuses to start while other accounts can write the file (see --trust-writers).
     """
-    import signal
-    import threading
-
-    from relman_tui.hooks import Runner
+    from relman_tui.hook_runner import serve
+    from relman_tui.strict_modes import check_writers
 
     service = obj.service()
-    stop = threading.Event()
+    if not trust_writers:
+        check_writers(service.store)
+    serve(
+        service,
+        once=once,
+        poll=poll,
+        report=lambda line: _echo_quietly(line),
+        warn=lambda line: _echo_quietly(line, err=True),
+    )
 
-    def on_signal(signum: int, frame: object) -> None:
-        stop.set()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        runner = Runner(service, report=lambda line: click.echo(line), stop=stop)
-        store = service.store
-        with store.runner_lock(wait=False) as got:
-            if not got:
-                click.echo("relman: another hook runner holds this board's lock; waiting for it", err=True)
-        with store.runner_lock(wait=True):
-            if stop.is_set():
-                return
-            # The mark is taken *before* reading: an event committed while a hook runs lies past
-            # it, so the wait below returns at once for it instead of waiting for another write.
-            seen = store.last_seq()
-            runner.run_pending()
-            while not once and not stop.is_set():
-                wake = store.wait_for_change(poll, after_seq=seen)
-                if not wake.changed:
-                    continue
-                seen = store.last_seq()
-                runner.run_pending()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def _echo_quietly(line: str, err: bool = False) -> None:
+    """A runner whose terminal is gone (tmux kill-session) still records what its hook came to."""
+    with suppress(OSError):
+        click.echo(line, err=err)
 
 
 @cli.group("settings", invoke_without_command=True)

@@ -11,15 +11,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
-import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
+from relman_tui import hook_process
 from relman_tui.model import HOOK_OUTCOMES, Event, Hook
 from relman_tui.service import HookOutcome, Service, event_record
 from relman_tui.text import inert
@@ -29,6 +29,7 @@ OUTPUT_LINES = 20  # the last lines of a hook's output kept in its outcome event
 OUTPUT_CHARS = 2_000
 BATCH = 500  # events read at a time
 KILL_GRACE_S = 5.0  # between SIGTERM and SIGKILL for a hook past its timeout
+WAIT_SLICE_S = 0.05  # at most this long between looks at a running hook (has it exited, timed out, been cut?)
 
 
 def destination(event: Event) -> str | None:
@@ -46,74 +47,165 @@ def matches(hook: Hook, event: Event) -> bool:
     return hook.environment is None or destination(event) == hook.environment
 
 
-def event_payload(event: Event, label: tuple[str, str] | None) -> dict[str, Any]:
-    """The event as the hook reads it on stdin (the `relman log --json` shape, plus the release's name)."""
+@dataclass(frozen=True, slots=True)
+class RecordedRelease:
+    """The release an event is about, as the event recorded it (``details["release"]``)."""
+
+    id: int
+    name: str | None  # None: an event from before events recorded their release; only its id is known
+    version: str | None
+    components: tuple[str, ...]
+
+    @property
+    def recorded(self) -> bool:
+        return self.name is not None
+
+    def describe(self) -> str:
+        if self.recorded:
+            return f"{self.name} {self.version}"
+        return f"release #{self.id} (name and version not recorded in this event)"
+
+
+def recorded_release(event: Event) -> RecordedRelease | None:
+    """The release as ``event`` recorded it — never the row as it is now, which may have been edited
+    since (a hook must deploy the version that passed the gates)."""
+    if event.release is None:
+        return None
+    record = event.details.get("release")
+    if isinstance(record, dict) and isinstance(record.get("name"), str) and isinstance(record.get("version"), str):
+        components = record.get("components")
+        return RecordedRelease(
+            event.release,
+            record["name"],
+            record["version"],
+            tuple(str(c) for c in components) if isinstance(components, list) else (),
+        )
+    return RecordedRelease(event.release, None, None, ())
+
+
+def event_payload(event: Event, release: RecordedRelease | None) -> dict[str, Any]:
+    """The event as the hook reads it on stdin (the `relman log --json` shape, plus the release as recorded)."""
+    recorded = release is not None and release.recorded
     return event_record(event) | {
-        "release_name": label[0] if label else None,
-        "release_version": label[1] if label else None,
+        "release_name": release.name if release else None,
+        "release_version": release.version if release else None,
+        "release_components": list(release.components) if recorded and release else None,
+        "release_recorded": recorded,
     }
 
 
-def hook_environment(event: Event, label: tuple[str, str] | None) -> dict[str, str]:
+def hook_environment(event: Event, release: RecordedRelease | None) -> dict[str, str]:
     """``RELMAN_*`` variables a hook gets, beside the runner's own environment."""
     return {
         "RELMAN_EVENT_SEQ": str(event.seq),  # the hook's idempotency key: at-least-once delivery
         "RELMAN_ACTION": event.action,
         "RELMAN_RELEASE_ID": "" if event.release is None else str(event.release),
-        "RELMAN_RELEASE": label[0] if label else "",
-        "RELMAN_VERSION": label[1] if label else "",
+        "RELMAN_RELEASE": (release.name or "") if release else "",
+        "RELMAN_VERSION": (release.version or "") if release else "",
+        "RELMAN_COMPONENTS": ",".join(release.components) if release else "",
+        # "no": an old event that did not record its release; the hook gets its id only
+        "RELMAN_RELEASE_RECORDED": "" if release is None else ("yes" if release.recorded else "no"),
         "RELMAN_FROM": event.from_ or "",
         "RELMAN_TO": event.to or "",
         "RELMAN_ACTOR": event.actor,
     }
 
 
-def run_hook(hook: Hook, event: Event, label: tuple[str, str] | None) -> HookOutcome:
-    """Start ``hook`` for ``event`` (argv, no shell), wait up to its timeout, keep the tail of its output."""
-    env = dict(os.environ) | hook_environment(event, label)  # $RELMAN_DB and friends pass on to the hook
-    payload = json.dumps(event_payload(event, label), ensure_ascii=False).encode("utf-8")
+@dataclass
+class Stops:
+    """How a runner is being told to stop: ``stopping`` lets the running hook finish, ``cut`` does not."""
+
+    stopping: threading.Event = field(default_factory=threading.Event)
+    cut: threading.Event = field(default_factory=threading.Event)
+
+
+def run_hook(
+    hook: Hook,
+    event: Event,
+    release: RecordedRelease | None,
+    stops: Stops | None = None,
+    running: RunningFile | None = None,
+) -> HookOutcome | None:
+    """Start ``hook`` for ``event`` (argv, no shell), wait up to its timeout, keep the tail of its output.
+
+    None when the hook was cut off because the runner is stopping (it did not succeed after the
+    stop came, or was cut on a second signal): that is no outcome, and it runs again next time.
+    """
+    stops = stops or Stops()
+    token = hook_process.new_token()
+    env = dict(os.environ) | hook_environment(event, release) | {hook_process.TOKEN_VARIABLE: token}
+    payload = json.dumps(event_payload(event, release), ensure_ascii=False).encode("utf-8")
     started = time.monotonic()
+    deadline = started + hook.timeout.total_seconds()
     with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as output:
         stdin.write(payload + b"\n")
         stdin.seek(0)
         try:
-            proc = subprocess.Popen(
-                list(hook.run),
-                stdin=stdin,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,  # its own process group: a timeout stops its children too
-                close_fds=True,
-            )
+            proc = hook_process.start(hook.run, env, stdin, output)
         except OSError as exc:
             return HookOutcome(None, 0, "", f"cannot start {inert(hook.run[0])}: {exc.strerror}")
+        if running is not None:
+            running.save(hook_process.identify(proc, token))
         problem = ""
         try:
-            proc.wait(timeout=hook.timeout.total_seconds())
-        except subprocess.TimeoutExpired:
-            problem = f"timed out after {format_duration(hook.timeout)}"
-            _stop(proc)
-        except BaseException:  # the runner is being stopped: do not leave the hook behind
-            _stop(proc)
+            pause = 0.001
+            while not hook_process.exited(proc):
+                if stops.cut.is_set():
+                    hook_process.stop_group(proc.pid, KILL_GRACE_S, proc)
+                    return None
+                if time.monotonic() >= deadline:
+                    problem = f"timed out after {format_duration(hook.timeout)}"
+                    break
+                time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+                pause = min(pause * 2, WAIT_SLICE_S)
+            # at its timeout, or what its leader left running when it exited: none is left behind
+            hook_process.stop_group(proc.pid, KILL_GRACE_S, proc)
+        except BaseException:  # the runner is failing: do not leave the hook behind
+            hook_process.stop_group(proc.pid, KILL_GRACE_S, proc)
             raise
+        finally:
+            if running is not None:
+                running.clear()
         duration_ms = int((time.monotonic() - started) * 1000)
         tail = _tail(output)
     status = None if problem else proc.returncode
     if not problem and status != 0:
+        if stops.stopping.is_set():
+            return None  # ended while the runner was being stopped (a supervisor TERMed it too): not its outcome
         problem = f"killed by signal {-status}" if status is not None and status < 0 else f"exit status {status}"
     return HookOutcome(status, duration_ms, tail, problem)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    for sig, grace in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, None)):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, sig)
+@dataclass(frozen=True, slots=True)
+class RunningFile:
+    """Where the runner notes the hook run in flight, so that a runner started after it died can stop
+    what it left behind before it runs that delivery again."""
+
+    path: Path
+
+    def save(self, running: hook_process.Running) -> None:
+        temp = self.path.with_name(self.path.name + ".tmp")
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            temp.write_text(running.text())
+            os.replace(temp, self.path)
+
+    def load(self) -> hook_process.Running | None:
         try:
-            proc.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+            return hook_process.Running.parse(self.path.read_text())
+        except OSError:
+            return None
+
+    def clear(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+
+    def stop_leftovers(self) -> list[int]:
+        """Stop a hook run a dead runner left behind (its whole session); the pids found."""
+        found = self.load()
+        stopped = hook_process.stop_leftovers(found, KILL_GRACE_S) if found else []
+        self.clear()
+        return stopped
 
 
 def _tail(output: IO[bytes]) -> str:
@@ -131,7 +223,8 @@ class Runner:
 
     service: Service
     report: Callable[[str], None] = lambda line: None
-    stop: threading.Event | None = None
+    stops: Stops = field(default_factory=Stops)
+    running: RunningFile | None = None
 
     def run_pending(self) -> int:
         """Handle every event recorded so far; the number of hooks run."""
@@ -143,7 +236,7 @@ class Runner:
                 return ran
 
     def _stopping(self) -> bool:
-        return self.stop is not None and self.stop.is_set()
+        return self.stops.stopping.is_set()
 
     def _batch(self) -> tuple[int, bool]:
         store = self.service.store
@@ -161,29 +254,26 @@ class Runner:
                 quiet_until = event.seq + 1
                 continue
             finished = list(done) if event.seq == seq else []
-            label = self._label(event)
+            release = recorded_release(event)
             for hook in todo:
                 if self._stopping():
                     return ran, False
-                outcome = run_hook(hook, event, label)
+                outcome = run_hook(hook, event, release, self.stops, self.running)
+                if outcome is None:
+                    self.report(inert(f"#{event.seq} {event.action}: {' '.join(hook.run)} — cut off, runs again"))
+                    return ran, False
                 finished.append(hook.id)
                 self.service.record_hook_outcome(event, hook, outcome, finished)
                 ran += 1
-                self.report(_said(event, hook, outcome, label))
+                self.report(_said(event, hook, outcome, release))
             seq, done, quiet_until = event.seq, finished, None
         if quiet_until is not None and quiet_until > seq:
             self.service.advance_hook_cursor(quiet_until)
         return ran, len(events) == BATCH
 
-    def _label(self, event: Event) -> tuple[str, str] | None:
-        if event.release is None:
-            return None
-        release = self.service.store.release(event.release)
-        return (release.name, release.version) if release else None
 
-
-def _said(event: Event, hook: Hook, outcome: HookOutcome, label: tuple[str, str] | None) -> str:
-    what = f"{label[0]} {label[1]}" if label else (f"release #{event.release}" if event.release else "")
+def _said(event: Event, hook: Hook, outcome: HookOutcome, release: RecordedRelease | None) -> str:
+    what = release.describe() if release else ""
     result = "ok" if outcome.ok else f"FAILED ({outcome.problem})"
     return inert(
         f"#{event.seq} {event.action} {what}: {' '.join(hook.run)} — {result} in {outcome.duration_ms / 1000:.1f}s"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from relman_tui import freezes as freeze_rules
 from relman_tui.errors import BadInput
 from relman_tui.model import Conflict, Release, Window
+from relman_tui.outfile import real_target
 from relman_tui.service import Service
 from relman_tui.store import BoardStore, check_output
 from relman_tui.text import one_line
@@ -62,7 +63,7 @@ def build(service: Service, *, days: int = 60, environment: str | None = None) -
         # one event per cover: occurrences that overlap or touch are one span (a `* * * * *` freeze is one)
         for occurrence in freeze_rules.covers([freeze], now, horizon):
             event = icalendar.Event()
-            event.add("uid", f"freeze-{freeze.id}-{occurrence.start:%Y%m%dT%H%M%SZ}-{board}@relman")
+            event.add("uid", _freeze_uid(board, freeze.id, occurrence.start, now))
             event.add("dtstamp", now)
             event.add("dtstart", occurrence.start)
             event.add("dtend", occurrence.end)
@@ -77,6 +78,15 @@ def build(service: Service, *, days: int = 60, environment: str | None = None) -
             cal.add_component(event)
             count += 1
     return cal.to_ical(), count
+
+
+def _freeze_uid(board: str, freeze_id: int, start: datetime, now: datetime) -> str:
+    """A freeze cover's UID: the freeze and where its cover starts. A cover that began beyond what is
+    followed back (a `* * * * *` freeze: one cover for ever) has a start that moves with *now*, so it
+    is named by the freeze's first occurrence, which never moves: the same UID in every export."""
+    if start <= now - freeze_rules.REACH:
+        return f"freeze-{freeze_id}-first-{board}@relman"
+    return f"freeze-{freeze_id}-{start:%Y%m%dT%H%M%SZ}-{board}@relman"
 
 
 def _window_event(
@@ -127,7 +137,8 @@ def write(path: Path, data: bytes, store: BoardStore | None = None) -> None:
     """Replace ``path`` by rename, so a calendar client polling it never reads half a file (never a
     database: not the board's own file, nor any other)."""
     check_output(path, "the calendar", store)
-    directory = path.parent if str(path.parent) else Path(".")
+    named, path = path, real_target(path)  # a symlink stays one: its target is replaced
+    directory = path.parent
     try:
         mode = os.stat(path).st_mode & 0o777
     except FileNotFoundError:
@@ -135,11 +146,11 @@ def write(path: Path, data: bytes, store: BoardStore | None = None) -> None:
         os.umask(umask)
         mode = 0o666 & ~umask  # a published calendar: readable as the user's files are
     except OSError as exc:
-        raise BadInput(f"cannot write {path}: {exc.strerror}") from exc
+        raise BadInput(f"cannot write {named}: {exc.strerror}") from exc
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise BadInput(f"cannot write {path}: {exc.strerror}") from exc
+        raise BadInput(f"cannot write {named}: {exc.strerror}") from exc
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -149,4 +160,4 @@ def write(path: Path, data: bytes, store: BoardStore | None = None) -> None:
         os.replace(temp, path)
     except OSError as exc:
         Path(temp).unlink(missing_ok=True)
-        raise BadInput(f"cannot write {path}: {exc.strerror}") from exc
+        raise BadInput(f"cannot write {named}: {exc.strerror}") from exc

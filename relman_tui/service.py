@@ -405,7 +405,8 @@ class Service:
         have = {h.id: h for h in old}
         removed = [h for h in old if h.id not in keep]
         for hook in removed:
-            self._log(NewEvent("hook_removed", details=hook_record(hook) | {"hook": hook_record(hook)}), at)
+            record = hook_record(hook) | {"added_seq": hook.added_seq}
+            self._log(NewEvent("hook_removed", details=hook_record(hook) | {"hook": record}), at)
         result: list[Hook] = []
         added = 0
         for hook in hooks:
@@ -418,6 +419,28 @@ class Service:
         if added or removed or [h.id for h in result] != [h.id for h in old]:
             self.store.set_setting("hooks", json.dumps([hook_record(h) | {"added_seq": h.added_seq} for h in result]))
         return added, len(removed)
+
+    def add_hook(self, hook: Hook) -> Hook:
+        """Add one hook (`relman hooks add`, logged with its record); it handles the events after this one."""
+        with self.store.write():
+            self.require_admin("add hooks")
+            hooks = self.hooks()
+            if any(h.id == hook.id for h in hooks):
+                raise BadInput(f"the board has this hook already (id {hook.id})")
+            self._replace_hooks([*hooks, hook], self.now())
+            return next(h for h in self.hooks() if h.id == hook.id)
+
+    def remove_hook(self, hook_id: str) -> Hook:
+        """Remove the hook ``hook_id`` (`relman hooks remove`, logged with its record)."""
+        with self.store.write():
+            self.require_admin("remove hooks")
+            hooks = self.hooks()
+            found = next((h for h in hooks if h.id == hook_id), None)
+            if found is None:
+                ids = ", ".join(h.id for h in hooks) or "none"
+                raise BadInput(f"no hook with id {hook_id!r} (hooks: {ids})")
+            self._replace_hooks([h for h in hooks if h.id != hook_id], self.now())
+            return found
 
     def record_hook_outcome(self, event: Event, hook: Hook, outcome: HookOutcome, done: Sequence[str]) -> int:
         """The outcome of running ``hook`` for ``event``, and the runner's progress, in one transaction:

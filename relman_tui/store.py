@@ -202,6 +202,8 @@ class BoardStore(Protocol):
     def hook_failures(self) -> frozenset[int]: ...
     def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None: ...
     def runner_lock(self, wait: bool = True) -> AbstractContextManager[bool]: ...
+    def runner_key(self) -> str:
+        """The board's identity for its hook runner (the file's device and inode, or the server database)."""
 
 
 def open_store(target: Target, *, create: bool = False, read_only: bool = False) -> BoardStore:
@@ -229,8 +231,12 @@ def check_output(path: Path, what: str, store: BoardStore | None = None) -> None
     """
     if store is not None and store.owns(path):
         raise BadInput(f"{path} is this board's own database file; {what} would destroy it. Give another file name")
+    from relman_tui.outfile import refuse_special
+
+    refuse_special(path, what)  # looked at, never opened: a FIFO would block the read below
     try:
-        with path.open("rb") as handle:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
             head = handle.read(16)
     except OSError:
         return  # not there yet (or not readable: writing it will say so)
@@ -314,7 +320,7 @@ class Store:
 
     def owns(self, path: Path) -> bool:
         for suffix in ("", "-wal", "-shm", "-journal", "-hooks.lock"):
-            mine = Path(f"{self.path}{suffix}")
+            mine = Path(f"{self.path.resolve() if suffix else self.path}{suffix}")  # SQLite follows symlinks too
             try:
                 if os.path.samefile(path, mine):
                     return True
@@ -719,21 +725,27 @@ class Store:
             (seq, json.dumps(list(done))),
         )
 
+    def runner_key(self) -> str:
+        """The board's identity for its hook runner: the database file's device and inode, so a symlink
+        or a second path to the same file is the same board."""
+        st = os.stat(self.path)
+        return f"file-{st.st_dev}-{st.st_ino}"
+
     @contextlib.contextmanager
     def runner_lock(self, wait: bool = True) -> Iterator[bool]:
         """Held by the one hook runner of this board; yields False at once if ``wait`` is off and it is taken.
 
-        A lock file beside the database (never the database itself: closing another descriptor of
-        the database would drop SQLite's own locks), with the database's permissions.
+        A lock file beside the database's real path (symlinks resolved: every path to the board
+        finds the same lock), never the database itself: closing another descriptor of the database
+        would drop SQLite's own locks. flock needs only a read-only descriptor, so any account that
+        can read the board can take it after another has let it go.
         """
         import fcntl
 
-        lock_path = Path(f"{self.path}-hooks.lock")
-        try:
-            mode = stat.S_IMODE(os.stat(self.path).st_mode) & 0o666
-            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, mode)
-        except OSError as exc:
-            raise BadInput(f"cannot open the hook runner's lock {lock_path}: {exc.strerror}") from exc
+        from relman_tui.runner_lock import open_lock_file
+
+        real = self.path.resolve()
+        fd = open_lock_file(Path(f"{real}-hooks.lock"), real)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))

@@ -639,6 +639,14 @@ class PgStore:
         """The runner's progress: only a member of relman_runner may move it."""
         self._exec("SELECT relman.runner_event(NULL, %s, %s::jsonb)", (seq, json.dumps(list(done))))
 
+    def runner_key(self) -> str:
+        """The board's identity for its hook runner: the server and database the connection reached."""
+        import hashlib
+
+        info = self._conn.info
+        where = f"{info.host}:{info.port}/{info.dbname}"
+        return "pg-" + hashlib.sha256(where.encode("utf-8")).hexdigest()[:16]
+
     @contextlib.contextmanager
     def runner_lock(self, wait: bool = True) -> Iterator[bool]:
         """Held by the one hook runner of this board: the ``runner`` row of ``relman.locks``, locked by a

@@ -218,6 +218,8 @@ def _chain(event: Event, d: Mapping[str, Any], tz: str) -> str:
 
 
 def _hook(event: Event, d: Mapping[str, Any], tz: str) -> str:
+    if isinstance(d.get("hook"), Mapping):
+        d = d["hook"]  # hook_added / hook_removed carry the hook's whole record
     run = " ".join(map(str, d.get("run", [])))
     if event.action in ("hook_added", "hook_removed"):
         where = f" into {d['environment']}" if d.get("environment") else ""

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -146,3 +150,74 @@ def test_a_minute_freeze_is_one_event_not_thousands(board: Run, tmp_path: Path) 
     assert board.ok("calendar", str(path), "--days", "60").stdout.startswith("wrote 1 events")
     (event,) = read(path).values()
     assert utc(event, "dtstart") <= datetime(2026, 12, 1, 10, tzinfo=UTC) < utc(event, "dtend")
+
+
+def test_a_never_ending_freeze_keeps_its_uid_from_one_export_to_the_next(board: Run, tmp_path: Path) -> None:
+    """Repro 10: the UID of a cover that never ends was built from a start clamped to *now*: a new
+    UID every export (khal showed duplicates)."""
+    board.ok("freeze", "add", "prod", "--cron", "* * * * *", "--for", "1m", "--reason", "hold everything")
+    path = tmp_path / "c.ics"
+    board.ok("calendar", str(path))
+    first = set(read(path))
+    later = board.raw("--db", str(board.db), "calendar", str(path), env={"RELMAN_NOW": "2026-12-09T17:31:07Z"})
+    assert later.exit_code == 0, later.stderr
+    assert set(read(path)) == first and len(first) == 1
+
+
+def test_a_symlinked_calendar_stays_a_symlink_and_its_target_is_replaced(board: Run, tmp_path: Path) -> None:
+    """Repro 10: `calendar LINK.ics` replaced the symlink itself with a file."""
+    published = tmp_path / "www"
+    published.mkdir()
+    target = published / "releases.ics"
+    target.write_text("old")
+    link = tmp_path / "LINK.ics"
+    link.symlink_to(target)
+    board.ok("calendar", str(link))
+    assert link.is_symlink() and link.resolve() == target
+    assert target.read_bytes().startswith(b"BEGIN:VCALENDAR")
+    assert sorted(p.name for p in published.iterdir()) == ["releases.ics"]  # no temporary file left
+
+
+def _special(tmp_path: Path, kind: str) -> Path:
+    path = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        if os.geteuid() != 0:
+            pytest.skip("making a device node needs root")
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a /dev/null of our own
+    return path
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "device"])
+@pytest.mark.parametrize("command", ["calendar", "export", "config"])
+def test_a_path_that_is_not_a_regular_file_is_refused_and_never_blocks(
+    board: Run, tmp_path: Path, kind: str, command: str
+) -> None:
+    """Repro 10: `calendar FIFO` (and `export FIFO`) blocked for ever; as root, `calendar /dev/null`
+    replaced the device with a regular file."""
+    path = _special(tmp_path, kind)
+    link = tmp_path / "link"
+    link.symlink_to(path)  # through a symlink too
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RELMAN_")} | {
+        "PYTHONPATH": str(Path(__file__).parents[1]),
+        "XDG_CONFIG_HOME": str(tmp_path / "c"),
+        "XDG_STATE_HOME": str(tmp_path / "s"),
+    }
+    args = ["--config", str(link), "config", "init", "--force"] if command == "config" else [command, str(link)]
+    before = os.lstat(path)
+    done = subprocess.run(
+        [sys.executable, "-m", "relman_tui", "--db", str(board.db), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,  # a safety net: the old code blocked here for ever on a FIFO
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    if kind != "directory":  # click itself turns a directory away ("is a directory")
+        assert "writes only a regular file" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    after = os.lstat(path)
+    assert (after.st_ino, stat.S_IFMT(after.st_mode)) == (before.st_ino, stat.S_IFMT(before.st_mode))

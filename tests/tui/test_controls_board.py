@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from textual.app import App
 
-from relman_tui.hooks import run_hook
+from relman_tui.hooks import recorded_release, run_hook
 from relman_tui.model import Hook
 from relman_tui.service import HookOutcome
 from relman_tui.store import Store
@@ -118,7 +118,7 @@ async def test_a_failed_hook_tells_every_board_and_marks_the_card(empty_board: P
         runner = other(empty_board, "hooks")
         event = runner.events(rid)[-1]
         hook = Hook("created", ("sh", "-c", "echo deploy broke; exit 4"), __import__("datetime").timedelta(seconds=5))
-        outcome = run_hook(hook, event, ("payments-api", "2.4.1"))
+        outcome = run_hook(hook, event, recorded_release(event))
         assert isinstance(outcome, HookOutcome) and outcome.problem == "exit status 4"
         runner.record_hook_outcome(event, hook, outcome, [hook.id])
         await until(pilot, lambda: "hook ✖" in screen_text(app))
