@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from calendar import monthrange
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from heapq import heappop, heappush
+from functools import lru_cache, partial
+from heapq import heapify, heappop, heappush
 from zoneinfo import ZoneInfo
 
 from relman_tui.errors import BadInput
@@ -345,41 +345,134 @@ def frozen_until(freezes: Iterable[Freeze], environment: str, moment: datetime) 
     The end is that of the merged cover holding it: every freeze covering the environment,
     their occurrences that overlap or touch joined, across freezes too — two overlapping
     freezes give the later end, and a ``* * * * *`` freeze lasting 30 days never lets go. A
-    cover still running :data:`REACH` after ``moment`` is open-ended (``until`` is None). The
-    reasons are those of the freezes holding at ``moment``, then of those that carry the
-    cover further. The cover is looked at in chunks that double, so the work follows its
-    length, not the REACH.
+    cover still running :data:`REACH` after ``moment`` is open-ended (``until`` is None).
+
+    The reasons are those of the freezes holding at ``moment`` (the longest-holding first),
+    then of those that carry the cover further: a one-off freeze, or a group of recurring
+    freezes sharing a zone and a day rule, the first time it does — naming the group's freezes
+    that hold where it takes over. The cover is looked at in chunks that double, and recurring
+    freezes sharing a zone and a day rule are followed as one (:class:`_Union`), so the work
+    follows the length of the cover and the number of such groups, not the occurrences.
     """
     holding = [freeze for freeze in freezes if freeze.covers(environment)]
     t = _ticks(moment)
     limit = min(t + _REACH, _LAST_TICK)
     if not holding or t >= limit:
         return None
-    reasons: dict[str, None] = {}
+    first_hour = min(t + _HOUR, limit)
+    now = sorted(
+        (-piece[1], freeze.id, freeze.reason)
+        for freeze in holding
+        if (piece := next(_spans_of(freeze, t, first_hour), None)) is not None and piece[0] == t
+    )
+    if not now:
+        return None
+    reasons = dict.fromkeys(reason for _, _, reason in now)
+    recurring = [freeze for freeze in holding if freeze.recurring]
+    units: list[tuple[Callable[[int, int], Iterable[tuple[int, int]]], list[Freeze]]] = [
+        (partial(_spans_of, freeze), [freeze]) for freeze in holding if not freeze.recurring
+    ]
+    units += [(partial(_union_cover, union), members) for union, members in _unions(recurring)]
+    marked: set[int] = set()
     end, size = t, _HOUR
     while end < limit:
         stop = min(end + size, limit)
-        # By start, the longest first, and of equals one already named: a freeze is named only
-        # when it carries the cover further.
-        found = sorted(
-            (low, -high, freeze.reason not in reasons, freeze.id, freeze.reason)
-            for freeze in holding
-            for low, high in cover_spans(freeze, end, stop)
-        )
+        found = sorted((low, -high, u) for u, (spans, _) in enumerate(units) for low, high in spans(end, stop))
         reached = end
-        for low, minus_high, _, _, reason in found:
+        for low, minus_high, u in found:
             high = -minus_high
             if low > reached:
                 break
-            if low == t or high > reached:  # holds now, or holds longer: one of the reasons
-                reasons.setdefault(reason)
-                reached = max(reached, high)
-        if reached == t:
-            return None
+            if high > reached:
+                if u not in marked:  # takes over the first time: name who holds there
+                    marked.add(u)
+                    for freeze in units[u][1]:
+                        if freeze.reason not in reasons and _holds(freeze, reached):
+                            reasons.setdefault(freeze.reason)
+                reached = high
         if reached < stop:
             return Frozen(_moment(reached), tuple(reasons))
         end, size = stop, size * 2
     return Frozen(None, tuple(reasons))
+
+
+def held_within(freeze: Freeze, start: int, end: int) -> tuple[int, int, bool] | None:
+    """When ``freeze`` holds within ``[start, end)`` (ticks): ``(its first instant there, the end
+    of its last stretch there, whether it lets go in between)``, or None when it never holds.
+
+    For a freeze over a long window (an hourly freeze over 90 days): only the stretches at
+    either end are looked at, in chunks that double from an hour, never the occurrences between.
+    """
+    if start >= end:
+        return None
+    if not freeze.recurring:
+        begin, finish = _one_off(freeze)
+        low, high = max(begin, start), min(finish, end)
+        return (low, high, False) if low < high else None
+    recurrence = _recurrence(freeze)
+    first = _first_low(recurrence, start, end)
+    if first is None:
+        return None
+    stretch = _stretch_end(recurrence, first, end)
+    if stretch >= end:
+        return first, end, False
+    last = _last_high(recurrence, stretch, end)
+    return first, last, last > stretch
+
+
+def daily_stretches(freeze: Freeze) -> int:
+    """How many separate stretches ``freeze`` holds on a day it fires (1 for a one-off)."""
+    return len(_recurrence(freeze).pattern(0)[0]) if freeze.recurring else 1
+
+
+def _spans_of(freeze: Freeze, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The cover of ``freeze`` within ``[start, end)``, lazily and not remembered."""
+    if freeze.recurring:
+        return _recurrence(freeze).spans(start, end)
+    first, last = _one_off(freeze)
+    low, high = max(first, start), min(last, end)
+    return iter(((low, high),) if low < high else ())
+
+
+def _holds(freeze: Freeze, t: int) -> bool:
+    return next(_spans_of(freeze, t, t + 1), None) is not None
+
+
+def _first_low(recurrence: _Recurrence, start: int, end: int) -> int | None:
+    size = _HOUR
+    while start < end:
+        stop = min(start + size, end)
+        piece = next(recurrence.spans(start, stop), None)
+        if piece is not None:
+            return piece[0]
+        start, size = stop, size * 2
+    return None
+
+
+def _stretch_end(recurrence: _Recurrence, low: int, end: int) -> int:
+    """Where the stretch of cover that runs from ``low`` lets go (at most ``end``)."""
+    start, size = low, _HOUR
+    while start < end:
+        stop = min(start + size, end)
+        piece = next(recurrence.spans(start, stop), None)
+        if piece is None or piece[0] > start:
+            return start
+        if piece[1] < stop:
+            return piece[1]
+        start, size = stop, size * 2
+    return end
+
+
+def _last_high(recurrence: _Recurrence, floor: int, end: int) -> int:
+    """The end of the last stretch of cover in ``[floor, end)`` (``floor`` when there is none)."""
+    high, size = end, _HOUR
+    while high > floor:
+        low = max(high - size, floor)
+        pieces = list(recurrence.spans(low, high))
+        if pieces:
+            return pieces[-1][1]
+        high, size = low, size * 2
+    return floor
 
 
 def _cover_end(freeze: Freeze, t: int) -> int:
@@ -516,18 +609,8 @@ class _Recurrence:
         """The cover spans meeting ``[a, b)``, clipped to it, in order, lazily; with ``slack``,
         spans at most ``slack`` apart are joined too."""
         if a >= b:
-            return
-        start = end = None
-        for low, high in self._raw(a, b, slack):
-            if end is not None and low <= end + slack:
-                if high > end:
-                    end = high
-                continue
-            if start is not None and end is not None and max(start, a) < min(end, b):
-                yield max(start, a), min(end, b)
-            start, end = low, high
-        if start is not None and end is not None and max(start, a) < min(end, b):
-            yield max(start, a), min(end, b)
+            return iter(())
+        return _joined(self._raw(a, b, slack), a, b, slack)
 
     def _raw(self, a: int, b: int, slack: int) -> Iterator[tuple[int, int]]:
         """Spans (each one day's merged occurrences) that can meet ``[a, b)``, by start."""
@@ -574,6 +657,116 @@ class _Recurrence:
                 best_day = best_day or ordinal
                 best = begin
         return best
+
+
+def _joined(raw: Iterable[tuple[int, int]], a: int, b: int, slack: int) -> Iterator[tuple[int, int]]:
+    """Spans by start, those at most ``slack`` apart joined, clipped to ``[a, b)``; lazily."""
+    start = end = None
+    for low, high in raw:
+        if end is not None and low <= end + slack:
+            if high > end:
+                end = high
+            continue
+        if start is not None and end is not None and max(start, a) < min(end, b):
+            yield max(start, a), min(end, b)
+        start, end = low, high
+    if start is not None and end is not None and max(start, a) < min(end, b):
+        yield max(start, a), min(end, b)
+
+
+class _Union:
+    """Recurring freezes that share a zone and a day rule, read as one: on every day the rule
+    picks, all their occurrences merged. A regular day's merged spans are worked out once for
+    all of them, so following the cover of a thousand hourly freezes for two years walks the
+    days once, not a thousand times.
+    """
+
+    def __init__(self, members: Sequence[_Recurrence]) -> None:
+        self.members = members
+        self.walker = members[0]  # its days() follows the day rule they share
+        self.starts, self.ends = _merge_pairs(
+            sorted((offset, offset + member.length) for member in members for offset in member.offsets)
+        )
+        # Only an occurrence longer than a day can reach past the days walked (see _raw).
+        self.long = [member for member in members if member.length > _DAY]
+        self._exact: dict[int, tuple[list[int], list[int]]] = {}
+
+    def spans(self, a: int, b: int) -> Iterator[tuple[int, int]]:
+        """The merged cover of every member meeting ``[a, b)``, clipped to it, in order, lazily."""
+        if a >= b:
+            return iter(())
+        return _joined(self._raw(a, b), a, b, 0)
+
+    def _raw(self, a: int, b: int) -> Iterator[tuple[int, int]]:
+        first = _first_day(a)
+        heap = []
+        for member in self.long:
+            before = member._last_begin(a, first, 0)
+            if before is not None:
+                heap.append((before, before + member.length))
+        heapify(heap)
+        starts, ends = self.starts, self.ends
+        for ordinal, midnight, regular in self.walker.days(first, _last_day(b + 1)):
+            while heap and heap[0][0] < midnight:
+                yield heappop(heap)
+            if regular:
+                i, j = bisect_right(ends, a - midnight), bisect_left(starts, b - midnight)
+                for k in range(i, j):
+                    heappush(heap, (midnight + starts[k], midnight + ends[k]))
+            else:
+                exact_starts, exact_ends = self._exact_day(ordinal)
+                for k in range(bisect_right(exact_ends, a), bisect_left(exact_starts, b)):
+                    heappush(heap, (exact_starts[k], exact_ends[k]))
+        while heap:
+            yield heappop(heap)
+
+    def _exact_day(self, ordinal: int) -> tuple[list[int], list[int]]:
+        found = self._exact.get(ordinal)
+        if found is None:
+            pairs = sorted(
+                (begin, begin + member.length)
+                for member in self.members
+                for begin in _exact_begins(member.spec, member.zone, ordinal)
+            )
+            found = self._exact[ordinal] = _merge_pairs(pairs)
+        return found
+
+
+def _merge_pairs(pairs: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Spans sorted by start, those that overlap or touch merged."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for low, high in pairs:
+        if ends and low <= ends[-1]:
+            if high > ends[-1]:
+                ends[-1] = high
+        else:
+            starts.append(low)
+            ends.append(high)
+    return starts, ends
+
+
+def _unions(freezes: Iterable[Freeze]) -> list[tuple[_Union, list[Freeze]]]:
+    """The recurring ``freezes`` grouped by zone and day rule: one :class:`_Union` each, and its freezes."""
+    groups: dict[tuple[object, ...], tuple[list[_Recurrence], list[Freeze]]] = {}
+    for freeze in freezes:
+        recurrence = _recurrence(freeze)
+        spec = recurrence.spec
+        key = (recurrence.zone, spec.months, spec.days, spec.weekdays, spec.any_day, spec.any_weekday)
+        members, named = groups.setdefault(key, ([], []))
+        members.append(recurrence)
+        named.append(freeze)
+    return [(_union_of(tuple(members)), named) for members, named in groups.values()]
+
+
+@lru_cache(maxsize=64)  # each column of the board asks again for the same freezes
+def _union_of(members: tuple[_Recurrence, ...]) -> _Union:
+    return _Union(members)
+
+
+@lru_cache(maxsize=1024)
+def _union_cover(union: _Union, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    return tuple(union.spans(start, end))
 
 
 @lru_cache(maxsize=4096)

@@ -149,8 +149,9 @@ def test_a_999999_week_freeze_gives_answers_not_overflow(service: Service, work:
         service.next_free(ledger.id, "dev", 2 * HOUR)
     dev = next(column for column in build_columns(service.snapshot(), "UTC") if column.stage == "dev")
     assert (dev.frozen_until, dev.frozen_reason) == ("further notice", "forever")
-    # It only fires on New Year's Day: each question looked at a handful of days.
-    assert work.days <= 60
+    # It only fires on New Year's Day: each question looked at a handful of days (a column asks
+    # who holds now without the cache its neighbours fill).
+    assert work.days <= 80
 
 
 def test_occurrences_of_a_999999_week_freeze_are_listed_or_refused_cleanly() -> None:

@@ -425,7 +425,8 @@ def oracle(
             found[("capacity", (name,), ids, a, b)] += 1
 
     # A freeze's occurrences that overlap or touch are one cover span; one conflict per
-    # window and span. A day either side reaches well past every window.
+    # window and freeze, from the first minute it holds in the window to the end of the last
+    # span there. A day either side reaches well past every window.
     for freeze in freezes:
         spans: list[list[int]] = []
         for occ in expand([freeze], at(-24 * 60), at(24 * 60)):
@@ -434,10 +435,9 @@ def oracle(
             else:
                 spans.append([minutes(occ.start), minutes(occ.end)])
         for r, where, s, t in windows:
-            for low, high in spans:
-                a, b = max(s, low), min(t, high)
-                if freeze.covers(where) and a < b:
-                    found[("freeze", (where,), (r.id,), a, b)] += 1
+            met = [(max(s, low), min(t, high)) for low, high in spans if max(s, low) < min(t, high)]
+            if freeze.covers(where) and met:
+                found[("freeze", (where,), (r.id,), met[0][0], met[-1][1])] += 1
 
     for r, where, s, t in windows:
         for r2, where2, s2, t2 in windows:
