@@ -13,7 +13,7 @@ from heapq import heapify, heappop, heappush
 from zoneinfo import ZoneInfo
 
 from relman_tui.errors import BadInput
-from relman_tui.model import Freeze, Occurrence
+from relman_tui.model import ALL_ENVIRONMENTS, Freeze, Occurrence
 from relman_tui.timeutil import local_offset, zone_info
 
 _MACROS = {
@@ -361,9 +361,9 @@ def frozen_until(freezes: Iterable[Freeze], environment: str, moment: datetime) 
         return None
     first_hour = min(t + _HOUR, limit)
     now = sorted(
-        (-piece[1], freeze.id, freeze.reason)
+        (-min(reach, first_hour), freeze.id, freeze.reason)
         for freeze in holding
-        if (piece := next(_spans_of(freeze, t, first_hour), None)) is not None and piece[0] == t
+        if (reach := _reaching(freeze, t)) is not None
     )
     if not now:
         return None
@@ -373,10 +373,14 @@ def frozen_until(freezes: Iterable[Freeze], environment: str, moment: datetime) 
         (partial(_spans_of, freeze), [freeze]) for freeze in holding if not freeze.recurring
     ]
     units += [(partial(_union_cover, union), members) for union, members in _unions(recurring)]
-    marked: set[int] = set()
+    # Who holds now is named already: a unit holding now has taken over at ``moment``.
+    holds_now = {freeze_id for _, freeze_id, _ in now}
+    marked = {u for u, (_, members) in enumerate(units) if any(freeze.id in holds_now for freeze in members)}
     end, size = t, _HOUR
     while end < limit:
-        stop = min(end + size, limit)
+        # Chunks end on multiples of their size, so the board asking again a moment later (its
+        # next snapshot) finds all but the first chunk remembered (_union_cover).
+        stop = min((end // size + 1) * size, limit)
         found = sorted((low, -high, u) for u, (spans, _) in enumerate(units) for low, high in spans(end, stop))
         reached = end
         for low, minus_high, u in found:
@@ -396,6 +400,20 @@ def frozen_until(freezes: Iterable[Freeze], environment: str, moment: datetime) 
     return Frozen(None, tuple(reasons))
 
 
+def by_environment(freezes: Iterable[Freeze], environments: Iterable[str]) -> dict[str, list[Freeze]]:
+    """The freezes covering each of ``environments``, in one pass over the freezes."""
+    found: dict[str, list[Freeze]] = {name: [] for name in environments}
+    for freeze in freezes:
+        if ALL_ENVIRONMENTS in freeze.environments:
+            for listed in found.values():
+                listed.append(freeze)
+        else:
+            for name in dict.fromkeys(freeze.environments):
+                if name in found:
+                    found[name].append(freeze)
+    return found
+
+
 def held_within(freeze: Freeze, start: int, end: int) -> tuple[int, int, bool] | None:
     """When ``freeze`` holds within ``[start, end)`` (ticks): ``(its first instant there, the end
     of its last stretch there, whether it lets go in between)``, or None when it never holds.
@@ -410,14 +428,14 @@ def held_within(freeze: Freeze, start: int, end: int) -> tuple[int, int, bool] |
         low, high = max(begin, start), min(finish, end)
         return (low, high, False) if low < high else None
     recurrence = _recurrence(freeze)
-    first = _first_low(recurrence, start, end)
+    first = next(recurrence.spans(start, end), None)  # lazily: the days up to its first stretch
     if first is None:
         return None
-    stretch = _stretch_end(recurrence, first, end)
+    low, stretch = first
     if stretch >= end:
-        return first, end, False
+        return low, end, False
     last = _last_high(recurrence, stretch, end)
-    return first, last, last > stretch
+    return low, last, last > stretch
 
 
 def daily_stretches(freeze: Freeze) -> int:
@@ -435,32 +453,15 @@ def _spans_of(freeze: Freeze, start: int, end: int) -> Iterator[tuple[int, int]]
 
 
 def _holds(freeze: Freeze, t: int) -> bool:
-    return next(_spans_of(freeze, t, t + 1), None) is not None
+    return _reaching(freeze, t) is not None
 
 
-def _first_low(recurrence: _Recurrence, start: int, end: int) -> int | None:
-    size = _HOUR
-    while start < end:
-        stop = min(start + size, end)
-        piece = next(recurrence.spans(start, stop), None)
-        if piece is not None:
-            return piece[0]
-        start, size = stop, size * 2
-    return None
-
-
-def _stretch_end(recurrence: _Recurrence, low: int, end: int) -> int:
-    """Where the stretch of cover that runs from ``low`` lets go (at most ``end``)."""
-    start, size = low, _HOUR
-    while start < end:
-        stop = min(start + size, end)
-        piece = next(recurrence.spans(start, stop), None)
-        if piece is None or piece[0] > start:
-            return start
-        if piece[1] < stop:
-            return piece[1]
-        start, size = stop, size * 2
-    return end
+def _reaching(freeze: Freeze, t: int) -> int | None:
+    """The end of the occurrence of ``freeze`` holding ``t`` that began last; None when none holds it."""
+    if freeze.recurring:
+        return _recurrence(freeze).reaching(t)
+    first, last = _one_off(freeze)
+    return last if first <= t < last else None
 
 
 def _last_high(recurrence: _Recurrence, floor: int, end: int) -> int:
@@ -518,7 +519,7 @@ def _recurrence(freeze: Freeze) -> _Recurrence:
     return _recurrence_of(spec, zone, duration // _TICK)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)  # 10,000 freezes of a few thousand kinds: each read once
 def _recurrence_of(spec: CronSpec, zone: ZoneInfo, length: int) -> _Recurrence:
     return _Recurrence(spec, zone, length)
 
@@ -553,7 +554,7 @@ class _Recurrence:
         spec, zone, both = self.spec, self.zone, self.both
         low, high = date.fromordinal(first), date.fromordinal(last)
         months = range(low.year * 12 + low.month - 1, high.year * 12 + high.month)
-        candidates = self.candidates[::-1] if backwards else self.candidates
+        candidates = self.candidates
         for index in reversed(months) if backwards else months:
             year, month = divmod(index, 12)
             month += 1
@@ -561,10 +562,12 @@ class _Recurrence:
                 continue
             base = date(year, month, 1).toordinal() - 1
             size = monthrange(year, month)[1]
-            for day in candidates:
+            # Only the candidates inside [first, last] and the month: a few days cost a few steps.
+            inside = candidates[
+                bisect_left(candidates, first - base) : bisect_right(candidates, min(last - base, size))
+            ]
+            for day in reversed(inside) if backwards else inside:
                 ordinal = base + day
-                if day > size or ordinal < first or ordinal > last:
-                    continue
                 # ordinal % 7 is cron's weekday, 0 = Sunday
                 if both:
                     if ordinal % 7 not in spec.weekdays:
@@ -576,6 +579,30 @@ class _Recurrence:
                 offset = _midnight_offset(zone, ordinal)
                 regular = ordinal == _LAST_DAY or offset == _midnight_offset(zone, ordinal + 1)
                 yield ordinal, (ordinal - _EPOCH_DAY) * _DAY - offset, regular
+
+    def reaching(self, t: int) -> int | None:
+        """The end of the occurrence holding ``t`` that began last; None when none holds it."""
+        if self.length > _DAY:
+            begin = self._last_begin(t + 1, _last_day(t + 1) + 1, 0)
+        else:
+            # An occurrence holding t began within a day before it: on one of these local days.
+            begin = None
+            day = t // _DAY + _EPOCH_DAY
+            for ordinal in range(max(day - 2, 1), min(day + 1, _LAST_DAY - 1) + 1):
+                if not self.spec.matches_day(date.fromordinal(ordinal)):
+                    continue
+                offset = _midnight_offset(self.zone, ordinal)
+                midnight = (ordinal - _EPOCH_DAY) * _DAY - offset
+                if offset == _midnight_offset(self.zone, ordinal + 1):
+                    k = bisect_right(self.offsets, t - midnight) - 1
+                    found = midnight + self.offsets[k] if k >= 0 else None
+                else:
+                    exact = _exact_begins(self.spec, self.zone, ordinal)
+                    k = bisect_right(exact, t) - 1
+                    found = exact[k] if k >= 0 else None
+                if found is not None and (begin is None or found > begin):
+                    begin = found
+        return begin + self.length if begin is not None and begin + self.length > t else None
 
     def pattern(self, slack: int) -> tuple[list[int], list[int]]:
         """The starts and ends of a regular day's merged spans, from local midnight."""

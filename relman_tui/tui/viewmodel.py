@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import overload
 
-from relman_tui.freezes import frozen_until
+from relman_tui.freezes import by_environment, frozen_until
 from relman_tui.model import PLANNED, Environment, Release, Severity
 from relman_tui.service import Snapshot
 from relman_tui.status import next_step
@@ -192,8 +192,9 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
             PLANNED, "Planned", len(by_stage[PLANNED]), None, None, None, False, Cards(by_stage[PLANNED], make, version)
         )
     ]
+    covering = by_environment(snapshot.freezes, [env.name for env in snapshot.environments])
     for env in snapshot.environments:
-        held = frozen_until(snapshot.freezes, env.name, now)
+        held = frozen_until(covering[env.name], env.name, now)
         until = held.until if held else None
         columns.append(
             Column(
