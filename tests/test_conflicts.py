@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from relman_tui import conflicts
 from relman_tui.conflicts import crowded_spans, find_conflicts, to_json
 from relman_tui.freezes import expand
 from relman_tui.model import (
@@ -472,6 +474,23 @@ def test_engine_matches_brute_force_oracle(
         assert conflict.severity is SEVERITY[conflict.kind]
         assert conflict.start < conflict.end
         assert conflict.message and "\n" not in conflict.message
+
+
+@settings(
+    max_examples=500, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(boards())
+def test_engine_matches_the_oracle_when_every_window_is_looked_up_on_its_own(
+    board: tuple[list[Environment], list[Release], list[Freeze], datetime],
+) -> None:
+    # A window meeting more than a few of a freeze's stretches is looked up at its two ends
+    # (held_within); with none allowed, every window of every recurring freeze goes that way.
+    environments, releases, freezes, now = board
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conflicts, "_FEW", 0)
+        found = find_conflicts(environments, releases, freezes, now)
+    got = Counter((c.kind.value, c.environments, c.releases, minutes(c.start), minutes(c.end)) for c in found)
+    assert got == oracle(environments, releases, freezes, now)
 
 
 @settings(max_examples=1000, deadline=None, derandomize=True, database=None)

@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -140,10 +141,12 @@ def measure(argv: list[str], limit_mb: int | None) -> tuple[float, float, float,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        cwd=tempfile.gettempdir(),  # not the checkout: `python -c` would import the package from there
         preexec_fn=lambda: _cap(limit_mb),  # only setrlimit, before exec
     )
     assert child.stdout is not None and child.stderr is not None
-    lines = [f"{time.perf_counter() - begin:.3f} {line.rstrip()}" for line in child.stdout]
+    # Only the last lines: a command from before the fix printed two million conflicts.
+    lines = list(deque((f"{time.perf_counter() - begin:.3f} {line.rstrip()}" for line in child.stdout), maxlen=3))
     err = child.stderr.read().strip().splitlines()
     _, status, usage = os.wait4(child.pid, 0)
     child.returncode = os.waitstatus_to_exitcode(status)
