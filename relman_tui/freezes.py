@@ -465,7 +465,12 @@ def _reaching(freeze: Freeze, t: int) -> int | None:
 
 
 def _last_high(recurrence: _Recurrence, floor: int, end: int) -> int:
-    """The end of the last stretch of cover in ``[floor, end)`` (``floor`` when there is none)."""
+    """The end of the last stretch of cover in ``[floor, end)`` (``floor`` when there is none):
+    every occurrence lasts as long, so the one that began last before ``end`` reaches furthest."""
+    begin = recurrence._last_begin(end, _last_day(end) + 1, 0)
+    if begin is not None:
+        return max(floor, min(begin + recurrence.length, end))
+    # Nothing began close enough to reach ``end``: look further back, in chunks that double.
     high, size = end, _HOUR
     while high > floor:
         low = max(high - size, floor)
