@@ -13,8 +13,11 @@ each with a verified release in the stage before prod. Then, each in a fresh pro
 the board's first paint (Textual's ``App.run_test``, headless, until the first frame; then,
 in the same process, until the conflict marks arrive), and reads the process's peak resident
 memory from the kernel (``wait4``). Target: each at most 2 s and 300 MB. Reports, never asserts.
-``--limit-mb`` caps each process's address space, so that code from before the fix fails
-instead of taking the machine's memory.
+Wall-clock seconds on a shared machine follow its load; the CPU seconds beside them do less.
+``--limit-mb`` caps each process's address space (4 GB by default), so that code from before
+the fix fails instead of taking the machine's memory; ``--code DIR`` measures another copy of
+``relman_tui`` (``git archive 601b115 relman_tui | tar -x -C DIR``: the code before issue 18
+item 9) on the same boards; ``--keep DIR`` builds the boards there once and reuses them.
 """
 
 from __future__ import annotations
