@@ -524,6 +524,10 @@ def _recurrence(freeze: Freeze) -> _Recurrence:
     return _recurrence_of(spec, zone, duration // _TICK)
 
 
+_SHORT = 8  # days: a span of days no longer than this is remembered (_Recurrence.days)
+_SHORT_DAYS: dict[tuple[object, ...], tuple[tuple[int, int, bool], ...]] = {}
+
+
 @lru_cache(maxsize=4096)  # 10,000 freezes of a few thousand kinds: each read once
 def _recurrence_of(spec: CronSpec, zone: ZoneInfo, length: int) -> _Recurrence:
     return _Recurrence(spec, zone, length)
@@ -544,6 +548,7 @@ class _Recurrence:
         # restricted (then either will do); with AND only the listed days of a month can match.
         self.both = spec.any_day or spec.any_weekday
         self.candidates = sorted(spec.days) if self.both else list(range(1, 32))
+        self.rule = (spec.months, spec.days, spec.weekdays, spec.any_day, spec.any_weekday)
         self._patterns: dict[int, tuple[list[int], list[int]]] = {}
 
     def days(self, first: int, last: int, backwards: bool = False) -> Iterator[tuple[int, int, bool]]:
@@ -551,8 +556,21 @@ class _Recurrence:
         ``[first, last]`` (ordinals, clamped to the calendar) that the cron fires on.
 
         Months the cron never fires in are skipped whole, and in the AND case only the listed
-        days of a month are tried, so a sparse cron is cheap to search for years.
+        days of a month are tried, so a sparse cron is cheap to search for years. A span of a
+        few days is remembered per zone and day rule: the freezes of a board that share them
+        (a thousand hourly freezes around one window) read it once.
         """
+        if last - first > _SHORT:
+            return self._days(first, last, backwards)
+        key = (self.zone, self.rule, first, last)
+        found = _SHORT_DAYS.get(key)
+        if found is None:
+            if len(_SHORT_DAYS) >= 1 << 14:
+                _SHORT_DAYS.clear()
+            found = _SHORT_DAYS[key] = tuple(self._days(first, last))
+        return reversed(found) if backwards else iter(found)
+
+    def _days(self, first: int, last: int, backwards: bool = False) -> Iterator[tuple[int, int, bool]]:
         first, last = max(first, 1), min(last, _LAST_DAY)
         if first > last:
             return
@@ -783,8 +801,7 @@ def _unions(freezes: Iterable[Freeze]) -> list[tuple[_Union, list[Freeze]]]:
     groups: dict[tuple[object, ...], tuple[list[_Recurrence], list[Freeze]]] = {}
     for freeze in freezes:
         recurrence = _recurrence(freeze)
-        spec = recurrence.spec
-        key = (recurrence.zone, spec.months, spec.days, spec.weekdays, spec.any_day, spec.any_weekday)
+        key = (recurrence.zone, recurrence.rule)
         members, named = groups.setdefault(key, ([], []))
         members.append(recurrence)
         named.append(freeze)

@@ -7,6 +7,7 @@ not collected by pytest). Builds, through the service as an operator would:
   90-day window in prod;
 - ``spread``: 50 environments and 10,000 such freezes, 200 on each, and a 90-day window in
   each environment;
+- ``columns``: ``spread`` without its freezes, the baseline of 50 columns;
 
 each with a verified release in the stage before prod. Then, each in a fresh process, times
 ``relman conflicts``, ``relman move ID prod`` (its freeze gate refuses it: prod is frozen) and
@@ -178,13 +179,14 @@ def figures(name: str, db: Path, mover: int, limit_mb: int | None) -> list[Figur
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit-mb", type=int, default=4096, help="address-space cap per process (0: none)")
-    parser.add_argument("--board", choices=["hourly", "spread"], action="append", help="only these boards")
+    parser.add_argument("--board", choices=["hourly", "spread", "columns"], action="append", help="only these")
     parser.add_argument("--code", default="", help="a directory holding another relman_tui to measure")
     parser.add_argument("--keep", default="", help="build the boards in this directory, or reuse them from it")
     args = parser.parse_args()
     global CODE
     CODE = args.code
-    boards = {"hourly": (1, 1_000), "spread": (ENVIRONMENTS, 10_000)}
+    # "columns" is "spread" without its freezes: what 50 columns cost before any freeze.
+    boards = {"hourly": (1, 1_000), "spread": (ENVIRONMENTS, 10_000), "columns": (ENVIRONMENTS, 0)}
     rows: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="relman-limits-") as tmp:
         for name, (environments, freezes) in boards.items():
