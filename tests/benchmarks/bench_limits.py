@@ -132,41 +132,53 @@ def _cap(limit_mb: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit_mb << 20, limit_mb << 20))
 
 
-def measure(argv: list[str], limit_mb: int | None) -> tuple[float, float, float, int, list[str], str]:
-    """(seconds, CPU seconds, peak MB, exit status, stdout lines with when each came, stderr's last line)."""
+def measure(
+    argv: list[str], limit_mb: int | None, stream: bool = False
+) -> tuple[float, float, float, int, list[str], str]:
+    """(seconds, CPU seconds, peak MB, exit status, the last stdout lines, stderr's last line).
+
+    Output goes to a file, as fast as a terminal takes it; with ``stream`` it comes through a
+    pipe instead, each line prefixed with the seconds since the start when it came.
+    """
     env = {**os.environ, "TZ": "UTC"}
     env.pop("RELMAN_NOW", None)
     if CODE:
         env["PYTHONPATH"] = CODE
-    begin = time.perf_counter()
-    child = subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tempfile.gettempdir(),  # not the checkout: `python -c` would import the package from there
-        preexec_fn=lambda: _cap(limit_mb),  # only setrlimit, before exec
-    )
-    assert child.stdout is not None and child.stderr is not None
-    # Only the last lines: a command from before the fix printed two million conflicts.
-    lines = list(deque((f"{time.perf_counter() - begin:.3f} {line.rstrip()}" for line in child.stdout), maxlen=3))
-    err = child.stderr.read().strip().splitlines()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.perf_counter() - begin
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        begin = time.perf_counter()
+        child = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE if stream else out,
+            stderr=err,
+            text=True,
+            env=env,
+            cwd=tempfile.gettempdir(),  # not the checkout: `python -c` would import the package from there
+            preexec_fn=lambda: _cap(limit_mb),  # only setrlimit, before exec
+        )
+        lines: list[str] = []
+        if child.stdout is not None:
+            lines = [f"{time.perf_counter() - begin:.3f} {line.rstrip()}" for line in child.stdout]
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - begin
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if not stream:
+            # Only the last lines: a command from before the fix printed two million conflicts.
+            out.seek(max(0, out.seek(0, os.SEEK_END) - 4096))
+            lines = list(deque(out, maxlen=3))
+        err.seek(0)
+        said = err.read().strip().splitlines()
     cpu = usage.ru_utime + usage.ru_stime
-    return seconds, cpu, usage.ru_maxrss / 1024, child.returncode, lines, (err[-1] if err else "")
+    return seconds, cpu, usage.ru_maxrss / 1024, child.returncode, lines, (said[-1] if said else "")
 
 
 def figures(name: str, db: Path, mover: int, limit_mb: int | None) -> list[Figure]:
     found = []
     seconds, cpu, mb, code, lines, err = measure([RELMAN, "--db", str(db), "conflicts"], limit_mb)
-    summary = lines[-1].split(" ", 1)[1] if lines and code == 0 else err
+    summary = lines[-1].strip() if lines and code == 0 else err
     found.append(Figure(name, "`relman conflicts`", seconds, cpu, mb, f"exit {code}: {summary[:70]}"))
     seconds, cpu, mb, code, lines, err = measure([RELMAN, "--db", str(db), "move", str(mover), "prod"], limit_mb)
     found.append(Figure(name, "`relman move ID prod`", seconds, cpu, mb, f"exit {code}: {err[:70]}…"))
-    seconds, cpu, mb, code, lines, err = measure([PYTHON, "-c", PAINT, str(db)], limit_mb)
+    seconds, cpu, mb, code, lines, err = measure([PYTHON, "-c", PAINT, str(db)], limit_mb, stream=True)
     times = {line.split()[1]: float(line.split()[0]) for line in lines}
     if "painted" in times:
         note = f"marks at {times['marked']:.2f} s" if "marked" in times else "no conflict marks"
