@@ -735,7 +735,7 @@ class _Union:
         self.members = members
         self.walker = members[0]  # its days() follows the day rule they share
         self.starts, self.ends = _merge_pairs(
-            sorted((offset, offset + member.length) for member in members for offset in member.offsets)
+            _furthest((offset, member.length) for member in members for offset in member.offsets)
         )
         # Only an occurrence longer than a day can reach past the days walked (see _raw).
         self.long = [member for member in members if member.length > _DAY]
@@ -773,13 +773,23 @@ class _Union:
     def _exact_day(self, ordinal: int) -> tuple[list[int], list[int]]:
         found = self._exact.get(ordinal)
         if found is None:
-            pairs = sorted(
-                (begin, begin + member.length)
-                for member in self.members
-                for begin in _exact_begins(member.spec, member.zone, ordinal)
+            found = self._exact[ordinal] = _merge_pairs(
+                _furthest(
+                    (begin, member.length)
+                    for member in self.members
+                    for begin in _exact_begins(member.spec, member.zone, ordinal)
+                )
             )
-            found = self._exact[ordinal] = _merge_pairs(pairs)
         return found
+
+
+def _furthest(begins: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``(begin, end)`` by begin from ``(begin, length)``: of occurrences that begin together, the longest."""
+    reach: dict[int, int] = {}
+    for begin, length in begins:
+        if reach.get(begin, begin) < begin + length:
+            reach[begin] = begin + length
+    return sorted(reach.items())
 
 
 def _merge_pairs(pairs: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
