@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache, partial
 from heapq import heapify, heappop, heappush
+from itertools import repeat
+from operator import add, itemgetter
 from zoneinfo import ZoneInfo
 
 from relman_tui.errors import BadInput
@@ -516,12 +518,17 @@ def _cover_start(freeze: Freeze, t: int) -> int:
 
 def _recurrence(freeze: Freeze) -> _Recurrence:
     assert freeze.cron is not None
-    spec = parse_cron(freeze.cron)
-    zone = zone_info(freeze.zone or "UTC")
     duration = freeze.duration
     if duration is None or duration <= timedelta(0):
+        parse_cron(freeze.cron)  # a bad expression or zone is named first, as before
+        zone_info(freeze.zone or "UTC")
         raise BadInput(f"freeze {freeze.id}: a recurring freeze needs a positive duration")
-    return _recurrence_of(spec, zone, duration // _TICK)
+    return _recurrence_for(freeze.cron, freeze.zone or "UTC", duration)
+
+
+@lru_cache(maxsize=4096)  # keyed by the freeze's own text: quicker to hash than the parsed rule
+def _recurrence_for(cron: str, zone: str, duration: timedelta) -> _Recurrence:
+    return _recurrence_of(parse_cron(cron), zone_info(zone), duration // _TICK)
 
 
 _SHORT = 8  # days: a span of days no longer than this is remembered (_Recurrence.days)
@@ -734,9 +741,7 @@ class _Union:
     def __init__(self, members: Sequence[_Recurrence]) -> None:
         self.members = members
         self.walker = members[0]  # its days() follows the day rule they share
-        self.starts, self.ends = _merge_pairs(
-            _furthest((offset, member.length) for member in members for offset in member.offsets)
-        )
+        self.starts, self.ends = _merge_pairs(_furthest((member.length, member.offsets) for member in members))
         # Only an occurrence longer than a day can reach past the days walked (see _raw).
         self.long = [member for member in members if member.length > _DAY]
         self._exact: dict[int, tuple[list[int], list[int]]] = {}
@@ -774,21 +779,17 @@ class _Union:
         found = self._exact.get(ordinal)
         if found is None:
             found = self._exact[ordinal] = _merge_pairs(
-                _furthest(
-                    (begin, member.length)
-                    for member in self.members
-                    for begin in _exact_begins(member.spec, member.zone, ordinal)
-                )
+                _furthest((member.length, _exact_begins(member.spec, member.zone, ordinal)) for member in self.members)
             )
         return found
 
 
-def _furthest(begins: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """``(begin, end)`` by begin from ``(begin, length)``: of occurrences that begin together, the longest."""
+def _furthest(members: Iterable[tuple[int, Sequence[int]]]) -> list[tuple[int, int]]:
+    """``(begin, end)`` by begin from each member's ``(length, begins)``: of occurrences that
+    begin together, the longest (the longer members are written last)."""
     reach: dict[int, int] = {}
-    for begin, length in begins:
-        if reach.get(begin, begin) < begin + length:
-            reach[begin] = begin + length
+    for length, begins in sorted(members, key=itemgetter(0)):
+        reach.update(zip(begins, map(add, begins, repeat(length)), strict=True))
     return sorted(reach.items())
 
 
