@@ -618,12 +618,8 @@ class _Recurrence:
             # An occurrence holding t began within a day before it: on one of these local days.
             begin = None
             day = t // _DAY + _EPOCH_DAY
-            for ordinal in range(max(day - 2, 1), min(day + 1, _LAST_DAY - 1) + 1):
-                if not self.spec.matches_day(date.fromordinal(ordinal)):
-                    continue
-                offset = _midnight_offset(self.zone, ordinal)
-                midnight = (ordinal - _EPOCH_DAY) * _DAY - offset
-                if offset == _midnight_offset(self.zone, ordinal + 1):
+            for ordinal, midnight, regular in self.days(day - 2, day + 1):  # shared by its zone and day rule
+                if regular:
                     k = bisect_right(self.offsets, t - midnight) - 1
                     found = midnight + self.offsets[k] if k >= 0 else None
                 else:
