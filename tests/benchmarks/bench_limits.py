@@ -51,7 +51,7 @@ CODE = ""  # --code: measure the relman_tui package in this directory instead (e
 
 # Run in a fresh process: the board's first frame, then its conflict marks, each printed as it comes.
 PAINT = """
-import asyncio, getpass, sys, time
+import asyncio, gc, getpass, sys, time
 from pathlib import Path
 start = time.perf_counter()
 from relman_tui.settings import Settings
@@ -61,13 +61,17 @@ from relman_tui.timeutil import SystemClock
 from relman_tui.tui.app import RelmanApp
 
 service = Service(Store.open(Path(sys.argv[1])), SystemClock(), getpass.getuser())
+gc.disable()  # as run_app reads the board before its event loop starts
 first = service.snapshot(conflicts=False)
+gc.enable()
+gc.freeze()
 app = RelmanApp(service, Settings(), "UTC", first_snapshot=first, poll_interval=0.2)
 
 async def main() -> None:
     async with app.run_test(size=(160, 50)) as pilot:
-        await pilot.pause()
+        # run_test hands over once the app is ready: its first screen composed and drawn
         print(f"painted {time.perf_counter() - start:.3f}", flush=True)
+        await pilot.pause()
         deadline = time.monotonic() + 600
         while not (app.snapshot is not None and app.snapshot.checked) and time.monotonic() < deadline:
             await pilot.pause(0.01)
