@@ -362,19 +362,18 @@ def frozen_until(freezes: Iterable[Freeze], environment: str, moment: datetime) 
     if not holding or t >= limit:
         return None
     first_hour = min(t + _HOUR, limit)
-    now = sorted(
-        (-min(reach, first_hour), freeze.id, freeze.reason)
-        for freeze in holding
-        if (reach := _reaching(freeze, t)) is not None
-    )
+    groups = _unions(freeze for freeze in holding if freeze.recurring)
+    reach = [(freeze, _reaching(freeze, t)) for freeze in holding if not freeze.recurring]
+    for union, members in groups:
+        reach += zip(members, union.reaching(t), strict=True)
+    now = sorted((-min(end, first_hour), freeze.id, freeze.reason) for freeze, end in reach if end is not None)
     if not now:
         return None
     reasons = dict.fromkeys(reason for _, _, reason in now)
-    recurring = [freeze for freeze in holding if freeze.recurring]
     units: list[tuple[Callable[[int, int], Iterable[tuple[int, int]]], list[Freeze]]] = [
         (partial(_spans_of, freeze), [freeze]) for freeze in holding if not freeze.recurring
     ]
-    units += [(partial(_union_cover, union), members) for union, members in _unions(recurring)]
+    units += [(partial(_union_cover, union), members) for union, members in groups]
     # Who holds now is named already: a unit holding now has taken over at ``moment``.
     holds_now = {freeze_id for _, freeze_id, _ in now}
     marked = {u for u, (_, members) in enumerate(units) if any(freeze.id in holds_now for freeze in members)}
@@ -610,15 +609,17 @@ class _Recurrence:
                 regular = ordinal == _LAST_DAY or offset == _midnight_offset(zone, ordinal + 1)
                 yield ordinal, (ordinal - _EPOCH_DAY) * _DAY - offset, regular
 
-    def reaching(self, t: int) -> int | None:
-        """The end of the occurrence holding ``t`` that began last; None when none holds it."""
+    def reaching(self, t: int, days: Sequence[tuple[int, int, bool]] | None = None) -> int | None:
+        """The end of the occurrence holding ``t`` that began last; None when none holds it.
+        ``days``: what :meth:`days` gives around ``t``, when the caller has it already."""
         if self.length > _DAY:
             begin = self._last_begin(t + 1, _last_day(t + 1) + 1, 0)
         else:
             # An occurrence holding t began within a day before it: on one of these local days.
             begin = None
-            day = t // _DAY + _EPOCH_DAY
-            for ordinal, midnight, regular in self.days(day - 2, day + 1):  # shared by its zone and day rule
+            if days is None:
+                days = _days_around(self, t)
+            for ordinal, midnight, regular in days:
                 if regular:
                     k = bisect_right(self.offsets, t - midnight) - 1
                     found = midnight + self.offsets[k] if k >= 0 else None
@@ -742,6 +743,11 @@ class _Union:
         self.long = [member for member in members if member.length > _DAY]
         self._exact: dict[int, tuple[list[int], list[int]]] = {}
 
+    def reaching(self, t: int) -> list[int | None]:
+        """:meth:`_Recurrence.reaching` of each member, the days around ``t`` read once."""
+        days = _days_around(self.walker, t)
+        return [member.reaching(t, days) for member in self.members]
+
     def spans(self, a: int, b: int) -> Iterator[tuple[int, int]]:
         """The merged cover of every member meeting ``[a, b)``, clipped to it, in order, lazily."""
         if a >= b:
@@ -787,6 +793,12 @@ def _furthest(members: Iterable[tuple[int, Sequence[int]]]) -> list[tuple[int, i
     for length, begins in sorted(members, key=itemgetter(0)):
         reach.update(zip(begins, map(add, begins, repeat(length)), strict=True))
     return sorted(reach.items())
+
+
+def _days_around(recurrence: _Recurrence, t: int) -> tuple[tuple[int, int, bool], ...]:
+    """The days an occurrence of at most a day that holds ``t`` may have begun on."""
+    day = t // _DAY + _EPOCH_DAY
+    return tuple(recurrence.days(day - 2, day + 1))
 
 
 def _merge_pairs(pairs: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
