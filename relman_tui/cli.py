@@ -722,12 +722,13 @@ def _show_conflicts(obj: Context, found: Sequence[Conflict], as_json: bool) -> N
     if not found:
         click.echo("no conflicts")
         return
+    tz = obj.tz  # once: each read looks the zone up again
     rows = [
         [
             c.kind,
             str(c.severity),
-            format_local(c.start, obj.tz, False),
-            format_local(c.end, obj.tz, False),
+            format_local(c.start, tz, False),
+            format_local(c.end, tz, False),
             ",".join(c.environments),
             ",".join(map(str, c.releases)),
             c.message,
@@ -1216,9 +1217,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], max_width: int 
     def line(values: Sequence[str]) -> str:
         return "  ".join(v if i == last else pad(v, widths[i]) for i, v in enumerate(values)).rstrip()
 
-    click.echo(line(headers))
-    for row in cells:
-        click.echo(line(row))
+    click.echo("\n".join([line(headers), *map(line, cells)]))  # one write, not one per row
 
 
 # -- the entry point ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from itertools import accumulate, chain, compress, groupby, repeat
 from operator import add, and_, attrgetter, eq, floordiv, gt, le, lt, or_, sub
 from typing import cast
 
-from relman_tui.freezes import check, cover_spans
+from relman_tui.freezes import check, cover_spans, daily_stretches, held_within
 from relman_tui.model import (
     ALL_ENVIRONMENTS,
     PLANNED,
@@ -26,7 +26,10 @@ from relman_tui.timeutil import UTC, to_stamp
 # any aware datetime, and ints compare and sort far faster than datetimes.
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TICK = timedelta(microseconds=1)
-_NEAR = 2 * 86_400_000_000  # two days in ticks: windows closer than this share one walk over the days
+_DAY = 86_400_000_000  # a day in ticks
+_NEAR = 2 * _DAY  # windows closer than this share one walk over the days
+_FEW = 4  # a window meeting more of a freeze's stretches than this is looked up on its own
+_FOREVER = 1 << 62  # longer than any window
 
 NAME_CAP = 40  # a name longer than this is cut in a message, so a hostile name stays one short line
 LIST_CAP = 5  # at most this many releases or components are named in one message
@@ -223,47 +226,62 @@ def _capacity(board: _Board, lanes: list[tuple[list[int], list[int], list[int]]]
 def _freeze(
     board: _Board, lanes: list[tuple[list[int], list[int], list[int]]], freezes: Sequence[Freeze]
 ) -> list[_Row]:
+    """One conflict per (window, freeze that holds during it): from the first instant it holds
+    there to the end of its last stretch there (DESIGN.md "Limits": the work and the answer
+    follow the windows and freezes involved, never the occurrences between)."""
     if not freezes:
         return []
     index = {env.name: e for e, env in enumerate(board.environments)}
-    # Per environment, the cover spans holding it as (start, end, freeze id, what to call it).
-    covering: list[list[tuple[int, int, int, str]]] = [[] for _ in board.environments]
-    walks: dict[tuple[int, ...], list[tuple[int, int]]] = {}  # per set of environments
+    # Per environment, the cover spans to pair with its windows: (start, end, freeze number).
+    covering: list[list[tuple[int, int, int]]] = [[] for _ in board.environments]
+    # Per environment, its windows longest first, and their lengths negated (ascending).
+    longest_first: list[tuple[list[int], list[int]] | None] = [None] * len(board.environments)
+    walks: dict[tuple[tuple[int, ...], int], list[tuple[int, int]]] = {}  # per set of environments
     board_span = (min(board.starts), max(board.ends))  # a one-off freeze is one span: no walk
-    for freeze in freezes:
+    held: dict[tuple[int, int], tuple[int, int, bool]] = {}  # (window, freeze number) -> start, end, on and off
+    longest: list[int] = []  # per freeze number: a longer window is looked up on its own
+    for f, freeze in enumerate(freezes):
         check(freeze)  # a broken freeze is bad input even where it touches no window
         if ALL_ENVIRONMENTS in freeze.environments:
             targets: tuple[int, ...] = tuple(range(len(board.environments)))
         else:
             targets = tuple(sorted({index[name] for name in freeze.environments if name in index}))
         targets = tuple(e for e in targets if lanes[e][0])
+        longest.append(_FOREVER)
         if not targets:
             continue
         if freeze.recurring:
-            # Looked up where the windows are, never over the span between the first and the last.
-            if targets not in walks:
-                walks[targets] = _walks(board, lanes, targets)
-            spans = [span for start, end in walks[targets] for span in cover_spans(freeze, start, end)]
+            # A window that would meet more than a few of the freeze's stretches is looked up on
+            # its own, at its two ends; the others are paired with the stretches found over them.
+            limit = longest[f] = _DAY * _FEW // daily_stretches(freeze)
+            for e in targets:
+                mine, starts, ends = lanes[e]
+                if longest_first[e] is None:
+                    order = sorted(range(len(mine)), key=lambda i: starts[i] - ends[i])
+                    longest_first[e] = (order, [starts[i] - ends[i] for i in order])
+                order, lengths = cast("tuple[list[int], list[int]]", longest_first[e])
+                for i in order[: bisect_left(lengths, -limit)]:
+                    found = held_within(freeze, starts[i], ends[i])
+                    if found is not None:
+                        held[mine[i], f] = found
+            # Short windows: looked up where they are, never over the span between the first and the last.
+            if (targets, limit) not in walks:
+                walks[targets, limit] = _walks(board, lanes, targets, limit)
+            spans = [span for start, end in walks[targets, limit] for span in cover_spans(freeze, start, end)]
         else:
             spans = list(cover_spans(freeze, *board_span))
-        advice = f" during freeze #{freeze.id} ({shorten(freeze.reason)}): move the window out of the freeze"
         for e in targets:
-            covering[e].extend((start, end, freeze.id, advice) for start, end in spans)
-    rows: list[_Row] = []
-    rel, ids, labels = board.rel, board.ids, board.labels
-    kind = ConflictKind.FREEZE
+            covering[e].extend((start, end, f) for start, end in spans)
     for e, occs in enumerate(covering):
         mine, starts, ends = lanes[e]  # starts sorted
         if not occs or not mine:
             continue
         occs.sort()
-        env = (board.environments[e].name,)
-        where = f" is scheduled in {board.names[e]}"
         occ_starts = [occ[0] for occ in occs]  # sorted
         pairs: list[tuple[int, int]] = []  # (window position in mine, cover span position in occs)
         # A window and a span meet when one starts inside the other. The window starts inside
         # (span.start <= window.start < span.end): a run of ``starts``, found by bisection.
-        for k, (occ_start, occ_end, _, _) in enumerate(occs):
+        for k, (occ_start, occ_end, _) in enumerate(occs):
             first, last = bisect_left(starts, occ_start), bisect_left(starts, occ_end)
             pairs.extend(zip(range(first, last), repeat(k)))
         # The span starts inside (window.start < span.start < window.end): a run of occ_starts.
@@ -272,38 +290,45 @@ def _freeze(
         for i in compress(range(len(mine)), map(lt, firsts, lasts)):
             pairs.extend(zip(repeat(i), range(firsts[i], lasts[i])))
         for i, k in pairs:
-            w = mine[i]
-            occ_start, occ_end, _, advice = occs[k]
-            rows.append(
-                (
-                    max(starts[i], occ_start),
-                    kind,
-                    env,
-                    (ids[rel[w]],),
-                    min(ends[i], occ_end),
-                    f"{labels[rel[w]]}{where}{advice}",
-                )
-            )
+            occ_start, occ_end, f = occs[k]
+            if ends[i] - starts[i] > longest[f]:
+                continue  # looked up on its own above
+            low, high = max(starts[i], occ_start), min(ends[i], occ_end)
+            seen = held.get((mine[i], f))
+            held[mine[i], f] = (low, high, False) if seen is None else (min(seen[0], low), max(seen[1], high), True)
+    rows: list[_Row] = []
+    rel, ids, labels, env = board.rel, board.ids, board.labels, board.env
+    kind = ConflictKind.FREEZE
+    for (w, f), (low, high, again) in held.items():
+        freeze = freezes[f]
+        e = env[w]
+        during = ", which holds on and off through it" if again else ""
+        message = (
+            f"{labels[rel[w]]} is scheduled in {board.names[e]} during freeze #{freeze.id} "
+            f"({shorten(freeze.reason)}){during}: move the window out of the freeze"
+        )
+        rows.append((low, kind, (board.environments[e].name,), (ids[rel[w]],), high, message))
     return rows
 
 
 def _walks(
-    board: _Board, lanes: list[tuple[list[int], list[int], list[int]]], targets: tuple[int, ...]
+    board: _Board, lanes: list[tuple[list[int], list[int], list[int]]], targets: tuple[int, ...], longest: int
 ) -> list[tuple[int, int]]:
-    """The stretches of time to expand freezes over for the windows of ``targets``: the windows
-    merged, and joined across gaps shorter than two days, where walking the days between costs
-    less than starting a new walk. Each window lies inside one of them.
+    """The stretches of time to expand a freeze over for the windows of ``targets`` no longer than
+    ``longest``: those windows merged, and joined across gaps shorter than two days, where walking
+    the days between costs less than starting a new walk. Each such window lies inside one of them.
     """
     if len(targets) == 1:
-        _, starts, ends = lanes[targets[0]]
+        order = lanes[targets[0]][0]
+    elif len(targets) == len(board.environments):
+        order = board.by_start
     else:
-        order = (
-            board.by_start
-            if len(targets) == len(board.environments)
-            else sorted(chain.from_iterable(lanes[e][0] for e in targets), key=board.starts.__getitem__)
-        )
-        starts = [board.starts[w] for w in order]
-        ends = [board.ends[w] for w in order]
+        order = sorted(chain.from_iterable(lanes[e][0] for e in targets), key=board.starts.__getitem__)
+    order = [w for w in order if board.ends[w] - board.starts[w] <= longest]
+    if not order:
+        return []
+    starts = [board.starts[w] for w in order]
+    ends = [board.ends[w] for w in order]
     reach = list(accumulate(ends, max))  # the latest end so far
     breaks = list(compress(range(1, len(starts)), map(gt, starts[1:], map(add, reach, repeat(_NEAR)))))
     firsts = [0, *breaks]

@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from calendar import monthrange
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from heapq import heappop, heappush
+from functools import lru_cache, partial
+from heapq import heapify, heappop, heappush
+from itertools import repeat
+from operator import add, itemgetter
 from zoneinfo import ZoneInfo
 
 from relman_tui.errors import BadInput
-from relman_tui.model import Freeze, Occurrence
+from relman_tui.model import ALL_ENVIRONMENTS, Freeze, Occurrence
 from relman_tui.timeutil import local_offset, zone_info
 
 _MACROS = {
@@ -345,41 +347,139 @@ def frozen_until(freezes: Iterable[Freeze], environment: str, moment: datetime) 
     The end is that of the merged cover holding it: every freeze covering the environment,
     their occurrences that overlap or touch joined, across freezes too — two overlapping
     freezes give the later end, and a ``* * * * *`` freeze lasting 30 days never lets go. A
-    cover still running :data:`REACH` after ``moment`` is open-ended (``until`` is None). The
-    reasons are those of the freezes holding at ``moment``, then of those that carry the
-    cover further. The cover is looked at in chunks that double, so the work follows its
-    length, not the REACH.
+    cover still running :data:`REACH` after ``moment`` is open-ended (``until`` is None).
+
+    The reasons are those of the freezes holding at ``moment`` (the longest-holding first),
+    then of those that carry the cover further: a one-off freeze, or a group of recurring
+    freezes sharing a zone and a day rule, the first time it does — naming the group's freezes
+    that hold where it takes over. The cover is looked at in chunks that double, and recurring
+    freezes sharing a zone and a day rule are followed as one (:class:`_Union`), so the work
+    follows the length of the cover and the number of such groups, not the occurrences.
     """
     holding = [freeze for freeze in freezes if freeze.covers(environment)]
     t = _ticks(moment)
     limit = min(t + _REACH, _LAST_TICK)
     if not holding or t >= limit:
         return None
-    reasons: dict[str, None] = {}
+    first_hour = min(t + _HOUR, limit)
+    groups = _unions(freeze for freeze in holding if freeze.recurring)
+    reach = [(freeze, _reaching(freeze, t)) for freeze in holding if not freeze.recurring]
+    for union, members in groups:
+        reach += zip(members, union.reaching(t), strict=True)
+    now = sorted((-min(end, first_hour), freeze.id, freeze.reason) for freeze, end in reach if end is not None)
+    if not now:
+        return None
+    reasons = dict.fromkeys(reason for _, _, reason in now)
+    units: list[tuple[Callable[[int, int], Iterable[tuple[int, int]]], list[Freeze]]] = [
+        (partial(_spans_of, freeze), [freeze]) for freeze in holding if not freeze.recurring
+    ]
+    units += [(partial(_union_cover, union), members) for union, members in groups]
+    # Who holds now is named already: a unit holding now has taken over at ``moment``.
+    holds_now = {freeze_id for _, freeze_id, _ in now}
+    marked = {u for u, (_, members) in enumerate(units) if any(freeze.id in holds_now for freeze in members)}
     end, size = t, _HOUR
     while end < limit:
-        stop = min(end + size, limit)
-        # By start, the longest first, and of equals one already named: a freeze is named only
-        # when it carries the cover further.
-        found = sorted(
-            (low, -high, freeze.reason not in reasons, freeze.id, freeze.reason)
-            for freeze in holding
-            for low, high in cover_spans(freeze, end, stop)
-        )
+        # Chunks end on multiples of their size, so the board asking again a moment later (its
+        # next snapshot) finds all but the first chunk remembered (_union_cover).
+        stop = min((end // size + 1) * size, limit)
+        found = sorted((low, -high, u) for u, (spans, _) in enumerate(units) for low, high in spans(end, stop))
         reached = end
-        for low, minus_high, _, _, reason in found:
+        for low, minus_high, u in found:
             high = -minus_high
             if low > reached:
                 break
-            if low == t or high > reached:  # holds now, or holds longer: one of the reasons
-                reasons.setdefault(reason)
-                reached = max(reached, high)
-        if reached == t:
-            return None
+            if high > reached:
+                if u not in marked:  # takes over the first time: name who holds there
+                    marked.add(u)
+                    for freeze in units[u][1]:
+                        if freeze.reason not in reasons and _holds(freeze, reached):
+                            reasons.setdefault(freeze.reason)
+                reached = high
         if reached < stop:
             return Frozen(_moment(reached), tuple(reasons))
         end, size = stop, size * 2
     return Frozen(None, tuple(reasons))
+
+
+def by_environment(freezes: Iterable[Freeze], environments: Iterable[str]) -> dict[str, list[Freeze]]:
+    """The freezes covering each of ``environments``, in one pass over the freezes."""
+    found: dict[str, list[Freeze]] = {name: [] for name in environments}
+    for freeze in freezes:
+        if ALL_ENVIRONMENTS in freeze.environments:
+            for listed in found.values():
+                listed.append(freeze)
+        else:
+            for name in dict.fromkeys(freeze.environments):
+                if name in found:
+                    found[name].append(freeze)
+    return found
+
+
+def held_within(freeze: Freeze, start: int, end: int) -> tuple[int, int, bool] | None:
+    """When ``freeze`` holds within ``[start, end)`` (ticks): ``(its first instant there, the end
+    of its last stretch there, whether it lets go in between)``, or None when it never holds.
+
+    For a freeze over a long window (an hourly freeze over 90 days): only the stretches at
+    either end are looked at, in chunks that double from an hour, never the occurrences between.
+    """
+    if start >= end:
+        return None
+    if not freeze.recurring:
+        begin, finish = _one_off(freeze)
+        low, high = max(begin, start), min(finish, end)
+        return (low, high, False) if low < high else None
+    recurrence = _recurrence(freeze)
+    first = next(recurrence.spans(start, end), None)  # lazily: the days up to its first stretch
+    if first is None:
+        return None
+    low, stretch = first
+    if stretch >= end:
+        return low, end, False
+    last = _last_high(recurrence, stretch, end)
+    return low, last, last > stretch
+
+
+def daily_stretches(freeze: Freeze) -> int:
+    """How many separate stretches ``freeze`` holds on a day it fires (1 for a one-off)."""
+    return len(_recurrence(freeze).pattern(0)[0]) if freeze.recurring else 1
+
+
+def _spans_of(freeze: Freeze, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The cover of ``freeze`` within ``[start, end)``, lazily and not remembered."""
+    if freeze.recurring:
+        return _recurrence(freeze).spans(start, end)
+    first, last = _one_off(freeze)
+    low, high = max(first, start), min(last, end)
+    return iter(((low, high),) if low < high else ())
+
+
+def _holds(freeze: Freeze, t: int) -> bool:
+    return _reaching(freeze, t) is not None
+
+
+def _reaching(freeze: Freeze, t: int) -> int | None:
+    """The end of the occurrence of ``freeze`` holding ``t`` that began last; None when none holds it."""
+    if freeze.recurring:
+        return _recurrence(freeze).reaching(t)
+    first, last = _one_off(freeze)
+    return last if first <= t < last else None
+
+
+def _last_high(recurrence: _Recurrence, floor: int, end: int) -> int:
+    """The end of the last stretch of cover in ``[floor, end)`` (``floor`` when there is none):
+    every occurrence lasts as long, so the one that began last before ``end`` reaches furthest."""
+    begin = recurrence._last_begin(end, _last_day(end) + 1, 0)
+    if begin is not None:
+        return max(floor, min(begin + recurrence.length, end))
+    # Nothing began close enough to reach ``end``: look further back, in chunks that double.
+    high, size = end, _HOUR
+    while high > floor:
+        low = max(high - size, floor)
+        pieces = list(recurrence.spans(low, high))
+        if pieces:
+            return pieces[-1][1]
+        high, size = low, size * 2
+    return floor
 
 
 def _cover_end(freeze: Freeze, t: int) -> int:
@@ -417,15 +517,24 @@ def _cover_start(freeze: Freeze, t: int) -> int:
 
 def _recurrence(freeze: Freeze) -> _Recurrence:
     assert freeze.cron is not None
-    spec = parse_cron(freeze.cron)
-    zone = zone_info(freeze.zone or "UTC")
     duration = freeze.duration
     if duration is None or duration <= timedelta(0):
+        parse_cron(freeze.cron)  # a bad expression or zone is named first, as before
+        zone_info(freeze.zone or "UTC")
         raise BadInput(f"freeze {freeze.id}: a recurring freeze needs a positive duration")
-    return _recurrence_of(spec, zone, duration // _TICK)
+    return _recurrence_for(freeze.cron, freeze.zone or "UTC", duration)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)  # keyed by the freeze's own text: quicker to hash than the parsed rule
+def _recurrence_for(cron: str, zone: str, duration: timedelta) -> _Recurrence:
+    return _recurrence_of(parse_cron(cron), zone_info(zone), duration // _TICK)
+
+
+_SHORT = 8  # days: a span of days no longer than this is remembered (_Recurrence.days)
+_SHORT_DAYS: dict[tuple[object, ...], tuple[tuple[int, int, bool], ...]] = {}
+
+
+@lru_cache(maxsize=4096)  # 10,000 freezes of a few thousand kinds: each read once
 def _recurrence_of(spec: CronSpec, zone: ZoneInfo, length: int) -> _Recurrence:
     return _Recurrence(spec, zone, length)
 
@@ -445,6 +554,7 @@ class _Recurrence:
         # restricted (then either will do); with AND only the listed days of a month can match.
         self.both = spec.any_day or spec.any_weekday
         self.candidates = sorted(spec.days) if self.both else list(range(1, 32))
+        self.rule = (spec.months, spec.days, spec.weekdays, spec.any_day, spec.any_weekday)
         self._patterns: dict[int, tuple[list[int], list[int]]] = {}
 
     def days(self, first: int, last: int, backwards: bool = False) -> Iterator[tuple[int, int, bool]]:
@@ -452,15 +562,28 @@ class _Recurrence:
         ``[first, last]`` (ordinals, clamped to the calendar) that the cron fires on.
 
         Months the cron never fires in are skipped whole, and in the AND case only the listed
-        days of a month are tried, so a sparse cron is cheap to search for years.
+        days of a month are tried, so a sparse cron is cheap to search for years. A span of a
+        few days is remembered per zone and day rule: the freezes of a board that share them
+        (a thousand hourly freezes around one window) read it once.
         """
+        if last - first > _SHORT:
+            return self._days(first, last, backwards)
+        key = (self.zone, self.rule, first, last)
+        found = _SHORT_DAYS.get(key)
+        if found is None:
+            if len(_SHORT_DAYS) >= 1 << 14:
+                _SHORT_DAYS.clear()
+            found = _SHORT_DAYS[key] = tuple(self._days(first, last))
+        return reversed(found) if backwards else iter(found)
+
+    def _days(self, first: int, last: int, backwards: bool = False) -> Iterator[tuple[int, int, bool]]:
         first, last = max(first, 1), min(last, _LAST_DAY)
         if first > last:
             return
         spec, zone, both = self.spec, self.zone, self.both
         low, high = date.fromordinal(first), date.fromordinal(last)
         months = range(low.year * 12 + low.month - 1, high.year * 12 + high.month)
-        candidates = self.candidates[::-1] if backwards else self.candidates
+        candidates = self.candidates
         for index in reversed(months) if backwards else months:
             year, month = divmod(index, 12)
             month += 1
@@ -468,10 +591,12 @@ class _Recurrence:
                 continue
             base = date(year, month, 1).toordinal() - 1
             size = monthrange(year, month)[1]
-            for day in candidates:
+            # Only the candidates inside [first, last] and the month: a few days cost a few steps.
+            inside = candidates[
+                bisect_left(candidates, first - base) : bisect_right(candidates, min(last - base, size))
+            ]
+            for day in reversed(inside) if backwards else inside:
                 ordinal = base + day
-                if day > size or ordinal < first or ordinal > last:
-                    continue
                 # ordinal % 7 is cron's weekday, 0 = Sunday
                 if both:
                     if ordinal % 7 not in spec.weekdays:
@@ -483,6 +608,28 @@ class _Recurrence:
                 offset = _midnight_offset(zone, ordinal)
                 regular = ordinal == _LAST_DAY or offset == _midnight_offset(zone, ordinal + 1)
                 yield ordinal, (ordinal - _EPOCH_DAY) * _DAY - offset, regular
+
+    def reaching(self, t: int, days: Sequence[tuple[int, int, bool]] | None = None) -> int | None:
+        """The end of the occurrence holding ``t`` that began last; None when none holds it.
+        ``days``: what :meth:`days` gives around ``t``, when the caller has it already."""
+        if self.length > _DAY:
+            begin = self._last_begin(t + 1, _last_day(t + 1) + 1, 0)
+        else:
+            # An occurrence holding t began within a day before it: on one of these local days.
+            begin = None
+            if days is None:
+                days = _days_around(self, t)
+            for ordinal, midnight, regular in days:
+                if regular:
+                    k = bisect_right(self.offsets, t - midnight) - 1
+                    found = midnight + self.offsets[k] if k >= 0 else None
+                else:
+                    exact = _exact_begins(self.spec, self.zone, ordinal)
+                    k = bisect_right(exact, t) - 1
+                    found = exact[k] if k >= 0 else None
+                if found is not None and (begin is None or found > begin):
+                    begin = found
+        return begin + self.length if begin is not None and begin + self.length > t else None
 
     def pattern(self, slack: int) -> tuple[list[int], list[int]]:
         """The starts and ends of a regular day's merged spans, from local midnight."""
@@ -516,18 +663,8 @@ class _Recurrence:
         """The cover spans meeting ``[a, b)``, clipped to it, in order, lazily; with ``slack``,
         spans at most ``slack`` apart are joined too."""
         if a >= b:
-            return
-        start = end = None
-        for low, high in self._raw(a, b, slack):
-            if end is not None and low <= end + slack:
-                if high > end:
-                    end = high
-                continue
-            if start is not None and end is not None and max(start, a) < min(end, b):
-                yield max(start, a), min(end, b)
-            start, end = low, high
-        if start is not None and end is not None and max(start, a) < min(end, b):
-            yield max(start, a), min(end, b)
+            return iter(())
+        return _joined(self._raw(a, b, slack), a, b, slack)
 
     def _raw(self, a: int, b: int, slack: int) -> Iterator[tuple[int, int]]:
         """Spans (each one day's merged occurrences) that can meet ``[a, b)``, by start."""
@@ -574,6 +711,130 @@ class _Recurrence:
                 best_day = best_day or ordinal
                 best = begin
         return best
+
+
+def _joined(raw: Iterable[tuple[int, int]], a: int, b: int, slack: int) -> Iterator[tuple[int, int]]:
+    """Spans by start, those at most ``slack`` apart joined, clipped to ``[a, b)``; lazily."""
+    start = end = None
+    for low, high in raw:
+        if end is not None and low <= end + slack:
+            if high > end:
+                end = high
+            continue
+        if start is not None and end is not None and max(start, a) < min(end, b):
+            yield max(start, a), min(end, b)
+        start, end = low, high
+    if start is not None and end is not None and max(start, a) < min(end, b):
+        yield max(start, a), min(end, b)
+
+
+class _Union:
+    """Recurring freezes that share a zone and a day rule, read as one: on every day the rule
+    picks, all their occurrences merged. A regular day's merged spans are worked out once for
+    all of them, so following the cover of a thousand hourly freezes for two years walks the
+    days once, not a thousand times.
+    """
+
+    def __init__(self, members: Sequence[_Recurrence]) -> None:
+        self.members = members
+        self.walker = members[0]  # its days() follows the day rule they share
+        self.starts, self.ends = _merge_pairs(_furthest((member.length, member.offsets) for member in members))
+        # Only an occurrence longer than a day can reach past the days walked (see _raw).
+        self.long = [member for member in members if member.length > _DAY]
+        self._exact: dict[int, tuple[list[int], list[int]]] = {}
+
+    def reaching(self, t: int) -> list[int | None]:
+        """:meth:`_Recurrence.reaching` of each member, the days around ``t`` read once."""
+        days = _days_around(self.walker, t)
+        return [member.reaching(t, days) for member in self.members]
+
+    def spans(self, a: int, b: int) -> Iterator[tuple[int, int]]:
+        """The merged cover of every member meeting ``[a, b)``, clipped to it, in order, lazily."""
+        if a >= b:
+            return iter(())
+        return _joined(self._raw(a, b), a, b, 0)
+
+    def _raw(self, a: int, b: int) -> Iterator[tuple[int, int]]:
+        first = _first_day(a)
+        heap = []
+        for member in self.long:
+            before = member._last_begin(a, first, 0)
+            if before is not None:
+                heap.append((before, before + member.length))
+        heapify(heap)
+        starts, ends = self.starts, self.ends
+        for ordinal, midnight, regular in self.walker.days(first, _last_day(b + 1)):
+            while heap and heap[0][0] < midnight:
+                yield heappop(heap)
+            if regular:
+                i, j = bisect_right(ends, a - midnight), bisect_left(starts, b - midnight)
+                for k in range(i, j):
+                    heappush(heap, (midnight + starts[k], midnight + ends[k]))
+            else:
+                exact_starts, exact_ends = self._exact_day(ordinal)
+                for k in range(bisect_right(exact_ends, a), bisect_left(exact_starts, b)):
+                    heappush(heap, (exact_starts[k], exact_ends[k]))
+        while heap:
+            yield heappop(heap)
+
+    def _exact_day(self, ordinal: int) -> tuple[list[int], list[int]]:
+        found = self._exact.get(ordinal)
+        if found is None:
+            found = self._exact[ordinal] = _merge_pairs(
+                _furthest((member.length, _exact_begins(member.spec, member.zone, ordinal)) for member in self.members)
+            )
+        return found
+
+
+def _furthest(members: Iterable[tuple[int, Sequence[int]]]) -> list[tuple[int, int]]:
+    """``(begin, end)`` by begin from each member's ``(length, begins)``: of occurrences that
+    begin together, the longest (the longer members are written last)."""
+    reach: dict[int, int] = {}
+    for length, begins in sorted(members, key=itemgetter(0)):
+        reach.update(zip(begins, map(add, begins, repeat(length)), strict=True))
+    return sorted(reach.items())
+
+
+def _days_around(recurrence: _Recurrence, t: int) -> tuple[tuple[int, int, bool], ...]:
+    """The days an occurrence of at most a day that holds ``t`` may have begun on."""
+    day = t // _DAY + _EPOCH_DAY
+    return tuple(recurrence.days(day - 2, day + 1))
+
+
+def _merge_pairs(pairs: Iterable[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Spans sorted by start, those that overlap or touch merged."""
+    starts: list[int] = []
+    ends: list[int] = []
+    for low, high in pairs:
+        if ends and low <= ends[-1]:
+            if high > ends[-1]:
+                ends[-1] = high
+        else:
+            starts.append(low)
+            ends.append(high)
+    return starts, ends
+
+
+def _unions(freezes: Iterable[Freeze]) -> list[tuple[_Union, list[Freeze]]]:
+    """The recurring ``freezes`` grouped by zone and day rule: one :class:`_Union` each, and its freezes."""
+    groups: dict[tuple[object, ...], tuple[list[_Recurrence], list[Freeze]]] = {}
+    for freeze in freezes:
+        recurrence = _recurrence(freeze)
+        key = (recurrence.zone, recurrence.rule)
+        members, named = groups.setdefault(key, ([], []))
+        members.append(recurrence)
+        named.append(freeze)
+    return [(_union_of(tuple(members)), named) for members, named in groups.values()]
+
+
+@lru_cache(maxsize=64)  # each column of the board asks again for the same freezes
+def _union_of(members: tuple[_Recurrence, ...]) -> _Union:
+    return _Union(members)
+
+
+@lru_cache(maxsize=1024)
+def _union_cover(union: _Union, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    return tuple(union.spans(start, end))
 
 
 @lru_cache(maxsize=4096)

@@ -27,6 +27,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 PROD = [Environment("prod", "Production", 1, 10)]
+PIPELINE = [Environment("staging", "Staging", 1, 10), Environment("prod", "Production", 2, 10)]
 WEEKEND = Freeze(1, ("prod",), "weekend", cron="0 18 * * FRI", duration=62 * HOUR, zone="Europe/Berlin")
 
 
@@ -53,7 +54,7 @@ def work(monkeypatch: pytest.MonkeyPatch) -> Work:
 
     monkeypatch.setattr(freezes._Recurrence, "days", days)
     monkeypatch.setattr(freezes, "_begin", begin)
-    for cache in (freezes._cover, freezes._exact_begins, freezes._exact_spans):
+    for cache in (freezes._cover, freezes._exact_begins, freezes._exact_spans, freezes._union_cover):
         cache.cache_clear()  # nothing counted here was worked out by an earlier test
     return counted
 
@@ -149,8 +150,9 @@ def test_a_999999_week_freeze_gives_answers_not_overflow(service: Service, work:
         service.next_free(ledger.id, "dev", 2 * HOUR)
     dev = next(column for column in build_columns(service.snapshot(), "UTC") if column.stage == "dev")
     assert (dev.frozen_until, dev.frozen_reason) == ("further notice", "forever")
-    # It only fires on New Year's Day: each question looked at a handful of days.
-    assert work.days <= 60
+    # It only fires on New Year's Day: each question looked at a handful of days (a column asks
+    # who holds now without the cache its neighbours fill).
+    assert work.days <= 80
 
 
 def test_occurrences_of_a_999999_week_freeze_are_listed_or_refused_cleanly() -> None:
@@ -236,3 +238,88 @@ def test_the_edges_of_the_calendar_in_utc_are_exact() -> None:
         (ConflictKind.FREEZE, (1,), first, first + 2 * HOUR),
         (ConflictKind.FREEZE, (2,), last - 2 * HOUR, last),
     ]
+
+
+# --- issue 18 item 9: freeze-heavy boards within the limits --------------------------------------------
+
+CHATHAM = "Pacific/Chatham"  # +12:45 / +13:45; its clocks go back at 03:45 on 2027-04-04 (14:00 UTC the day before)
+
+
+def hourly(count: int, environments: tuple[str, ...] = ("prod",)) -> list[Freeze]:
+    """Every-hour freezes of 1–59 minutes in Chatham, one starting at each minute of the hour."""
+    return [
+        Freeze(
+            i,
+            (environments[i % len(environments)],),
+            f"hourly {i}",
+            cron=f"{i % 60} * * * *",
+            duration=(1 + i * 7 % 59) * MINUTE,
+            zone=CHATHAM,
+        )
+        for i in range(1, count + 1)
+    ]
+
+
+def merged(found: list[Freeze], start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """Brute force: every occurrence meeting [start, end), touching ones merged."""
+    spans: list[tuple[datetime, datetime]] = []
+    for o in freezes.expand(found, start, end):
+        if spans and o.start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], o.end))
+        else:
+            spans.append((o.start, o.end))
+    return spans
+
+
+def test_hourly_freezes_over_a_90_day_window_are_one_conflict_each_found_at_its_ends(work: Work) -> None:
+    window = (utc(2027, 1, 4), utc(2027, 4, 4))  # 90 days, across Chatham's April clock change
+    found = hourly(60)
+    conflicts = find_conflicts(PROD, [release(1, "prod", *window)], found, NOW)
+    # One per (window, freeze) — 60, where there were 60 × 2,160 (one per occurrence) before.
+    assert len(conflicts) == 60
+    by_freeze = {int(c.message.split("#")[1].split()[0]): c for c in conflicts}
+    for freeze in found[:3] + found[-3:]:  # against the occurrences at either end of the window
+        first = merged([freeze], window[0], window[0] + 2 * HOUR)[0]
+        last = merged([freeze], window[1] - 2 * HOUR, window[1])[-1]
+        conflict = by_freeze[freeze.id]
+        assert (conflict.start, conflict.end) == (max(first[0], window[0]), min(last[1], window[1]))
+        assert "which holds on and off through it" in conflict.message
+    # A few days at either end of the window for each freeze, never its 90 days in between.
+    assert work.days <= 60 * 20
+
+
+def test_the_move_gate_under_hourly_freezes_walks_the_days_once_not_once_a_freeze(work: Work) -> None:
+    found = hourly(60)
+    moment = utc(2027, 1, 4, 12)
+    held = freezes.frozen_until(found, "prod", moment)
+    walked = work.days
+    # Some freeze begins at every minute, so the cover holds until the hour the clocks repeat,
+    # where nothing begins the second time round: it ends where the last of the first pass does.
+    (span,) = [s for s in merged(found, utc(2027, 4, 3, 12), utc(2027, 4, 3, 16)) if s[0] <= utc(2027, 4, 3, 13)]
+    assert held is not None and held.until == span[1]
+    holding_now = [f.reason for f in found if freezes.active_at([f], moment)]
+    assert list(held.reasons[: len(holding_now)]) == sorted(holding_now, key=held.reasons.index)
+    assert set(held.reasons[: len(holding_now)]) == set(holding_now)
+    # The 89 days to the answer are walked about twice (once per doubling chunk's edge), with a
+    # few days per freeze for who holds now — not 89 days for each of 60 freezes (5,340).
+    assert walked <= 2 * 89 + 60 * 5 + 100
+    check = gates.check_move(release(1, "staging", moment, moment + HOUR), "prod", PIPELINE, found, moment)
+    assert f"prod is frozen until {held.until:%Y-%m-%d %H:%M} UTC" in check.explain()
+
+
+def test_freezes_spread_over_environments_cost_their_windows_and_freezes(work: Work) -> None:
+    environments = [Environment(f"env{i:02d}", f"Env {i}", i, 1) for i in range(10)]
+    names = tuple(env.name for env in environments)
+    found = hourly(200, names)  # 20 in each
+    window = (utc(2027, 1, 4), utc(2027, 4, 4))
+    board = [release(i + 1, name, *window) for i, name in enumerate(names)]
+    conflicts = find_conflicts(environments, board, found, NOW)
+    assert len(conflicts) == 200
+    assert {(c.environments, c.releases) for c in conflicts} == {((name,), (i + 1,)) for i, name in enumerate(names)}
+    assert work.days <= 200 * 20
+    work.days = 0
+    covering = freezes.by_environment(found, names)
+    assert all(len(listed) == 20 for listed in covering.values())
+    for name in names:
+        assert freezes.frozen_until(covering[name], name, utc(2027, 1, 4, 12)) is not None
+    assert work.days <= 10 * (2 * 89 + 20 * 5 + 100)

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from relman_tui import conflicts
 from relman_tui.conflicts import crowded_spans, find_conflicts, to_json
 from relman_tui.freezes import expand
 from relman_tui.model import (
@@ -425,7 +427,8 @@ def oracle(
             found[("capacity", (name,), ids, a, b)] += 1
 
     # A freeze's occurrences that overlap or touch are one cover span; one conflict per
-    # window and span. A day either side reaches well past every window.
+    # window and freeze, from the first minute it holds in the window to the end of the last
+    # span there. A day either side reaches well past every window.
     for freeze in freezes:
         spans: list[list[int]] = []
         for occ in expand([freeze], at(-24 * 60), at(24 * 60)):
@@ -434,10 +437,9 @@ def oracle(
             else:
                 spans.append([minutes(occ.start), minutes(occ.end)])
         for r, where, s, t in windows:
-            for low, high in spans:
-                a, b = max(s, low), min(t, high)
-                if freeze.covers(where) and a < b:
-                    found[("freeze", (where,), (r.id,), a, b)] += 1
+            met = [(max(s, low), min(t, high)) for low, high in spans if max(s, low) < min(t, high)]
+            if freeze.covers(where) and met:
+                found[("freeze", (where,), (r.id,), met[0][0], met[-1][1])] += 1
 
     for r, where, s, t in windows:
         for r2, where2, s2, t2 in windows:
@@ -472,6 +474,23 @@ def test_engine_matches_brute_force_oracle(
         assert conflict.severity is SEVERITY[conflict.kind]
         assert conflict.start < conflict.end
         assert conflict.message and "\n" not in conflict.message
+
+
+@settings(
+    max_examples=500, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(boards())
+def test_engine_matches_the_oracle_when_every_window_is_looked_up_on_its_own(
+    board: tuple[list[Environment], list[Release], list[Freeze], datetime],
+) -> None:
+    # A window meeting more than a few of a freeze's stretches is looked up at its two ends
+    # (held_within); with none allowed, every window of every recurring freeze goes that way.
+    environments, releases, freezes, now = board
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(conflicts, "_FEW", 0)
+        found = find_conflicts(environments, releases, freezes, now)
+    got = Counter((c.kind.value, c.environments, c.releases, minutes(c.start), minutes(c.end)) for c in found)
+    assert got == oracle(environments, releases, freezes, now)
 
 
 @settings(max_examples=1000, deadline=None, derandomize=True, database=None)

@@ -6,10 +6,11 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import overload
 
-from relman_tui.freezes import frozen_until
-from relman_tui.model import PLANNED, Environment, Release, Severity
+from relman_tui.freezes import Frozen, by_environment, frozen_until
+from relman_tui.model import PLANNED, Environment, Freeze, Release, Severity
 from relman_tui.service import Snapshot
 from relman_tui.status import next_step
 from relman_tui.text import inert
@@ -192,8 +193,9 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
             PLANNED, "Planned", len(by_stage[PLANNED]), None, None, None, False, Cards(by_stage[PLANNED], make, version)
         )
     ]
+    covering = by_environment(snapshot.freezes, [env.name for env in snapshot.environments])
     for env in snapshot.environments:
-        held = frozen_until(snapshot.freezes, env.name, now)
+        held = _frozen(tuple(covering[env.name]), env.name, now)
         until = held.until if held else None
         columns.append(
             Column(
@@ -208,6 +210,11 @@ def build_columns(snapshot: Snapshot, tz: str, now: datetime | None = None) -> l
             )
         )
     return columns
+
+
+@lru_cache(maxsize=256)  # the board draws its columns again at once (resize, conflict marks): same answer
+def _frozen(freezes: tuple[Freeze, ...], environment: str, now: datetime) -> Frozen | None:
+    return frozen_until(freezes, environment, now)
 
 
 def _card(
