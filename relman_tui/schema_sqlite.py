@@ -148,6 +148,12 @@ def m004_hook_outcomes(db: Database) -> None:
     db.execute("CREATE INDEX events_hook_outcomes ON events (action, release, seq)")
 
 
+@migrations()
+def m005_changed_at(db: Database) -> None:
+    """The oldest change a release carries (`release add|edit --changed-at`): where its lead time starts."""
+    db.execute("ALTER TABLE releases ADD COLUMN changed_at TEXT")
+
+
 def names() -> list[str]:
     """Every migration, in order (the store keeps the same list, to check files without this module)."""
     return [m.name for m in migrations.pending(Database(memory=True, execute_plugins=False))]

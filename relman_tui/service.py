@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from relman_tui import chain, gates, slots
+from relman_tui import chain, gates, insights, slots
 from relman_tui import conflicts as engine
 from relman_tui import freezes as freeze_rules
 from relman_tui.errors import BadInput, GateRefused, Refused
@@ -132,6 +132,16 @@ class Service:
         if release_id is not None:
             self.release(release_id)
         return self.store.events(release=release_id, limit=limit)
+
+    def insights(self, environment: str | None = None, days: int = insights.DEFAULT_DAYS) -> insights.Insights:
+        """The delivery figures for ``environment`` (default: the pipeline's last) over the ``days`` ending now."""
+        now = self.now()
+        insights.check_days(days)
+        with self.store.read():
+            envs = self.store.environments()
+            insights.choose_environment(envs, environment)
+            events = self.store.delivery_events(insights.ACTIONS)
+        return insights.compute(events, envs, now, environment, days)
 
     def changes_since(self, seq: int) -> list[Event]:
         return self.store.events(after_seq=seq)
@@ -434,7 +444,9 @@ class Service:
         owner: str | None = None,
         risk: Risk | str = Risk.LOW,
         notes: str = "",
+        changed_at: datetime | None = None,
     ) -> Release:
+        """A new release in ``planned``; ``changed_at`` is the oldest change it carries (where lead time starts)."""
         name = clean_name(name, "release name")
         version = clean_name(version, "version", 60)
         comps = tuple(dict.fromkeys(clean_name(c, "component") for c in components)) or (name,)
@@ -450,17 +462,29 @@ class Service:
             created_by=self.actor,
         )
         now = self.now()
-        details = {
+        if changed_at is not None:
+            new = replace(new, changed_at=self._changed_at(changed_at, now))
+        details: dict[str, Any] = {
             "name": new.name,
             "version": new.version,
             "components": list(new.components),
             "owner": new.owner,
             "risk": str(new.risk),
+            "changed_at": to_stamp(new.changed_at) if new.changed_at else None,
         }
         with self.store.write():
             release_id = self.store.insert_release(new, now)
+            saved = self.release(release_id)
+            details["release"] = release_record(saved)
             self._log(NewEvent("created", release=release_id, to=PLANNED, details=details), now)
-        return self.release(release_id)
+        return saved
+
+    def _changed_at(self, moment: datetime, now: datetime) -> datetime:
+        """A release's ``changed_at``: a stored time, and not after *now* (a change cannot come from the future)."""
+        check_time(moment, "--changed-at")
+        if moment > now:
+            raise BadInput(f"--changed-at {to_stamp(moment)} is in the future (now is {to_stamp(now)})")
+        return moment.replace(microsecond=0)
 
     def edit_release(
         self,
@@ -473,9 +497,12 @@ class Service:
         owner: str | None = None,
         risk: Risk | str | None = None,
         notes: str | None = None,
+        changed_at: datetime | None = None,
     ) -> Release:
         """Change descriptive fields; a change to what is released withdraws its approval."""
         with self.store.write():
+            if changed_at is not None:
+                changed_at = self._changed_at(changed_at, self.now())
             old = self._fresh(release_id, rev)
             new = replace(
                 old,
@@ -489,8 +516,9 @@ class Service:
                 owner=clean_login(owner, "owner") if owner is not None and owner != old.owner else old.owner,
                 risk=_risk(risk) if risk is not None else old.risk,
                 notes=clean_text(notes, "notes") if notes is not None else old.notes,
+                changed_at=changed_at if changed_at is not None else old.changed_at,
             )
-            changes = _changes(old, new, ("name", "version", "components", "owner", "risk", "notes"))
+            changes = _changes(old, new, ("name", "version", "components", "owner", "risk", "notes", "changed_at"))
             if not changes:
                 return old
             changed = list(changes)
@@ -746,7 +774,7 @@ class Service:
     def _write(self, old: Release, new: Release, event: NewEvent) -> Release:
         now = self.now()
         saved = self.store.update_release(new, old.rev, now)
-        self._log(event, now)
+        self._log(replace(event, details={**(event.details or {}), "release": release_record(saved)}), now)
         return saved
 
     def _check_stage(self, stage: str, envs: Sequence[Environment]) -> None:
@@ -832,6 +860,30 @@ def event_record(e: Event) -> dict[str, Any]:
     }
 
 
+def release_record(r: Release) -> dict[str, Any]:
+    """A release's full record, as every event that touches it carries it (``details["release"]``,
+    CONTRACT.md): every column of the releases table, times as stored."""
+    return {
+        "id": r.id,
+        "name": r.name,
+        "version": r.version,
+        "components": list(r.components),
+        "owner": r.owner,
+        "risk": str(r.risk),
+        "stage": r.stage,
+        "state": str(r.state),
+        "approved_by": r.approved_by,
+        "approved_at": to_stamp(r.approved_at) if r.approved_at else None,
+        "unapproved": r.unapproved,
+        "notes": r.notes,
+        "created_at": to_stamp(r.created_at),
+        "created_by": r.created_by,
+        "updated_at": to_stamp(r.updated_at),
+        "rev": r.rev,
+        "changed_at": to_stamp(r.changed_at) if r.changed_at else None,
+    }
+
+
 def environment_record(env: Environment) -> dict[str, Any]:
     """An environment as an event's details (and as `env list --json` items)."""
     return {
@@ -872,6 +924,8 @@ def _changes(old: Any, new: Any, fields: Sequence[str]) -> dict[str, list[Any]]:
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
+    if isinstance(value, datetime):
+        return to_stamp(value)
     if isinstance(value, StrEnum):
         return str(value)
     return value

@@ -37,7 +37,9 @@ WATCH_POLL_S = 0.1  # how often a waiting SQLite store looks at data_version (a 
 
 # The schema's migrations live in relman_tui.schema_sqlite (sqlite-utils), imported only when a
 # file needs one applied: opening an up-to-date board costs no sqlite-utils import.
-KNOWN_MIGRATIONS = frozenset({"m001_initial", "m002_identity_and_chain", "m003_hook_runner", "m004_hook_outcomes"})
+KNOWN_MIGRATIONS = frozenset(
+    {"m001_initial", "m002_identity_and_chain", "m003_hook_runner", "m004_hook_outcomes", "m005_changed_at"}
+)
 MIGRATIONS_TABLE = "_sqlite_migrations"
 
 
@@ -56,6 +58,7 @@ class NewRelease:
     created_by: str = ""
     unapproved: bool = False
     created_at: datetime | None = None  # None: now (a seeded demo gives its releases a past)
+    changed_at: datetime | None = None  # the oldest change it carries (`--changed-at`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,9 @@ class BoardStore(Protocol):
         self, *, release: int | None = None, limit: int | None = None, after_seq: int | None = None
     ) -> list[Event]: ...
     def stored_events(self) -> list[chain.StoredEvent]: ...
+    def delivery_events(self, actions: Sequence[str]) -> list[Event]:
+        """The events of these actions, oldest first, with only what the delivery figures read."""
+        ...
 
     def dump(self) -> BoardDump: ...
     def load_copy(self, dump: BoardDump) -> None: ...
@@ -571,8 +577,8 @@ class Store:
     def insert_release(self, new: NewRelease, now: datetime) -> int:
         cursor = self._exec(
             """INSERT INTO releases (name, version, components, owner, risk, stage, state, approved_by,
-               approved_at, notes, created_at, updated_at, rev, created_by, unapproved)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)""",
+               approved_at, notes, created_at, updated_at, rev, created_by, unapproved, changed_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)""",
             _release_row(new, now),
         )
         return int(cursor.lastrowid or 0)
@@ -587,7 +593,7 @@ class Store:
         first = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM releases").fetchone()[0]) + 1
         ids = list(range(first, first + len(releases)))
         self._conn.executemany(
-            f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
             ((rid, *_release_row(new, now)) for rid, new in zip(ids, releases, strict=True)),
         )
         self._conn.executemany(
@@ -605,7 +611,7 @@ class Store:
         cursor = self._exec(
             """UPDATE releases SET name = ?, version = ?, components = ?, owner = ?, risk = ?, stage = ?,
                state = ?, approved_by = ?, approved_at = ?, notes = ?, updated_at = ?, unapproved = ?,
-               rev = rev + 1 WHERE id = ? AND rev = ?""",
+               changed_at = ?, rev = rev + 1 WHERE id = ? AND rev = ?""",
             release_update_row(release, now, expected_rev),
         )
         return updated(self, cursor.rowcount, release.id, expected_rev)
@@ -672,6 +678,10 @@ class Store:
     def stored_events(self) -> list[chain.StoredEvent]:
         """Every event exactly as stored, oldest first: what the hash chain is computed over."""
         return _stored_events(self._conn)
+
+    def delivery_events(self, actions: Sequence[str]) -> list[Event]:
+        query = DELIVERY_EVENTS_SQL.format(", ".join("?" for _ in actions))
+        return delivery_events(self._conn.execute(query, list(actions)).fetchall())
 
     # -- the hook runner ------------------------------------------------------------------
 
@@ -741,7 +751,7 @@ class Store:
             self.save_environments(dump.environments)
             for release in dump.releases:
                 self._exec(
-                    f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                    f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join('?' * 17)})",
                     release_row(release),
                 )
                 for window in release.windows:
@@ -873,7 +883,7 @@ HOOK_FAILURES_SQL = """
 
 RELEASE_COLUMNS = (
     "id, name, version, components, owner, risk, stage, state, approved_by, approved_at, "
-    "notes, created_at, updated_at, rev, created_by, unapproved"
+    "notes, created_at, updated_at, rev, created_by, unapproved, changed_at"
 )
 EVENT_COLUMNS = 'seq, at, actor, via, release, action, "from", "to", forced, reason, details, hash'
 WINDOWS_BY_ID_MAX = 500  # more releases than this: one scan of the windows beats asking by id
@@ -917,6 +927,22 @@ def events_query(ph: str, release: int | None, limit: int | None, after_seq: int
     order = "DESC" if limit is not None and after_seq is None else "ASC"
     tail = f" LIMIT {int(limit)}" if limit is not None else ""
     return f"SELECT {EVENT_COLUMNS} FROM events{clause} ORDER BY seq {order}{tail}", params
+
+
+DELIVERY_EVENTS_SQL = (
+    'SELECT seq, at, release, action, "from", "to", forced, details FROM events '
+    "WHERE action IN ({}) AND release IS NOT NULL ORDER BY seq"
+)
+
+
+def delivery_events(rows: Sequence[Sequence[Any]]) -> list[Event]:
+    """``DELIVERY_EVENTS_SQL``'s rows as events (both stores): one query, no actor, reason or hash."""
+    loads = json.loads
+    out = []
+    for seq, at, release, action, from_, to, forced, details in rows:
+        parsed = loads(details) if details else None
+        out.append(Event(seq, from_stamp(at), "", release, action, from_, to, bool(forced), None, None, parsed or {}))
+    return out
 
 
 def updated(store: BoardStore, rowcount: int, release_id: int, expected_rev: int) -> Release:
@@ -1037,6 +1063,7 @@ def _release(row: Sequence[Any], windows: Iterable[Window] = ()) -> Release:
         windows=tuple(windows),
         created_by=row[14] or row[4],
         unapproved=bool(row[15]),
+        changed_at=from_stamp(row[16]) if row[16] else None,
     )
 
 
@@ -1059,6 +1086,7 @@ def release_row(r: Release) -> tuple[Any, ...]:
         r.rev,
         r.created_by or r.owner,
         int(r.unapproved),
+        to_stamp(r.changed_at) if r.changed_at else None,
     )
 
 
@@ -1077,6 +1105,7 @@ def release_update_row(release: Release, now: datetime, expected_rev: int) -> tu
         release.notes,
         to_stamp(now),
         release.unapproved,
+        to_stamp(release.changed_at) if release.changed_at else None,
         release.id,
         expected_rev,
     )
@@ -1133,4 +1162,5 @@ def _release_row(new: NewRelease, now: datetime) -> tuple[Any, ...]:
         to_stamp(now),
         new.created_by or new.owner,
         int(new.unapproved),
+        to_stamp(new.changed_at) if new.changed_at else None,
     )

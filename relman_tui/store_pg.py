@@ -38,6 +38,7 @@ from relman_tui.pg_schema import (
     applied_migrations,
 )
 from relman_tui.store import (
+    DELIVERY_EVENTS_SQL,
     EVENT_COLUMNS,
     HOOK_FAILURES_SQL,
     RELEASE_COLUMNS,
@@ -48,6 +49,7 @@ from relman_tui.store import (
     _event,
     _release,
     _release_row,
+    delivery_events,
     dump_board,
     empty_problem,
     events_query,
@@ -409,8 +411,8 @@ class PgStore:
     def insert_release(self, new: NewRelease, now: datetime) -> int:
         row = self._exec(
             """INSERT INTO releases (name, version, components, owner, risk, stage, state, approved_by,
-               approved_at, notes, created_at, updated_at, rev, created_by, unapproved)
-               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s) RETURNING id""",
+               approved_at, notes, created_at, updated_at, rev, created_by, unapproved, changed_at)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s) RETURNING id""",
             _pg_row(_release_row(new, now)),
         ).fetchone()
         return int(row[0]) if row else 0
@@ -432,7 +434,7 @@ class PgStore:
         ]
         self._exec_many(
             f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s)",
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s)",
             [(rid, *_pg_row(_release_row(new, now))) for rid, new in zip(ids, releases, strict=True)],
         )
         self._exec_many(
@@ -450,7 +452,7 @@ class PgStore:
         cursor = self._exec(
             """UPDATE releases SET name = %s, version = %s, components = %s, owner = %s, risk = %s, stage = %s,
                state = %s, approved_by = %s, approved_at = %s, notes = %s, updated_at = %s, unapproved = %s,
-               rev = rev + 1 WHERE id = %s AND rev = %s""",
+               changed_at = %s, rev = rev + 1 WHERE id = %s AND rev = %s""",
             release_update_row(release, now, expected_rev),
         )
         return updated(self, cursor.rowcount, release.id, expected_rev)
@@ -528,6 +530,10 @@ class PgStore:
         rows = self._run(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
         return [stored_event(row) for row in rows]
 
+    def delivery_events(self, actions: Sequence[str]) -> list[Event]:
+        query = DELIVERY_EVENTS_SQL.format(", ".join("%s" for _ in actions))
+        return delivery_events(self._run(query, list(actions)).fetchall())
+
     # -- copying a whole board ------------------------------------------------------------------------------
 
     def dump(self) -> BoardDump:
@@ -557,7 +563,7 @@ class PgStore:
                 self._exec("INSERT INTO settings (key, value) VALUES (%s, %s)", (key, value))
             self.save_environments(dump.environments)
             self._exec_many(
-                f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
+                f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join(['%s'] * 17)})",
                 [_pg_row(release_row(r)) for r in dump.releases],
             )
             self._exec_many(
@@ -705,5 +711,5 @@ class PgStore:
 
 
 def _pg_row(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A release row from the SQLite helpers with its last column, ``unapproved``, as a boolean."""
-    return (*values[:-1], bool(values[-1]))
+    """A release row from the SQLite helpers with ``unapproved`` (the last but one column) as a boolean."""
+    return (*values[:-2], bool(values[-2]), values[-1])
