@@ -470,8 +470,9 @@ class Service:
             "components": list(new.components),
             "owner": new.owner,
             "risk": str(new.risk),
-            "changed_at": to_stamp(new.changed_at) if new.changed_at else None,
         }
+        if new.changed_at is not None:
+            details["changed_at"] = to_stamp(new.changed_at)
         with self.store.write():
             release_id = self.store.insert_release(new, now)
             saved = self.release(release_id)
