@@ -160,7 +160,8 @@ def p90(values: Sequence[float]) -> float | int | None:
     """Nearest rank: the ⌈0.9·n⌉-th smallest; ``None`` over no values."""
     if not values:
         return None
-    return _number(sorted(values)[math.ceil(0.9 * len(values)) - 1])
+    rank = (9 * len(values) + 9) // 10  # ⌈0.9·n⌉ in whole numbers: 0.9 is not exact in binary
+    return _number(sorted(values)[rank - 1])
 
 
 def share(part: int, whole: int) -> float | None:

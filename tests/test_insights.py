@@ -13,6 +13,7 @@ import pytest
 from conftest import NOW, Run, bad
 
 from relman_tui import insights
+from relman_tui.model import Environment, Event
 from relman_tui.service import Service
 from relman_tui.store import BoardStore
 from relman_tui.timeutil import FixedClock, to_stamp
@@ -330,3 +331,18 @@ def test_figures_on_either_backend(store: BoardStore) -> None:
     assert out["lead_time"]["median"] == 3 * 3600 and out["lead_time"]["from_changed_at"] == 1
     assert out["recovery_time"]["median"] == 2 * 3600
     assert json.loads(json.dumps(out)) == out
+
+
+def test_the_period_is_half_open_from_excluded_to_included() -> None:
+    """(from, to]: a deployment exactly N days ago belongs to the period before; one at *now* counts."""
+    envs = [Environment("dev", "Dev", 1)]
+    record = {"components": ["a"], "created_at": to_stamp(NOW - 40 * D), "changed_at": None}
+    events = [
+        Event(1, NOW - 40 * D, "x", 1, "created", to="planned", details={"release": record}),
+        Event(2, NOW - 7 * D, "x", 1, "moved", "planned", "dev", details={"release": record}),
+        Event(3, NOW - 7 * D, "x", 1, "rolled_back", "dev", "planned", reason="r", details={"release": record}),
+        Event(4, NOW, "x", 1, "moved", "planned", "dev", details={"release": record}),
+    ]
+    out = insights.compute(events, envs, NOW, "dev", 7).figures
+    assert (out.deployments, out.failed, out.lead_times) == (1, 0, ())
+    assert insights.compute(events, envs, NOW, "dev", 8).figures.deployments == 2
