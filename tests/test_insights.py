@@ -346,3 +346,24 @@ def test_the_period_is_half_open_from_excluded_to_included() -> None:
     out = insights.compute(events, envs, NOW, "dev", 7).figures
     assert (out.deployments, out.failed, out.lead_times) == (1, 0, ())
     assert insights.compute(events, envs, NOW, "dev", 8).figures.deployments == 2
+
+
+def test_the_generated_demo_has_a_delivery_history_to_count(run: Run) -> None:
+    run.ok("demo", "--no-tui", "--releases", "300")
+    out = run.json("insights")
+    assert out["deployments"]["n"] > 20
+    assert 0 < out["change_failure_rate"]["numerator"] < out["deployments"]["n"]
+    assert out["recovery_time"]["n"] > 0 and out["forced"]["n"] > 0 and out["forced"]["break_glass"]["n"] > 0
+    assert out["lead_time"]["from_changed_at"] > 0 and out["lead_time"]["from_created"] > 0
+    assert run.json("insights", "--environment", "dev")["deployments"]["n"] > out["deployments"]["n"]
+    run.ok("log", "--verify")
+    # every release stands where its history leaves it, as the last event's record says
+    last: dict[int, dict[str, Any]] = {}
+    for event in run.json("log"):
+        if event["release"] is not None and "release" in event["details"]:
+            last[event["release"]] = event["details"]["release"]
+    for release in run.json("release", "list", "--all"):
+        record = last[release["id"]]
+        fields = ("stage", "state", "approved_by", "unapproved", "components", "changed_at")
+        assert {k: record[k] for k in fields} == {k: release[k] for k in fields}, release["id"]
+    assert all(e["at"] <= "2026-12-01T10:00:00Z" for e in run.json("log"))
