@@ -26,6 +26,7 @@ approval".
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -191,62 +192,90 @@ def check_days(days: int) -> int:
     return days
 
 
-def deployments(events: Iterable[Event], environments: Sequence[Environment], environment: str) -> list[Deployment]:
+Row = tuple[int, str, int, str, "str | None", "str | None", Any, "str | None"]
+"""An event as the figures read it: ``seq, at, release, action, from, to, forced, details`` with the time
+and the details as stored text (``BoardStore.delivery_rows``): most rows are never parsed."""
+
+_RECORD = '"release":'  # how a details text holding the release's record begins it (a value's quotes are escaped)
+
+
+def rows_of(events: Iterable[Event]) -> list[Row]:
+    """Events as the rows the figures read (what the store reads straight from its table)."""
+    return [
+        (e.seq, to_stamp(e.at), e.release, e.action, e.from_, e.to, e.forced, json.dumps(dict(e.details)))
+        for e in events
+        if e.release is not None
+    ]
+
+
+def deployments(rows: Iterable[Row], environments: Sequence[Environment], environment: str) -> list[Deployment]:
     """Every deployment into ``environment`` with its lead time, failure mark and recovery, in log order.
 
-    The events may come in any order; they are read by ``seq``. Pass only the events up to *now*.
+    The rows may come in any order; they are read by ``seq``. Pass only the events up to *now*.
+    Only the rows that matter to ``environment`` have their time and details parsed.
     """
     approval_now = any(env.name == environment and env.requires_approval for env in environments)
     known: dict[int, _Known] = {}
     found: list[Deployment] = []
     waiting: dict[str, list[Deployment]] = {}  # failed, not yet recovered, by component
-    for event in sorted(events, key=lambda e: e.seq):
-        rid = event.release
-        if rid is None:
-            continue
-        action = event.action
+    for seq, at, rid, action, from_, to, forced, text in sorted(rows):
         facts = known.get(rid)
         if facts is None:
             facts = known[rid] = _Known()
-        details = event.details
-        record = details.get("release") if details else None
-        if isinstance(record, Mapping):
-            _from_record(facts, record, event)
-        elif action == "created":
-            _from_created(facts, details, event)
-        elif action == "edited":
-            _from_edit(facts, details)
+        if action == "created" or action == "edited":
+            if text and _RECORD not in text:  # an old event: what it says is all there is
+                details = _details(text)
+                if action == "created":
+                    _from_created(facts, details, from_stamp(at))
+                else:
+                    _from_edit(facts, details)
+                    if details.get("approval_withdrawn"):
+                        facts.approved = False
+            elif action == "created":
+                facts.approved = False
+            continue
         if action == "approved":
             facts.approved = True
-        elif action == "edited" and details.get("approval_withdrawn"):
-            facts.approved = False
-        if action == "moved" and event.to == environment:
+            continue
+        if action == "rolled_back":
+            facts.approved = False  # a rollback withdraws an approval
+            if from_ == environment and facts.latest is not None:
+                latest = facts.latest
+                moment = from_stamp(at)
+                if latest.mark_seq is None:
+                    _mark(latest, seq, moment, waiting)
+                if latest.recovered_at is None:
+                    latest.recovered_at = moment
+            continue
+        if to != environment:
+            continue
+        if action == "moved":
+            details = _details(text)
+            record = details.get("release")
             if isinstance(record, Mapping):
-                break_glass = event.forced and bool(details.get("unapproved") or record.get("unapproved"))
+                _from_record(facts, record)
+                break_glass = bool(forced) and bool(details.get("unapproved") or record.get("unapproved"))
             else:
-                break_glass = event.forced and approval_now and not facts.approved
-            new = Deployment(event.seq, event.at, rid, event.forced, break_glass, facts.components)
+                break_glass = bool(forced) and approval_now and not facts.approved
+            moment = from_stamp(at)
+            new = Deployment(seq, moment, rid, bool(forced), break_glass, facts.components)
             if not facts.deployed_before:
                 facts.deployed_before = True
                 start = facts.changed_at or facts.created_at
                 if start is not None:
-                    new.lead = (event.at - start).total_seconds()
+                    new.lead = (moment - start).total_seconds()
                     new.lead_from_changed_at = facts.changed_at is not None
             facts.latest = new
             found.append(new)
-        elif action == "failed" and event.to == environment:
+        elif action == "failed":
             if facts.latest is not None and facts.latest.mark_seq is None:
-                _mark(facts.latest, event, waiting)
-        elif action == "rolled_back":
-            facts.approved = False  # a rollback withdraws an approval
-            if event.from_ == environment and facts.latest is not None:
-                latest = facts.latest
-                if latest.mark_seq is None:
-                    _mark(latest, event, waiting)
-                if latest.recovered_at is None:
-                    latest.recovered_at = event.at
-        elif action == "verified" and event.to == environment and facts.latest is not None:
+                _mark(facts.latest, seq, from_stamp(at), waiting)
+        elif action == "verified" and facts.latest is not None:
+            record = _details(text).get("release")
+            if isinstance(record, Mapping):
+                _from_record(facts, record)
             fix = facts.latest
+            moment = from_stamp(at)
             for component in facts.components:
                 for failed in waiting.get(component, ()):
                     if (
@@ -255,21 +284,31 @@ def deployments(events: Iterable[Event], environments: Sequence[Environment], en
                         and failed.mark_seq is not None
                         and fix.seq > failed.mark_seq
                     ):
-                        failed.recovered_at = event.at
+                        failed.recovered_at = moment
             for component in facts.components:
                 if component in waiting:
                     waiting[component] = [d for d in waiting[component] if d.recovered_at is None]
     return found
 
 
-def _mark(deployment: Deployment, event: Event, waiting: dict[str, list[Deployment]]) -> None:
-    deployment.mark_seq = event.seq
-    deployment.mark_at = event.at
+def _details(text: str | None) -> Mapping[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}  # a hand-written row: nothing to read in it
+    return value if isinstance(value, dict) else {}
+
+
+def _mark(deployment: Deployment, seq: int, at: datetime, waiting: dict[str, list[Deployment]]) -> None:
+    deployment.mark_seq = seq
+    deployment.mark_at = at
     for component in deployment.components:
         waiting.setdefault(component, []).append(deployment)
 
 
-def _from_record(facts: _Known, record: Mapping[str, Any], event: Event) -> None:
+def _from_record(facts: _Known, record: Mapping[str, Any]) -> None:
     components = record.get("components")
     if isinstance(components, list):
         facts.components = frozenset(str(c) for c in components)
@@ -278,20 +317,16 @@ def _from_record(facts: _Known, record: Mapping[str, Any], event: Event) -> None
     created = _stamp(record.get("created_at"))
     if created is not None:
         facts.created_at = created
-    elif facts.created_at is None and event.action == "created":
-        facts.created_at = event.at
-    approved = record.get("approved_by")
-    facts.approved = bool(approved) if "approved_by" in record else facts.approved
 
 
-def _from_created(facts: _Known, details: Mapping[str, Any], event: Event) -> None:
+def _from_created(facts: _Known, details: Mapping[str, Any], at: datetime) -> None:
     components = details.get("components")
     if isinstance(components, list):
         facts.components = frozenset(str(c) for c in components)
     elif isinstance(details.get("name"), str):
         facts.components = frozenset((details["name"],))  # the default: the release's own name
     facts.changed_at = _stamp(details.get("changed_at"))
-    facts.created_at = event.at
+    facts.created_at = at
     facts.approved = False
 
 
@@ -394,7 +429,19 @@ def compute(
 
     Events after ``now`` are not read: the figures are those the log gave at ``now``.
     """
+    return compute_rows(rows_of(events), environments, now, environment, days)
+
+
+def compute_rows(
+    rows: Iterable[Row],
+    environments: Sequence[Environment],
+    now: datetime,
+    environment: str | None = None,
+    days: int = DEFAULT_DAYS,
+) -> Insights:
+    """:func:`compute` over the rows the store reads (``BoardStore.delivery_rows``)."""
     name = choose_environment(environments, environment)
     check_days(days)
-    found = deployments((e for e in events if e.at <= now), environments, name)
+    until = to_stamp(now)  # stored times are this fixed form: as text they sort as times do
+    found = deployments((r for r in rows if r[1] <= until), environments, name)
     return Insights(figures(found, name, now, days), weekly(found, now, days))

@@ -139,9 +139,9 @@ class Service:
         insights.check_days(days)
         with self.store.read():
             envs = self.store.environments()
-            insights.choose_environment(envs, environment)
-            events = self.store.delivery_events(insights.ACTIONS)
-        return insights.compute(events, envs, now, environment, days)
+            chosen = insights.choose_environment(envs, environment)
+            rows = self.store.delivery_rows(insights.ACTIONS, chosen)
+        return insights.compute_rows(rows, envs, now, environment, days)
 
     def changes_since(self, seq: int) -> list[Event]:
         return self.store.events(after_seq=seq)

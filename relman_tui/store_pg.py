@@ -38,7 +38,6 @@ from relman_tui.pg_schema import (
     applied_migrations,
 )
 from relman_tui.store import (
-    DELIVERY_EVENTS_SQL,
     EVENT_COLUMNS,
     HOOK_FAILURES_SQL,
     RELEASE_COLUMNS,
@@ -49,7 +48,7 @@ from relman_tui.store import (
     _event,
     _release,
     _release_row,
-    delivery_events,
+    delivery_rows_query,
     dump_board,
     empty_problem,
     events_query,
@@ -530,9 +529,8 @@ class PgStore:
         rows = self._run(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
         return [stored_event(row) for row in rows]
 
-    def delivery_events(self, actions: Sequence[str]) -> list[Event]:
-        query = DELIVERY_EVENTS_SQL.format(", ".join("%s" for _ in actions))
-        return delivery_events(self._run(query, list(actions)).fetchall())
+    def delivery_rows(self, actions: Sequence[str], environment: str) -> list[tuple[Any, ...]]:
+        return self._run(delivery_rows_query("%s", len(actions)), [environment, *actions]).fetchall()
 
     # -- copying a whole board ------------------------------------------------------------------------------
 
