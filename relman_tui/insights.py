@@ -39,7 +39,6 @@ from relman_tui.timeutil import from_stamp, to_stamp
 
 DEFAULT_DAYS = 90
 DAYS_MAX = 3660  # ten years: the log holds times from 2000 to 2099, a figure over more says little
-ACTIONS = ("created", "edited", "moved", "rolled_back", "verified", "failed", "approved")  # what the figures read
 
 
 @dataclass(slots=True)

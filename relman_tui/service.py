@@ -140,7 +140,7 @@ class Service:
         with self.store.read():
             envs = self.store.environments()
             chosen = insights.choose_environment(envs, environment)
-            rows = self.store.delivery_rows(insights.ACTIONS, chosen)
+            rows = self.store.delivery_rows(chosen)
         return insights.compute_rows(rows, envs, now, environment, days)
 
     def changes_since(self, seq: int) -> list[Event]:

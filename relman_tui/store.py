@@ -168,11 +168,9 @@ class BoardStore(Protocol):
         self, *, release: int | None = None, limit: int | None = None, after_seq: int | None = None
     ) -> list[Event]: ...
     def stored_events(self) -> list[chain.StoredEvent]: ...
-    def delivery_rows(self, actions: Sequence[str], environment: str) -> list[tuple[Any, ...]]:
-        """The events of these actions that name a release, oldest first, as ``seq, at, release, action,
-        from, to, forced, details`` with time and details as stored text: what the delivery figures read.
-        Details only of the events that carry what they need: ``created``/``edited`` events, and moves
-        and verifications into ``environment`` (for the others, None)."""
+    def delivery_rows(self, environment: str) -> list[tuple[Any, ...]]:
+        """What the delivery figures of ``environment`` read, oldest first: ``seq, at, release, action,
+        from, to, forced, details``, time and details as stored text (see :func:`delivery_rows_query`)."""
         ...
 
     def dump(self) -> BoardDump: ...
@@ -682,10 +680,10 @@ class Store:
         """Every event exactly as stored, oldest first: what the hash chain is computed over."""
         return _stored_events(self._conn)
 
-    def delivery_rows(self, actions: Sequence[str], environment: str) -> list[tuple[Any, ...]]:
-        # nearly every row is read: in seq (rowid) order, a scan beats the (action, …) index and its sort
-        query = delivery_rows_query("?", len(actions)).replace("FROM events", "FROM events NOT INDEXED")
-        return self._conn.execute(query, [environment, *actions]).fetchall()
+    def delivery_rows(self, environment: str) -> list[tuple[Any, ...]]:
+        # a good part of the log is read: in seq (rowid) order, a scan beats the (action, …) index and a sort
+        query = delivery_rows_query("?").replace("FROM events", "FROM events NOT INDEXED")
+        return self._conn.execute(query, [environment]).fetchall()
 
     # -- the hook runner ------------------------------------------------------------------
 
@@ -933,14 +931,18 @@ def events_query(ph: str, release: int | None, limit: int | None, after_seq: int
     return f"SELECT {EVENT_COLUMNS} FROM events{clause} ORDER BY seq {order}{tail}", params
 
 
-def delivery_rows_query(ph: str, actions: int) -> str:
-    """What the delivery figures read (both stores): one query, only these columns, details only where
-    needed (parameters: the environment, then the actions)."""
+def delivery_rows_query(ph: str) -> str:
+    """What the delivery figures of one environment read (both stores; the parameter: the environment).
+
+    One query, only these columns, in log order: every ``created``, ``edited``, ``approved`` and
+    ``rolled_back`` event, and the moves, failure marks and verifications into the environment;
+    details only of those that carry what the figures need (creations, edits, moves, verifications).
+    """
     return (
         'SELECT seq, at, release, action, "from", "to", forced, '
-        f"""CASE WHEN action IN ('created', 'edited') OR ("to" = {ph} AND action IN ('moved', 'verified'))"""
-        " THEN details END FROM events "
-        f"WHERE action IN ({', '.join(ph for _ in range(actions))}) AND release IS NOT NULL ORDER BY seq"
+        "CASE WHEN action IN ('created', 'edited', 'moved', 'verified') THEN details END FROM events "
+        "WHERE release IS NOT NULL AND (action IN ('created', 'edited', 'approved', 'rolled_back') "
+        f"""OR ("to" = {ph} AND action IN ('moved', 'failed', 'verified'))) ORDER BY seq"""
     )
 
 

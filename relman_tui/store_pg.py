@@ -529,8 +529,8 @@ class PgStore:
         rows = self._run(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
         return [stored_event(row) for row in rows]
 
-    def delivery_rows(self, actions: Sequence[str], environment: str) -> list[tuple[Any, ...]]:
-        return self._run(delivery_rows_query("%s", len(actions)), [environment, *actions]).fetchall()
+    def delivery_rows(self, environment: str) -> list[tuple[Any, ...]]:
+        return self._run(delivery_rows_query("%s"), [environment]).fetchall()
 
     # -- copying a whole board ------------------------------------------------------------------------------
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from relman_tui.insights import ACTIONS
 from relman_tui.service import Service
 from relman_tui.store import Store
 from relman_tui.timeutil import FixedClock, from_stamp
@@ -67,7 +66,7 @@ def main() -> None:
         read, computed = [], []
         for _ in range(RUNS):
             started = time.perf_counter()
-            found = store.delivery_rows(ACTIONS, "prod")
+            found = store.delivery_rows("prod")
             read.append(time.perf_counter() - started)
             started = time.perf_counter()
             service.insights()
