@@ -16,7 +16,7 @@ from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.insights import InsightsScreen
 from relman_tui.tui.widgets.trend import Trend
 
-from .conftest import TUI_NOW, loaded, make_app, palette, screen_text, until
+from .conftest import TUI_NOW, loaded, make_app, other, palette, screen_text, until
 
 
 @pytest.fixture
@@ -104,3 +104,20 @@ async def test_key_3_is_in_the_board_help_and_palette(history_db: Path) -> None:
         await until(pilot, lambda: insights_screen(app) is not None)
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+
+
+async def test_insights_follow_the_log_as_it_moves_on(history_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(base, "MIN_HEIGHT", 22)
+    app = make_app(history_db)
+    async with app.run_test(size=(80, 22)) as pilot:
+        await loaded(pilot)
+        await pilot.press("3")
+        before = expected(history_db, "prod", 90)[0][1]
+        await until(pilot, lambda: before in screen_text(app))
+        writer = other(history_db, "bob")
+        rid = writer.add_release("hotfix", "9.9").id
+        writer.move(rid, "prod", force=True, reason="outage")
+        writer.store.close()
+        after = expected(history_db, "prod", 90)[0][1]
+        assert after != before
+        await until(pilot, lambda: after in screen_text(app))
