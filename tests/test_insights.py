@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -368,3 +369,16 @@ def test_the_generated_demo_has_a_delivery_history_to_count(run: Run) -> None:
         fields = ("stage", "state", "approved_by", "unapproved", "components", "changed_at")
         assert {k: record[k] for k in fields} == {k: release[k] for k in fields}, release["id"]
     assert all(e["at"] <= "2026-12-01T10:00:00Z" for e in run.json("log"))
+
+
+def test_an_older_board_gains_changed_at_and_keeps_its_releases(board: Run) -> None:
+    rid = board.ok("release", "add", "payments", "1.0").stdout.strip()
+    conn = sqlite3.connect(board.path)
+    with conn:  # the board as the schema before m005 left it
+        conn.execute("ALTER TABLE releases DROP COLUMN changed_at")
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm005_changed_at'")
+    conn.close()
+    item = board.json("release", "show", rid)
+    assert (item["name"], item["changed_at"]) == ("payments", None)
+    board.ok("release", "edit", rid, "--changed-at", "2026-11-30T10:00")
+    assert board.json("release", "show", rid)["changed_at"] == "2026-11-30T10:00:00Z"
