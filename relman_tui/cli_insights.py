@@ -12,10 +12,11 @@ from relman_tui.timeutil import format_local
 
 
 @cli.command()
-@click.option("--environment", "environment", metavar="E", help="Where deployments go (default: the last stage).")
+@click.option("--environment", "environment", metavar="E", help="The environment deployments go to (default: the pipeline's last).")
 @click.option(
     "--days",
     type=DB_INT,
+    metavar="N",
     default=DEFAULT_DAYS,
     show_default=True,
     help=f"How many days, ending now, the figures cover (1 to {DAYS_MAX}).",
