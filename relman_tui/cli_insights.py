@@ -12,7 +12,12 @@ from relman_tui.timeutil import format_local
 
 
 @cli.command()
-@click.option("--environment", "environment", metavar="E", help="The environment deployments go to (default: the pipeline's last).")
+@click.option(
+    "--environment",
+    "environment",
+    metavar="E",
+    help="The environment deployments go to (default: the pipeline's last).",
+)
 @click.option(
     "--days",
     type=DB_INT,
