@@ -363,6 +363,9 @@ def release() -> None:
     """Add, list and show releases."""
 
 
+CHANGED_AT_HELP = "When its oldest change was made (e.g. its first commit's time): where lead time starts."
+
+
 @release.command("add")
 @click.argument("name")
 @click.argument("version")
@@ -382,12 +385,21 @@ def release() -> None:
     help="How risky the change is.",
 )
 @click.option("--notes", metavar="TEXT", default="", help="Free text.")
+@click.option("--changed-at", "changed_at", metavar="TIME", help=CHANGED_AT_HELP)
 @pass_ctx
 def release_add(
-    obj: Context, name: str, version: str, components: tuple[str, ...], owner: str | None, risk: str, notes: str
+    obj: Context,
+    name: str,
+    version: str,
+    components: tuple[str, ...],
+    owner: str | None,
+    risk: str,
+    notes: str,
+    changed_at: str | None,
 ) -> None:
     """Add a release to `planned`; prints its id alone."""
-    created = obj.service().add_release(name, version, components, owner, risk, notes)
+    since = obj.when(changed_at) if changed_at is not None else None
+    created = obj.service().add_release(name, version, components, owner, risk, notes, since)
     click.echo(str(created.id))
 
 
@@ -401,6 +413,7 @@ def release_add(
 @click.option("--owner", metavar="O", help="New owner (a login name).")
 @click.option("--risk", type=click.Choice(["low", "medium", "high"]), help="New risk.")
 @click.option("--notes", metavar="TEXT", help="New notes (replaces the old).")
+@click.option("--changed-at", "changed_at", metavar="TIME", help=CHANGED_AT_HELP)
 @click.option("--rev", type=DB_INT, help="Refuse if the release changed since this revision.")
 @pass_ctx
 def release_edit(
@@ -412,12 +425,14 @@ def release_edit(
     owner: str | None,
     risk: str | None,
     notes: str | None,
+    changed_at: str | None,
     rev: int | None,
 ) -> None:
     """Change a release's descriptive fields; changing its name, version, components or owner withdraws an
     approval."""
-    if all(v is None for v in (name, version_, owner, risk, notes)) and not components:
-        fail("nothing to change: give --name, --version, --component, --owner, --risk or --notes")
+    if all(v is None for v in (name, version_, owner, risk, notes, changed_at)) and not components:
+        fail("nothing to change: give --name, --version, --component, --owner, --risk, --notes or --changed-at")
+    since = obj.when(changed_at) if changed_at is not None else None
     service = obj.service()
     before = service.release(release_id)
     saved = service.edit_release(
@@ -429,6 +444,7 @@ def release_edit(
         owner=owner,
         risk=risk,
         notes=notes,
+        changed_at=since,
     )
     if saved.rev == before.rev:
         click.echo(f"{inert(saved.label)}: nothing changed")
@@ -489,6 +505,7 @@ def release_show(obj: Context, release_id: int, as_json: bool) -> None:
             else "no",
         ),
         ("created", f"{format_local(r.created_at, tz)} by {r.created_by}"),
+        ("changed at", format_local(r.changed_at, tz) if r.changed_at else "-"),
         ("updated", format_local(r.updated_at, tz)),
         ("rev", str(r.rev)),
     ]
@@ -1183,6 +1200,7 @@ def release_json(r: Release, full: bool = False) -> dict[str, Any]:
         "approved_by": r.approved_by,
         "unapproved": r.unapproved,
         "rev": r.rev,
+        "changed_at": to_stamp(r.changed_at) if r.changed_at else None,
         "windows": {w.environment: {"start": to_stamp(w.start), "end": to_stamp(w.end)} for w in r.windows},
     }
     if full:
@@ -1280,3 +1298,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 __all__ = ["BadInput", "Conflict", "cli", "main"]
+
+
+from relman_tui import cli_insights  # noqa: E402,F401  (its command joins the group; the module is kept small)

@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from relman_tui import freezes as freeze_rules
+from relman_tui.demo_history import delivery_history
 from relman_tui.errors import BadInput
 from relman_tui.model import PLANNED, Risk, State
 from relman_tui.service import Service
@@ -86,7 +88,9 @@ def seed(service: Service, count: int | None = None) -> str:
     )
     with store.write():
         store.set_setting(DEMO_MARK, "true")
-        releases = _curated(store, now, service.actor) if count is None else _generated(store, now, count)
+        releases = (
+            _curated(store, now, service.actor) if count is None else _generated(store, now, count, service.actor)
+        )
         Service(store, FixedClock(now), service.actor, service.via).checkpoint("the demo's seeded releases")
     return f"{releases} releases"
 
@@ -325,8 +329,9 @@ def _curated(store: BoardStore, now: datetime, via: str) -> int:
     return len(ids)
 
 
-def _generated(store: BoardStore, now: datetime, count: int) -> int:
-    """``count`` releases of many services, about two windows each, over the next ninety days."""
+def _generated(store: BoardStore, now: datetime, count: int, via: str) -> int:
+    """``count`` releases of many services, about two windows each, over the next ninety days, each with a
+    delivery history over the last ninety (:mod:`relman_tui.demo_history`), so that insights have figures."""
     rng = random.Random(count)
     stages = [PLANNED, *(name for name, _, _, _ in DEFAULT_PIPELINE)]
     envs = stages[1:]
@@ -366,8 +371,39 @@ def _generated(store: BoardStore, now: datetime, count: int) -> int:
             spans.append((env, start, start + length))
             start += length + timedelta(hours=rng.randrange(2, 72))
         windows.append(spans)
-    store.insert_releases_bulk(releases, windows, now)
+    releases, history = _delivery(store, now, releases, stages, approval_stages)
+    ids = store.insert_releases_bulk(releases, windows, now)
+    assert ids == list(range(1, count + 1))  # a fresh board: numbered from 1, as the history says
+    history.sort(key=lambda step: step[0])
+    for when, event, actor in history:
+        store.append_event(event, actor, when, via)
     return count
+
+
+def _delivery(
+    store: BoardStore, now: datetime, releases: list[NewRelease], stages: list[str], approval: set[str]
+) -> tuple[list[NewRelease], list[tuple[datetime, NewEvent, str]]]:
+    """The releases with a creation (and for most, a first change) in the last ninety days, and their history."""
+    frozen_now = store.freezes()
+
+    def frozen(environment: str, moment: datetime) -> bool:
+        return freeze_rules.frozen_until(frozen_now, environment, moment) is not None
+
+    rng = random.Random(len(releases) + 1)
+    dated, history = [], []
+    for number, new in enumerate(releases, start=1):
+        start = now - timedelta(hours=rng.randrange(2, 89 * 24))
+        end = min(now - timedelta(hours=1), start + timedelta(hours=rng.randrange(6, 10 * 24)))
+        changed = start - timedelta(hours=rng.randrange(1, 5 * 24)) if rng.random() < 0.6 else None
+        new = replace(new, created_at=start, changed_at=changed)
+        span = (start, end, now - timedelta(hours=1))
+        steps = delivery_history(number, new, stages, approval, frozen, span, rng.randrange(2**32))
+        approvals = [when for when, event, _ in steps if event.action == "approved"]
+        if approvals:  # the release says when it was approved as its history does
+            new = replace(new, approved_at=approvals[-1])
+        dated.append(new)
+        history += steps
+    return dated, history
 
 
 def _next_saturday(now: datetime, hour: int) -> datetime:

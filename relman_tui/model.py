@@ -87,6 +87,7 @@ class Release:
     windows: tuple[Window, ...] = field(default=())
     created_by: str = ""  # who added it: with the owner, the one who may not approve it (four-eyes)
     unapproved: bool = False  # forced into an environment that requires approval, not yet approved
+    changed_at: datetime | None = None  # the oldest change it carries (`--changed-at`): where lead time starts
 
     @property
     def label(self) -> str:

@@ -309,7 +309,8 @@ M004_DEFINER_WRITES = [
             IF described THEN
                 new.components := old.components;  -- the stored text stays byte for byte
             END IF;
-            IF act <> 'edited' AND (NOT described OR (new.risk, new.notes) IS DISTINCT FROM (old.risk, old.notes)) THEN
+            IF act <> 'edited' AND (NOT described OR (new.risk, new.notes, new.changed_at)
+                                                    IS DISTINCT FROM (old.risk, old.notes, old.changed_at)) THEN
                 RAISE EXCEPTION 'only an edit changes what release #% is (%)', old.id, act {REFUSE};
             END IF;
             IF act NOT IN ('approved', 'edited', 'rolled_back')
@@ -453,7 +454,7 @@ M004_DEFINER_WRITES = [
             UPDATE relman.releases AS r SET name = new.name, version = new.version, components = new.components,
                 owner = new.owner, risk = new.risk, stage = new.stage, state = new.state,
                 approved_by = new.approved_by, approved_at = new.approved_at, notes = new.notes,
-                updated_at = new.updated_at, rev = new.rev, unapproved = new.unapproved
+                updated_at = new.updated_at, rev = new.rev, unapproved = new.unapproved, changed_at = new.changed_at
             WHERE r.id = old.id;
         END IF;
         -- the event carries the row as stored: the server's time and the one who acts

@@ -285,11 +285,15 @@ M002_HOOK_RUNNER = [
 
 M003_HOOK_OUTCOMES = ["CREATE INDEX events_hook_outcomes ON events (action, release, seq)"]
 
+# The oldest change a release carries (`release add|edit --changed-at`): where its lead time starts.
+M004_CHANGED_AT = ['ALTER TABLE releases ADD COLUMN changed_at text COLLATE "C"']
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_hook_runner", M002_HOOK_RUNNER),
     ("m003_hook_outcomes", M003_HOOK_OUTCOMES),
-    ("m004_definer_writes", M004_DEFINER_WRITES),
+    ("m004_changed_at", M004_CHANGED_AT),
+    ("m005_definer_writes", M004_DEFINER_WRITES),
 ]
 KNOWN_MIGRATIONS = frozenset(name for name, _ in MIGRATIONS)
 

@@ -150,7 +150,13 @@ def m004_hook_outcomes(db: Database) -> None:
 
 
 @migrations()
-def m005_state_checkpoint(db: Database) -> None:
+def m005_changed_at(db: Database) -> None:
+    """The oldest change a release carries (`release add|edit --changed-at`): where its lead time starts."""
+    db.execute("ALTER TABLE releases ADD COLUMN changed_at TEXT")
+
+
+@migrations()
+def m006_state_checkpoint(db: Database) -> None:
     """Events that carry what replay needs start here. A board with history gets one ``state_checkpoint``
     event holding its whole state as the tables have it now, chained like any event: `relman log --verify`
     replays from it and says that the history before it is not replayable. Its first admin is the

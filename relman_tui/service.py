@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from relman_tui import admins as admin_rules
-from relman_tui import chain, gates, replay, slots
+from relman_tui import chain, gates, insights, replay, slots
 from relman_tui import conflicts as engine
 from relman_tui import freezes as freeze_rules
 from relman_tui.errors import BadInput, GateRefused, Refused
@@ -137,6 +137,16 @@ class Service:
         if release_id is not None:
             self.release(release_id)
         return self.store.events(release=release_id, limit=limit)
+
+    def insights(self, environment: str | None = None, days: int = insights.DEFAULT_DAYS) -> insights.Insights:
+        """The delivery figures for ``environment`` (default: the pipeline's last) over the ``days`` ending now."""
+        now = self.now()
+        insights.check_days(days)
+        with self.store.read():
+            envs = self.store.environments()
+            chosen = insights.choose_environment(envs, environment)
+            rows = self.store.delivery_rows(chosen)
+        return insights.compute_rows(rows, envs, now, environment, days)
 
     def changes_since(self, seq: int) -> list[Event]:
         return self.store.events(after_seq=seq)
@@ -559,7 +569,9 @@ class Service:
         owner: str | None = None,
         risk: Risk | str = Risk.LOW,
         notes: str = "",
+        changed_at: datetime | None = None,
     ) -> Release:
+        """A new release in ``planned``; ``changed_at`` is the oldest change it carries (where lead time starts)."""
         name = clean_name(name, "release name")
         version = clean_name(version, "version", 60)
         comps = tuple(dict.fromkeys(clean_name(c, "component") for c in components)) or (name,)
@@ -575,6 +587,8 @@ class Service:
             created_by=self.actor,
         )
         now = self.now()
+        if changed_at is not None:
+            new = replace(new, changed_at=self._changed_at(changed_at, now))
         details: dict[str, Any] = {
             "name": new.name,
             "version": new.version,
@@ -582,11 +596,20 @@ class Service:
             "owner": new.owner,
             "risk": str(new.risk),
         }
+        if new.changed_at is not None:
+            details["changed_at"] = to_stamp(new.changed_at)
         with self.store.write():
             release_id = self.store.insert_release(new, now)
             details["release"] = release_record(new.stored(release_id, now))
             self._log(NewEvent("created", release=release_id, to=PLANNED, details=details), now)
         return self.release(release_id)
+
+    def _changed_at(self, moment: datetime, now: datetime) -> datetime:
+        """A release's ``changed_at``: a stored time, and not after *now* (a change cannot come from the future)."""
+        check_time(moment, "--changed-at")
+        if moment > now:
+            raise BadInput(f"--changed-at {to_stamp(moment)} is in the future (now is {to_stamp(now)})")
+        return moment.replace(microsecond=0)
 
     def edit_release(
         self,
@@ -599,9 +622,12 @@ class Service:
         owner: str | None = None,
         risk: Risk | str | None = None,
         notes: str | None = None,
+        changed_at: datetime | None = None,
     ) -> Release:
         """Change descriptive fields; a change to what is released withdraws its approval."""
         with self.store.write():
+            if changed_at is not None:
+                changed_at = self._changed_at(changed_at, self.now())
             old = self._fresh(release_id, rev)
             new = replace(
                 old,
@@ -615,8 +641,9 @@ class Service:
                 owner=clean_login(owner, "owner") if owner is not None and owner != old.owner else old.owner,
                 risk=_risk(risk) if risk is not None else old.risk,
                 notes=clean_text(notes, "notes") if notes is not None else old.notes,
+                changed_at=changed_at if changed_at is not None else old.changed_at,
             )
-            changes = _changes(old, new, ("name", "version", "components", "owner", "risk", "notes"))
+            changes = _changes(old, new, ("name", "version", "components", "owner", "risk", "notes", "changed_at"))
             if not changes:
                 return old
             changed = list(changes)
@@ -999,6 +1026,8 @@ def _changes(old: Any, new: Any, fields: Sequence[str]) -> dict[str, list[Any]]:
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
+    if isinstance(value, datetime):
+        return to_stamp(value)
     if isinstance(value, StrEnum):
         return str(value)
     return value

@@ -38,7 +38,14 @@ WATCH_POLL_S = 0.1  # how often a waiting SQLite store looks at data_version (a 
 # The schema's migrations live in relman_tui.schema_sqlite (sqlite-utils), imported only when a
 # file needs one applied: opening an up-to-date board costs no sqlite-utils import.
 KNOWN_MIGRATIONS = frozenset(
-    {"m001_initial", "m002_identity_and_chain", "m003_hook_runner", "m004_hook_outcomes", "m005_state_checkpoint"}
+    {
+        "m001_initial",
+        "m002_identity_and_chain",
+        "m003_hook_runner",
+        "m004_hook_outcomes",
+        "m005_changed_at",
+        "m006_state_checkpoint",
+    }
 )
 MIGRATIONS_TABLE = "_sqlite_migrations"
 
@@ -58,6 +65,7 @@ class NewRelease:
     created_by: str = ""
     unapproved: bool = False
     created_at: datetime | None = None  # None: now (a seeded demo gives its releases a past)
+    changed_at: datetime | None = None  # the oldest change it carries (`--changed-at`)
 
     def stored(self, release_id: int, now: datetime) -> Release:
         """The release as its first write stores it (rev 1), for the record its ``created`` event carries."""
@@ -78,6 +86,7 @@ class NewRelease:
             1,
             created_by=self.created_by or self.owner,
             unapproved=self.unapproved,
+            changed_at=self.changed_at,
         )
 
 
@@ -191,6 +200,10 @@ class BoardStore(Protocol):
         self, *, release: int | None = None, limit: int | None = None, after_seq: int | None = None
     ) -> list[Event]: ...
     def stored_events(self) -> list[chain.StoredEvent]: ...
+    def delivery_rows(self, environment: str) -> list[tuple[Any, ...]]:
+        """What the delivery figures of ``environment`` read, oldest first: ``seq, at, release, action,
+        from, to, forced, details``, time and details as stored text (see :func:`delivery_rows_query`)."""
+        ...
 
     def dump(self) -> BoardDump: ...
     def load_copy(self, dump: BoardDump) -> None: ...
@@ -606,8 +619,8 @@ class Store:
     def insert_release(self, new: NewRelease, now: datetime) -> int:
         cursor = self._exec(
             """INSERT INTO releases (name, version, components, owner, risk, stage, state, approved_by,
-               approved_at, notes, created_at, updated_at, rev, created_by, unapproved)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)""",
+               approved_at, notes, created_at, updated_at, rev, created_by, unapproved, changed_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)""",
             _release_row(new, now),
         )
         return int(cursor.lastrowid or 0)
@@ -622,7 +635,7 @@ class Store:
         first = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM releases").fetchone()[0]) + 1
         ids = list(range(first, first + len(releases)))
         self._conn.executemany(
-            f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+            f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
             ((rid, *_release_row(new, now)) for rid, new in zip(ids, releases, strict=True)),
         )
         self._conn.executemany(
@@ -640,7 +653,7 @@ class Store:
         cursor = self._exec(
             """UPDATE releases SET name = ?, version = ?, components = ?, owner = ?, risk = ?, stage = ?,
                state = ?, approved_by = ?, approved_at = ?, notes = ?, updated_at = ?, unapproved = ?,
-               rev = rev + 1 WHERE id = ? AND rev = ?""",
+               changed_at = ?, rev = rev + 1 WHERE id = ? AND rev = ?""",
             release_update_row(release, now, expected_rev),
         )
         return updated(self, cursor.rowcount, release.id, expected_rev)
@@ -707,6 +720,11 @@ class Store:
     def stored_events(self) -> list[chain.StoredEvent]:
         """Every event exactly as stored, oldest first: what the hash chain is computed over."""
         return _stored_events(self._conn)
+
+    def delivery_rows(self, environment: str) -> list[tuple[Any, ...]]:
+        # a good part of the log is read: in seq (rowid) order, a scan beats the (action, …) index and a sort
+        query = delivery_rows_query("?").replace("FROM events", "FROM events NOT INDEXED")
+        return self._conn.execute(query, [environment]).fetchall()
 
     # -- the hook runner ------------------------------------------------------------------
 
@@ -782,7 +800,7 @@ class Store:
             self.save_environments(dump.environments)
             for release in dump.releases:
                 self._exec(
-                    f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                    f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join('?' * 17)})",
                     release_row(release),
                 )
                 for window in release.windows:
@@ -914,7 +932,7 @@ HOOK_FAILURES_SQL = """
 
 RELEASE_COLUMNS = (
     "id, name, version, components, owner, risk, stage, state, approved_by, approved_at, "
-    "notes, created_at, updated_at, rev, created_by, unapproved"
+    "notes, created_at, updated_at, rev, created_by, unapproved, changed_at"
 )
 EVENT_COLUMNS = 'seq, at, actor, via, release, action, "from", "to", forced, reason, details, hash'
 WINDOWS_BY_ID_MAX = 500  # more releases than this: one scan of the windows beats asking by id
@@ -958,6 +976,21 @@ def events_query(ph: str, release: int | None, limit: int | None, after_seq: int
     order = "DESC" if limit is not None and after_seq is None else "ASC"
     tail = f" LIMIT {int(limit)}" if limit is not None else ""
     return f"SELECT {EVENT_COLUMNS} FROM events{clause} ORDER BY seq {order}{tail}", params
+
+
+def delivery_rows_query(ph: str) -> str:
+    """What the delivery figures of one environment read (both stores; the parameter: the environment).
+
+    One query, only these columns, in log order: every ``created``, ``edited``, ``approved`` and
+    ``rolled_back`` event, and the moves, failure marks and verifications into the environment;
+    details only of those that carry what the figures need (creations, edits, moves, verifications).
+    """
+    return (
+        'SELECT seq, at, release, action, "from", "to", forced, '
+        "CASE WHEN action IN ('created', 'edited', 'moved', 'verified') THEN details END FROM events "
+        "WHERE release IS NOT NULL AND (action IN ('created', 'edited', 'approved', 'rolled_back') "
+        f"""OR ("to" = {ph} AND action IN ('moved', 'failed', 'verified'))) ORDER BY seq"""
+    )
 
 
 def updated(store: BoardStore, rowcount: int, release_id: int, expected_rev: int) -> Release:
@@ -1078,6 +1111,7 @@ def _release(row: Sequence[Any], windows: Iterable[Window] = ()) -> Release:
         windows=tuple(windows),
         created_by=row[14] or row[4],
         unapproved=bool(row[15]),
+        changed_at=from_stamp(row[16]) if row[16] else None,
     )
 
 
@@ -1100,6 +1134,7 @@ def release_row(r: Release) -> tuple[Any, ...]:
         r.rev,
         r.created_by or r.owner,
         int(r.unapproved),
+        to_stamp(r.changed_at) if r.changed_at else None,
     )
 
 
@@ -1118,6 +1153,7 @@ def release_update_row(release: Release, now: datetime, expected_rev: int) -> tu
         release.notes,
         to_stamp(now),
         release.unapproved,
+        to_stamp(release.changed_at) if release.changed_at else None,
         release.id,
         expected_rev,
     )
@@ -1174,4 +1210,5 @@ def _release_row(new: NewRelease, now: datetime) -> tuple[Any, ...]:
         to_stamp(now),
         new.created_by or new.owner,
         int(new.unapproved),
+        to_stamp(new.changed_at) if new.changed_at else None,
     )

@@ -46,6 +46,7 @@ from relman_tui.store import (
     _event,
     _release,
     _release_row,
+    delivery_rows_query,
     dump_board,
     empty_problem,
     events_query,
@@ -453,7 +454,7 @@ class PgStore:
         ]
         self._exec_many(
             f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s)",
+            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s)",
             [(rid, *_pg_row(_release_row(new, now))) for rid, new in zip(ids, releases, strict=True)],
         )
         self._exec_many(
@@ -555,6 +556,9 @@ class PgStore:
         rows = self._run(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
         return [stored_event(row) for row in rows]
 
+    def delivery_rows(self, environment: str) -> list[tuple[Any, ...]]:
+        return self._run(delivery_rows_query("%s"), [environment]).fetchall()
+
     # -- copying a whole board ------------------------------------------------------------------------------
 
     def dump(self) -> BoardDump:
@@ -588,7 +592,7 @@ class PgStore:
                 self._exec("INSERT INTO settings (key, value) VALUES (%s, %s)", (key, value))
             self.save_environments(dump.environments)
             self._exec_many(
-                f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
+                f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join(['%s'] * 17)})",
                 [_pg_row(release_row(r)) for r in dump.releases],
             )
             self._exec_many(
@@ -772,8 +776,8 @@ class PgStore:
 
 
 def _pg_row(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A release row from the SQLite helpers with its last column, ``unapproved``, as a boolean."""
-    return (*values[:-1], bool(values[-1]))
+    """A release row from the SQLite helpers with ``unapproved`` (the last but one column) as a boolean."""
+    return (*values[:-2], bool(values[-2]), values[-1])
 
 
 def _names(raw: str) -> list[str]:

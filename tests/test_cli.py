@@ -37,6 +37,7 @@ RELEASE_KEYS = [
     "approved_by",
     "unapproved",
     "rev",
+    "changed_at",
     "windows",
 ]
 EVENT_KEYS = ["seq", "at", "actor", "via", "release", "action", "from", "to", "forced", "reason", "details", "hash"]
@@ -185,6 +186,7 @@ def test_release_list(board: Run) -> None:
         "approved_by": None,
         "unapproved": False,
         "rev": 3,
+        "changed_at": None,
         "windows": {"test": {"start": "2026-12-02T10:00:00Z", "end": "2026-12-02T12:00:00Z"}},
     }
     assert items[1]["components"] == ["ledger", "payments-db"]

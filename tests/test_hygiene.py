@@ -145,6 +145,7 @@ CONTRACT = {
     "export",
     "import",
     "config init",
+    "insights",
 }
 
 

@@ -342,8 +342,8 @@ def test_pg_setup_again_upgrades_an_old_board_and_drops_its_table_grants(
             (to_stamp(NOW), rid),
         )
         said = "\n".join(pg_schema.setup(url, "relman_admin"))  # the upgrade
-        assert "applied m004_definer_writes" in said and "GRANT relman_operator, relman_runner TO" in said
-        assert pg_schema.setup(url, "relman_admin")[:1] != ["applied m004_definer_writes"]  # idempotent
+        assert "applied m005_definer_writes" in said and "GRANT relman_operator, relman_runner TO" in said
+        assert pg_schema.setup(url, "relman_admin")[:1] != ["applied m005_definer_writes"]  # idempotent
         assert "permission denied for table releases" in refused(
             mallory, "UPDATE relman.releases SET stage = 'prod' WHERE id = %s", rid
         )

@@ -223,8 +223,16 @@ class RelmanApp(Guarded, App[str | None]):
         self.push_screen("scheduler")
 
     def show_board(self) -> None:
-        if self.is_screen_installed("scheduler") and self.screen is self.get_screen("scheduler"):
-            self.pop_screen()
+        for name in ("scheduler", "insights"):
+            if self.is_screen_installed(name) and self.screen is self.get_screen(name):
+                self.pop_screen()
+
+    def show_insights(self) -> None:
+        if not self.is_screen_installed("insights"):
+            from relman_tui.tui.screens.insights import InsightsScreen  # made on first use
+
+            self.install_screen(InsightsScreen(), "insights")
+        self.push_screen("insights")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "command_palette":

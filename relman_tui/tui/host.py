@@ -54,6 +54,8 @@ class Host(Protocol):
 
     def show_board(self) -> None: ...
 
+    def show_insights(self) -> None: ...
+
 
 def host(node: DOMNode) -> Host:
     """The app that ``node`` runs in, as a :class:`Host`."""

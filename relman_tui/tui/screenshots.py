@@ -21,6 +21,7 @@ from relman_tui.tui.app import RelmanApp
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
 from relman_tui.tui.screens.dialogs import HelpScreen, RefusedMoveDialog
+from relman_tui.tui.screens.insights import InsightsScreen
 from relman_tui.tui.screens.scheduler import SchedulerScreen
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)  # a Thursday
@@ -100,6 +101,12 @@ async def _help(pilot: Pilot[str | None]) -> None:
     await _wait(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
 
 
+async def _insights(pilot: Pilot[str | None]) -> None:
+    await _loaded(pilot)
+    await pilot.press("3")
+    await _wait(pilot, lambda: isinstance(pilot.app.screen, InsightsScreen) and pilot.app.screen.shown is not None)
+
+
 SHOTS: list[tuple[str, tuple[int, int], Step]] = [
     ("board.svg", (120, 36), _loaded),
     ("board-80x24.svg", (80, 24), _loaded),
@@ -111,6 +118,9 @@ SHOTS: list[tuple[str, tuple[int, int], Step]] = [
     ("scheduler-80x24.svg", (80, 24), _scheduler_day),
     ("help.svg", (120, 36), _help),
 ]
+# on a `relman demo --releases 300` board, whose releases have a delivery history to count
+HISTORY_SHOTS: list[tuple[str, tuple[int, int], Step]] = [("insights.svg", (100, 30), _insights)]
+HISTORY_RELEASES = 300
 
 
 async def _shoot(db: Path, out: Path, name: str, size: tuple[int, int], step: Step) -> None:
@@ -135,6 +145,13 @@ def main(argv: list[str]) -> None:
         seed(Service(store, FixedClock(NOW), "demo"))
         store.close()
         for name, size, step in SHOTS:
+            asyncio.run(_shoot(db, out, name, size, step))
+            print(out / name)
+        db = Path(tmp) / "history.db"
+        store = Store.open(db, create=True)
+        seed(Service(store, FixedClock(NOW), "demo"), HISTORY_RELEASES)
+        store.close()
+        for name, size, step in HISTORY_SHOTS:
             asyncio.run(_shoot(db, out, name, size, step))
             print(out / name)
 

@@ -43,7 +43,9 @@ WRITES = frozenset(
         "unschedule",
     }
 )
-READS = frozenset({"release", "events", "environments", "preview_window", "next_free", "snapshot", "conflicts"})
+READS = frozenset(
+    {"release", "events", "environments", "preview_window", "next_free", "snapshot", "conflicts", "insights"}
+)
 
 READ_ONLY = "read-only: nothing can be changed here"
 QUICK_FROM = 2_000  # releases on the board from which a change is drawn before the board is read again

@@ -56,6 +56,16 @@ KEYS = (
             group="Board",
         ),
         Key(
+            "3",
+            "show_insights",
+            "3",
+            "insights: delivery figures from the log",
+            label="Insights",
+            rank=8,
+            palette="Open the insights",
+            group="Board",
+        ),
+        Key(
             "slash",
             "filter",
             "/",
@@ -692,6 +702,9 @@ class BoardScreen(KeyedScreen):
 
     def action_show_scheduler(self) -> None:
         self.host.show_scheduler()
+
+    def action_show_insights(self) -> None:
+        self.host.show_insights()
 
     def action_filter(self) -> None:
         self.add_class("-filtering")
