@@ -126,6 +126,7 @@ def test_a_hook_gets_the_name_version_and_components_the_move_recorded(board: Ru
         "created_by": "alice",
         "updated_at": None,
         "rev": moved["details"]["release"]["rev"],
+        "changed_at": None,
     }
 
 
