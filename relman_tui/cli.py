@@ -18,8 +18,10 @@ import click
 
 from relman_tui import settings as user_settings
 from relman_tui.dburl import Target, check_url, is_url
+from relman_tui.done import is_done
+from relman_tui.done import positions as done_positions
 from relman_tui.errors import BadInput, GateRefused, RelmanError
-from relman_tui.model import Conflict, Event, Freeze, Release
+from relman_tui.model import Conflict, Event, Freeze, Release, Window
 from relman_tui.text import cell_len, inert, one_line, pad
 from relman_tui.timeutil import (
     Clock,
@@ -33,7 +35,7 @@ from relman_tui.timeutil import (
     to_stamp,
     zone_info,
 )
-from relman_tui.wording import actor_text, what_happened
+from relman_tui.wording import actor_text, moved_words, what_happened
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -444,12 +446,15 @@ def release_list(obj: Context, stage: str | None, include_cancelled: bool, as_js
     """List releases (cancelled ones only with --all)."""
     releases = obj.service().releases(stage, include_cancelled)
     if as_json:
-        echo_json([release_json(r) for r in releases])
+        done = window_done(obj)
+        echo_json([release_json(r, done=done) for r in releases])
         return
     now = obj.clock().now()
+    reached = done_positions(obj.service().environments())
     rows = []
     for r in releases:
-        upcoming = sorted((w for w in r.windows if w.end > now), key=lambda w: w.start)
+        live = (w for w in r.windows if w.end > now and not is_done(r, w, reached, now))
+        upcoming = sorted(live, key=lambda w: w.start)
         nxt = f"{upcoming[0].environment} {format_local(upcoming[0].start, obj.tz, False)}" if upcoming else "-"
         approval = "UNAPPROVED" if r.unapproved else ("yes" if r.approved_by else "-")
         rows.append([str(r.id), r.name, r.version, r.stage, str(r.state), str(r.risk), r.owner, approval, nxt])
@@ -466,7 +471,7 @@ def release_show(obj: Context, release_id: int, as_json: bool) -> None:
     r = service.release(release_id)
     history = service.events(release_id)
     if as_json:
-        echo_json(release_json(r, full=True) | {"history": [event_json(e) for e in history]})
+        echo_json(release_json(r, full=True, done=window_done(obj)) | {"history": [event_json(e) for e in history]})
         return
     tz = obj.tz
     fields = [
@@ -519,8 +524,12 @@ def release_show(obj: Context, release_id: int, as_json: bool) -> None:
 @pass_ctx
 def move(obj: Context, release_id: int, stage: str, force: bool, reason: str | None, rev: int | None) -> None:
     """Move a release to STAGE (`planned` or an environment name) through the gates."""
-    moved = obj.service().move(release_id, stage, force=force, reason=reason, rev=rev)
-    click.echo(f"{inert(moved.label)} → {moved.stage} ({moved.state})")
+    service = obj.service()
+    before = service.release(release_id)
+    moved = service.move(release_id, stage, force=force, reason=reason, rev=rev)
+    last = next((e for e in reversed(service.events(release_id)) if e.action in ("moved", "rolled_back")), None)
+    forced = last is not None and last.forced
+    click.echo(f"{inert(moved.label)} {moved_words(before, moved, forced, obj.clock().now(), obj.tz)}")
 
 
 def _release_action(name: str, help_text: str, method: str, reason: bool = False) -> None:
@@ -1085,7 +1094,16 @@ def copy_cmd(source: Target, target: Target) -> None:
 # -- printing ----------------------------------------------------------------------------------
 
 
-def release_json(r: Release, full: bool = False) -> dict[str, Any]:
+def window_done(obj: Context) -> Callable[[Release, Window], bool]:
+    """DESIGN "Conflicts": is this window done, on this board, now."""
+    reached = done_positions(obj.service().environments())
+    now = obj.clock().now()
+    return lambda release, window: is_done(release, window, reached, now)
+
+
+def release_json(
+    r: Release, full: bool = False, done: Callable[[Release, Window], bool] | None = None
+) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": r.id,
         "name": r.name,
@@ -1098,7 +1116,11 @@ def release_json(r: Release, full: bool = False) -> dict[str, Any]:
         "approved_by": r.approved_by,
         "unapproved": r.unapproved,
         "rev": r.rev,
-        "windows": {w.environment: {"start": to_stamp(w.start), "end": to_stamp(w.end)} for w in r.windows},
+        "windows": {
+            w.environment: {"start": to_stamp(w.start), "end": to_stamp(w.end)}
+            | ({"done": done(r, w)} if done is not None else {})
+            for w in r.windows
+        },
     }
     if full:
         item |= {
