@@ -227,18 +227,20 @@ def cli(ctx: click.Context, db: Target | None, tz: str | None, actor: str | None
 @cli.command()
 @click.option("--read-only", is_flag=True, help="Open the database read-only and hide every key that writes.")
 @click.option("--no-mouse", is_flag=True, help="Turn mouse reporting off.")
+@click.option("--ascii", "ascii_only", is_flag=True, help="Draw only ASCII (the default when the locale is not UTF-8).")
 @pass_ctx
-def tui(obj: Context, read_only: bool, no_mouse: bool) -> None:
+def tui(obj: Context, read_only: bool, no_mouse: bool, ascii_only: bool) -> None:
     """Open the board."""
-    _run_tui(obj, read_only=read_only, mouse=not no_mouse)
+    _run_tui(obj, read_only=read_only, mouse=not no_mouse, ascii_only=ascii_only)
 
 
-def _run_tui(obj: Context, *, read_only: bool, mouse: bool) -> None:
+def _run_tui(obj: Context, *, read_only: bool, mouse: bool, ascii_only: bool = False) -> None:
     from relman_tui.tui.app import run_app
 
     while True:
         service = obj.service(read_only=read_only)
-        if not run_app(service, obj.settings, obj.tz, read_only=read_only or service.store.read_only, mouse=mouse):
+        read_only = read_only or service.store.read_only
+        if not run_app(service, obj.settings, obj.tz, read_only=read_only, mouse=mouse, ascii_only=ascii_only):
             return
         obj.close()  # ctrl+r: the database is opened again, from its path
         obj.reset()
