@@ -250,7 +250,8 @@ class BoardScreen(KeyedScreen):
 
     def on_resize(self) -> None:
         self._size_columns()
-        self.call_after_refresh(self._show_more)
+        # the cursor's card back on screen, once the new sizes are laid out: keys act on what is seen
+        self.call_after_refresh(self._place_cursor)
 
     def on_screen_resume(self) -> None:
         self._place_cursor()
@@ -342,6 +343,9 @@ class BoardScreen(KeyedScreen):
                     self._set(col, index, scroll)
                     return
         self.col = min(self.col, len(lists) - 1)
+        if self.query_text and not lists[self.col].cards:
+            # a filter hid the cursor's release: go to the first match, scrolled into view
+            self.col = next((col for col, cards in enumerate(lists) if cards.cards), self.col)
         here = lists[self.col]
         index = here.cursor if here.cursor is not None else 0
         self._set(self.col, index, scroll)
@@ -468,8 +472,25 @@ class BoardScreen(KeyedScreen):
         if release is not None:
             self.app.push_screen(
                 StagePicker(f"Move {release.label} to…", self.stages, release.stage),
-                lambda stage: self.request_move(release, stage) if stage else None,
+                lambda stage: self._confirm_move(release, stage) if stage else None,
             )
+
+    def _confirm_move(self, release: Release, stage: str) -> None:
+        """The picker's choice, asked once more: a move forward is confirmed, a rollback asks its reason."""
+        from relman_tui.tui.screens.dialogs import ConfirmDialog
+
+        if stage == release.stage or self.stages.index(stage) < self.stages.index(release.stage):
+            self.request_move(release, stage)
+            return
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Move {release.label} from {release.stage} to {stage}?",
+                "Every gate applies; a refused move says why and offers to force it.",
+                "Move",
+                default_yes=True,
+            ),
+            lambda yes: self.request_move(release, stage) if yes else None,
+        )
 
     def request_move(self, release: Release, stage: str) -> None:
         """Move through the service, so every gate applies; explain a refusal and offer to force."""

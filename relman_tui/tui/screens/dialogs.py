@@ -57,9 +57,10 @@ def _literal(text: str) -> Text:
 
 
 class ConfirmDialog(Dialog[bool]):
-    def __init__(self, title: str, body: str, confirm: str = "Yes") -> None:
+    def __init__(self, title: str, body: str, confirm: str = "Yes", *, default_yes: bool = False) -> None:
         super().__init__()
         self._title, self._body, self._confirm = title, body, confirm
+        self._default_yes = default_yes  # enter confirms (a step the operator already chose), else it declines
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -70,7 +71,7 @@ class ConfirmDialog(Dialog[bool]):
                 yield Button(compact=True, label="No", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.query_one("#confirm" if self._default_yes else "#cancel", Button).focus()
 
     @on(Button.Pressed, "#confirm")
     def _yes(self) -> None:
@@ -159,6 +160,25 @@ class RefusedMoveDialog(ReasonDialog):
         self.add_class("refused")
 
 
+class StageList(OptionList):
+    """An option list that stops at its first and last stage instead of wrapping around."""
+
+    def _step(self, direction: int) -> None:
+        here = self.highlighted
+        index = (here if here is not None else -direction) + direction
+        while 0 <= index < self.option_count:
+            if not self.get_option_at_index(index).disabled:
+                self.highlighted = index
+                return
+            index += direction
+
+    def action_cursor_down(self) -> None:
+        self._step(1)
+
+    def action_cursor_up(self) -> None:
+        self._step(-1)
+
+
 class StagePicker(Dialog[str]):
     """Choose a stage to move the release to."""
 
@@ -169,13 +189,14 @@ class StagePicker(Dialog[str]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(_literal(self._title), classes="dialog-title")
-            yield OptionList(
+            yield StageList(
                 *(
                     Option(f"{s}  (here)" if s == self._current else s, id=s, disabled=s == self._current)
                     for s in self._stages
                 ),
                 id="stages",
             )
+            yield Static("enter chooses (you confirm next) · esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

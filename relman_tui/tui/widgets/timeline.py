@@ -402,11 +402,15 @@ class Timeline(Guarded, ScrollView, can_focus=False):
             for i in range(max(0, x), end):
                 styles[i] = text_style
 
+        now_x = self.x_of(self.now)
+        labelled = 0 <= now_x < cells and any(x <= now_x < x + len(t) + 1 for x, t in self._tick_labels())
         if y == 0:
             local = self.start.astimezone(zone)
             left = f"{local.tzname()}"
             if self.zoom.wall_days:
-                put(0, local.strftime("%b %Y"), tick_style)
+                month = local.strftime("%b %Y")
+                # the now-marker goes above a tick label: the month makes way for it
+                put(now_x + 2 if labelled and now_x <= len(month) else 0, month, tick_style)
             else:
                 put(0, local.strftime("%a %d %b"), tick_style)
                 for x, _, major in ticks:
@@ -414,17 +418,28 @@ class Timeline(Guarded, ScrollView, can_focus=False):
                         put(x, "│" + self.time_at(x).astimezone(zone).strftime("%a %d %b"), tick_style)
         else:
             left = f"{self.zoom.name} zoom"
-            taken = -1
-            for x, label, _ in ticks:
-                if x > taken:
-                    put(x, "│" + label, tick_style)
-                    taken = x + len(label) + 1
-        now_x = self.x_of(self.now)
-        if 0 <= now_x < cells and (y == HEADER - 1 or chars[now_x : now_x + 3] == [" "] * 3):
-            put(now_x, "▼" if y == HEADER - 1 else "now", now_style)
+            for x, label in self._tick_labels():
+                put(x, "│" + label, tick_style)
+        if 0 <= now_x < cells:
+            # the marker never writes over a tick label: on the label line only where it is blank,
+            # else one line up
+            if (y == HEADER - 1 and not labelled) or (y == 0 and labelled and chars[now_x] == " "):
+                put(now_x, "▼", now_style)
+            elif y == 0 and chars[now_x : now_x + 3] == [" "] * 3:
+                put(now_x, "now", now_style)
         segments = [Segment(_fit(left, gutter), style)]
         segments.extend(_runs(chars, styles))
         return Strip(segments, width)
+
+    def _tick_labels(self) -> list[tuple[int, str]]:
+        """The tick labels drawn on the axis' second line: ``(cell, label)``, none over another."""
+        out: list[tuple[int, str]] = []
+        taken = -1
+        for x, label, _ in self.ticks():
+            if x > taken:
+                out.append((x, label))
+                taken = x + len(label) + 1
+        return out
 
     def _row_line(self, row_index: int, lane: int, width: int) -> Strip:
         row = self.rows[row_index]
@@ -498,9 +513,13 @@ class Timeline(Guarded, ScrollView, can_focus=False):
                 style += self.get_component_rich_style("timeline--dragged" if self.drag else "timeline--preview")
             mark = {Severity.ERROR: "✖", Severity.WARNING: "⚠"}.get(bar.severity, "")  # type: ignore[arg-type]
             label = _bar_label(f"{mark}{bar.label}" if mark else bar.label, hi - lo)
+            # too short for a label (a 2-hour window in week zoom): solid cells, seen without colour too
+            fill = " " if label else "█"
             for x in range(lo, hi):
-                chars[x] = " "
+                chars[x] = fill
                 styles[x] = style
+            if not label and mark:
+                chars[lo] = mark
             _place(chars, lo, hi, label)
         segments.extend(_runs(chars, styles))
         return Strip(segments, width)

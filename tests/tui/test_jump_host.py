@@ -1,0 +1,117 @@
+"""The board on a jump host as it is: 80×22 inside tmux, resizes, toasts over dialogs, a filter at 80
+columns, week zoom without colour (issue 20)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from relman_tui.tui.screens.board import BoardScreen
+from relman_tui.tui.screens.detail import DetailScreen
+from relman_tui.tui.screens.dialogs import HelpScreen, RefusedMoveDialog
+from relman_tui.tui.screens.scheduler import SchedulerScreen
+from relman_tui.tui.widgets.cardlist import CardList
+
+from .conftest import TUI_NOW, board, footer, loaded, make_app, other, screen_text, selected, until
+
+SMALL = (80, 22)  # an 80×24 terminal in tmux or screen, less their status line
+
+
+def on_screen(pilot: Pilot[Any]) -> bool:
+    """Is the cursor's card drawn, with its cursor mark, on the screen?"""
+    app = pilot.app
+    release = selected(app)
+    lists = list(board(app).query(CardList))
+    here = next(cards for cards in lists if cards.index_of(release.id) is not None)
+    region = here.region
+    screen = app.screen.region
+    return region.width > 0 and screen.contains_region(region) and f"▌{release.name[:12]}" in screen_text(app)
+
+
+async def test_every_screen_works_at_80x22(demo_db: Path) -> None:
+    app = make_app(demo_db)
+    async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot)
+        assert "too small" not in screen_text(app)
+        first = selected(app).id
+        await pilot.press("j")
+        assert selected(app).id != first  # keys act
+        assert "Quit" in footer(app) and "Move on" in footer(app)
+        for key, screen, back in (
+            ("question_mark", HelpScreen, "escape"),
+            ("enter", DetailScreen, "escape"),
+            ("2", SchedulerScreen, "1"),
+        ):
+            await pilot.press(key)
+            await until(pilot, lambda screen=screen: isinstance(app.screen, screen))  # type: ignore[misc]
+            text = screen_text(app)
+            assert "too small" not in text
+            assert "Quit" in text.splitlines()[-1] or screen is HelpScreen
+            await pilot.press(back)
+            await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+
+
+async def test_the_cursor_card_is_on_screen_after_resizes(demo_db: Path) -> None:
+    app = make_app(demo_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot)
+        await pilot.press(*"lllll", "j")  # a prod release, off the first screen
+        await until(pilot, lambda: on_screen(pilot))
+        for size in ((120, 40), (80, 24), SMALL):
+            await pilot.resize_terminal(*size)
+            await until(pilot, lambda: on_screen(pilot))
+
+
+async def test_toasts_wait_while_a_dialog_is_up(demo_db: Path) -> None:
+    app = make_app(demo_db)
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("l", "j")  # notifications 1.4.0: deployed in dev, not verified
+        await pilot.press("greater_than_sign")
+        await until(pilot, lambda: isinstance(app.screen, RefusedMoveDialog))
+        for n in range(4):
+            app.notify(f"toast number {n} with a long sentence that fills its box", timeout=30)
+        bob = other(demo_db)
+        bob.add_release("another", "1.0")  # and a change made elsewhere
+        await until(pilot, lambda: len(app._notifications) >= 5)
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "To move it anyway, give the reason, then press Force move" in " ".join(text.split())
+        assert "Force move" in text and "Cancel" in text
+        assert "toast number" not in text
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+        await until(pilot, lambda: "toast number" in screen_text(app))  # shown again once it is closed
+
+
+async def test_a_filter_at_80_columns_puts_the_cursor_on_a_visible_match(demo_db: Path) -> None:
+    app = make_app(demo_db)
+    async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot)
+        await pilot.press("l")  # Development: no payments release stands there
+        await pilot.press("slash", *"payments", "enter")
+        await until(pilot, lambda: board(app).selected_id is not None)
+        assert any("payments" in word for word in (selected(app).name, *selected(app).components))
+        await until(pilot, lambda: on_screen(pilot))
+
+
+async def test_week_zoom_draws_a_two_hour_window_without_colour_and_keeps_the_day_label(empty_board: Path) -> None:
+    bob = other(empty_board)
+    rid = bob.add_release("payments-api", "1.0").id
+    start = TUI_NOW + timedelta(days=1)
+    bob.schedule(rid, "test", start, start + timedelta(hours=2))
+    app = make_app(empty_board)
+    async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot)
+        await pilot.press("2")
+        await until(pilot, lambda: isinstance(app.screen, SchedulerScreen))
+        await pilot.press("minus")
+        await until(pilot, lambda: "week zoom" in screen_text(app))
+        lines = screen_text(app).splitlines()
+        assert "│Thu 26" in lines[2]  # the now-marker (Thursday noon) does not write over it
+        assert "▼" in lines[1] + lines[2]
+        row = next(line for line in lines if line[1:].startswith("test"))
+        assert "█" in row  # the 2-hour window: one cell, drawn as a block, not as colour only
