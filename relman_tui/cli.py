@@ -35,9 +35,10 @@ from relman_tui.timeutil import (
     to_stamp,
     zone_info,
 )
-from relman_tui.wording import actor_text, moved_words, what_happened
+from relman_tui.wording import actor_text, counted, moved_words, what_happened
 
 F = TypeVar("F", bound=Callable[..., Any])
+ACTOR_COLUMN_MAX = 24  # `relman log` pads account names to the longest shown, up to this
 
 # Ids, revisions and counts end up in SQLite, whose integers are 64-bit: a bigger number
 # is bad input, said as such, not an OverflowError from deep inside.
@@ -390,7 +391,14 @@ def release_add(
 ) -> None:
     """Add a release to `planned`; prints its id alone."""
     created = obj.service().add_release(name, version, components, owner, risk, notes)
+    if stdout_is_tty():  # a person reads it; a script (stdout piped) gets the id alone
+        click.echo(f"{created.id}  ({inert(created.label)} added to planned, owner {inert(created.owner)})")
+        return
     click.echo(str(created.id))
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()
 
 
 @release.command("edit")
@@ -745,7 +753,8 @@ def _show_conflicts(obj: Context, found: Sequence[Conflict], as_json: bool) -> N
     ]
     table(["KIND", "SEVERITY", "START", "END", "ENVS", "RELEASES", "MESSAGE"], rows)
     errors = sum(1 for c in found if str(c.severity) == "error")
-    click.echo(f"{len(found)} conflicts: {errors} errors, {len(found) - errors} warnings (times in {obj.tz})")
+    total = f"{counted(len(found), 'conflict')}: {counted(errors, 'error')}, {counted(len(found) - errors, 'warning')}"
+    click.echo(f"{total} (times in {obj.tz})")
 
 
 @cli.command()
@@ -773,10 +782,13 @@ def log(obj: Context, release_id: int | None, limit: int | None, verify: bool, a
         echo_json([event_json(e) for e in events])
         return
     labels = {r.id: r.label for r in service.releases(include_cancelled=True)}
-    for e in events:
+    actors = [inert(actor_text(e)) for e in events]
+    width = min(ACTOR_COLUMN_MAX, max(map(cell_len, actors), default=0))  # one column, whatever the names
+    for e, actor in zip(events, actors, strict=True):
         rel = f"#{e.release} {labels.get(e.release, '')}: " if e.release is not None else ""
         when = format_local(e.at, obj.tz)
-        click.echo(f"{e.seq:>6}  {when}  {inert(actor_text(e))}  {inert(rel)}{what_happened(e, obj.tz)}")
+        who = actor if cell_len(actor) > width else pad(actor, width)  # a longer name is shown whole
+        click.echo(f"{e.seq:>6}  {when}  {who}  {inert(rel)}{what_happened(e, obj.tz)}")
 
 
 def _verify_log(service: Any, as_json: bool) -> None:

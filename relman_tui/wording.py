@@ -279,6 +279,11 @@ def _span(start: str, end: str, tz: str) -> str:
     return f"{first} → {last}"
 
 
+def counted(count: int, word: str) -> str:
+    """``1 conflict``, ``2 conflicts``, ``0 errors``."""
+    return f"{count} {word}{'s' * (count != 1)}"
+
+
 def moved_words(before: Release, after: Release, forced: bool, now: datetime, tz: str) -> str:
     """What a move did, after the release's label, for the CLI and the board's toast:
     ``→ prod (deployed), forced; UNAPPROVED (break-glass: approve it)``, and a word when the

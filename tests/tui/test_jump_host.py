@@ -14,6 +14,7 @@ from relman_tui.tui.screens.detail import DetailScreen
 from relman_tui.tui.screens.dialogs import HelpScreen, RefusedMoveDialog
 from relman_tui.tui.screens.scheduler import SchedulerScreen
 from relman_tui.tui.widgets.cardlist import CardList
+from relman_tui.tui.widgets.timeline import Timeline
 
 from .conftest import TUI_NOW, board, footer, loaded, make_app, other, screen_text, selected, until
 
@@ -115,3 +116,28 @@ async def test_week_zoom_draws_a_two_hour_window_without_colour_and_keeps_the_da
         assert "▼" in lines[1] + lines[2]
         row = next(line for line in lines if line[1:].startswith("test"))
         assert "█" in row  # the 2-hour window: one cell, drawn as a block, not as colour only
+
+
+async def test_done_windows_are_dimmed_in_the_scheduler_and_the_detail_screen(empty_board: Path) -> None:
+    bob = other(empty_board)
+    rid = bob.add_release("payments-api", "1.0").id
+    start = TUI_NOW + timedelta(hours=20)
+    bob.schedule(rid, "dev", start, start + timedelta(hours=2))
+    bob.schedule(rid, "test", start + timedelta(hours=4), start + timedelta(hours=6))
+    bob.move(rid, "dev")  # stands in dev before its window there: the dev window is done
+    app = make_app(empty_board)
+    async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot)
+        assert "test in 1d" in screen_text(app)  # the card's next window is test's, not the done dev one
+        await pilot.press("l", "enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.shown)
+        lines = screen_text(app).splitlines()
+        dev = next(line for line in lines if line.strip().startswith("dev "))
+        test = next(line for line in lines if line.strip().startswith("test "))
+        assert dev.rstrip().endswith("done") and not test.rstrip().endswith("done")
+        await pilot.press("end")  # j k home end scroll the detail screen
+        await pilot.press("escape", "2")
+        await until(pilot, lambda: isinstance(app.screen, SchedulerScreen))
+        timeline = app.screen.query_one(Timeline)
+        bars = {bar.environment: bar.done for row in timeline.rows for bar in row.bars}
+        assert bars == {"dev": True, "test": False}

@@ -25,7 +25,7 @@ from relman_tui.tui.viewmodel import Cards, Column, build_columns, conflict_coun
 from relman_tui.tui.widgets.cardlist import CardList
 from relman_tui.tui.widgets.column import ColumnHeader, StageColumn
 from relman_tui.tui.widgets.topbar import TopBar
-from relman_tui.wording import localize
+from relman_tui.wording import localize, moved_words
 
 if TYPE_CHECKING:
     from relman_tui.tui.screens.dialogs import Saved
@@ -672,7 +672,7 @@ class BoardScreen(KeyedScreen):
         if call.undoing is not None or not isinstance(ask, Ask) or not isinstance(result, Release):
             return
         words = {
-            "move": f"→ {result.stage}{' (forced)' if ask.force else ''}",
+            "move": moved_words(ask.release or result, result, ask.force, self.host.now(), self.host.tz),
             "verify": f"verified in {result.stage}",
             "approve": f"approved by {result.approved_by}",
             "fail": f"marked failed in {result.stage}",

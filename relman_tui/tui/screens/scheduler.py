@@ -330,7 +330,8 @@ class SchedulerScreen(KeyedScreen):
         host = self.host
         now = host.now()
         timeline = self.timeline
-        timeline.set_rows(build_rows(snapshot.environments, self.releases(), snapshot.conflicts), snapshot.freezes, now)
+        rows = build_rows(snapshot.environments, self.releases(), snapshot.conflicts, now)
+        timeline.set_rows(rows, snapshot.freezes, now)
         if self.view_start is None:
             self.view_start = self._start_for(now)
         if self.selected is not None and self.window(self.selected) is None:

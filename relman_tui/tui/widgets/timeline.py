@@ -23,6 +23,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from relman_tui.done import is_done
+from relman_tui.done import positions as done_positions
 from relman_tui.freezes import covers
 from relman_tui.model import Conflict, Environment, Freeze, Occurrence, Release, Severity
 from relman_tui.service import ConflictDiff
@@ -101,6 +103,7 @@ class Bar:
     label: str  # "name version", inert
     severity: Severity | None
     lane: int
+    done: bool = False  # history: its release has reached the environment (DESIGN "Conflicts"), drawn dimmed
 
     @property
     def key(self) -> tuple[int, str]:
@@ -126,10 +129,15 @@ class Row:
 
 
 def build_rows(
-    environments: Sequence[Environment], releases: Iterable[Release], conflicts: Iterable[Conflict]
+    environments: Sequence[Environment],
+    releases: Iterable[Release],
+    conflicts: Iterable[Conflict],
+    now: datetime | None = None,
 ) -> list[Row]:
-    """A row per environment, its windows in lanes so that overlapping ones do not hide each other."""
+    """A row per environment, its windows in lanes so that overlapping ones do not hide each other;
+    with ``now``, done windows are marked."""
     releases = [r for r in releases if not r.cancelled]
+    reached = done_positions(environments)
     severity = window_severity(releases, conflicts)
     rows = {env.name: Row(inert(env.name), env.capacity) for env in environments}
     spans: dict[str, list[tuple[datetime, datetime, Release]]] = {name: [] for name in rows}
@@ -149,8 +157,10 @@ def build_rows(
                 else:
                     lane = MAX_LANES - 1
             lane_ends[lane] = max(lane_ends[lane], end)
+            window = release.window_in(name)
+            done = now is not None and window is not None and is_done(release, window, reached, now)
             row.bars.append(
-                Bar(release.id, name, start, end, inert(release.label), severity.get((release.id, name)), lane)
+                Bar(release.id, name, start, end, inert(release.label), severity.get((release.id, name)), lane, done)
             )
             row.starts.append(start)
             row.longest = max(row.longest, end - start)
@@ -187,6 +197,7 @@ class Timeline(Guarded, ScrollView, can_focus=False):
         "timeline--bar",
         "timeline--bar-warning",
         "timeline--bar-error",
+        "timeline--bar-done",
         "timeline--selected",
         "timeline--dragged",
         "timeline--preview",
@@ -506,7 +517,8 @@ class Timeline(Guarded, ScrollView, can_focus=False):
             lo, hi = max(0, x0), min(cells, x1)
             if lo >= hi:
                 continue
-            style = base + self.get_component_rich_style(_BAR_STYLES.get(bar.severity, "timeline--bar"))
+            kind = "timeline--bar-done" if bar.done else _BAR_STYLES.get(bar.severity, "timeline--bar")
+            style = base + self.get_component_rich_style(kind)
             if bar.key == self.selected:
                 style += self.get_component_rich_style("timeline--selected")
             if dragged:
