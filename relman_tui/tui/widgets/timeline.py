@@ -157,8 +157,8 @@ def build_rows(
                 else:
                     lane = MAX_LANES - 1
             lane_ends[lane] = max(lane_ends[lane], end)
-            window = release.window_in(name)
-            done = now is not None and window is not None and is_done(release, window, reached, now)
+            planned = release.window_in(name)
+            done = now is not None and planned is not None and is_done(release, planned, reached, now)
             row.bars.append(
                 Bar(release.id, name, start, end, inert(release.label), severity.get((release.id, name)), lane, done)
             )
