@@ -46,6 +46,15 @@ def test_every_symbol_has_a_distinct_single_cell_ascii_form() -> None:
     assert to_ascii("café").isascii()
 
 
+def test_textual_borders_and_scrollbars_have_ascii_forms_not_question_marks() -> None:
+    from textual._border import BORDER_CHARS
+    from textual.scrollbar import ScrollBarRender
+
+    drawn = {c for rows in BORDER_CHARS.values() for row in rows for c in row}
+    drawn |= set(ScrollBarRender.VERTICAL_BARS + ScrollBarRender.HORIZONTAL_BARS)
+    assert {c for c in drawn if to_ascii(c) == "?"} == set()
+
+
 def _only_ascii(data: bytes) -> None:
     bad = sorted({b for b in data if b >= 0x80})
     assert not bad, f"non-ASCII bytes drawn: {bad[:10]} around {data[data.index(bytes([bad[0]])) - 80 :][:160]!r}"

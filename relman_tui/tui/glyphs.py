@@ -47,7 +47,13 @@ ASCII_FORMS: dict[str, str] = {
     "╌": "-",
     "═": "=",
     "║": "|",
+    "▕": "|",  # the board's column separators
+    "▀": "-",  # Textual's "thick" and "outer" borders (dialogs)
+    "▄": "-",
+    "╍": "-",
 }
+for _c in "▖▗▘▙▚▛▜▝▞▟":
+    ASCII_FORMS[_c] = "+"
 for _c in "─━┄┅┈┉╴╶╸╺":
     ASCII_FORMS[_c] = "-"
 for _c in "│┃╎╏╵╷╹╻":
