@@ -492,7 +492,7 @@ async def test_behind_the_too_small_notice_no_key_acts_but_quit(demo_db: Path) -
     async with app.run_test(size=(70, 20)) as pilot:
         await loaded(pilot)
         board(app).jump_to(deployed.id)
-        assert "terminal too small — needs 80×24 · q quits" in screen_text(app)
+        assert "terminal too small — needs 80×22 · q quits" in screen_text(app)
         for key in ("v", "a", ">", "question_mark", "ctrl+p", "2", "enter", "n", "slash"):
             await pilot.press(key)
             await until(pilot, settle(app))

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Button, Input
 
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
-from relman_tui.tui.screens.dialogs import HelpScreen, RefusedMoveDialog
+from relman_tui.tui.screens.dialogs import HelpScreen, RefusedMoveDialog, ReleaseForm
 from relman_tui.tui.screens.scheduler import SchedulerScreen
 from relman_tui.tui.widgets.cardlist import CardList
 from relman_tui.tui.widgets.timeline import Timeline
@@ -141,3 +142,41 @@ async def test_done_windows_are_dimmed_in_the_scheduler_and_the_detail_screen(em
         timeline = app.screen.query_one(Timeline)
         bars = {bar.environment: bar.done for row in timeline.rows for bar in row.bars}
         assert bars == {"dev": True, "test": False}
+
+
+async def test_a_stale_save_keeps_focus_and_typing_and_reapplies_on_the_fresh_release(empty_board: Path) -> None:
+    bob = other(empty_board)
+    rid = bob.add_release("payments-api", "1.0").id
+    app = make_app(empty_board)
+    async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot)
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, ReleaseForm))
+        form = app.screen
+        form.query_one("#notes", Input).value = "rollout plan: canary first"
+        bob.edit_release(rid, version="1.1")  # someone else saves first
+        form.query_one("#ok", Button).focus()
+        await pilot.press("enter")  # Save, on a stale revision
+        await until(pilot, lambda: form.query_one("#reload", Button).display)
+        assert isinstance(app.screen, ReleaseForm)  # still open
+        assert form.query_one("#notes", Input).value == "rollout plan: canary first"  # the typing is kept
+        assert form.focused is form.query_one("#reload", Button)  # not Cancel: enter re-applies
+        await pilot.press("enter")
+        await until(pilot, lambda: form.query_one("#version", Input).value == "1.1")  # the fresh values
+        assert form.query_one("#notes", Input).value == "rollout plan: canary first"  # and the operator's edit
+        await pilot.press("enter")  # Save, now on the fresh revision
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+        saved = other(empty_board).release(rid)
+        assert (saved.version, saved.notes) == ("1.1", "rollout plan: canary first")
+
+
+async def test_a_new_release_form_shows_no_error_before_anything_is_typed(empty_board: Path) -> None:
+    app = make_app(empty_board)
+    async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ReleaseForm))
+        assert "must not be empty" not in screen_text(app)
+        assert app.screen.query_one("#ok", Button).disabled
+        await pilot.press("x", "backspace")  # typed, then emptied: now it says why
+        await until(pilot, lambda: "must not be empty" in screen_text(app))

@@ -17,10 +17,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from relman_tui.errors import BadInput, RelmanError
+from relman_tui.errors import BadInput, RelmanError, StaleWrite
 from relman_tui.limits import WINDOW_MAX, check_span, clean_name, clean_text
 from relman_tui.model import Environment, Release, Risk, Severity
 from relman_tui.service import ConflictDiff, Snapshot
@@ -290,12 +291,17 @@ class ReleaseForm(SavingDialog):
         super().__init__()
         self._release = release
         self._owner = default_owner
-        r = release
-        self._initial = {
+        self._initial = self._fields_of(release)
+        self._fresh: Release | None = None  # the release as someone else saved it, after a stale save
+        self._focus_before: Widget | None = None  # where the operator was when they saved
+        self._touched: set[str] = set()  # fields the operator has typed in: only their problems are named
+
+    def _fields_of(self, r: Release | None) -> dict[str, str]:
+        return {
             "name": _shown(r.name) if r else "",
             "version": _shown(r.version) if r else "",
             "components": ", ".join(_shown(c) for c in r.components) if r else "",
-            "owner": _shown(r.owner) if r else default_owner,
+            "owner": _shown(r.owner) if r else self._owner,
             "notes": _shown(r.notes, multiline=True) if r else "",
         }
 
@@ -311,7 +317,7 @@ class ReleaseForm(SavingDialog):
         r = self._release
         initial = self._initial
         with Vertical(classes="dialog form"):
-            yield Label(_literal(f"Edit {r.label}") if r else "New release", classes="dialog-title")
+            yield Label(_literal(f"Edit {r.label}") if r else "New release", classes="dialog-title", id="title")
             yield Label("Name")
             yield Input(
                 compact=True,
@@ -359,22 +365,31 @@ class ReleaseForm(SavingDialog):
             )
             yield Static("", classes="dialog-error", id="error")
             with Horizontal(classes="dialog-buttons"):
+                reload = Button(compact=True, label="Reload and re-apply", variant="warning", id="reload")
+                reload.display = False
+                yield reload
                 yield Button(compact=True, label="Save", variant="primary", id="ok")
                 yield Button(compact=True, label="Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
-        self._revalidate()
+        self._revalidate(quiet=True)
 
     @on(Input.Changed)
-    def _revalidate(self) -> None:
-        problems = []
+    def _revalidate(self, event: Input.Changed | None = None, quiet: bool = False) -> None:
+        """Save acts only on valid fields; a problem is named once the operator has typed something
+        (a new form does not open with an error before anything is typed)."""
+        if event is not None and event.input.id is not None and event.value != self._initial.get(event.input.id):
+            self._touched.add(event.input.id)
+        problems, typed = [], []
         for field in self.query(Input):
             result = field.validate(field.value)
             if result is not None and not result.is_valid:
                 problems.extend(result.failure_descriptions)
+                if field.id in self._touched:
+                    typed.extend(result.failure_descriptions)
         self.query_one("#ok", Button).disabled = bool(problems)
-        self.query_one("#error", Static).update(_literal(problems[0]) if problems else "")
+        self.query_one("#error", Static).update(_literal(typed[0]) if typed and not quiet else "")
 
     def changes(self) -> dict[str, object]:
         """The fields to send: every field of a new release; only the changed ones of an edit."""
@@ -409,15 +424,58 @@ class ReleaseForm(SavingDialog):
             return
         else:
             session.call(self, "edit_release", self._release.id, rev=self._release.rev, **fields)
+        self._focus_before = self.focused
         ok.disabled = True
         self.query_one("#error", Static).update("saving…")
 
     def on_session_done(self, message: Session.Done) -> None:
         self.dismiss(Saved(message.result, message.snapshot))
 
+    def _refused(self, error: Exception) -> None:
+        if isinstance(error, StaleWrite) and self._release is not None:
+            self._fresh = error.fresh
+        super()._refused(error)
+
     def not_saved(self, text: Text) -> None:
-        self.query_one("#ok", Button).disabled = False
+        """Say why, and leave the operator where they were, with what they typed."""
+        ok = self.query_one("#ok", Button)
+        ok.disabled = False
+        reload = self.query_one("#reload", Button)
+        reload.display = self._fresh is not None
+        if self._fresh is not None:
+            text = Text.assemble(text, "\nReload and re-apply: your edits on top of the release as it is now.")
         self.query_one("#error", Static).update(text)
+        before = self._focus_before
+        if isinstance(before, Button) or before is None:
+            (reload if self._fresh is not None else ok).focus()  # never Cancel: enter there loses the typing
+        elif before.is_attached:
+            before.focus()
+
+    @on(Button.Pressed, "#reload")
+    def _reload(self) -> None:
+        """Take the fresh release, keep every field the operator changed, and show the rest as they are now."""
+        fresh, old = self._fresh, self._release
+        if fresh is None or old is None:
+            return
+        typed = {field: self.query_one(f"#{field}", Input).value for field in self.FIELDS}
+        risk = self.query_one("#risk", Select)
+        risk_changed = str(risk.value) != str(old.risk)
+        before = self._initial
+        self._release, self._fresh = fresh, None
+        self._initial = self._fields_of(fresh)
+        with self.prevent(Input.Changed):
+            for field in self.FIELDS:
+                mine = typed[field] != before[field]
+                self.query_one(f"#{field}", Input).value = typed[field] if mine else self._initial[field]
+            if not risk_changed:
+                risk.value = str(fresh.risk)
+        self.query_one("#title", Label).update(_literal(f"Edit {fresh.label} (rev {fresh.rev})"))
+        self.query_one("#reload", Button).display = False
+        self._revalidate(quiet=True)
+        self.query_one("#error", Static).update(
+            _literal(f"re-applied your edits on revision {fresh.rev}: check them and save")
+        )
+        self.query_one("#ok", Button).focus()
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
