@@ -151,6 +151,19 @@ class RelmanApp(Guarded, App[str | None]):
         self._session.stop()
 
     async def action_quit(self) -> None:
+        from relman_tui.tui.screens.dialogs import ConfirmDialog, Dialog
+
+        screen = self.screen
+        if isinstance(screen, Dialog) and screen.unsaved():
+            # ctrl+c from a form with typing in it asks first (and a second ctrl+c quits)
+            self.push_screen(
+                ConfirmDialog("Quit relman?", "What you typed in this dialog is not saved.", "Quit"),
+                lambda yes: self._quit_now() if yes else None,
+            )
+            return
+        self._quit_now()
+
+    def _quit_now(self) -> None:
         self._session.stop()
         self.exit()
 
@@ -241,10 +254,9 @@ class RelmanApp(Guarded, App[str | None]):
         return True
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Only the theme: every other command comes from the screen's key table (keys shown)."""
-        for command in super().get_system_commands(screen):
-            if command.title == "Theme":
-                yield command
+        """None of Textual's own: every command comes from the screen's key table (keys shown); the
+        theme is a user setting (`relman config`), not something to switch by accident on a shared board."""
+        return ()
 
     # -- keys typed before a dialog opened do not land in it --------------------------------------
 

@@ -12,8 +12,15 @@ from textual.widgets import Button, Input
 
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
-from relman_tui.tui.screens.dialogs import HelpScreen, RefusedMoveDialog, ReleaseForm
-from relman_tui.tui.screens.scheduler import SchedulerScreen
+from relman_tui.tui.screens.dialogs import (
+    ConfirmDialog,
+    HelpScreen,
+    ReasonDialog,
+    RefusedMoveDialog,
+    ReleaseForm,
+    ScheduleDialog,
+)
+from relman_tui.tui.screens.scheduler import ReleasePicker, SchedulerScreen
 from relman_tui.tui.widgets.cardlist import CardList
 from relman_tui.tui.widgets.timeline import Timeline
 
@@ -180,3 +187,67 @@ async def test_a_new_release_form_shows_no_error_before_anything_is_typed(empty_
         assert app.screen.query_one("#ok", Button).disabled
         await pilot.press("x", "backspace")  # typed, then emptied: now it says why
         await until(pilot, lambda: "must not be empty" in screen_text(app))
+
+
+async def test_smaller_things_an_operator_meets(empty_board: Path) -> None:
+    """ctrl+c over typing asks; enter on an empty reason says so; an empty board offers no release keys;
+    the palette has no theme switcher; the read-only scheduler does not offer `s`."""
+    app = make_app(empty_board)
+    async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot)
+        assert "Move on" not in footer(app) and "Verify" not in footer(app)  # nothing to move
+        assert "New" in footer(app)
+        assert list(app.get_system_commands(app.screen)) == []
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ReleaseForm))
+        await pilot.press(*"payments-api")
+        await pilot.press("ctrl+c")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert "not saved" in screen_text(app)
+        await pilot.press("escape")  # no: back to the form, the typing kept
+        await until(pilot, lambda: isinstance(app.screen, ReleaseForm))
+        assert app.screen.query_one("#name", Input).value == "payments-api"
+        assert app.is_running
+    rid = other(empty_board).add_release("ledger", "1.0").id
+    other(empty_board).move(rid, "dev")
+    app = make_app(empty_board)
+    async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot)
+        await pilot.press("l")
+        assert "Verify" in footer(app)
+        await pilot.press("f")
+        await until(pilot, lambda: isinstance(app.screen, ReasonDialog))
+        await pilot.press("escape")
+        await pilot.press("less_than_sign")  # a rollback needs a reason
+        await until(pilot, lambda: isinstance(app.screen, ReasonDialog))
+        await pilot.press("enter")
+        await until(pilot, lambda: "a reason is needed" in screen_text(app))
+    app = make_app(empty_board, read_only=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot)
+        await pilot.press("2")
+        await until(pilot, lambda: isinstance(app.screen, SchedulerScreen))
+        await pilot.press("tab", "tab")
+        await until(pilot, lambda: "tab selects a window" in screen_text(app))
+        assert "s schedules" not in screen_text(app)
+
+
+async def test_s_in_the_scheduler_starts_at_the_cursor_and_the_example_is_in_the_future(empty_board: Path) -> None:
+    bob = other(empty_board)
+    a = bob.add_release("payments-api", "1.0").id
+    bob.add_release("ledger", "2.0")
+    start = TUI_NOW + timedelta(hours=5)
+    bob.schedule(a, "dev", start, start + timedelta(hours=2))
+    app = make_app(empty_board)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await loaded(pilot)
+        await pilot.press("2")
+        await until(pilot, lambda: isinstance(app.screen, SchedulerScreen))
+        await pilot.press("tab")  # the cursor on payments-api's dev window
+        await until(pilot, lambda: isinstance(app.screen, SchedulerScreen) and app.screen.selected is not None)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ReleasePicker))
+        await pilot.press("enter")  # ledger, the one without a dev window
+        await until(pilot, lambda: isinstance(app.screen, ScheduleDialog))
+        assert app.screen.query_one("#start", Input).value == "2026-11-26 17:00"
+        assert "Start (UTC; 2026-11-27 14:00" in screen_text(app)  # an example tomorrow, not in the past

@@ -204,7 +204,10 @@ class BoardScreen(KeyedScreen):
 
     @selected_id.setter
     def selected_id(self, release_id: int | None) -> None:
+        had = self.host.release_id is not None
         self.host.release_id = release_id
+        if had != (release_id is not None):
+            self.refresh_bindings()  # the release's keys come and go with a release under the cursor
 
     def compose(self) -> ComposeResult:
         top = TopBar()
@@ -267,6 +270,8 @@ class BoardScreen(KeyedScreen):
     def allows(self, key: Key, parameters: tuple[object, ...]) -> bool:
         if key.name == "clear_filter":
             return bool(self.query_text) or self.has_class("-filtering")
+        if key.group == "Release" and key.name != "drag":
+            return self.selected_id is not None  # an empty board (or filter) offers no release's keys
         return True
 
     # -- from snapshot to columns --------------------------------------------------------------

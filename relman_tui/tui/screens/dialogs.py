@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from rich.table import Table
@@ -26,7 +26,7 @@ from relman_tui.limits import WINDOW_MAX, check_span, clean_name, clean_text
 from relman_tui.model import Environment, Release, Risk, Severity
 from relman_tui.service import ConflictDiff, Snapshot
 from relman_tui.text import inert
-from relman_tui.timeutil import format_duration, format_local, parse_duration, parse_time
+from relman_tui.timeutil import format_duration, format_local, in_zone, parse_duration, parse_time
 from relman_tui.tui.guard import Guarded
 from relman_tui.tui.host import host
 from relman_tui.tui.session import Session
@@ -47,9 +47,18 @@ class Dialog(Guarded, ModalScreen[T | None], Generic[T]):
     def __init__(self, *, classes: str | None = "dialog-screen") -> None:
         super().__init__(classes=classes)
         self.opened_at = get_time()
+        self._baseline: dict[Input, str] = {}  # each field's value as the dialog opened with it
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+    def on_mount(self) -> None:
+        for field in self.query(Input):
+            self._baseline.setdefault(field, field.value)
+
+    def unsaved(self) -> bool:
+        """Has the operator typed something here that quitting would lose?"""
+        return any(field.value != self._baseline.get(field, field.value) for field in self.query(Input))
 
 
 def _literal(text: str) -> Text:
@@ -127,9 +136,12 @@ class ReasonDialog(Dialog[str]):
 
     @on(Input.Submitted, "#reason")
     def _entered(self) -> None:
-        if self.ENTER_SUBMITS:
+        if self.query_one("#ok", Button).disabled:
+            # enter on an empty reason says so, rather than nothing
+            self.query_one("#error", Static).update("a reason is needed: type why, then enter (esc cancels)")
+        elif self.ENTER_SUBMITS:
             self._submit()
-        elif not self.query_one("#ok", Button).disabled:
+        else:
             self.query_one("#ok", Button).focus()
 
     @on(Button.Pressed, "#ok")
@@ -514,9 +526,12 @@ class ScheduleDialog(SavingDialog):
         default_env: str,
         tz: str,
         now: datetime,
+        *,
+        start: datetime | None = None,
     ) -> None:
         super().__init__()
         self._release, self._envs, self._env, self._tz, self._now = release, environments, default_env, tz, now
+        self._start = start  # pre-filled when the release has no window there (the scheduler's cursor)
         self._choice: WindowChoice | None = None  # checked and previewed: Save writes it
         self._asked: WindowChoice | None = None  # the last one sent for a preview
         self._saving = False
@@ -524,7 +539,15 @@ class ScheduleDialog(SavingDialog):
     def compose(self) -> ComposeResult:
         existing = self._release.window_in(self._env)
         start = format_local(existing.start, self._tz, with_zone=False) if existing else ""
+        if not existing and self._start is not None:
+            start = format_local(self._start, self._tz, with_zone=False)
         length = format_duration(existing.end - existing.start) if existing else "2h"
+        # an example in the future: tomorrow at 14:00 on the operator's clock
+        example = format_local(
+            in_zone(self._now, self._tz).replace(hour=14, minute=0, second=0, microsecond=0) + timedelta(days=1),
+            self._tz,
+            with_zone=False,
+        )
         with Vertical(classes="dialog form"):
             yield Label(_literal(f"Schedule {self._release.label}"), classes="dialog-title")
             yield Label("Environment")
@@ -535,8 +558,8 @@ class ScheduleDialog(SavingDialog):
                 id="env",
                 compact=True,
             )
-            yield Label(f"Start ({self._tz}; 2026-12-01 14:00, +2h, tomorrow, 14:00)")
-            yield Input(compact=True, value=start, placeholder="2026-12-01 14:00", id="start")
+            yield Label(f"Start ({self._tz}; {example}, +2h, tomorrow, 14:00)")
+            yield Input(compact=True, value=start, placeholder=example, id="start")
             yield Label("Duration (90m, 2h, 1h30m)")
             yield Input(compact=True, value=length, id="duration")
             yield Static("", id="when", classes="dialog-body")

@@ -242,6 +242,7 @@ class SchedulerScreen(KeyedScreen):
         self.conflicts: list[Conflict] = []
         self.conflict_index: int | None = None
         self._conflict_at: tuple[datetime, str, tuple[str, ...], tuple[int, ...]] | None = None  # the last chosen
+        self.cursor_at: datetime | None = None  # the moment last clicked on empty time: where `s` starts
         self.busy = False  # a change is being written
         self._snapshot: Snapshot | None = None
 
@@ -448,7 +449,8 @@ class SchedulerScreen(KeyedScreen):
             if frozen:
                 text.append(f"❄ {inert(frozen[0].reason)} until {format_local(frozen[0].end, tz)}")
             else:
-                text.append("tab selects a window · s schedules one here", style="dim")
+                hint = "tab selects a window" if self.host.read_only else "tab selects a window · s schedules one here"
+                text.append(hint, style="dim")
         status.update(text)
 
     # -- moving around ---------------------------------------------------------------------------
@@ -577,6 +579,7 @@ class SchedulerScreen(KeyedScreen):
             self.select_window((event.release_id, event.environment), scroll=False)
             return
         self.select_window(None, scroll=False)
+        self.cursor_at = floor_local(event.at, self.zoom, self.tz) if not self.zoom.wall_days else event.at
         frozen = self.timeline.freezes_at(event.environment, event.at, event.at + self.zoom.cell)
         self.selected_freeze = frozen[0] if frozen else None
         self._show_status()
@@ -847,7 +850,11 @@ class SchedulerScreen(KeyedScreen):
                 self._written(env, result.release)
                 self.notify(self._said("schedule", result.release, env, before, result.snapshot), timeout=5)
 
-        self.app.push_screen(ScheduleDialog(release, list(snapshot.environments), env, self.tz, self.host.now()), saved)
+        # the time under the cursor: a clicked moment, else the selected window's start
+        selected = self.window(self.selected)
+        at = self.cursor_at or (selected.start if selected is not None else None)
+        dialog = ScheduleDialog(release, list(snapshot.environments), env, self.tz, self.host.now(), start=at)
+        self.app.push_screen(dialog, saved)
 
     # -- dragging ----------------------------------------------------------------------------------
 

@@ -414,7 +414,8 @@ class Timeline(Guarded, ScrollView, can_focus=False):
                 styles[i] = text_style
 
         now_x = self.x_of(self.now)
-        labelled = 0 <= now_x < cells and any(x <= now_x < x + len(t) + 1 for x, t in self._tick_labels())
+        # is now on a tick label's text (its "│" may give way to the marker, its letters may not)?
+        labelled = 0 <= now_x < cells and any(x < now_x <= x + len(t) for x, t in self._tick_labels())
         if y == 0:
             local = self.start.astimezone(zone)
             left = f"{local.tzname()}"
@@ -434,9 +435,11 @@ class Timeline(Guarded, ScrollView, can_focus=False):
         if 0 <= now_x < cells:
             # the marker never writes over a tick label: on the label line only where it is blank,
             # else one line up
-            if (y == HEADER - 1 and not labelled) or (y == 0 and labelled and chars[now_x] == " "):
+            if y == HEADER - 1 and not labelled:
                 put(now_x, "▼", now_style)
-            elif y == 0 and chars[now_x : now_x + 3] == [" "] * 3:
+            elif y == 0 and labelled and chars[now_x] == " ":
+                put(now_x, "▼now" if chars[now_x : now_x + 4] == [" "] * 4 else "▼", now_style)
+            elif y == 0 and not labelled and chars[now_x : now_x + 3] == [" "] * 3:
                 put(now_x, "now", now_style)
         segments = [Segment(_fit(left, gutter), style)]
         segments.extend(_runs(chars, styles))
