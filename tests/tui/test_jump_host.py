@@ -251,3 +251,14 @@ async def test_s_in_the_scheduler_starts_at_the_cursor_and_the_example_is_in_the
         await until(pilot, lambda: isinstance(app.screen, ScheduleDialog))
         assert app.screen.query_one("#start", Input).value == "2026-11-26 17:00"
         assert "Start (UTC; 2026-11-27 14:00" in screen_text(app)  # an example tomorrow, not in the past
+
+
+async def test_a_frozen_column_keeps_its_capacity_and_approval(empty_board: Path) -> None:
+    setup = other(empty_board, "setup")
+    setup.add_freeze(["prod"], "quiet", start=TUI_NOW - timedelta(hours=1), end=TUI_NOW + timedelta(hours=5))
+    app = make_app(empty_board)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await loaded(pilot)
+        await until(pilot, lambda: "❄ until 17:00" in screen_text(app))
+        header = [line.split("▕")[-2] for line in screen_text(app).splitlines()[1:4]]
+        assert [h.strip() for h in header] == ["Production      0", "❄ until 17:00", "cap 1 · approval"]
