@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 
 from relman_tui.model import Conflict, Occurrence, Release, Severity, Window
 from relman_tui.service import ConflictDiff, Snapshot
-from relman_tui.status import touches
+from relman_tui.status import touches, window_severity
 from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local
 from relman_tui.tui.keys import COMMON, PRIORITY, Key, KeyTable, Note
@@ -750,6 +750,18 @@ class SchedulerScreen(KeyedScreen):
             confirmed,
         )
 
+    def _severity_after(self, pending: Pending, diff: ConflictDiff) -> Severity | None:
+        """The previewed window's mark as it would be: its conflicts now, less those the change resolves,
+        plus those it creates (a preview never keeps ✖ while saying it takes the window out of it)."""
+        release = self.release(pending.key[0])
+        if release is None or self._snapshot is None:
+            return None
+        env = pending.key[1]
+        moved = Window(release.id, env, pending.start, pending.end)
+        after = replace(release, windows=(*(w for w in release.windows if w.environment != env), moved))
+        kept = [c for c in self._snapshot.conflicts if c not in diff.resolved] + list(diff.created)
+        return window_severity([after], kept).get(pending.key)
+
     # -- the session's answers -----------------------------------------------------------------------
 
     def on_session_done(self, message: Session.Done) -> None:
@@ -757,7 +769,7 @@ class SchedulerScreen(KeyedScreen):
         if call.name == "preview_window":
             pending = call.context
             if isinstance(pending, Pending) and pending is self.preview and isinstance(result, ConflictDiff):
-                self.preview = replace(pending, diff=result)
+                self.preview = replace(pending, diff=result, severity=self._severity_after(pending, result))
         elif call.name == "next_free" and isinstance(result, datetime) and isinstance(call.context, FreeAsk):
             ask = call.context
             if result == ask.window.start and ask.length == ask.window.end - ask.window.start:

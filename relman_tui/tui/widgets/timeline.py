@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -90,6 +90,7 @@ class Pending:
     how: str  # "later", "to the next free slot", …
     rev: int  # the release's revision it was made against
     diff: ConflictDiff | None = None  # what it would create and resolve, once the service has said
+    severity: Severity | None = None  # the window's worst conflict after the change (known with the diff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,7 +515,8 @@ class Timeline(Guarded, ScrollView, can_focus=False):
                         )
                     )
                 elif self.preview:
-                    drawn.append((moved, self.preview.start, self.preview.end, True))
+                    after = moved if self.preview.diff is None else replace(moved, severity=self.preview.severity)
+                    drawn.append((after, self.preview.start, self.preview.end, True))
         for bar, start, end, dragged in drawn:
             x0, x1 = self.span_cells(start, end)
             lo, hi = max(0, x0), min(cells, x1)
