@@ -143,7 +143,13 @@ async def test_done_windows_are_dimmed_in_the_scheduler_and_the_detail_screen(em
         dev = next(line for line in lines if line.strip().startswith("dev "))
         test = next(line for line in lines if line.strip().startswith("test "))
         assert dev.rstrip().endswith("done") and not test.rstrip().endswith("done")
+        view = app.screen.query_one("#detail")
         await pilot.press("end")  # j k home end scroll the detail screen
+        await until(pilot, lambda: view.scroll_y > 0)
+        await pilot.press("home")
+        await until(pilot, lambda: view.scroll_y == 0)
+        await pilot.press("j")
+        await until(pilot, lambda: view.scroll_y == 1)
         await pilot.press("escape", "2")
         await until(pilot, lambda: isinstance(app.screen, SchedulerScreen))
         timeline = app.screen.query_one(Timeline)
