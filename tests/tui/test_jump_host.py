@@ -268,3 +268,20 @@ async def test_a_frozen_column_keeps_its_capacity_and_approval(empty_board: Path
         await until(pilot, lambda: "❄ until 17:00" in screen_text(app))
         header = [line.split("▕")[-2] for line in screen_text(app).splitlines()[1:4]]
         assert [h.strip() for h in header] == ["Production      0", "❄ until 17:00", "cap 1 · approval"]
+
+
+async def test_vim_keys_as_k9s_and_lazygit_users_expect(demo_db: Path) -> None:
+    app = make_app(demo_db)
+    async with app.run_test(size=SMALL) as pilot:
+        await loaded(pilot)
+        first = selected(app).id
+        await pilot.press("G")
+        last = selected(app).id
+        assert last != first
+        await until(pilot, lambda: on_screen(pilot))
+        await pilot.press("g")
+        assert selected(app).id == first
+        await pilot.press("ctrl+d")
+        assert selected(app).id != first
+        await pilot.press("ctrl+u")
+        assert selected(app).id == first
