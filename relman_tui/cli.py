@@ -18,8 +18,10 @@ import click
 
 from relman_tui import settings as user_settings
 from relman_tui.dburl import Target, check_url, is_url
+from relman_tui.done import is_done
+from relman_tui.done import positions as done_positions
 from relman_tui.errors import BadInput, GateRefused, RelmanError
-from relman_tui.model import PLANNED, Conflict, Event, Freeze, Release
+from relman_tui.model import PLANNED, Conflict, Event, Freeze, Release, Window
 from relman_tui.text import cell_len, inert, one_line, pad
 from relman_tui.timeutil import (
     Clock,
@@ -33,9 +35,10 @@ from relman_tui.timeutil import (
     to_stamp,
     zone_info,
 )
-from relman_tui.wording import actor_text, what_happened
+from relman_tui.wording import actor_text, counted, moved_words, what_happened
 
 F = TypeVar("F", bound=Callable[..., Any])
+ACTOR_COLUMN_MAX = 24  # `relman log` pads account names to the longest shown, up to this
 
 # Ids, revisions and counts end up in SQLite, whose integers are 64-bit: a bigger number
 # is bad input, said as such, not an OverflowError from deep inside.
@@ -226,18 +229,20 @@ def cli(ctx: click.Context, db: Target | None, tz: str | None, actor: str | None
 @cli.command()
 @click.option("--read-only", is_flag=True, help="Open the database read-only and hide every key that writes.")
 @click.option("--no-mouse", is_flag=True, help="Turn mouse reporting off.")
+@click.option("--ascii", "ascii_only", is_flag=True, help="Draw only ASCII (the default when the locale is not UTF-8).")
 @pass_ctx
-def tui(obj: Context, read_only: bool, no_mouse: bool) -> None:
+def tui(obj: Context, read_only: bool, no_mouse: bool, ascii_only: bool) -> None:
     """Open the board."""
-    _run_tui(obj, read_only=read_only, mouse=not no_mouse)
+    _run_tui(obj, read_only=read_only, mouse=not no_mouse, ascii_only=ascii_only)
 
 
-def _run_tui(obj: Context, *, read_only: bool, mouse: bool) -> None:
+def _run_tui(obj: Context, *, read_only: bool, mouse: bool, ascii_only: bool = False) -> None:
     from relman_tui.tui.app import run_app
 
     while True:
         service = obj.service(read_only=read_only)
-        if not run_app(service, obj.settings, obj.tz, read_only=read_only or service.store.read_only, mouse=mouse):
+        read_only = read_only or service.store.read_only
+        if not run_app(service, obj.settings, obj.tz, read_only=read_only, mouse=mouse, ascii_only=ascii_only):
             return
         obj.close()  # ctrl+r: the database is opened again, from its path
         obj.reset()
@@ -400,7 +405,14 @@ def release_add(
     """Add a release to `planned`; prints its id alone."""
     since = obj.when(changed_at) if changed_at is not None else None
     created = obj.service().add_release(name, version, components, owner, risk, notes, since)
+    if stdout_is_tty():  # a person reads it; a script (stdout piped) gets the id alone
+        click.echo(f"{created.id}  ({inert(created.label)} added to planned, owner {inert(created.owner)})")
+        return
     click.echo(str(created.id))
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()
 
 
 @release.command("edit")
@@ -462,12 +474,15 @@ def release_list(obj: Context, stage: str | None, include_cancelled: bool, as_js
     """List releases (cancelled ones only with --all)."""
     releases = obj.service().releases(stage, include_cancelled)
     if as_json:
-        echo_json([release_json(r) for r in releases])
+        done = window_done(obj)
+        echo_json([release_json(r, done=done) for r in releases])
         return
     now = obj.clock().now()
+    reached = done_positions(obj.service().environments())
     rows = []
     for r in releases:
-        upcoming = sorted((w for w in r.windows if w.end > now), key=lambda w: w.start)
+        live = (w for w in r.windows if w.end > now and not is_done(r, w, reached, now))
+        upcoming = sorted(live, key=lambda w: w.start)
         nxt = f"{upcoming[0].environment} {format_local(upcoming[0].start, obj.tz, False)}" if upcoming else "-"
         approval = "UNAPPROVED" if r.unapproved else ("yes" if r.approved_by else "-")
         rows.append([str(r.id), r.name, r.version, r.stage, str(r.state), str(r.risk), r.owner, approval, nxt])
@@ -484,7 +499,7 @@ def release_show(obj: Context, release_id: int, as_json: bool) -> None:
     r = service.release(release_id)
     history = service.events(release_id)
     if as_json:
-        echo_json(release_json(r, full=True) | {"history": [event_json(e) for e in history]})
+        echo_json(release_json(r, full=True, done=window_done(obj)) | {"history": [event_json(e) for e in history]})
         return
     tz = obj.tz
     fields = [
@@ -538,8 +553,12 @@ def release_show(obj: Context, release_id: int, as_json: bool) -> None:
 @pass_ctx
 def move(obj: Context, release_id: int, stage: str, force: bool, reason: str | None, rev: int | None) -> None:
     """Move a release to STAGE (`planned` or an environment name) through the gates."""
-    moved = obj.service().move(release_id, stage, force=force, reason=reason, rev=rev)
-    click.echo(f"{inert(moved.label)} → {moved.stage} ({moved.state})")
+    service = obj.service()
+    before = service.release(release_id)
+    moved = service.move(release_id, stage, force=force, reason=reason, rev=rev)
+    last = next((e for e in reversed(service.events(release_id)) if e.action in ("moved", "rolled_back")), None)
+    forced = last is not None and last.forced
+    click.echo(f"{inert(moved.label)} {moved_words(before, moved, forced, obj.clock().now(), obj.tz)}")
 
 
 def _release_action(name: str, help_text: str, method: str, reason: bool = False) -> None:
@@ -754,7 +773,8 @@ def _show_conflicts(obj: Context, found: Sequence[Conflict], as_json: bool) -> N
     ]
     table(["KIND", "SEVERITY", "START", "END", "ENVS", "RELEASES", "MESSAGE"], rows)
     errors = sum(1 for c in found if str(c.severity) == "error")
-    click.echo(f"{len(found)} conflicts: {errors} errors, {len(found) - errors} warnings (times in {obj.tz})")
+    total = f"{counted(len(found), 'conflict')}: {counted(errors, 'error')}, {counted(len(found) - errors, 'warning')}"
+    click.echo(f"{total} (times in {obj.tz})")
 
 
 @cli.command()
@@ -783,10 +803,13 @@ def log(obj: Context, release_id: int | None, limit: int | None, verify: bool, a
         echo_json([event_json(e) for e in events])
         return
     labels = {r.id: r.label for r in service.releases(include_cancelled=True)}
-    for e in events:
+    actors = [inert(actor_text(e)) for e in events]
+    width = min(ACTOR_COLUMN_MAX, max(map(cell_len, actors), default=0))  # one column, whatever the names
+    for e, actor in zip(events, actors, strict=True):
         rel = f"#{e.release} {labels.get(e.release, '')}: " if e.release is not None else ""
         when = format_local(e.at, obj.tz)
-        click.echo(f"{e.seq:>6}  {when}  {inert(actor_text(e))}  {inert(rel)}{what_happened(e, obj.tz)}")
+        who = actor if cell_len(actor) > width else pad(actor, width)  # a longer name is shown whole
+        click.echo(f"{e.seq:>6}  {when}  {who}  {inert(rel)}{what_happened(e, obj.tz)}")
 
 
 def _verify_log(service: Any, as_json: bool) -> None:
@@ -1187,7 +1210,16 @@ def copy_cmd(source: Target, target: Target) -> None:
 # -- printing ----------------------------------------------------------------------------------
 
 
-def release_json(r: Release, full: bool = False) -> dict[str, Any]:
+def window_done(obj: Context) -> Callable[[Release, Window], bool]:
+    """DESIGN "Conflicts": is this window done, on this board, now."""
+    reached = done_positions(obj.service().environments())
+    now = obj.clock().now()
+    return lambda release, window: is_done(release, window, reached, now)
+
+
+def release_json(
+    r: Release, full: bool = False, done: Callable[[Release, Window], bool] | None = None
+) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": r.id,
         "name": r.name,
@@ -1201,7 +1233,11 @@ def release_json(r: Release, full: bool = False) -> dict[str, Any]:
         "unapproved": r.unapproved,
         "rev": r.rev,
         "changed_at": to_stamp(r.changed_at) if r.changed_at else None,
-        "windows": {w.environment: {"start": to_stamp(w.start), "end": to_stamp(w.end)} for w in r.windows},
+        "windows": {
+            w.environment: {"start": to_stamp(w.start), "end": to_stamp(w.end)}
+            | ({"done": done(r, w)} if done is not None else {})
+            for w in r.windows
+        },
     }
     if full:
         item |= {

@@ -9,6 +9,7 @@ from itertools import accumulate, chain, compress, groupby, repeat
 from operator import add, and_, attrgetter, eq, floordiv, gt, le, lt, or_, sub
 from typing import cast
 
+from relman_tui.done import is_done, positions
 from relman_tui.freezes import check, cover_spans, daily_stretches, held_within
 from relman_tui.model import (
     ALL_ENVIRONMENTS,
@@ -117,9 +118,9 @@ def crowded_spans(starts: Sequence[int], ends: Sequence[int], limit: int) -> lis
 
 
 class _Board:
-    """The windows that count, as parallel lists indexed by window number."""
+    """The windows that count (not cancelled, not done), as parallel lists indexed by window number."""
 
-    def __init__(self, environments: Sequence[Environment], releases: Iterable[Release]) -> None:
+    def __init__(self, environments: Sequence[Environment], releases: Iterable[Release], now: datetime) -> None:
         self.environments = list(environments)
         index = {env.name: i for i, env in enumerate(self.environments)}
         self.releases = [release for release in releases if not release.cancelled]
@@ -129,6 +130,11 @@ class _Board:
         # Mostly map() over attrgetter and operator functions: this part touches every window,
         # and keeping it in C is most of what makes 100,000 windows cheap.
         per_release = list(map(attrgetter("windows"), self.releases))
+        # Done windows are history (DESIGN "Conflicts"); only a release standing in an environment has any.
+        where = positions(self.environments)
+        for r, release in enumerate(self.releases):
+            if release.stage in where and per_release[r]:
+                per_release[r] = tuple(w for w in per_release[r] if not is_done(release, w, where, now))
         windows = list(chain.from_iterable(per_release))
         rel = list(chain.from_iterable(map(repeat, range(len(per_release)), map(len, per_release))))
         found: list[int | None] = list(map(index.get, map(attrgetter("environment"), windows)))
@@ -171,10 +177,10 @@ def find_conflicts(
 ) -> list[Conflict]:
     """Every conflict on the board (DESIGN.md "Conflicts"), sorted by start, kind, environments.
 
-    Cancelled releases and windows in environments not listed are left out. Ties after
+    Cancelled releases, done windows and windows in environments not listed are left out. Ties after
     ``environments`` are broken by ``releases``, then ``end``, then ``message``.
     """
-    board = _Board(environments, releases)
+    board = _Board(environments, releases, now)
     rows: list[_Row] = []
     if board.starts:
         lanes = board.lanes()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from relman_tui import freezes as freeze_rules
+from relman_tui.done import is_done, positions
 from relman_tui.errors import BadInput
 from relman_tui.model import Conflict, Release, Window
 from relman_tui.outfile import real_target
@@ -50,9 +51,12 @@ def build(service: Service, *, days: int = 60, environment: str | None = None) -
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", "relman releases")
     count = 0
+    reached = positions(snapshot.environments)
     for release in snapshot.releases:
         for window in release.windows:
             if window.end <= now or (environment is not None and window.environment != environment):
+                continue
+            if is_done(release, window, reached, now):  # history, not a plan
                 continue
             cal.add_component(_window_event(board, release, window, snapshot.conflicts, now))
             count += 1

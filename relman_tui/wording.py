@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from relman_tui.errors import BadInput
-from relman_tui.model import Event
+from relman_tui.model import Event, Release
 from relman_tui.text import inert, one_line
-from relman_tui.timeutil import format_duration, format_local, from_stamp
+from relman_tui.timeutil import format_duration, format_local, from_stamp, relative
 
 ACTION_WORDS = {
     "created": "created",
@@ -281,3 +281,25 @@ def _span(start: str, end: str, tz: str) -> str:
     if first[:10] == last[:10] and len(first) == 16:
         last = last[11:]  # the same local day: the end's time and zone only
     return f"{first} → {last}"
+
+
+def counted(count: int, word: str) -> str:
+    """``1 conflict``, ``2 conflicts``, ``0 errors``."""
+    return f"{count} {word}{'s' * (count != 1)}"
+
+
+def moved_words(before: Release, after: Release, forced: bool, now: datetime, tz: str) -> str:
+    """What a move did, after the release's label, for the CLI and the board's toast:
+    ``→ prod (deployed), forced; UNAPPROVED (break-glass: approve it)``, and a word when the
+    release went in before its window there opens (``dev window opens in 20h``)."""
+    text = f"→ {after.stage} ({after.state})"
+    if forced:
+        text += ", forced"
+    if after.unapproved and not before.unapproved:
+        text += "; UNAPPROVED (break-glass: entered without approval, needs approval)"
+    elif after.unapproved:
+        text += "; still UNAPPROVED"
+    window = after.window_in(after.stage)
+    if window is not None and now < window.start:
+        text += f"; its {after.stage} window opens {relative(window.start, now)} ({format_local(window.start, tz)})"
+    return text

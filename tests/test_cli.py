@@ -187,7 +187,7 @@ def test_release_list(board: Run) -> None:
         "unapproved": False,
         "rev": 3,
         "changed_at": None,
-        "windows": {"test": {"start": "2026-12-02T10:00:00Z", "end": "2026-12-02T12:00:00Z"}},
+        "windows": {"test": {"start": "2026-12-02T10:00:00Z", "end": "2026-12-02T12:00:00Z", "done": False}},
     }
     assert items[1]["components"] == ["ledger", "payments-db"]
     assert items[1]["windows"] == {}
@@ -296,7 +296,7 @@ def test_forced_move(board: Run, stored: Callable[[], Service]) -> None:
     assert "needs a reason" in bad(result.exit_code, result.stderr)
 
     out = board.ok("move", str(rid), "staging", "--force", "--reason", "hotfix for INC-4711").stdout
-    assert out == "payments-api 2.4.1 → staging (deployed)\n"
+    assert out == "payments-api 2.4.1 → staging (deployed), forced\n"
     last = stored().events(rid)[-1]
     assert (last.action, last.from_, last.to, last.forced, last.reason) == (
         "moved",

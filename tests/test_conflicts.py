@@ -320,6 +320,41 @@ def test_to_json_shape_and_order() -> None:
     assert json.loads(json.dumps(item)) == item
 
 
+# --- done windows ---------------------------------------------------------------------------------
+
+
+def test_done_windows_raise_no_conflict() -> None:
+    # Two releases with overlapping dev windows, both since moved on to prod: the dev windows are done.
+    a = release(1, {"dev": (0, 60), "prod": (600, 660)}, components=["db"], stage="prod", state=State.DEPLOYED)
+    b = release(2, {"dev": (30, 90), "prod": (700, 760)}, components=["db"], stage="prod", state=State.DEPLOYED)
+    assert find_conflicts(PIPELINE, [a, b], [], NOW) == []
+    # While they stood in planned, the same windows were a capacity error.
+    planned = [replace(a, stage=PLANNED, state=State.PENDING), replace(b, stage=PLANNED, state=State.PENDING)]
+    assert [c.kind for c in find_conflicts(PIPELINE, planned, [], NOW)] == [ConflictKind.CAPACITY]
+
+
+def test_a_done_window_warns_no_component_against_a_later_one() -> None:
+    a = release(1, {"dev": (0, 60)}, components=["db"], stage="staging", state=State.DEPLOYED)
+    b = release(2, {"prod": (0, 60)}, components=["db"])
+    assert find_conflicts(PIPELINE, [a, b], [], NOW) == []
+    a_in_planned = replace(a, stage=PLANNED, state=State.PENDING)
+    assert [c.kind for c in find_conflicts(PIPELINE, [a_in_planned, b], [], NOW)] == [ConflictKind.COMPONENT]
+
+
+def test_a_window_open_now_is_not_done_and_a_rollback_makes_one_count_again() -> None:
+    a = release(1, {"dev": (0, 60)}, stage="dev", state=State.DEPLOYED)
+    b = release(2, {"dev": (30, 90)})
+    assert kinds(find_conflicts(PIPELINE, [a, b], [], at(40)), ConflictKind.CAPACITY)  # open now: counts
+    assert find_conflicts(PIPELINE, [a, b], [], NOW) == []  # not open yet, a is in dev: done
+    rolled_back = replace(a, stage=PLANNED, state=State.PENDING)
+    assert kinds(find_conflicts(PIPELINE, [rolled_back, b], [], NOW), ConflictKind.CAPACITY)
+
+
+def test_done_window_in_a_frozen_environment_is_no_freeze_conflict() -> None:
+    a = release(1, {"dev": (0, 60)}, stage="prod", state=State.DEPLOYED)
+    assert find_conflicts(PIPELINE, [a], [one_off(1, ["dev"], 10, 20)], NOW) == []
+
+
 # --- against a brute-force oracle -----------------------------------------------------------------
 
 ENV_NAMES = ("dev", "test", "staging", "prod")
@@ -406,8 +441,16 @@ def oracle(
     """Every conflict, by definition: minute by minute for capacity, pair by pair for the rest."""
     env = {e.name: e for e in environments}
     live = [r for r in releases if r.state is not State.CANCELLED]
+
+    def done(r: Release, w: Window) -> bool:  # reached its environment, and not open now
+        reached = r.stage in env and w.environment in env and env[r.stage].position >= env[w.environment].position
+        return reached and not (w.start <= now < w.end)
+
     windows = [
-        (r, w.environment, minutes(w.start), minutes(w.end)) for r in live for w in r.windows if w.environment in env
+        (r, w.environment, minutes(w.start), minutes(w.end))
+        for r in live
+        for w in r.windows
+        if w.environment in env and not done(r, w)
     ]
     found: Counter[Key] = Counter()
 

@@ -123,7 +123,9 @@ def test_relman_tui_on_an_unwritable_file_opens_the_board_read_only(
     not_writable(one_release.path)
     seen: dict[str, Any] = {}
 
-    def fake_run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, mouse: bool) -> None:
+    def fake_run_app(
+        service: Service, settings: Settings, tz: str, *, read_only: bool, mouse: bool, ascii_only: bool = False
+    ) -> None:
         seen["read_only"] = read_only
         seen["store"] = service.store.read_only
 

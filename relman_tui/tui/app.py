@@ -72,8 +72,15 @@ class RelmanApp(Guarded, App[str | None]):
         first_snapshot: Snapshot | None = None,
         identity: str | None = None,
         error_log: Path | None = None,
+        ascii_only: bool = False,
     ) -> None:
-        super().__init__()
+        if ascii_only:
+            from relman_tui.tui.asciidriver import AsciiDriver
+
+            super().__init__(driver_class=AsciiDriver)
+        else:
+            super().__init__()
+        self.ascii_only = ascii_only
         self._first_snapshot = first_snapshot
         self.service = service
         self.settings = settings
@@ -144,6 +151,19 @@ class RelmanApp(Guarded, App[str | None]):
         self._session.stop()
 
     async def action_quit(self) -> None:
+        from relman_tui.tui.screens.dialogs import ConfirmDialog, Dialog
+
+        screen = self.screen
+        if isinstance(screen, Dialog) and screen.unsaved():
+            # ctrl+c from a form with typing in it asks first (and a second ctrl+c quits)
+            self.push_screen(
+                ConfirmDialog("Quit relman?", "What you typed in this dialog is not saved.", "Quit"),
+                lambda yes: self._quit_now() if yes else None,
+            )
+            return
+        self._quit_now()
+
+    def _quit_now(self) -> None:
         self._session.stop()
         self.exit()
 
@@ -242,10 +262,9 @@ class RelmanApp(Guarded, App[str | None]):
         return True
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Only the theme: every other command comes from the screen's key table (keys shown)."""
-        for command in super().get_system_commands(screen):
-            if command.title == "Theme":
-                yield command
+        """None of Textual's own: every command comes from the screen's key table (keys shown); the
+        theme is a user setting (`relman config`), not something to switch by accident on a shared board."""
+        return ()
 
     # -- keys typed before a dialog opened do not land in it --------------------------------------
 
@@ -289,8 +308,14 @@ def to_next_minute(now: datetime) -> float:
     return max(0.5, 60 - now.second - now.microsecond / 1e6 + 0.05)
 
 
-def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, mouse: bool) -> bool:
-    """Run the board until the operator quits; True when they asked to open the database again."""
+def run_app(
+    service: Service, settings: Settings, tz: str, *, read_only: bool, mouse: bool, ascii_only: bool = False
+) -> bool:
+    """Run the board until the operator quits; True when they asked to open the database again.
+
+    Only ASCII is drawn with ``ascii_only`` or when the terminal's locale is not UTF-8."""
+    from relman_tui.tui.glyphs import terminal_wants_ascii
+
     # Read the board before the event loop starts (nothing to block yet), so the first frame
     # drawn is the board itself rather than empty columns followed by a second full layout.
     # The collector is kept out of it: a board of 10,000 releases is some 60,000 objects with
@@ -301,7 +326,16 @@ def run_app(service: Service, settings: Settings, tz: str, *, read_only: bool, m
     finally:
         gc.enable()
     gc.freeze()
-    app = RelmanApp(service, settings, tz, read_only=read_only, first_snapshot=first, identity=identity_line(service))
+    ascii_only = ascii_only or terminal_wants_ascii()
+    app = RelmanApp(
+        service,
+        settings,
+        tz,
+        read_only=read_only,
+        first_snapshot=first,
+        identity=identity_line(service),
+        ascii_only=ascii_only,
+    )
     result = app.run(mouse=mouse)
     return result == REOPEN
 

@@ -18,6 +18,7 @@ from relman_tui.settings import Settings
 from relman_tui.store import Store
 from relman_tui.timeutil import FixedClock
 from relman_tui.tui.app import RelmanApp
+from relman_tui.tui.glyphs import to_ascii
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
 from relman_tui.tui.screens.dialogs import HelpScreen, RefusedMoveDialog
@@ -110,6 +111,8 @@ async def _insights(pilot: Pilot[str | None]) -> None:
 SHOTS: list[tuple[str, tuple[int, int], Step]] = [
     ("board.svg", (120, 36), _loaded),
     ("board-80x24.svg", (80, 24), _loaded),
+    ("board-80x22.svg", (80, 22), _loaded),  # an 80×24 terminal in tmux, less its status line
+    ("board-ascii.svg", (80, 22), _loaded),  # LANG=C or --ascii: what the ASCII driver writes
     ("detail.svg", (120, 36), _detail),
     ("refused-move.svg", (100, 30), _refused),
     ("scheduler-day.svg", (120, 36), _scheduler_day),
@@ -131,7 +134,11 @@ async def _shoot(db: Path, out: Path, name: str, size: tuple[int, int], step: St
     try:
         async with app.run_test(size=size) as pilot:
             await step(pilot)
-            app.save_screenshot(name, str(out))
+            if "ascii" in name:
+                # the same translation the ASCII driver applies to everything it writes
+                (out / name).write_text(to_ascii(app.export_screenshot(title=name)), encoding="utf-8")
+            else:
+                app.save_screenshot(name, str(out))
     finally:
         store.close()
 

@@ -9,6 +9,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import overload
 
+from relman_tui.done import is_done
+from relman_tui.done import positions as done_positions
 from relman_tui.freezes import Frozen, by_environment, frozen_until
 from relman_tui.model import PLANNED, Environment, Freeze, Release, Severity
 from relman_tui.service import Snapshot
@@ -226,7 +228,8 @@ def _card(
     environments: tuple[Environment, ...],
     hook_failed: bool = False,
 ) -> Card:
-    upcoming = [w for w in release.windows if w.end > now]
+    reached = done_positions(environments)
+    upcoming = [w for w in release.windows if w.end > now and not is_done(release, w, reached, now)]
     # the next window is the one in the stage after this one if it exists, else the soonest one
     window = min(upcoming, key=lambda w: w.start) if upcoming else None
     overdue = False

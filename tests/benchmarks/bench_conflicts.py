@@ -113,12 +113,17 @@ def board(windows: int, freezes: int, *, stress: bool = False, seed: int = 7) ->
 def naive(releases: Sequence[Release], freezes: Sequence[Freeze], now: datetime) -> Counter[str]:
     """The same rules checked pair by pair (on int times, to be fair to it)."""
     env = {e.name: e for e in ENVIRONMENTS}
+    now_t = ticks(now)
+
+    def done(r: Release, e: str, s: int, t: int) -> bool:  # DESIGN "Conflicts": reached, and not open now
+        return r.stage in env and env[r.stage].position >= env[e].position and not s <= now_t < t
+
     ws = [
         (r, w.environment, ticks(w.start), ticks(w.end))
         for r in releases
         if not r.cancelled
         for w in r.windows
-        if w.environment in env
+        if w.environment in env and not done(r, w.environment, ticks(w.start), ticks(w.end))
     ]
     occs = [
         (o, ticks(o.start), ticks(o.end))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Button, Input
+from textual.widgets import Button, Input, OptionList
 
 from relman_tui.model import Release, Risk, State
 from relman_tui.store import BoardStore, NewRelease, Store
@@ -175,7 +175,31 @@ async def test_m_moves_to_any_stage_through_a_picker(empty_board: Path) -> None:
         await pilot.press("m")
         await until(pilot, lambda: isinstance(app.screen, StagePicker))
         await pilot.press("enter")  # the next stage is highlighted first
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))  # asked before it moves
+        assert other(empty_board, "r").release(release_id).stage == "planned"
+        await pilot.press("enter")
         await until(pilot, lambda: other(empty_board, "r").release(release_id).stage == "dev")
+
+
+async def test_the_stage_picker_stops_at_the_ends_and_asks_before_moving(empty_board: Path) -> None:
+    release_id = add_release(empty_board)
+    app = make_app(empty_board)
+    async with app.run_test(size=(80, 22)) as pilot:
+        await loaded(pilot)
+        await select(pilot, release_id)
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, StagePicker))
+        picker = app.screen.query_one(OptionList)
+        await pilot.press(*["down"] * 9)  # past the last stage: stays on it, never wraps to the first
+        assert picker.highlighted == picker.option_count - 1
+        await pilot.press(*["up"] * 9)  # `planned` (here) is not a choice: stops at dev
+        assert picker.highlighted == 1
+        await pilot.press("down", "enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        assert "from planned to test?" in screen_text(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+        assert other(empty_board, "r").release(release_id).stage == "planned"
 
 
 async def test_drag_and_drop_moves_through_the_same_gates(empty_board: Path) -> None:
@@ -468,7 +492,7 @@ async def test_behind_the_too_small_notice_no_key_acts_but_quit(demo_db: Path) -
     async with app.run_test(size=(70, 20)) as pilot:
         await loaded(pilot)
         board(app).jump_to(deployed.id)
-        assert "terminal too small — needs 80×24 · q quits" in screen_text(app)
+        assert "terminal too small — needs 80×22 · q quits" in screen_text(app)
         for key in ("v", "a", ">", "question_mark", "ctrl+p", "2", "enter", "n", "slash"):
             await pilot.press(key)
             await until(pilot, settle(app))

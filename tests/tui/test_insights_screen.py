@@ -78,7 +78,7 @@ async def test_the_insights_screen_at_80x22_shows_every_figure_with_its_trend(
 async def test_insights_in_ascii_mode_show_only_ascii(history_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(base, "MIN_HEIGHT", 22)
     app = make_app(history_db)
-    app.ascii = True  # type: ignore[attr-defined]  # the app's ASCII mode (issue 20: --ascii, LANG=C)
+    app.ascii_only = True  # the app's ASCII mode (issue 20: --ascii, LANG=C)
     async with app.run_test(size=(80, 22)) as pilot:
         await loaded(pilot)
         await pilot.press("3")
@@ -97,7 +97,7 @@ async def test_key_3_is_in_the_board_help_and_palette(history_db: Path) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         await pilot.press("question_mark")
-        await until(pilot, lambda: "insights: delivery figures from the log" in screen_text(app))
+        await until(pilot, lambda: "insights: delivery figures (DORA)" in screen_text(app))
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, BoardScreen))
         await palette(pilot, "insights", "Open the insights")

@@ -322,6 +322,9 @@ async def test_a_change_that_creates_an_error_says_so_before_enter_and_the_toast
         )
         await pilot.press("left_square_bracket")  # back out of it
         await until(pilot, lambda: "✓ takes it out of 1 conflict" in screen_text(app))
+        # and the previewed bar agrees: no ✖ on it any more (beta's, still where it is, keeps its own)
+        assert screen.preview is not None and screen.preview.severity is None
+        assert "✖alpha" not in screen_text(app)
         await apply(pilot, (TUE + 10 * H, TUE + 12 * H), sched_db, (alpha, "prod"))
         await until(pilot, lambda: "now ✖ 0 errors  ⚠ 0 warnings" in notes(app))
         await until(pilot, lambda: "Conflicts (0)" in screen_text(app))

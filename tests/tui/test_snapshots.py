@@ -89,6 +89,15 @@ def test_detail(snap_compare: Any, demo_db: Path, size: tuple[int, int]) -> None
     shoot(snap_compare, demo_db, size, run)
 
 
+def test_board_at_80x22(snap_compare: Any, demo_db: Path) -> None:
+    """An 80×24 terminal in tmux or screen, less their status line."""
+    shoot(snap_compare, demo_db, (80, 22), on("payments-api 2.4.1"))
+
+
+def test_refused_move_dialog_at_80x22(snap_compare: Any, demo_db: Path) -> None:
+    shoot(snap_compare, demo_db, (80, 22), on("search-indexer 0.18.2", "shift+right", then=RefusedMoveDialog))
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_refused_move_dialog(snap_compare: Any, demo_db: Path, size: tuple[int, int]) -> None:
     shoot(snap_compare, demo_db, size, on("search-indexer 0.18.2", "shift+right", then=RefusedMoveDialog))

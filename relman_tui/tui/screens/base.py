@@ -17,7 +17,7 @@ from relman_tui.tui.session import Session
 from relman_tui.tui.widgets.keybar import KeyBar
 from relman_tui.wording import localize
 
-MIN_WIDTH, MIN_HEIGHT = 80, 24
+MIN_WIDTH, MIN_HEIGHT = 80, 22  # an 80×24 terminal inside tmux or screen, less their status line
 
 
 class KeyedScreen(Guarded, Screen[None]):

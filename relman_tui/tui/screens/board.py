@@ -25,7 +25,7 @@ from relman_tui.tui.viewmodel import Cards, Column, build_columns, conflict_coun
 from relman_tui.tui.widgets.cardlist import CardList
 from relman_tui.tui.widgets.column import ColumnHeader, StageColumn
 from relman_tui.tui.widgets.topbar import TopBar
-from relman_tui.wording import localize
+from relman_tui.wording import localize, moved_words
 
 if TYPE_CHECKING:
     from relman_tui.tui.screens.dialogs import Saved
@@ -40,10 +40,10 @@ KEYS = (
         Key("right,l", "cursor(1, 0)", "→", "", group="Cursor"),
         Key("up,k", "cursor(0, -1)", "↑", "", group="Cursor"),
         Key("down,j", "cursor(0, 1)", "↓", "", group="Cursor"),
-        Key("home", "cursor_end(-1)", "home", "first card of the column", group="Cursor"),
-        Key("end", "cursor_end(1)", "end", "last card of the column", group="Cursor"),
-        Key("pageup", "cursor_page(-1)", "pgup", "a page up", group="Cursor"),
-        Key("pagedown", "cursor_page(1)", "pgdn", "a page down", group="Cursor"),
+        Key("home,g", "cursor_end(-1)", "home g", "first card of the column", group="Cursor"),
+        Key("end,G", "cursor_end(1)", "end G", "last card of the column", group="Cursor"),
+        Key("pageup,ctrl+u", "cursor_page(-1)", "pgup ctrl+u", "a page up", group="Cursor"),
+        Key("pagedown,ctrl+d", "cursor_page(1)", "pgdn ctrl+d", "a page down", group="Cursor"),
         Key("n", "new", "n", "new release", label="New", rank=6, writes=True, palette="New release", group="Board"),
         Key(
             "2",
@@ -59,7 +59,7 @@ KEYS = (
             "3",
             "show_insights",
             "3",
-            "insights: delivery figures from the log",
+            "insights: delivery figures (DORA)",
             label="Insights",
             rank=8,
             palette="Open the insights",
@@ -214,7 +214,10 @@ class BoardScreen(KeyedScreen):
 
     @selected_id.setter
     def selected_id(self, release_id: int | None) -> None:
+        had = self.host.release_id is not None
         self.host.release_id = release_id
+        if had != (release_id is not None):
+            self.refresh_bindings()  # the release's keys come and go with a release under the cursor
 
     def compose(self) -> ComposeResult:
         top = TopBar()
@@ -260,7 +263,8 @@ class BoardScreen(KeyedScreen):
 
     def on_resize(self) -> None:
         self._size_columns()
-        self.call_after_refresh(self._show_more)
+        # the cursor's card back on screen, once the new sizes are laid out: keys act on what is seen
+        self.call_after_refresh(self._place_cursor)
 
     def on_screen_resume(self) -> None:
         self._place_cursor()
@@ -276,6 +280,8 @@ class BoardScreen(KeyedScreen):
     def allows(self, key: Key, parameters: tuple[object, ...]) -> bool:
         if key.name == "clear_filter":
             return bool(self.query_text) or self.has_class("-filtering")
+        if key.group == "Release" and key.name != "drag":
+            return self.selected_id is not None  # an empty board (or filter) offers no release's keys
         return True
 
     # -- from snapshot to columns --------------------------------------------------------------
@@ -352,6 +358,9 @@ class BoardScreen(KeyedScreen):
                     self._set(col, index, scroll)
                     return
         self.col = min(self.col, len(lists) - 1)
+        if self.query_text and not lists[self.col].cards:
+            # a filter hid the cursor's release: go to the first match, scrolled into view
+            self.col = next((col for col, cards in enumerate(lists) if cards.cards), self.col)
         here = lists[self.col]
         index = here.cursor if here.cursor is not None else 0
         self._set(self.col, index, scroll)
@@ -478,8 +487,25 @@ class BoardScreen(KeyedScreen):
         if release is not None:
             self.app.push_screen(
                 StagePicker(f"Move {release.label} to…", self.stages, release.stage),
-                lambda stage: self.request_move(release, stage) if stage else None,
+                lambda stage: self._confirm_move(release, stage) if stage else None,
             )
+
+    def _confirm_move(self, release: Release, stage: str) -> None:
+        """The picker's choice, asked once more: a move forward is confirmed, a rollback asks its reason."""
+        from relman_tui.tui.screens.dialogs import ConfirmDialog
+
+        if stage == release.stage or self.stages.index(stage) < self.stages.index(release.stage):
+            self.request_move(release, stage)
+            return
+        self.app.push_screen(
+            ConfirmDialog(
+                f"Move {release.label} from {release.stage} to {stage}?",
+                "Every gate applies; a refused move says why and offers to force it.",
+                "Move",
+                default_yes=True,
+            ),
+            lambda yes: self.request_move(release, stage) if yes else None,
+        )
 
     def request_move(self, release: Release, stage: str) -> None:
         """Move through the service, so every gate applies; explain a refusal and offer to force."""
@@ -661,7 +687,7 @@ class BoardScreen(KeyedScreen):
         if call.undoing is not None or not isinstance(ask, Ask) or not isinstance(result, Release):
             return
         words = {
-            "move": f"→ {result.stage}{' (forced)' if ask.force else ''}",
+            "move": moved_words(ask.release or result, result, ask.force, self.host.now(), self.host.tz),
             "verify": f"verified in {result.stage}",
             "approve": f"approved by {result.approved_by}",
             "fail": f"marked failed in {result.stage}",

@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from relman_tui.done import is_done
 from relman_tui.model import Event, Release
 from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local
@@ -27,10 +28,12 @@ KEYS = KeyTable(
         palette="Back",
         group="Detail",
     ),
-    Key("up", "scroll(-1)", "↑ ↓ pgup pgdn", "scroll", group="Detail"),
-    Key("down", "scroll(1)", "↓", "", group="Detail"),
+    Key("up,k", "scroll(-1)", "↑ ↓ k j pgup pgdn", "scroll", group="Detail"),
+    Key("down,j", "scroll(1)", "↓", "", group="Detail"),
     Key("pageup", "scroll(-10)", "pgup", "", group="Detail"),
     Key("pagedown", "scroll(10)", "pgdn", "", group="Detail"),
+    Key("home,g", "scroll_edge(-1)", "home end", "to the top, to the end", group="Detail"),
+    Key("end,G", "scroll_edge(1)", "end", "", group="Detail"),
     Key(
         "u",
         "toggle_utc",
@@ -77,6 +80,13 @@ class DetailScreen(KeyedScreen):
 
     def action_scroll(self, lines: int) -> None:
         self.query_one("#detail", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_scroll_edge(self, direction: int) -> None:
+        view = self.query_one("#detail", VerticalScroll)
+        if direction < 0:
+            view.scroll_home(animate=False)
+        else:
+            view.scroll_end(animate=False)
 
     def _load(self) -> None:
         session = self.host.session
@@ -128,12 +138,20 @@ class DetailScreen(KeyedScreen):
         windows = Table(title="Windows", title_justify="left", expand=True, show_edge=False)
         for column in ("Environment", "Start", "End", "Length"):
             windows.add_column(column, no_wrap=True)
+        windows.add_column("", no_wrap=True, min_width=4)
+        now = self.host.now()
         for w in sorted(release.windows, key=lambda w: order.get(w.environment, 0)):
+            done = is_done(release, w, order, now)  # history: drawn dimmed, counted in no conflict
             windows.add_row(
-                _t(w.environment), format_local(w.start, tz), format_local(w.end, tz), format_duration(w.end - w.start)
+                _t(w.environment),
+                format_local(w.start, tz),
+                format_local(w.end, tz),
+                format_duration(w.end - w.start),
+                "done" if done else "",
+                style="dim" if done else None,
             )
         if not release.windows:
-            windows.add_row("—", "", "", "")
+            windows.add_row("—", "", "", "", "")
         self.query_one("#windows", Static).update(windows)
 
         log = Table(title="History", title_justify="left", expand=True, show_edge=False)

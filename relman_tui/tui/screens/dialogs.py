@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from rich.table import Table
@@ -17,15 +17,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from relman_tui.errors import BadInput, RelmanError
+from relman_tui.errors import BadInput, RelmanError, StaleWrite
 from relman_tui.limits import WINDOW_MAX, check_span, clean_name, clean_text
 from relman_tui.model import Environment, Release, Risk, Severity
 from relman_tui.service import ConflictDiff, Snapshot
 from relman_tui.text import inert
-from relman_tui.timeutil import format_duration, format_local, parse_duration, parse_time
+from relman_tui.timeutil import format_duration, format_local, in_zone, parse_duration, parse_time
 from relman_tui.tui.guard import Guarded
 from relman_tui.tui.host import host
 from relman_tui.tui.session import Session
@@ -46,9 +47,18 @@ class Dialog(Guarded, ModalScreen[T | None], Generic[T]):
     def __init__(self, *, classes: str | None = "dialog-screen") -> None:
         super().__init__(classes=classes)
         self.opened_at = get_time()
+        self._baseline: dict[Input, str] = {}  # each field's value as the dialog opened with it
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)
+
+    def on_mount(self) -> None:
+        for field in self.query(Input):
+            self._baseline.setdefault(field, field.value)
+
+    def unsaved(self) -> bool:
+        """Has the operator typed something here that quitting would lose?"""
+        return any(field.value != self._baseline.get(field, field.value) for field in self.query(Input))
 
 
 def _literal(text: str) -> Text:
@@ -57,9 +67,10 @@ def _literal(text: str) -> Text:
 
 
 class ConfirmDialog(Dialog[bool]):
-    def __init__(self, title: str, body: str, confirm: str = "Yes") -> None:
+    def __init__(self, title: str, body: str, confirm: str = "Yes", *, default_yes: bool = False) -> None:
         super().__init__()
         self._title, self._body, self._confirm = title, body, confirm
+        self._default_yes = default_yes  # enter confirms (a step the operator already chose), else it declines
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -70,7 +81,7 @@ class ConfirmDialog(Dialog[bool]):
                 yield Button(compact=True, label="No", id="cancel")
 
     def on_mount(self) -> None:
-        self.query_one("#cancel", Button).focus()
+        self.query_one("#confirm" if self._default_yes else "#cancel", Button).focus()
 
     @on(Button.Pressed, "#confirm")
     def _yes(self) -> None:
@@ -125,9 +136,12 @@ class ReasonDialog(Dialog[str]):
 
     @on(Input.Submitted, "#reason")
     def _entered(self) -> None:
-        if self.ENTER_SUBMITS:
+        if self.query_one("#ok", Button).disabled:
+            # enter on an empty reason says so, rather than nothing
+            self.query_one("#error", Static).update("a reason is needed: type why, then enter (esc cancels)")
+        elif self.ENTER_SUBMITS:
             self._submit()
-        elif not self.query_one("#ok", Button).disabled:
+        else:
             self.query_one("#ok", Button).focus()
 
     @on(Button.Pressed, "#ok")
@@ -159,6 +173,25 @@ class RefusedMoveDialog(ReasonDialog):
         self.add_class("refused")
 
 
+class StageList(OptionList):
+    """An option list that stops at its first and last stage instead of wrapping around."""
+
+    def _step(self, direction: int) -> None:
+        here = self.highlighted
+        index = (here if here is not None else -direction) + direction
+        while 0 <= index < self.option_count:
+            if not self.get_option_at_index(index).disabled:
+                self.highlighted = index
+                return
+            index += direction
+
+    def action_cursor_down(self) -> None:
+        self._step(1)
+
+    def action_cursor_up(self) -> None:
+        self._step(-1)
+
+
 class StagePicker(Dialog[str]):
     """Choose a stage to move the release to."""
 
@@ -169,13 +202,14 @@ class StagePicker(Dialog[str]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(_literal(self._title), classes="dialog-title")
-            yield OptionList(
+            yield StageList(
                 *(
                     Option(f"{s}  (here)" if s == self._current else s, id=s, disabled=s == self._current)
                     for s in self._stages
                 ),
                 id="stages",
             )
+            yield Static("enter chooses (you confirm next) · esc cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -269,12 +303,17 @@ class ReleaseForm(SavingDialog):
         super().__init__()
         self._release = release
         self._owner = default_owner
-        r = release
-        self._initial = {
+        self._initial = self._fields_of(release)
+        self._fresh: Release | None = None  # the release as someone else saved it, after a stale save
+        self._focus_before: Widget | None = None  # where the operator was when they saved
+        self._touched: set[str] = set()  # fields the operator has typed in: only their problems are named
+
+    def _fields_of(self, r: Release | None) -> dict[str, str]:
+        return {
             "name": _shown(r.name) if r else "",
             "version": _shown(r.version) if r else "",
             "components": ", ".join(_shown(c) for c in r.components) if r else "",
-            "owner": _shown(r.owner) if r else default_owner,
+            "owner": _shown(r.owner) if r else self._owner,
             "notes": _shown(r.notes, multiline=True) if r else "",
         }
 
@@ -290,7 +329,7 @@ class ReleaseForm(SavingDialog):
         r = self._release
         initial = self._initial
         with Vertical(classes="dialog form"):
-            yield Label(_literal(f"Edit {r.label}") if r else "New release", classes="dialog-title")
+            yield Label(_literal(f"Edit {r.label}") if r else "New release", classes="dialog-title", id="title")
             yield Label("Name")
             yield Input(
                 compact=True,
@@ -338,22 +377,31 @@ class ReleaseForm(SavingDialog):
             )
             yield Static("", classes="dialog-error", id="error")
             with Horizontal(classes="dialog-buttons"):
+                reload = Button(compact=True, label="Reload and re-apply", variant="warning", id="reload")
+                reload.display = False
+                yield reload
                 yield Button(compact=True, label="Save", variant="primary", id="ok")
                 yield Button(compact=True, label="Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
-        self._revalidate()
+        self._revalidate(quiet=True)
 
     @on(Input.Changed)
-    def _revalidate(self) -> None:
-        problems = []
+    def _revalidate(self, event: Input.Changed | None = None, quiet: bool = False) -> None:
+        """Save acts only on valid fields; a problem is named once the operator has typed something
+        (a new form does not open with an error before anything is typed)."""
+        if event is not None and event.input.id is not None and event.value != self._initial.get(event.input.id):
+            self._touched.add(event.input.id)
+        problems, typed = [], []
         for field in self.query(Input):
             result = field.validate(field.value)
             if result is not None and not result.is_valid:
                 problems.extend(result.failure_descriptions)
+                if field.id in self._touched:
+                    typed.extend(result.failure_descriptions)
         self.query_one("#ok", Button).disabled = bool(problems)
-        self.query_one("#error", Static).update(_literal(problems[0]) if problems else "")
+        self.query_one("#error", Static).update(_literal(typed[0]) if typed and not quiet else "")
 
     def changes(self) -> dict[str, object]:
         """The fields to send: every field of a new release; only the changed ones of an edit."""
@@ -388,15 +436,58 @@ class ReleaseForm(SavingDialog):
             return
         else:
             session.call(self, "edit_release", self._release.id, rev=self._release.rev, **fields)
+        self._focus_before = self.focused
         ok.disabled = True
         self.query_one("#error", Static).update("saving…")
 
     def on_session_done(self, message: Session.Done) -> None:
         self.dismiss(Saved(message.result, message.snapshot))
 
+    def _refused(self, error: Exception) -> None:
+        if isinstance(error, StaleWrite) and self._release is not None:
+            self._fresh = error.fresh
+        super()._refused(error)
+
     def not_saved(self, text: Text) -> None:
-        self.query_one("#ok", Button).disabled = False
+        """Say why, and leave the operator where they were, with what they typed."""
+        ok = self.query_one("#ok", Button)
+        ok.disabled = False
+        reload = self.query_one("#reload", Button)
+        reload.display = self._fresh is not None
+        if self._fresh is not None:
+            text = Text.assemble(text, "\nReload and re-apply: your edits on top of the release as it is now.")
         self.query_one("#error", Static).update(text)
+        before = self._focus_before
+        if isinstance(before, Button) or before is None:
+            (reload if self._fresh is not None else ok).focus()  # never Cancel: enter there loses the typing
+        elif before.is_attached:
+            before.focus()
+
+    @on(Button.Pressed, "#reload")
+    def _reload(self) -> None:
+        """Take the fresh release, keep every field the operator changed, and show the rest as they are now."""
+        fresh, old = self._fresh, self._release
+        if fresh is None or old is None:
+            return
+        typed = {field: self.query_one(f"#{field}", Input).value for field in self.FIELDS}
+        risk = self.query_one("#risk", Select)
+        risk_changed = str(risk.value) != str(old.risk)
+        before = self._initial
+        self._release, self._fresh = fresh, None
+        self._initial = self._fields_of(fresh)
+        with self.prevent(Input.Changed):
+            for field in self.FIELDS:
+                mine = typed[field] != before[field]
+                self.query_one(f"#{field}", Input).value = typed[field] if mine else self._initial[field]
+            if not risk_changed:
+                risk.value = str(fresh.risk)
+        self.query_one("#title", Label).update(_literal(f"Edit {fresh.label} (rev {fresh.rev})"))
+        self.query_one("#reload", Button).display = False
+        self._revalidate(quiet=True)
+        self.query_one("#error", Static).update(
+            _literal(f"re-applied your edits on revision {fresh.rev}: check them and save")
+        )
+        self.query_one("#ok", Button).focus()
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -435,9 +526,12 @@ class ScheduleDialog(SavingDialog):
         default_env: str,
         tz: str,
         now: datetime,
+        *,
+        start: datetime | None = None,
     ) -> None:
         super().__init__()
         self._release, self._envs, self._env, self._tz, self._now = release, environments, default_env, tz, now
+        self._start = start  # pre-filled when the release has no window there (the scheduler's cursor)
         self._choice: WindowChoice | None = None  # checked and previewed: Save writes it
         self._asked: WindowChoice | None = None  # the last one sent for a preview
         self._saving = False
@@ -445,7 +539,15 @@ class ScheduleDialog(SavingDialog):
     def compose(self) -> ComposeResult:
         existing = self._release.window_in(self._env)
         start = format_local(existing.start, self._tz, with_zone=False) if existing else ""
+        if not existing and self._start is not None:
+            start = format_local(self._start, self._tz, with_zone=False)
         length = format_duration(existing.end - existing.start) if existing else "2h"
+        # an example in the future: tomorrow at 14:00 on the operator's clock
+        example = format_local(
+            in_zone(self._now, self._tz).replace(hour=14, minute=0, second=0, microsecond=0) + timedelta(days=1),
+            self._tz,
+            with_zone=False,
+        )
         with Vertical(classes="dialog form"):
             yield Label(_literal(f"Schedule {self._release.label}"), classes="dialog-title")
             yield Label("Environment")
@@ -456,8 +558,8 @@ class ScheduleDialog(SavingDialog):
                 id="env",
                 compact=True,
             )
-            yield Label(f"Start ({self._tz}; 2026-12-01 14:00, +2h, tomorrow, 14:00)")
-            yield Input(compact=True, value=start, placeholder="2026-12-01 14:00", id="start")
+            yield Label(f"Start ({self._tz}; {example}, +2h, tomorrow, 14:00)")
+            yield Input(compact=True, value=start, placeholder=example, id="start")
             yield Label("Duration (90m, 2h, 1h30m)")
             yield Input(compact=True, value=length, id="duration")
             yield Static("", id="when", classes="dialog-body")

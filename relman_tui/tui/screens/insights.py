@@ -102,7 +102,7 @@ class InsightsScreen(KeyedScreen):
     def on_mount(self) -> None:
         self.watch(self.app, "snapshot", self._board_changed)
         self.watch(self.app, "utc", lambda _: self._draw(), init=False)
-        ascii_mode = bool(getattr(self.app, "ascii", False))  # the app's ASCII mode, where it has one
+        ascii_mode = bool(getattr(self.app, "ascii_only", False))  # the bars in ASCII (the driver would blank them)
         for line in self.query(TrendLine):
             line.ascii = ascii_mode
 

@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 
 from relman_tui.model import Conflict, Occurrence, Release, Severity, Window
 from relman_tui.service import ConflictDiff, Snapshot
-from relman_tui.status import touches
+from relman_tui.status import touches, window_severity
 from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local
 from relman_tui.tui.keys import COMMON, PRIORITY, Key, KeyTable, Note
@@ -242,6 +242,7 @@ class SchedulerScreen(KeyedScreen):
         self.conflicts: list[Conflict] = []
         self.conflict_index: int | None = None
         self._conflict_at: tuple[datetime, str, tuple[str, ...], tuple[int, ...]] | None = None  # the last chosen
+        self.cursor_at: datetime | None = None  # the moment last clicked on empty time: where `s` starts
         self.busy = False  # a change is being written
         self._snapshot: Snapshot | None = None
 
@@ -330,7 +331,8 @@ class SchedulerScreen(KeyedScreen):
         host = self.host
         now = host.now()
         timeline = self.timeline
-        timeline.set_rows(build_rows(snapshot.environments, self.releases(), snapshot.conflicts), snapshot.freezes, now)
+        rows = build_rows(snapshot.environments, self.releases(), snapshot.conflicts, now)
+        timeline.set_rows(rows, snapshot.freezes, now)
         if self.view_start is None:
             self.view_start = self._start_for(now)
         if self.selected is not None and self.window(self.selected) is None:
@@ -447,7 +449,8 @@ class SchedulerScreen(KeyedScreen):
             if frozen:
                 text.append(f"❄ {inert(frozen[0].reason)} until {format_local(frozen[0].end, tz)}")
             else:
-                text.append("tab selects a window · s schedules one here", style="dim")
+                hint = "tab selects a window" if self.host.read_only else "tab selects a window · s schedules one here"
+                text.append(hint, style="dim")
         status.update(text)
 
     # -- moving around ---------------------------------------------------------------------------
@@ -576,6 +579,7 @@ class SchedulerScreen(KeyedScreen):
             self.select_window((event.release_id, event.environment), scroll=False)
             return
         self.select_window(None, scroll=False)
+        self.cursor_at = floor_local(event.at, self.zoom, self.tz) if not self.zoom.wall_days else event.at
         frozen = self.timeline.freezes_at(event.environment, event.at, event.at + self.zoom.cell)
         self.selected_freeze = frozen[0] if frozen else None
         self._show_status()
@@ -746,6 +750,18 @@ class SchedulerScreen(KeyedScreen):
             confirmed,
         )
 
+    def _severity_after(self, pending: Pending, diff: ConflictDiff) -> Severity | None:
+        """The previewed window's mark as it would be: its conflicts now, less those the change resolves,
+        plus those it creates (a preview never keeps ✖ while saying it takes the window out of it)."""
+        release = self.release(pending.key[0])
+        if release is None or self._snapshot is None:
+            return None
+        env = pending.key[1]
+        moved = Window(release.id, env, pending.start, pending.end)
+        after = replace(release, windows=(*(w for w in release.windows if w.environment != env), moved))
+        kept = [c for c in self._snapshot.conflicts if c not in diff.resolved] + list(diff.created)
+        return window_severity([after], kept).get(pending.key)
+
     # -- the session's answers -----------------------------------------------------------------------
 
     def on_session_done(self, message: Session.Done) -> None:
@@ -753,7 +769,7 @@ class SchedulerScreen(KeyedScreen):
         if call.name == "preview_window":
             pending = call.context
             if isinstance(pending, Pending) and pending is self.preview and isinstance(result, ConflictDiff):
-                self.preview = replace(pending, diff=result)
+                self.preview = replace(pending, diff=result, severity=self._severity_after(pending, result))
         elif call.name == "next_free" and isinstance(result, datetime) and isinstance(call.context, FreeAsk):
             ask = call.context
             if result == ask.window.start and ask.length == ask.window.end - ask.window.start:
@@ -846,7 +862,11 @@ class SchedulerScreen(KeyedScreen):
                 self._written(env, result.release)
                 self.notify(self._said("schedule", result.release, env, before, result.snapshot), timeout=5)
 
-        self.app.push_screen(ScheduleDialog(release, list(snapshot.environments), env, self.tz, self.host.now()), saved)
+        # the time under the cursor: a clicked moment, else the selected window's start
+        selected = self.window(self.selected)
+        at = self.cursor_at or (selected.start if selected is not None else None)
+        dialog = ScheduleDialog(release, list(snapshot.environments), env, self.tz, self.host.now(), start=at)
+        self.app.push_screen(dialog, saved)
 
     # -- dragging ----------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from relman_tui.tui.widgets.cardlist import CardList
 
 
 class ColumnHeader(Guarded, Widget):
-    """Two lines: the title and count, then capacity, approval or the freeze; cut to fit."""
+    """The title and count, then capacity and approval; a frozen column has the freeze between them. Cut to fit."""
 
     def __init__(self, classes: str | None = None) -> None:
         super().__init__(classes=classes)
@@ -39,19 +39,20 @@ class ColumnHeader(Guarded, Widget):
         text.append(title, style="bold")
         text.append(" " * max(2, width - cell_len(title) - cell_len(count)) + count)
         text.append("\n")
+        details = []
+        if column.capacity is not None:
+            details.append(f"cap {column.capacity}")
+        if column.requires_approval:
+            details.append("approval")
+        detail = " · ".join(details) or "not yet deployed"
         if column.frozen_until:
-            # the longest that fits whole: the end of the freeze is never cut
+            # the longest that fits whole: the end of the freeze is never cut; the rules on the line below
             until = column.frozen_until
             choices = [f"❄ frozen until {until}", f"❄ until {until}", f"❄ {until}", "❄ frozen"]
-            detail = next((c for c in choices if cell_len(c) <= width), choices[-1])
-        else:
-            details = []
-            if column.capacity is not None:
-                details.append(f"cap {column.capacity}")
-            if column.requires_approval:
-                details.append("approval")
-            detail = " · ".join(details) or "not yet deployed"
-        text.append(truncate(detail, width), style="bold" if column.frozen_until else "")
+            frozen = next((c for c in choices if cell_len(c) <= width), choices[-1])
+            text.append(truncate(frozen, width), style="bold")
+            text.append("\n")
+        text.append(truncate(detail, width))
         return text
 
 

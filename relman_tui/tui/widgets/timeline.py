@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from relman_tui.done import is_done
+from relman_tui.done import positions as done_positions
 from relman_tui.freezes import covers
 from relman_tui.model import Conflict, Environment, Freeze, Occurrence, Release, Severity
 from relman_tui.service import ConflictDiff
@@ -88,6 +90,7 @@ class Pending:
     how: str  # "later", "to the next free slot", …
     rev: int  # the release's revision it was made against
     diff: ConflictDiff | None = None  # what it would create and resolve, once the service has said
+    severity: Severity | None = None  # the window's worst conflict after the change (known with the diff)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,7 @@ class Bar:
     label: str  # "name version", inert
     severity: Severity | None
     lane: int
+    done: bool = False  # history: its release has reached the environment (DESIGN "Conflicts"), drawn dimmed
 
     @property
     def key(self) -> tuple[int, str]:
@@ -126,10 +130,15 @@ class Row:
 
 
 def build_rows(
-    environments: Sequence[Environment], releases: Iterable[Release], conflicts: Iterable[Conflict]
+    environments: Sequence[Environment],
+    releases: Iterable[Release],
+    conflicts: Iterable[Conflict],
+    now: datetime | None = None,
 ) -> list[Row]:
-    """A row per environment, its windows in lanes so that overlapping ones do not hide each other."""
+    """A row per environment, its windows in lanes so that overlapping ones do not hide each other;
+    with ``now``, done windows are marked."""
     releases = [r for r in releases if not r.cancelled]
+    reached = done_positions(environments)
     severity = window_severity(releases, conflicts)
     rows = {env.name: Row(inert(env.name), env.capacity) for env in environments}
     spans: dict[str, list[tuple[datetime, datetime, Release]]] = {name: [] for name in rows}
@@ -149,8 +158,10 @@ def build_rows(
                 else:
                     lane = MAX_LANES - 1
             lane_ends[lane] = max(lane_ends[lane], end)
+            planned = release.window_in(name)
+            done = now is not None and planned is not None and is_done(release, planned, reached, now)
             row.bars.append(
-                Bar(release.id, name, start, end, inert(release.label), severity.get((release.id, name)), lane)
+                Bar(release.id, name, start, end, inert(release.label), severity.get((release.id, name)), lane, done)
             )
             row.starts.append(start)
             row.longest = max(row.longest, end - start)
@@ -187,6 +198,7 @@ class Timeline(Guarded, ScrollView, can_focus=False):
         "timeline--bar",
         "timeline--bar-warning",
         "timeline--bar-error",
+        "timeline--bar-done",
         "timeline--selected",
         "timeline--dragged",
         "timeline--preview",
@@ -402,11 +414,16 @@ class Timeline(Guarded, ScrollView, can_focus=False):
             for i in range(max(0, x), end):
                 styles[i] = text_style
 
+        now_x = self.x_of(self.now)
+        # is now on a tick label's text (its "│" may give way to the marker, its letters may not)?
+        labelled = 0 <= now_x < cells and any(x < now_x <= x + len(t) for x, t in self._tick_labels())
         if y == 0:
             local = self.start.astimezone(zone)
             left = f"{local.tzname()}"
             if self.zoom.wall_days:
-                put(0, local.strftime("%b %Y"), tick_style)
+                month = local.strftime("%b %Y")
+                # the now-marker goes above a tick label: the month makes way for it
+                put(now_x + 2 if labelled and now_x <= len(month) else 0, month, tick_style)
             else:
                 put(0, local.strftime("%a %d %b"), tick_style)
                 for x, _, major in ticks:
@@ -414,17 +431,30 @@ class Timeline(Guarded, ScrollView, can_focus=False):
                         put(x, "│" + self.time_at(x).astimezone(zone).strftime("%a %d %b"), tick_style)
         else:
             left = f"{self.zoom.name} zoom"
-            taken = -1
-            for x, label, _ in ticks:
-                if x > taken:
-                    put(x, "│" + label, tick_style)
-                    taken = x + len(label) + 1
-        now_x = self.x_of(self.now)
-        if 0 <= now_x < cells and (y == HEADER - 1 or chars[now_x : now_x + 3] == [" "] * 3):
-            put(now_x, "▼" if y == HEADER - 1 else "now", now_style)
+            for x, label in self._tick_labels():
+                put(x, "│" + label, tick_style)
+        if 0 <= now_x < cells:
+            # the marker never writes over a tick label: on the label line only where it is blank,
+            # else one line up
+            if y == HEADER - 1 and not labelled:
+                put(now_x, "▼", now_style)
+            elif y == 0 and labelled and chars[now_x] == " ":
+                put(now_x, "▼now" if chars[now_x : now_x + 4] == [" "] * 4 else "▼", now_style)
+            elif y == 0 and not labelled and chars[now_x : now_x + 3] == [" "] * 3:
+                put(now_x, "now", now_style)
         segments = [Segment(_fit(left, gutter), style)]
         segments.extend(_runs(chars, styles))
         return Strip(segments, width)
+
+    def _tick_labels(self) -> list[tuple[int, str]]:
+        """The tick labels drawn on the axis' second line: ``(cell, label)``, none over another."""
+        out: list[tuple[int, str]] = []
+        taken = -1
+        for x, label, _ in self.ticks():
+            if x > taken:
+                out.append((x, label))
+                taken = x + len(label) + 1
+        return out
 
     def _row_line(self, row_index: int, lane: int, width: int) -> Strip:
         row = self.rows[row_index]
@@ -485,22 +515,28 @@ class Timeline(Guarded, ScrollView, can_focus=False):
                         )
                     )
                 elif self.preview:
-                    drawn.append((moved, self.preview.start, self.preview.end, True))
+                    after = moved if self.preview.diff is None else replace(moved, severity=self.preview.severity)
+                    drawn.append((after, self.preview.start, self.preview.end, True))
         for bar, start, end, dragged in drawn:
             x0, x1 = self.span_cells(start, end)
             lo, hi = max(0, x0), min(cells, x1)
             if lo >= hi:
                 continue
-            style = base + self.get_component_rich_style(_BAR_STYLES.get(bar.severity, "timeline--bar"))
+            kind = "timeline--bar-done" if bar.done else _BAR_STYLES.get(bar.severity, "timeline--bar")
+            style = base + self.get_component_rich_style(kind)
             if bar.key == self.selected:
                 style += self.get_component_rich_style("timeline--selected")
             if dragged:
                 style += self.get_component_rich_style("timeline--dragged" if self.drag else "timeline--preview")
             mark = {Severity.ERROR: "✖", Severity.WARNING: "⚠"}.get(bar.severity, "")  # type: ignore[arg-type]
             label = _bar_label(f"{mark}{bar.label}" if mark else bar.label, hi - lo)
+            # too short for a label (a 2-hour window in week zoom): solid cells, seen without colour too
+            fill = " " if label else "█"
             for x in range(lo, hi):
-                chars[x] = " "
+                chars[x] = fill
                 styles[x] = style
+            if not label and mark:
+                chars[lo] = mark
             _place(chars, lo, hi, label)
         segments.extend(_runs(chars, styles))
         return Strip(segments, width)
