@@ -1138,7 +1138,7 @@ def _pg_schema() -> Any:
     from relman_tui.dburl import INSTALL_HINT
 
     try:
-        from relman_tui import pg_schema
+        from relman_tui.store import pg_schema
     except ImportError as exc:
         if (exc.name or "").split(".")[0].startswith("psycopg"):
             fail(f"a PostgreSQL board needs the psycopg driver: {INSTALL_HINT}")

@@ -259,9 +259,9 @@ class Cluster:
         """The boards tests start from: set up only; set up with the default pipeline and no events (as
         conftest's ``new_store``); and set up, then `relman init` by the admin (as conftest's ``initialised``)."""
         from relman_tui.demo import add_default_pipeline
-        from relman_tui.pg_schema import setup
         from relman_tui.service import Service
-        from relman_tui.store_pg import PgStore
+        from relman_tui.store.pg import PgStore
+        from relman_tui.store.pg_schema import setup
         from relman_tui.timeutil import FixedClock
 
         for name in (EMPTY_TEMPLATE, TEMPLATE, INIT_TEMPLATE):
