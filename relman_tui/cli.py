@@ -183,7 +183,7 @@ def fail(message: str) -> NoReturn:
 class RelmanGroup(click.Group):
     """The top-level group: turns every failure into one line and an exit status."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         with _one_line_errors():
             code = super().main(*args, **kwargs)

@@ -318,7 +318,7 @@ class Cluster:
         tables = []
         with self.connect(template) as conn:
             for table in RESET_TABLES:
-                cursor = conn.execute(f"SELECT * FROM relman.{table}")  # type: ignore[arg-type]
+                cursor = conn.execute(f"SELECT * FROM relman.{table}")
                 columns = [c.name for c in cursor.description or ()]
                 tables.append((table, columns, [tuple(r) for r in cursor.fetchall()]))
         self._baseline[template] = tables
@@ -340,7 +340,7 @@ class Cluster:
                     if rows:
                         quoted = ", ".join(f'"{c}"' for c in columns)
                         marks = ", ".join(["%s"] * len(columns))
-                        conn.cursor().executemany(f"INSERT INTO relman.{table} ({quoted}) VALUES ({marks})", rows)  # type: ignore[arg-type]
+                        conn.cursor().executemany(f"INSERT INTO relman.{table} ({quoted}) VALUES ({marks})", rows)
 
 
 @contextlib.contextmanager

@@ -551,12 +551,12 @@ class PgStore:
     def _run(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
         """A query; outside a transaction a connection the server dropped is made again once."""
         try:
-            return self._conn.execute(query, params)  # type: ignore[arg-type]
+            return self._conn.execute(query, params)
         except psycopg.OperationalError as exc:
             if self._tx is not None or not self._reconnect_after(exc):
                 raise self._translate(exc) from exc
             try:
-                return self._conn.execute(query, params)  # type: ignore[arg-type]
+                return self._conn.execute(query, params)
             except psycopg.Error as again:
                 raise self._translate(again) from again
         except psycopg.Error as exc:
@@ -574,7 +574,7 @@ class PgStore:
             return
         try:
             with self._conn.cursor() as cursor:
-                cursor.executemany(query, rows)  # type: ignore[arg-type]
+                cursor.executemany(query, rows)
         except psycopg.Error as exc:
             raise self._translate(exc) from exc
 

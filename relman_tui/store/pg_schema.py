@@ -401,7 +401,7 @@ def setup(url: str, admin: str) -> list[str]:
             if name in applied:
                 continue
             for statement in statements:
-                conn.execute(statement)  # type: ignore[arg-type]
+                conn.execute(statement)
             conn.execute(
                 "INSERT INTO migrations (name, applied_at) VALUES (%s, %s)",
                 (name, to_stamp(datetime.now(UTC).replace(microsecond=0))),
@@ -413,7 +413,7 @@ def setup(url: str, admin: str) -> list[str]:
             (json.dumps([admin]),),
         )
         for statement in grants():
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
         conn.execute("COMMIT")
     except psycopg.Error as exc:
         said = first_line(exc)
