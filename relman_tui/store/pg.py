@@ -40,12 +40,19 @@ from relman_tui.store.pg_events import Pending, as_json, function_for, payload, 
 from relman_tui.store.pg_listen import Listener
 from relman_tui.store.pg_schema import check_board
 from relman_tui.store.shared import (
-    EVENT_COLUMNS,
+    ENVIRONMENTS_SQL,
+    FREEZES_SQL,
+    HOOK_CURSOR_SQL,
     HOOK_FAILURES_SQL,
     RELEASE_COLUMNS,
+    SETTINGS_SQL,
+    STORED_EVENTS_SQL,
+    WINDOWS_SQL,
+    copy_inserts,
     delivery_rows_query,
     dump_board,
     empty_problem,
+    environment_from_row,
     event_from_row,
     events_query,
     freeze_from_row,
@@ -57,8 +64,10 @@ from relman_tui.store.shared import (
     release_from_row,
     release_row,
     releases_query,
+    setting_query,
     stored_event,
     stored_event_row,
+    window_from_row,
     with_windows,
 )
 from relman_tui.timeutil import from_stamp, to_stamp
@@ -229,7 +238,7 @@ class PgStore:
     # -- settings ------------------------------------------------------------------------------------
 
     def setting(self, key: str, default: str) -> str:
-        row = self._run("SELECT value FROM settings WHERE key = %s", (key,)).fetchone()
+        row = self._run(setting_query("%s"), (key,)).fetchone()
         return str(row[0]) if row else default
 
     def set_setting(self, key: str, value: str) -> None:
@@ -239,10 +248,7 @@ class PgStore:
     # -- environments ----------------------------------------------------------------------------------
 
     def environments(self) -> list[Environment]:
-        rows = self._run(
-            "SELECT name, title, position, capacity, requires_approval FROM environments ORDER BY position"
-        ).fetchall()
-        return [Environment(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+        return [environment_from_row(r) for r in self._run(ENVIRONMENTS_SQL).fetchall()]
 
     def save_environments(self, environments: Sequence[Environment]) -> None:
         """Make the pipeline exactly ``environments`` (insert, update, delete by name): an admin's change."""
@@ -277,14 +283,14 @@ class PgStore:
         return with_windows(self._run(query, params).fetchall(), self._windows)
 
     def _windows(self, ids: list[int] | None) -> dict[int, list[Window]]:
-        query = 'SELECT release_id, environment, start, "end" FROM windows'
+        query = WINDOWS_SQL
         params: tuple[Any, ...] = ()
         if ids is not None:
             query += " WHERE release_id = ANY(%s)"
             params = (ids,)
         out: dict[int, list[Window]] = {}
         for w in self._run(query + " ORDER BY start", params).fetchall():
-            out.setdefault(w[0], []).append(Window(w[0], w[1], from_stamp(w[2]), from_stamp(w[3])))
+            out.setdefault(w[0], []).append(window_from_row(w))
         return out
 
     def release(self, release_id: int) -> Release | None:
@@ -381,10 +387,7 @@ class PgStore:
     # -- freezes -----------------------------------------------------------------------------------------
 
     def freezes(self) -> list[Freeze]:
-        rows = self._run(
-            'SELECT id, environments, reason, start, "end", cron, duration, zone FROM freezes ORDER BY id'
-        ).fetchall()
-        return [freeze_from_row(r) for r in rows]
+        return [freeze_from_row(r) for r in self._run(FREEZES_SQL).fetchall()]
 
     def insert_freeze(self, freeze: Freeze) -> int:
         """Reserve the freeze's id; it is written with its ``freeze_added`` event."""
@@ -427,7 +430,7 @@ class PgStore:
         return [event_from_row(row) for row in self._run(query, params).fetchall()]
 
     def stored_events(self) -> list[chain.StoredEvent]:
-        rows = self._run(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
+        rows = self._run(STORED_EVENTS_SQL).fetchall()
         return [stored_event(row) for row in rows]
 
     def delivery_rows(self, environment: str) -> list[tuple[Any, ...]]:
@@ -439,7 +442,7 @@ class PgStore:
         return dump_board(self)
 
     def settings(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self._run("SELECT key, value FROM settings").fetchall()}
+        return {str(k): str(v) for k, v in self._run(SETTINGS_SQL).fetchall()}
 
     def load_copy(self, dump: BoardDump) -> None:
         """Write a copied board, history and all, into this empty board; all or nothing.
@@ -448,6 +451,7 @@ class PgStore:
         seqs, actors and hashes they came with, releases keep their ids, revisions and approvals,
         and the chain is verified on the server's side before anything is committed.
         """
+        insert_release, insert_window, insert_freeze, insert_event_row = copy_inserts("%s")
         with self.write():
             if not self.owns_schema():
                 raise Refused(
@@ -468,11 +472,11 @@ class PgStore:
                 self._exec("INSERT INTO settings (key, value) VALUES (%s, %s)", (key, value))
             self.save_environments(dump.environments)
             self._exec_many(
-                f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join(['%s'] * 17)})",
+                insert_release,
                 [pg_release_row(release_row(r)) for r in dump.releases],
             )
             self._exec_many(
-                'INSERT INTO windows (release_id, environment, start, "end") VALUES (%s, %s, %s, %s)',
+                insert_window,
                 [
                     (w.release_id, w.environment, to_stamp(w.start), to_stamp(w.end))
                     for r in dump.releases
@@ -480,15 +484,11 @@ class PgStore:
                 ],
             )
             self._exec_many(
-                'INSERT INTO freezes (id, environments, reason, start, "end", cron, duration, zone) '
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                insert_freeze,
                 [(f.id, *freeze_row(f)) for f in dump.freezes],
             )
             for event in dump.events:  # one at a time: the server checks each link against the one before
-                self._exec(
-                    f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})",
-                    stored_event_row(event),
-                )
+                self._exec(insert_event_row, stored_event_row(event))
             for table in ("releases", "freezes"):
                 self._exec(
                     f"SELECT setval(pg_get_serial_sequence('relman.{table}', 'id'), "
@@ -509,7 +509,7 @@ class PgStore:
 
     def hook_cursor(self) -> tuple[int, list[str]]:
         """``(seq, done)``: events before ``seq`` are handled, and at ``seq`` the hooks ``done``."""
-        return hook_cursor_from_row(self._run("SELECT seq, done FROM hook_cursor WHERE id = 1").fetchone())
+        return hook_cursor_from_row(self._run(HOOK_CURSOR_SQL).fetchone())
 
     def hook_failures(self) -> frozenset[int]:
         """The releases whose latest hook outcome is a failure (the board marks their cards)."""

@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 
 from relman_tui import chain
 from relman_tui.errors import BadInput, StaleWrite
-from relman_tui.model import Event, Freeze, Hook, Release, Risk, State, Window
+from relman_tui.model import Environment, Event, Freeze, Hook, Release, Risk, State, Window
 from relman_tui.store.contract import BoardDump, BoardStore, NewRelease
 from relman_tui.timeutil import from_stamp, to_stamp
 
@@ -28,6 +28,44 @@ RELEASE_COLUMNS = (
 )
 EVENT_COLUMNS = 'seq, at, actor, via, release, action, "from", "to", forced, reason, details, hash'
 WINDOWS_BY_ID_MAX = 500  # more releases than this: one scan of the windows beats asking by id
+
+
+SETTINGS_SQL = "SELECT key, value FROM settings"
+ENVIRONMENTS_SQL = "SELECT name, title, position, capacity, requires_approval FROM environments ORDER BY position"
+FREEZES_SQL = 'SELECT id, environments, reason, start, "end", cron, duration, zone FROM freezes ORDER BY id'
+HOOK_CURSOR_SQL = "SELECT seq, done FROM hook_cursor WHERE id = 1"
+STORED_EVENTS_SQL = f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq"
+WINDOWS_SQL = 'SELECT release_id, environment, start, "end" FROM windows'
+
+
+def values(ph: str, count: int) -> str:
+    """``count`` placeholders for a VALUES list: ``?, ?, ?`` or ``%s, %s, %s``."""
+    return ", ".join([ph] * count)
+
+
+def setting_query(ph: str) -> str:
+    """One setting's value by its key (both stores)."""
+    return f"SELECT value FROM settings WHERE key = {ph}"
+
+
+def copy_inserts(ph: str) -> tuple[str, str, str, str]:
+    """What a copied board is written with, ids and all: releases, windows, freezes and events (both stores)."""
+    return (
+        f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({values(ph, 17)})",
+        f'INSERT INTO windows (release_id, environment, start, "end") VALUES ({values(ph, 4)})',
+        f'INSERT INTO freezes (id, environments, reason, start, "end", cron, duration, zone) VALUES ({values(ph, 8)})',
+        f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({values(ph, 12)})",
+    )
+
+
+def environment_from_row(r: Sequence[Any]) -> Environment:
+    """An environments row (``ENVIRONMENTS_SQL``'s columns) as an Environment."""
+    return Environment(r[0], r[1], r[2], r[3], bool(r[4]))
+
+
+def window_from_row(w: Sequence[Any]) -> Window:
+    """A windows row (``WINDOWS_SQL``'s columns) as a Window."""
+    return Window(w[0], w[1], from_stamp(w[2]), from_stamp(w[3]))
 
 
 def releases_query(ph: str, stage: str | None, include_cancelled: bool) -> tuple[str, list[Any]]:

@@ -20,12 +20,18 @@ from relman_tui.model import Environment, Event, Freeze, Release, Window
 from relman_tui.runner_lock import open_lock_file
 from relman_tui.store.contract import BoardDump, NewEvent, NewRelease, Wake
 from relman_tui.store.shared import (
-    EVENT_COLUMNS,
+    ENVIRONMENTS_SQL,
+    FREEZES_SQL,
+    HOOK_CURSOR_SQL,
     HOOK_FAILURES_SQL,
     RELEASE_COLUMNS,
+    SETTINGS_SQL,
+    WINDOWS_SQL,
+    copy_inserts,
     delivery_rows_query,
     dump_board,
     empty_problem,
+    environment_from_row,
     event_from_row,
     events_query,
     freeze_from_row,
@@ -37,8 +43,10 @@ from relman_tui.store.shared import (
     release_row,
     release_update_row,
     releases_query,
+    setting_query,
     stored_event_row,
     updated,
+    window_from_row,
     with_windows,
 )
 from relman_tui.store.sqlite_base import KNOWN_MIGRATIONS, MIGRATION_SET, MIGRATIONS_TABLE, insert_event, stored_events
@@ -51,7 +59,7 @@ from relman_tui.store.sqlite_files import (
     make_private_dir,
     translate,
 )
-from relman_tui.timeutil import from_stamp, to_stamp
+from relman_tui.timeutil import to_stamp
 
 WAL_SIZE_LIMIT = 4 * 1024 * 1024
 BUSY_TIMEOUT_S = 5.0
@@ -304,7 +312,7 @@ class Store:
     # -- settings --------------------------------------------------------------------------
 
     def setting(self, key: str, default: str) -> str:
-        row = self._conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        row = self._conn.execute(setting_query("?"), (key,)).fetchone()
         return str(row[0]) if row else default
 
     def set_setting(self, key: str, value: str) -> None:
@@ -313,10 +321,7 @@ class Store:
     # -- environments ----------------------------------------------------------------------
 
     def environments(self) -> list[Environment]:
-        rows = self._conn.execute(
-            "SELECT name, title, position, capacity, requires_approval FROM environments ORDER BY position"
-        ).fetchall()
-        return [Environment(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+        return [environment_from_row(r) for r in self._conn.execute(ENVIRONMENTS_SQL).fetchall()]
 
     def save_environments(self, environments: Sequence[Environment]) -> None:
         """Make the pipeline exactly ``environments`` (insert, update, delete by name)."""
@@ -351,12 +356,12 @@ class Store:
 
     def _windows(self, ids: list[int] | None) -> dict[int, list[Window]]:
         """Windows by release id, each release's in start order; ``None``: every release's."""
-        query = 'SELECT release_id, environment, start, "end" FROM windows'
+        query = WINDOWS_SQL
         if ids is not None:
             query += f" WHERE release_id IN ({','.join('?' for _ in ids)})"
         out: dict[int, list[Window]] = {}
         for w in self._conn.execute(query + " ORDER BY start", ids or ()):
-            out.setdefault(w[0], []).append(Window(w[0], w[1], from_stamp(w[2]), from_stamp(w[3])))
+            out.setdefault(w[0], []).append(window_from_row(w))
         return out
 
     def release(self, release_id: int) -> Release | None:
@@ -423,10 +428,7 @@ class Store:
     # -- freezes ---------------------------------------------------------------------------
 
     def freezes(self) -> list[Freeze]:
-        rows = self._conn.execute(
-            'SELECT id, environments, reason, start, "end", cron, duration, zone FROM freezes ORDER BY id'
-        )
-        return [freeze_from_row(r) for r in rows]
+        return [freeze_from_row(r) for r in self._conn.execute(FREEZES_SQL)]
 
     def insert_freeze(self, freeze: Freeze) -> int:
         cursor = self._exec(
@@ -479,7 +481,7 @@ class Store:
 
     def hook_cursor(self) -> tuple[int, list[str]]:
         """``(seq, done)``: events before ``seq`` are handled, and at ``seq`` the hooks ``done``."""
-        return hook_cursor_from_row(self._conn.execute("SELECT seq, done FROM hook_cursor WHERE id = 1").fetchone())
+        return hook_cursor_from_row(self._conn.execute(HOOK_CURSOR_SQL).fetchone())
 
     def hook_failures(self) -> frozenset[int]:
         """The releases whose latest hook outcome is a failure (the board marks their cards)."""
@@ -528,7 +530,7 @@ class Store:
         return dump_board(self)
 
     def settings(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self._conn.execute("SELECT key, value FROM settings")}
+        return {str(k): str(v) for k, v in self._conn.execute(SETTINGS_SQL)}
 
     def load_copy(self, dump: BoardDump) -> None:
         """Write a copied board, history and all, into this empty store; all or nothing.
@@ -536,6 +538,7 @@ class Store:
         The events keep their seqs, actors, times and hashes; the chain is verified before the
         transaction commits.
         """
+        insert_release, _, insert_freeze, insert_event_row = copy_inserts("?")
         with self.write():
             if problem := empty_problem(self):
                 raise BadInput(problem)
@@ -545,21 +548,18 @@ class Store:
             self.save_environments(dump.environments)
             for release in dump.releases:
                 self._exec(
-                    f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join('?' * 17)})",
+                    insert_release,
                     release_row(release),
                 )
                 for window in release.windows:
                     self.set_window(window)
             for freeze in dump.freezes:
                 self._exec(
-                    'INSERT INTO freezes (id, environments, reason, start, "end", cron, duration, zone) '
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    insert_freeze,
                     (freeze.id, *freeze_row(freeze)),
                 )
             for event in dump.events:
-                self._exec(
-                    f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join('?' * 12)})", stored_event_row(event)
-                )
+                self._exec(insert_event_row, stored_event_row(event))
             if dump.hook_cursor[0]:
                 self.set_hook_cursor(*dump.hook_cursor)
             verdict = chain.verify(self.board_id(), self.stored_events())

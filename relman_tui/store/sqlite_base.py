@@ -7,7 +7,7 @@ from datetime import datetime
 
 from relman_tui import chain
 from relman_tui.store.contract import NewEvent
-from relman_tui.store.shared import EVENT_COLUMNS, stored_event
+from relman_tui.store.shared import EVENT_COLUMNS, STORED_EVENTS_SQL, stored_event
 from relman_tui.timeutil import to_stamp
 
 MIGRATION_SET = "relman"
@@ -29,7 +29,7 @@ MIGRATIONS_TABLE = "_sqlite_migrations"
 
 def stored_events(conn: sqlite3.Connection) -> list[chain.StoredEvent]:
     """Every event of the file behind ``conn`` exactly as stored, oldest first."""
-    rows = conn.execute(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
+    rows = conn.execute(STORED_EVENTS_SQL).fetchall()
     return [stored_event(r) for r in rows]
 
 
