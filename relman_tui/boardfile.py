@@ -98,7 +98,7 @@ def board_to_toml(service: Service) -> str:
 
 
 def export_board(service: Service, path: Path) -> None:
-    from relman_tui.store import check_output
+    from relman_tui.outfile import check_output
 
     check_output(path, "an export", service.store)
     text = board_to_toml(service)

@@ -186,7 +186,7 @@ def fail(message: str) -> NoReturn:
 class RelmanGroup(click.Group):
     """The top-level group: turns every failure into one line and an exit status."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         with _one_line_errors():
             code = super().main(*args, **kwargs)
@@ -1161,7 +1161,7 @@ def _pg_schema() -> Any:
     from relman_tui.dburl import INSTALL_HINT
 
     try:
-        from relman_tui import pg_schema
+        from relman_tui.store import pg_schema
     except ImportError as exc:
         if (exc.name or "").split(".")[0].startswith("psycopg"):
             fail(f"a PostgreSQL board needs the psycopg driver: {INSTALL_HINT}")

@@ -47,7 +47,8 @@ from relman_tui.records import environment_record as environment_record  # re-ex
 from relman_tui.records import freeze_record as freeze_record
 from relman_tui.records import hook_record as hook_record
 from relman_tui.records import release_record, window_record
-from relman_tui.store import BoardStore, NewEvent, NewRelease
+from relman_tui.store.contract import BoardStore, NewEvent, NewRelease
+from relman_tui.store.shared import hooks_from_setting
 from relman_tui.timeutil import Clock, to_stamp
 
 
@@ -181,7 +182,7 @@ class Service:
 
     def hooks(self) -> list[Hook]:
         """The board's hooks, in the order the board file lists them."""
-        return _hooks(self.store.setting("hooks", "[]"))
+        return hooks_from_setting(self.store.setting("hooks", "[]"))
 
     def verify_log(self, seen: Sequence[tuple[int, str, str, bool]] = ()) -> chain.Verdict:
         """Check the log (`relman log --verify`): its hash chain, what this account saw before, time order,
@@ -1045,28 +1046,6 @@ class HookOutcome:
     @property
     def ok(self) -> bool:
         return self.exit_status == 0 and not self.problem
-
-
-def _hooks(raw: str) -> list[Hook]:
-    try:
-        items = json.loads(raw)
-    except ValueError:
-        return []
-    hooks = []
-    for item in items if isinstance(items, list) else []:
-        try:
-            hooks.append(
-                Hook(
-                    str(item["on"]),
-                    tuple(str(a) for a in item["run"]),
-                    timedelta(seconds=int(item["timeout"])),
-                    item.get("environment"),
-                    int(item.get("added_seq", 0)),
-                )
-            )
-        except (KeyError, TypeError, ValueError):
-            continue  # a hand-edited row: not a hook anybody can rely on
-    return hooks
 
 
 def board_delegates(store: BoardStore) -> tuple[str, ...]:

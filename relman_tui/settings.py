@@ -121,7 +121,7 @@ def default_config_text() -> str:
 def write_default(path: Path, *, overwrite: bool = False) -> None:
     if path.exists() and not overwrite:
         raise BadInput(f"{path} already exists; not overwriting it")
-    from relman_tui.store import check_output
+    from relman_tui.outfile import check_output
 
     check_output(path, "config init")
     try:

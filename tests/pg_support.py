@@ -259,9 +259,9 @@ class Cluster:
         """The boards tests start from: set up only; set up with the default pipeline and no events (as
         conftest's ``new_store``); and set up, then `relman init` by the admin (as conftest's ``initialised``)."""
         from relman_tui.demo import add_default_pipeline
-        from relman_tui.pg_schema import setup
         from relman_tui.service import Service
-        from relman_tui.store_pg import PgStore
+        from relman_tui.store.pg import PgStore
+        from relman_tui.store.pg_schema import setup
         from relman_tui.timeutil import FixedClock
 
         for name in (EMPTY_TEMPLATE, TEMPLATE, INIT_TEMPLATE):
@@ -318,7 +318,7 @@ class Cluster:
         tables = []
         with self.connect(template) as conn:
             for table in RESET_TABLES:
-                cursor = conn.execute(f"SELECT * FROM relman.{table}")  # type: ignore[arg-type]
+                cursor = conn.execute(f"SELECT * FROM relman.{table}")
                 columns = [c.name for c in cursor.description or ()]
                 tables.append((table, columns, [tuple(r) for r in cursor.fetchall()]))
         self._baseline[template] = tables
@@ -340,7 +340,7 @@ class Cluster:
                     if rows:
                         quoted = ", ".join(f'"{c}"' for c in columns)
                         marks = ", ".join(["%s"] * len(columns))
-                        conn.cursor().executemany(f"INSERT INTO relman.{table} ({quoted}) VALUES ({marks})", rows)  # type: ignore[arg-type]
+                        conn.cursor().executemany(f"INSERT INTO relman.{table} ({quoted}) VALUES ({marks})", rows)
 
 
 @contextlib.contextmanager

@@ -62,7 +62,7 @@ def rows(target: Path | str, statement: str) -> list[tuple[Any, ...]]:
 
     with psycopg.connect(target, autocommit=True) as pg:
         pg.execute("SET search_path = relman")
-        return [tuple(r) for r in pg.execute(statement).fetchall()]  # type: ignore[arg-type]
+        return [tuple(r) for r in pg.execute(statement).fetchall()]
 
 
 def check_database(target: Path | str) -> dict[str, int]:

@@ -27,13 +27,13 @@ from conftest import NOW, NOW_TEXT
 from pg_support import SUPERUSER
 from stress_support import check_database, report, rows, size
 
-from relman_tui import store as store_module
 from relman_tui.dburl import Target
 from relman_tui.demo import DEFAULT_PIPELINE, add_default_pipeline
 from relman_tui.errors import RelmanError
 from relman_tui.identity import os_account
 from relman_tui.service import Service
 from relman_tui.store import BoardStore, Store
+from relman_tui.store import sqlite as store_module
 from relman_tui.timeutil import FixedClock
 
 WORKERS = 4
@@ -322,7 +322,8 @@ def test_no_busy_or_locked_text_reaches_a_person_even_when_the_lock_never_comes(
     holder.execute("BEGIN IMMEDIATE")
     env = cli_env(tmp_path / "home")
     script = (
-        "import sys; from relman_tui import store; store.BUSY_TIMEOUT_S = 0.05; store._BEGIN_RETRIES = 2; "
+        "import sys; from relman_tui.store import sqlite as store; "
+        "store.BUSY_TIMEOUT_S = 0.05; store._BEGIN_RETRIES = 2; "
         "from relman_tui.cli import main; sys.argv[0] = 'relman'; main(sys.argv[1:])"
     )
     try:

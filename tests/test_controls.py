@@ -19,9 +19,9 @@ from sqlite_utils import Database
 from relman_tui import chain
 from relman_tui.errors import BadInput, Refused
 from relman_tui.identity import Identity, os_account, resolve
-from relman_tui.schema_sqlite import migrations
 from relman_tui.service import Service
 from relman_tui.store import Store
+from relman_tui.store.sqlite_schema import migrations
 
 pytestmark = pytest.mark.both_backends
 

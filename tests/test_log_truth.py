@@ -276,7 +276,7 @@ def test_the_top_bar_says_what_relman_now_does(tmp_path: Path) -> None:
 def test_an_old_database_gets_a_checkpoint_and_verifies_from_it(run: Run) -> None:
     from sqlite_utils import Database
 
-    from relman_tui.schema_sqlite import migrations
+    from relman_tui.store.sqlite_schema import migrations
 
     path = run.path
     db = Database(path)

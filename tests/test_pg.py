@@ -20,7 +20,7 @@ from relman_tui.errors import BadInput, Refused
 from relman_tui.service import Service
 from relman_tui.settings import Settings, database_target
 from relman_tui.store import Wake, open_store
-from relman_tui.store_pg import PgStore
+from relman_tui.store.pg import PgStore
 from relman_tui.timeutil import FixedClock
 
 psycopg = pytest.importorskip("psycopg")
@@ -108,7 +108,7 @@ def test_a_board_written_by_a_newer_relman_is_refused_and_not_altered(pg: PgBack
     for kwargs in ({}, {"create": True}, {"read_only": True}):
         with pytest.raises(BadInput, match="newer relman"):
             open_store(pg.url("alice"), **kwargs)
-    from relman_tui.pg_schema import MIGRATIONS, setup
+    from relman_tui.store.pg_schema import MIGRATIONS, setup
 
     with pytest.raises(BadInput, match="newer relman"):
         setup(pg.url(SUPERUSER), ADMIN_ROLE)
@@ -189,7 +189,7 @@ def test_a_reader_role_gets_the_board_read_only(pg: PgBackend) -> None:
 def test_a_writer_waits_for_the_write_lock_and_says_so_in_one_line_if_it_never_comes(
     pg: PgBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from relman_tui import store_pg
+    from relman_tui.store import pg_connect as store_pg
 
     alice = person(pg, "alice")
     rid = alice.add_release("ledger", "1.0").id
@@ -218,8 +218,8 @@ def test_a_waiting_board_asks_the_server_nothing_while_nothing_changes(pg: PgBac
     watcher = pg.open("bob")
     try:
         assert watcher.wait_for_change(0, after_seq=0) is Wake.TIMEOUT
-        assert isinstance(watcher, PgStore) and watcher._listener is not None
-        pid = watcher._listener.info.backend_pid
+        assert isinstance(watcher, PgStore) and watcher._listener.connection is not None
+        pid = watcher._listener.connection.info.backend_pid
 
         def seen() -> list[tuple[Any, ...]]:
             return pg.query("SELECT query, state_change FROM pg_stat_activity WHERE pid = ?", pid)
@@ -312,12 +312,12 @@ def test_sslmode_and_other_options_reach_libpq(pg: PgBackend) -> None:
 
 
 def test_without_psycopg_a_url_says_what_to_install(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
-    import relman_tui
+    import relman_tui.store
 
     monkeypatch.setitem(sys.modules, "psycopg", None)  # as if it were not installed
-    for name in ("store_pg", "pg_schema"):
-        monkeypatch.delitem(sys.modules, f"relman_tui.{name}", raising=False)
-        monkeypatch.delattr(relman_tui, name, raising=False)
+    for name in [m.removeprefix("relman_tui.store.") for m in sys.modules if m.startswith("relman_tui.store.pg")]:
+        monkeypatch.delitem(sys.modules, f"relman_tui.store.{name}", raising=False)
+        monkeypatch.delattr(relman_tui.store, name, raising=False)
     for argv in (
         ["--db", "postgresql://db.example/relman", "release", "list"],
         ["pg", "setup", "postgresql://db.example/relman", "--admin", "relman_admin"],

@@ -268,7 +268,7 @@ def test_an_operator_cannot_lock_a_relman_table_against_others(pg: PgBackend, ps
 def test_a_held_lock_fails_release_list_in_one_line_naming_who_holds_it(
     pg: PgBackend, psql: Psql, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from relman_tui import store_pg
+    from relman_tui.store import pg_connect as store_pg
 
     person(pg, "bob").add_release("payments-api", "2.4.1")
     monkeypatch.setattr(store_pg, "LOCK_TIMEOUT_S", 0.3)
@@ -287,7 +287,7 @@ def test_a_held_lock_fails_release_list_in_one_line_naming_who_holds_it(
 
 
 def test_every_connection_has_a_lock_timeout_and_a_statement_timeout(pg: PgBackend) -> None:
-    from relman_tui.store_pg import connect
+    from relman_tui.store.pg_connect import connect
 
     pg.account("alice")
     conn = connect(pg.url("alice"))  # the one way relman connects: the store, its listener, the runner's lock
@@ -318,7 +318,7 @@ OLD_GRANTS = [  # what `relman pg setup` granted before the write functions (m00
 def test_pg_setup_again_upgrades_an_old_board_and_drops_its_table_grants(
     pg_cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from relman_tui import pg_schema
+    from relman_tui.store import pg_schema
 
     pg_cluster.sql('CREATE DATABASE "old_board"')
     url = pg_cluster.url("old_board", "postgres")

@@ -12,8 +12,8 @@ from backends import PgBackend
 from conftest import NOW
 
 from relman_tui import chain
-from relman_tui.pg_functions import OPERATOR_FUNCTIONS, RUNNER_FUNCTIONS
 from relman_tui.service import Service
+from relman_tui.store.pg_functions import OPERATOR_FUNCTIONS, RUNNER_FUNCTIONS
 from relman_tui.timeutil import FixedClock, to_stamp
 
 psycopg = pytest.importorskip("psycopg")

@@ -17,11 +17,11 @@ import pytest
 from backends import Backend
 from conftest import NOW, new_store
 
-from relman_tui import store as store_module
 from relman_tui.errors import BadInput, RelmanError, StaleWrite
 from relman_tui.model import Window
 from relman_tui.service import Service
 from relman_tui.store import NewEvent, Store, Wake
+from relman_tui.store import sqlite as store_module
 from relman_tui.timeutil import FixedClock
 
 HOUR = timedelta(hours=1)

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from backends import PgBackend
 
-from relman_tui import store_pg
 from relman_tui.service import Service
 from relman_tui.settings import Settings
+from relman_tui.store import pg_connect as store_pg
 from relman_tui.timeutil import FixedClock
 from relman_tui.tui.app import RelmanApp
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from relman_tui.store import NewEvent
+from relman_tui.store.contract import NewEvent
 from relman_tui.timeutil import to_stamp
 
 RELEASE_ACTIONS = frozenset(
@@ -80,3 +80,8 @@ def function_for(action: str, seeding: bool) -> str:
 
 def as_json(value: Mapping[str, Any] | list[Any]) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def pg_release_row(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A release row from the SQLite helpers with ``unapproved`` (the last but one column) as a boolean."""
+    return (*values[:-2], bool(values[-2]), values[-1])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pwd
 import sqlite3
 import uuid
 from datetime import UTC, datetime
@@ -11,7 +13,12 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from relman_tui import chain, replay
-from relman_tui.store import MIGRATION_SET
+from relman_tui.identity import os_account
+from relman_tui.model import Environment, Window
+from relman_tui.store.contract import NewEvent
+from relman_tui.store.shared import freeze_from_row, hooks_from_setting, release_from_row, releases_query
+from relman_tui.store.sqlite_base import MIGRATION_SET, insert_event, stored_events
+from relman_tui.timeutil import from_stamp
 
 migrations = Migrations(MIGRATION_SET)
 
@@ -119,16 +126,12 @@ def m002_identity_and_chain(db: Database) -> None:
     )
     db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('board_id', ?)", [uuid.uuid4().hex])
     conn = db.conn
-    from relman_tui.store import NewEvent, _insert_event, _stored_events
-
-    earlier = _stored_events(conn)
+    earlier = stored_events(conn)
     if earlier:
-        from relman_tui.identity import os_account
-
         details = {"events_before": len(earlier), "digest": chain.digest(earlier)}
         board_id = str(conn.execute("SELECT value FROM settings WHERE key = 'board_id'").fetchone()[0])
         at = datetime.now(UTC).replace(microsecond=0)
-        _insert_event(conn, board_id, NewEvent(chain.CHAIN_STARTED, details=details), os_account(), None, at)
+        insert_event(conn, board_id, NewEvent(chain.CHAIN_STARTED, details=details), os_account(), None, at)
 
 
 @migrations()
@@ -162,8 +165,6 @@ def m006_state_checkpoint(db: Database) -> None:
     replays from it and says that the history before it is not replayable. Its first admin is the
     account that owns the file (the one that made it); a fresh file gets hers at ``init``."""
     conn = db.conn
-    from relman_tui import store as sqlite_store
-
     if not conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
         return
     admins = [_file_owner(conn)]
@@ -173,18 +174,11 @@ def m006_state_checkpoint(db: Database) -> None:
     board_id = str(conn.execute("SELECT value FROM settings WHERE key = 'board_id'").fetchone()[0])
     details = {"board_id": board_id, "state": state.as_json(), "reason": "schema upgrade to replayable events"}
     at = datetime.now(UTC).replace(microsecond=0)
-    from relman_tui.identity import os_account
-
-    event = sqlite_store.NewEvent("state_checkpoint", details=details)
-    sqlite_store._insert_event(conn, board_id, event, os_account(), None, at)
+    event = NewEvent("state_checkpoint", details=details)
+    insert_event(conn, board_id, event, os_account(), None, at)
 
 
 def _file_owner(conn: sqlite3.Connection) -> str:
-    import os
-    import pwd
-
-    from relman_tui.identity import os_account
-
     path = next((str(r[2]) for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
     try:
         return pwd.getpwuid(os.stat(path).st_uid).pw_name
@@ -194,11 +188,6 @@ def _file_owner(conn: sqlite3.Connection) -> str:
 
 def _table_state(conn: sqlite3.Connection) -> replay.BoardState:
     """The tables as :mod:`relman_tui.replay` sees them, read with the store's own row readers."""
-    from relman_tui import store as sqlite_store
-    from relman_tui.model import Environment, Window
-    from relman_tui.service import _hooks
-    from relman_tui.timeutil import from_stamp
-
     settings = {str(k): str(v) for k, v in conn.execute("SELECT key, value FROM settings")}
     envs = [
         Environment(r[0], r[1], r[2], r[3], bool(r[4]))
@@ -207,13 +196,13 @@ def _table_state(conn: sqlite3.Connection) -> replay.BoardState:
     windows: dict[int, list[Window]] = {}
     for w in conn.execute('SELECT release_id, environment, start, "end" FROM windows ORDER BY start'):
         windows.setdefault(w[0], []).append(Window(w[0], w[1], from_stamp(w[2]), from_stamp(w[3])))
-    query, params = sqlite_store.releases_query("?", None, True)
-    releases = [sqlite_store._release(row, windows.get(row[0], ())) for row in conn.execute(query, params)]
+    query, params = releases_query("?", None, True)
+    releases = [release_from_row(row, windows.get(row[0], ())) for row in conn.execute(query, params)]
     freezes = [
-        sqlite_store.freeze_from_row(r)
+        freeze_from_row(r)
         for r in conn.execute('SELECT id, environments, reason, start, "end", cron, duration, zone FROM freezes')
     ]
-    return replay.table_state(settings, envs, releases, freezes, _hooks(settings.get("hooks", "[]")))
+    return replay.table_state(settings, envs, releases, freezes, hooks_from_setting(settings.get("hooks", "[]")))
 
 
 def names() -> list[str]:

@@ -4,9 +4,9 @@ One board per database, in the schema ``relman``, owned by the board's admin rol
 `relman pg setup`). Operators reach it through the group role ``relman_operator``, wallboards
 through ``relman_reader``, the hook runner also through ``relman_runner``. Nobody but the admin
 may write a table: each change is one call to an admin-owned function
-(:mod:`relman_tui.pg_functions`) that writes the event and the effect the event carries, and
+(:mod:`relman_tui.store.pg_functions`) that writes the event and the effect the event carries, and
 refuses what the server can check. Inside ``write()`` the store keeps what the service changed
-(:class:`relman_tui.pg_events.Pending`) and sends it with the next event. Every connection has
+(:class:`relman_tui.store.pg_events.Pending`) and sends it with the next event. Every connection has
 a lock timeout and a statement timeout, and a lock that does not come is reported with who
 holds it; the server tells every listening board about each change (LISTEN/NOTIFY).
 
@@ -17,6 +17,7 @@ password in the URL is refused before anything connects.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -26,89 +27,50 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
 
 from relman_tui import chain
-from relman_tui.dburl import check_url, describe
+from relman_tui.dburl import describe
 from relman_tui.errors import BadInput, Refused, RelmanError
 from relman_tui.model import Environment, Event, Freeze, Release, Window
-from relman_tui.pg_events import Pending, as_json, function_for, payload
-from relman_tui.pg_schema import CHANNEL, KNOWN_MIGRATIONS, OPERATOR_ROLE, READER_ROLE, applied_migrations
 from relman_tui.records import freeze_record, release_record, window_record
-from relman_tui.store import (
-    EVENT_COLUMNS,
+from relman_tui.store.contract import BoardDump, NewEvent, NewRelease, Wake
+from relman_tui.store.pg_connect import RUNNER_RETRY_S, Connection, connect, first_line
+from relman_tui.store.pg_errors import translate
+from relman_tui.store.pg_events import Pending, as_json, function_for, payload, pg_release_row
+from relman_tui.store.pg_listen import Listener
+from relman_tui.store.pg_schema import check_board
+from relman_tui.store.shared import (
+    ENVIRONMENTS_SQL,
+    FREEZES_SQL,
+    HOOK_CURSOR_SQL,
     HOOK_FAILURES_SQL,
     RELEASE_COLUMNS,
-    BoardDump,
-    NewEvent,
-    NewRelease,
-    Wake,
-    _event,
-    _release,
-    _release_row,
+    SETTINGS_SQL,
+    STORED_EVENTS_SQL,
+    WINDOWS_SQL,
+    copy_inserts,
     delivery_rows_query,
     dump_board,
     empty_problem,
+    environment_from_row,
+    event_from_row,
     events_query,
     freeze_from_row,
     freeze_row,
     hook_cursor_from_row,
+    names_from_setting,
+    new_release_row,
     refuse_stale,
+    release_from_row,
     release_row,
     releases_query,
+    setting_query,
     stored_event,
     stored_event_row,
+    window_from_row,
     with_windows,
 )
 from relman_tui.timeutil import from_stamp, to_stamp
-
-LOCK_TIMEOUT_S = 5.0  # every statement of every connection: a held lock is an error, never a hang
-STATEMENT_TIMEOUT_S = 30.0
-CONNECT_TIMEOUT_S = 10
-RECONNECT_EVERY_S = 0.25
-RUNNER_RETRY_S = 1.0
-
-Connection = psycopg.Connection[tuple[Any, ...]]
-
-# -- connecting ---------------------------------------------------------------------------------------
-
-
-def first_line(exc: BaseException) -> str:
-    diag = getattr(exc, "diag", None)
-    text = (diag.message_primary if diag is not None else None) or str(exc) or type(exc).__name__
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
-
-
-def connect(url: str, *, search_path: bool = True) -> Connection:
-    """A connection in autocommit mode (relman opens its transactions itself); credentials from libpq."""
-    check_url(url)
-    try:
-        given = conninfo_to_dict(url)
-    except psycopg.Error as exc:
-        raise BadInput(f"bad database URL ({first_line(exc)})") from None
-    defaults = {"application_name": "relman", "connect_timeout": CONNECT_TIMEOUT_S}
-    extra: dict[str, Any] = {key: value for key, value in defaults.items() if key not in given}  # the URL's win
-    try:
-        conn = psycopg.connect(url, autocommit=True, **extra)
-    except psycopg.Error as exc:
-        said = first_line(exc)
-        hint = ""
-        if "password" in said.lower():
-            hint = " (relman takes passwords from ~/.pgpass or a service file, never from the command line)"
-        raise BadInput(f"cannot connect to {describe(url)}: {said}{hint}") from None
-    try:
-        conn.execute(
-            "SELECT set_config('lock_timeout', %s, false), set_config('statement_timeout', %s, false)",
-            (f"{int(LOCK_TIMEOUT_S * 1000)}ms", f"{int(STATEMENT_TIMEOUT_S * 1000)}ms"),
-        )
-        if search_path:
-            conn.execute("SELECT set_config('search_path', 'relman', false)")
-    except psycopg.Error as exc:
-        conn.close()
-        raise BadInput(f"cannot use {describe(url)}: {first_line(exc)}") from None
-    return conn
-
 
 # -- the store --------------------------------------------------------------------------------------------
 
@@ -128,8 +90,7 @@ class PgStore:
         self._pending = Pending()
         self._pending_events = 0
         self._own_events = 0
-        self._listener: Connection | None = None
-        self._listener_lost = False
+        self._listener = Listener(url)
 
     @property
     def target(self) -> str:
@@ -147,40 +108,7 @@ class PgStore:
         changes nothing here; a role without write access gets the board read-only."""
         conn = connect(url)
         try:
-            account, database, admin = conn.execute(
-                "SELECT session_user, current_database(), "
-                "(SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'relman')"
-            ).fetchone() or (None, None, None)
-            where = describe(url)
-            if admin is None:
-                raise BadInput(
-                    f"{where} holds no relman board yet: its admin runs `relman pg setup URL --admin ROLE` first"
-                )
-            usable = conn.execute("SELECT has_schema_privilege('relman', 'USAGE')").fetchone()
-            if not usable or not usable[0]:
-                raise BadInput(
-                    f"your role {account} has no access to the relman board in {where}: an admin can "
-                    f"`GRANT {OPERATOR_ROLE} TO {account}` (or {READER_ROLE}, to read only)"
-                )
-            applied = applied_migrations(conn)
-            if applied is None:
-                raise BadInput(f"{where} holds a relman schema but no migrations table; refusing to touch it")
-            unknown = applied - KNOWN_MIGRATIONS
-            if unknown:
-                raise BadInput(
-                    f"{where} was written by a newer relman (schema {max(unknown)}); upgrade relman to open it"
-                )
-            if KNOWN_MIGRATIONS - applied:
-                raise BadInput(
-                    f"{where} needs a schema upgrade: its admin runs `relman pg setup URL --admin "
-                    f"{admin}` again (it is safe to repeat)"
-                )
-            writable = conn.execute(
-                "SELECT has_function_privilege('relman.release_event(jsonb)', 'EXECUTE')"
-            ).fetchone()
-            read_only = read_only or not (writable and writable[0])
-            if read_only:
-                conn.execute("SET default_transaction_read_only = on")
+            account, database, admin, read_only = check_board(conn, url, read_only=read_only)
         except psycopg.Error as exc:
             conn.close()
             raise BadInput(f"cannot open the board in {describe(url)}: {first_line(exc)}") from None
@@ -190,11 +118,9 @@ class PgStore:
         return cls(url, conn, read_only=read_only, account=str(account), admin=str(admin), database=str(database))
 
     def close(self) -> None:
-        for conn in (self._conn, self._listener):
-            if conn is not None:
-                with contextlib.suppress(psycopg.Error):
-                    conn.close()
-        self._listener = None
+        with contextlib.suppress(psycopg.Error):
+            self._conn.close()
+        self._listener.close()
 
     def reopen(self, *, read_only: bool = False) -> PgStore:
         return PgStore.open(self._url, read_only=read_only)
@@ -305,57 +231,14 @@ class PgStore:
         return int(row[0]) if row else 0
 
     def wait_for_change(self, timeout: float, after_seq: int | None = None) -> Wake:
-        """Block on the board's notification channel until another commit, at most ``timeout`` seconds.
-
-        Nothing is polled while nothing changes: the server sends a notification when a
-        transaction that logged an event commits. The listening connection is made on the first
-        call (pass the last seq you have read as ``after_seq`` so nothing in between is missed);
-        if the server goes away it is made again, and the call says ``RECONNECTED`` (re-read:
-        notifications sent meanwhile were lost). Thread-safe against the store's own connection.
-        """
-        deadline = time.monotonic() + timeout
-        while True:
-            if self._listener is None:
-                try:
-                    self._listener = connect(self._url)
-                    self._listener.execute(f"LISTEN {CHANNEL}")
-                except (BadInput, psycopg.Error):
-                    if self._listener is not None:
-                        with contextlib.suppress(psycopg.Error):
-                            self._listener.close()
-                    self._listener = None
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        return Wake.DISCONNECTED
-                    time.sleep(min(RECONNECT_EVERY_S, left))
-                    continue
-                if self._listener_lost:
-                    self._listener_lost = False
-                    return Wake.RECONNECTED
-                if after_seq is not None:
-                    row = self._listener.execute("SELECT coalesce(max(seq), 0) FROM relman.events").fetchone()
-                    if row and int(row[0]) > after_seq:
-                        return Wake.CHANGED
-            left = deadline - time.monotonic()
-            try:
-                heard = any(True for _ in self._listener.notifies(timeout=max(left, 0.0), stop_after=1))
-                if heard:
-                    for _ in self._listener.notifies(timeout=0.0):  # one wake for a burst
-                        pass
-                    return Wake.CHANGED
-            except psycopg.Error:
-                with contextlib.suppress(psycopg.Error):
-                    self._listener.close()
-                self._listener = None
-                self._listener_lost = True
-                continue
-            if time.monotonic() >= deadline:
-                return Wake.TIMEOUT
+        """Block on the board's notification channel until another commit, at most ``timeout`` seconds
+        (see :meth:`relman_tui.store.pg_listen.Listener.wait`). Thread-safe against the store's own connection."""
+        return self._listener.wait(timeout, after_seq)
 
     # -- settings ------------------------------------------------------------------------------------
 
     def setting(self, key: str, default: str) -> str:
-        row = self._run("SELECT value FROM settings WHERE key = %s", (key,)).fetchone()
+        row = self._run(setting_query("%s"), (key,)).fetchone()
         return str(row[0]) if row else default
 
     def set_setting(self, key: str, value: str) -> None:
@@ -365,10 +248,7 @@ class PgStore:
     # -- environments ----------------------------------------------------------------------------------
 
     def environments(self) -> list[Environment]:
-        rows = self._run(
-            "SELECT name, title, position, capacity, requires_approval FROM environments ORDER BY position"
-        ).fetchall()
-        return [Environment(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+        return [environment_from_row(r) for r in self._run(ENVIRONMENTS_SQL).fetchall()]
 
     def save_environments(self, environments: Sequence[Environment]) -> None:
         """Make the pipeline exactly ``environments`` (insert, update, delete by name): an admin's change."""
@@ -403,14 +283,14 @@ class PgStore:
         return with_windows(self._run(query, params).fetchall(), self._windows)
 
     def _windows(self, ids: list[int] | None) -> dict[int, list[Window]]:
-        query = 'SELECT release_id, environment, start, "end" FROM windows'
+        query = WINDOWS_SQL
         params: tuple[Any, ...] = ()
         if ids is not None:
             query += " WHERE release_id = ANY(%s)"
             params = (ids,)
         out: dict[int, list[Window]] = {}
         for w in self._run(query + " ORDER BY start", params).fetchall():
-            out.setdefault(w[0], []).append(Window(w[0], w[1], from_stamp(w[2]), from_stamp(w[3])))
+            out.setdefault(w[0], []).append(window_from_row(w))
         return out
 
     def release(self, release_id: int) -> Release | None:
@@ -424,7 +304,7 @@ class PgStore:
         if row is None:
             return None
         windows = [Window(release_id, env, from_stamp(start), from_stamp(end)) for env, start, end in row[-1] or ()]
-        return _release(row, windows)
+        return release_from_row(row, windows)
 
     def insert_release(self, new: NewRelease, now: datetime) -> int:
         """Reserve the new release's id; the release is written with its ``created`` event."""
@@ -455,7 +335,7 @@ class PgStore:
         self._exec_many(
             f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES "
             "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s)",
-            [(rid, *_pg_row(_release_row(new, now))) for rid, new in zip(ids, releases, strict=True)],
+            [(rid, *pg_release_row(new_release_row(new, now))) for rid, new in zip(ids, releases, strict=True)],
         )
         self._exec_many(
             'INSERT INTO windows (release_id, environment, start, "end") VALUES (%s, %s, %s, %s)',
@@ -507,10 +387,7 @@ class PgStore:
     # -- freezes -----------------------------------------------------------------------------------------
 
     def freezes(self) -> list[Freeze]:
-        rows = self._run(
-            'SELECT id, environments, reason, start, "end", cron, duration, zone FROM freezes ORDER BY id'
-        ).fetchall()
-        return [freeze_from_row(r) for r in rows]
+        return [freeze_from_row(r) for r in self._run(FREEZES_SQL).fetchall()]
 
     def insert_freeze(self, freeze: Freeze) -> int:
         """Reserve the freeze's id; it is written with its ``freeze_added`` event."""
@@ -550,10 +427,10 @@ class PgStore:
     ) -> list[Event]:
         """Newest first when ``limit`` is given without ``after_seq``; otherwise oldest first."""
         query, params = events_query("%s", release, limit, after_seq)
-        return [_event(row) for row in self._run(query, params).fetchall()]
+        return [event_from_row(row) for row in self._run(query, params).fetchall()]
 
     def stored_events(self) -> list[chain.StoredEvent]:
-        rows = self._run(f"SELECT {EVENT_COLUMNS} FROM events ORDER BY seq").fetchall()
+        rows = self._run(STORED_EVENTS_SQL).fetchall()
         return [stored_event(row) for row in rows]
 
     def delivery_rows(self, environment: str) -> list[tuple[Any, ...]]:
@@ -565,7 +442,7 @@ class PgStore:
         return dump_board(self)
 
     def settings(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self._run("SELECT key, value FROM settings").fetchall()}
+        return {str(k): str(v) for k, v in self._run(SETTINGS_SQL).fetchall()}
 
     def load_copy(self, dump: BoardDump) -> None:
         """Write a copied board, history and all, into this empty board; all or nothing.
@@ -574,6 +451,7 @@ class PgStore:
         seqs, actors and hashes they came with, releases keep their ids, revisions and approvals,
         and the chain is verified on the server's side before anything is committed.
         """
+        insert_release, insert_window, insert_freeze, insert_event_row = copy_inserts("%s")
         with self.write():
             if not self.owns_schema():
                 raise Refused(
@@ -584,19 +462,21 @@ class PgStore:
                 raise BadInput(problem)
             # the target's admins stay admins of what they copied in (the creator of a board is its first
             # admin), beside any the source had
-            kept = _names(self.setting("admins", "[]"))
+            kept = names_from_setting(self.setting("admins", "[]"))
             settings = dict(dump.settings)
-            settings["admins"] = json.dumps(list(dict.fromkeys([*_names(settings.get("admins", "[]")), *kept])))
+            settings["admins"] = json.dumps(
+                list(dict.fromkeys([*names_from_setting(settings.get("admins", "[]")), *kept]))
+            )
             self._exec("DELETE FROM settings")
             for key, value in sorted(settings.items()):
                 self._exec("INSERT INTO settings (key, value) VALUES (%s, %s)", (key, value))
             self.save_environments(dump.environments)
             self._exec_many(
-                f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({', '.join(['%s'] * 17)})",
-                [_pg_row(release_row(r)) for r in dump.releases],
+                insert_release,
+                [pg_release_row(release_row(r)) for r in dump.releases],
             )
             self._exec_many(
-                'INSERT INTO windows (release_id, environment, start, "end") VALUES (%s, %s, %s, %s)',
+                insert_window,
                 [
                     (w.release_id, w.environment, to_stamp(w.start), to_stamp(w.end))
                     for r in dump.releases
@@ -604,15 +484,11 @@ class PgStore:
                 ],
             )
             self._exec_many(
-                'INSERT INTO freezes (id, environments, reason, start, "end", cron, duration, zone) '
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                insert_freeze,
                 [(f.id, *freeze_row(f)) for f in dump.freezes],
             )
             for event in dump.events:  # one at a time: the server checks each link against the one before
-                self._exec(
-                    f"INSERT INTO events ({EVENT_COLUMNS}) VALUES ({', '.join(['%s'] * 12)})",
-                    stored_event_row(event),
-                )
+                self._exec(insert_event_row, stored_event_row(event))
             for table in ("releases", "freezes"):
                 self._exec(
                     f"SELECT setval(pg_get_serial_sequence('relman.{table}', 'id'), "
@@ -633,7 +509,7 @@ class PgStore:
 
     def hook_cursor(self) -> tuple[int, list[str]]:
         """``(seq, done)``: events before ``seq`` are handled, and at ``seq`` the hooks ``done``."""
-        return hook_cursor_from_row(self._run("SELECT seq, done FROM hook_cursor WHERE id = 1").fetchone())
+        return hook_cursor_from_row(self._run(HOOK_CURSOR_SQL).fetchone())
 
     def hook_failures(self) -> frozenset[int]:
         """The releases whose latest hook outcome is a failure (the board marks their cards)."""
@@ -645,8 +521,6 @@ class PgStore:
 
     def runner_key(self) -> str:
         """The board's identity for its hook runner: the server and database the connection reached."""
-        import hashlib
-
         info = self._conn.info
         where = f"{info.host}:{info.port}/{info.dbname}"
         return "pg-" + hashlib.sha256(where.encode("utf-8")).hexdigest()[:16]
@@ -677,12 +551,12 @@ class PgStore:
     def _run(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
         """A query; outside a transaction a connection the server dropped is made again once."""
         try:
-            return self._conn.execute(query, params)  # type: ignore[arg-type]
+            return self._conn.execute(query, params)
         except psycopg.OperationalError as exc:
             if self._tx is not None or not self._reconnect_after(exc):
                 raise self._translate(exc) from exc
             try:
-                return self._conn.execute(query, params)  # type: ignore[arg-type]
+                return self._conn.execute(query, params)
             except psycopg.Error as again:
                 raise self._translate(again) from again
         except psycopg.Error as exc:
@@ -700,7 +574,7 @@ class PgStore:
             return
         try:
             with self._conn.cursor() as cursor:
-                cursor.executemany(query, rows)  # type: ignore[arg-type]
+                cursor.executemany(query, rows)
         except psycopg.Error as exc:
             raise self._translate(exc) from exc
 
@@ -721,69 +595,5 @@ class PgStore:
 
     def _translate(self, exc: psycopg.Error) -> RelmanError:
         """A server error as one sentence for a person, and the right exit status."""
-        state = exc.sqlstate or ""
-        said = first_line(exc)
-        if state == "42501":  # insufficient privilege: a grant the role lacks, or a control's refusal
-            return Refused(self._privilege_message(said))
-        if state == "RM409":  # the server's stale-write check, under its lock
-            return Refused(f"{said}; nothing was written")
-        if state == "55P03":  # lock_not_available: a lock did not come within lock_timeout
-            return BadInput(
-                f"{self.name} is busy: {self._lock_holders()}; waited {LOCK_TIMEOUT_S:g} s, nothing was changed, "
-                "try again"
-            )
-        if state == "57014":  # query_canceled: statement_timeout
-            return BadInput(
-                f"{self.name} did not answer within {STATEMENT_TIMEOUT_S:g} s ({said}); nothing was changed, try again"
-            )
-        if state.startswith("23"):  # integrity constraint violation
-            return BadInput(f"refused by the database: {said}")
-        if state == "25006":
-            return BadInput(f"{self.name} is open read-only; nothing was changed")
-        if (
-            (isinstance(exc, psycopg.OperationalError) and (self._conn.closed or self._conn.broken))
-            or state.startswith("08")
-            or state.startswith("57P")
-        ):
-            return BadInput(f"lost the connection to {self.name} ({said}); nothing was changed, try again")
-        return BadInput(f"database error on {self.name}: {said}")
-
-    def _lock_holders(self) -> str:
-        """Who holds a lock on relman's tables (role, application), asked on a connection of its own:
-        this one's transaction is over."""
-        try:
-            conn = connect(self._url)
-        except BadInput:
-            return "another session holds a lock"
-        try:
-            row = conn.execute("SELECT relman.lock_holders()").fetchone()
-            return str(row[0]) if row and row[0] else "another session held a lock (gone now)"
-        except psycopg.Error:
-            return "another session holds a lock"
-        finally:
-            with contextlib.suppress(psycopg.Error):
-                conn.close()
-
-    def _privilege_message(self, said: str) -> str:
-        you = f"{self._account} is not a member of it"
-        if said.startswith("permission denied for table settings"):
-            return f"only the board's admin role ({self.admin}) may change the board's settings; {you}"
-        if said.startswith("permission denied for table environments"):
-            return f"only the board's admin role ({self.admin}) may add, change or remove environments; {you}"
-        if said.startswith("permission denied"):
-            return f"the server refused: {said} (role {self._account} on {self.name})"
-        return f"{said} (the server enforces this)"
-
-
-def _pg_row(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A release row from the SQLite helpers with ``unapproved`` (the last but one column) as a boolean."""
-    return (*values[:-2], bool(values[-2]), values[-1])
-
-
-def _names(raw: str) -> list[str]:
-    """A settings value that lists accounts (``admins``, ``delegates``), or none."""
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else []
+        broken = isinstance(exc, psycopg.OperationalError) and (self._conn.closed or self._conn.broken)
+        return translate(exc, self._url, broken=broken, account=self._account, admin=self.admin)

@@ -1,7 +1,7 @@
 """The PostgreSQL board's schema, versioned, and `relman pg setup`.
 
 Everything here is created by the board's admin role and owned by it: the tables (with the
-SQLite schema's names), the write functions (:mod:`relman_tui.pg_functions`) and the grants of
+SQLite schema's names), the write functions (:mod:`relman_tui.store.pg_functions`) and the grants of
 the group roles. Operators and readers own nothing and may write no table: every change is a
 call to one of the admin's functions.
 """
@@ -18,7 +18,8 @@ from psycopg import sql
 from relman_tui.dburl import describe
 from relman_tui.errors import BadInput
 from relman_tui.limits import clean_login
-from relman_tui.pg_functions import M004_DEFINER_WRITES, grants
+from relman_tui.store.pg_connect import connect, first_line
+from relman_tui.store.pg_functions import M004_DEFINER_WRITES, grants
 from relman_tui.timeutil import to_stamp
 
 SCHEMA = "relman"
@@ -309,6 +310,40 @@ def applied_migrations(conn: psycopg.Connection[Any]) -> set[str] | None:
 # -- `relman pg setup` ---------------------------------------------------------------------------------------
 
 
+def check_board(conn: psycopg.Connection[Any], url: str, *, read_only: bool) -> tuple[str, str, str, bool]:
+    """``(account, database, admin, read_only)`` of the board ``conn`` reached, once it is known to be an
+    up-to-date board this role may use (read-only when it may not write); refuses anything else."""
+    account, database, admin = conn.execute(
+        "SELECT session_user, current_database(), "
+        "(SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'relman')"
+    ).fetchone() or (None, None, None)
+    where = describe(url)
+    if admin is None:
+        raise BadInput(f"{where} holds no relman board yet: its admin runs `relman pg setup URL --admin ROLE` first")
+    usable = conn.execute("SELECT has_schema_privilege('relman', 'USAGE')").fetchone()
+    if not usable or not usable[0]:
+        raise BadInput(
+            f"your role {account} has no access to the relman board in {where}: an admin can "
+            f"`GRANT {OPERATOR_ROLE} TO {account}` (or {READER_ROLE}, to read only)"
+        )
+    applied = applied_migrations(conn)
+    if applied is None:
+        raise BadInput(f"{where} holds a relman schema but no migrations table; refusing to touch it")
+    unknown = applied - KNOWN_MIGRATIONS
+    if unknown:
+        raise BadInput(f"{where} was written by a newer relman (schema {max(unknown)}); upgrade relman to open it")
+    if KNOWN_MIGRATIONS - applied:
+        raise BadInput(
+            f"{where} needs a schema upgrade: its admin runs `relman pg setup URL --admin "
+            f"{admin}` again (it is safe to repeat)"
+        )
+    writable = conn.execute("SELECT has_function_privilege('relman.release_event(jsonb)', 'EXECUTE')").fetchone()
+    read_only = read_only or not (writable and writable[0])
+    if read_only:
+        conn.execute("SET default_transaction_read_only = on")
+    return str(account), str(database), str(admin), read_only
+
+
 def setup(url: str, admin: str) -> list[str]:
     """Make (or bring up to date) the board in the database at ``url``, owned by ``admin``; idempotent.
 
@@ -318,7 +353,6 @@ def setup(url: str, admin: str) -> list[str]:
     grants each role what it needs (and nothing else: grants of older versions are revoked). Returns what it
     did, one line each.
     """
-    from relman_tui.store_pg import connect, first_line  # (it imports this module)
 
     admin = clean_login(admin, "--admin")
     conn = connect(url, search_path=False)
@@ -367,7 +401,7 @@ def setup(url: str, admin: str) -> list[str]:
             if name in applied:
                 continue
             for statement in statements:
-                conn.execute(statement)  # type: ignore[arg-type]
+                conn.execute(statement)
             conn.execute(
                 "INSERT INTO migrations (name, applied_at) VALUES (%s, %s)",
                 (name, to_stamp(datetime.now(UTC).replace(microsecond=0))),
@@ -379,7 +413,7 @@ def setup(url: str, admin: str) -> list[str]:
             (json.dumps([admin]),),
         )
         for statement in grants():
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
         conn.execute("COMMIT")
     except psycopg.Error as exc:
         said = first_line(exc)
