@@ -23,6 +23,7 @@ from relman_tui.settings import Settings
 from relman_tui.text import inert
 from relman_tui.tui import errorlog
 from relman_tui.tui.guard import Guarded
+from relman_tui.tui.host import Host
 from relman_tui.tui.screens.base import KeyedScreen
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.session import Session
@@ -301,6 +302,11 @@ class RelmanApp(Guarded, App[str | None]):
             screen.another(error)
             return
         self.push_screen(ErrorDialog(error, log))
+
+
+def as_host(app: RelmanApp) -> Host:
+    """The app as its screens see it: mypy checks here that :class:`RelmanApp` is a :class:`Host`."""
+    return app
 
 
 def to_next_minute(now: datetime) -> float:

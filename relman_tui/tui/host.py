@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from relman_tui.tui.session import Session
 
 
+@runtime_checkable
 class Host(Protocol):
     """The app, as screens, widgets and the palette see it.
 
@@ -58,5 +59,8 @@ class Host(Protocol):
 
 
 def host(node: DOMNode) -> Host:
-    """The app that ``node`` runs in, as a :class:`Host`."""
-    return cast("Host", node.app)
+    """The app that ``node`` runs in, as a :class:`Host` (``RelmanApp``: relman_tui.tui.app checks that it is one)."""
+    app = node.app
+    if not isinstance(app, Host):
+        raise TypeError(f"{type(app).__name__} is not a relman host")
+    return app
