@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from relman_tui import settings as user_settings
+from relman_tui.actions import Action
 from relman_tui.dburl import Target, check_url, is_url
 from relman_tui.done import is_done
 from relman_tui.done import positions as done_positions
@@ -559,7 +560,9 @@ def move(obj: Context, release_id: int, stage: str, force: bool, reason: str | N
     service = obj.service()
     before = service.release(release_id)
     moved = service.move(release_id, stage, force=force, reason=reason, rev=rev)
-    last = next((e for e in reversed(service.events(release_id)) if e.action in ("moved", "rolled_back")), None)
+    last = next(
+        (e for e in reversed(service.events(release_id)) if e.action in (Action.MOVED, Action.ROLLED_BACK)), None
+    )
     forced = last is not None and last.forced
     click.echo(f"{inert(moved.label)} {moved_words(before, moved, forced, obj.clock().now(), obj.tz)}")
 

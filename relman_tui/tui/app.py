@@ -17,6 +17,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
+from relman_tui.actions import Action
 from relman_tui.model import Event
 from relman_tui.service import Service, Snapshot
 from relman_tui.settings import Settings
@@ -192,8 +193,10 @@ class RelmanApp(Guarded, App[str | None]):
             return  # read before a change we have already drawn
         self.snapshot = snapshot
         self.snapshots_applied += 1
-        failed = [e for e in message.events if e.action == "hook_failed"]
-        theirs = [e for e in message.events if e.seq not in self.service.written_seqs and e.action != "hook_failed"]
+        failed = [e for e in message.events if e.action == Action.HOOK_FAILED]
+        theirs = [
+            e for e in message.events if e.seq not in self.service.written_seqs and e.action != Action.HOOK_FAILED
+        ]
         if not (failed or theirs):
             return
         labels = {r.id: r.label for r in snapshot.releases}
