@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from relman_tui import replay
+from relman_tui.actions import Action
 from relman_tui.chain import StoredEvent, Verdict
 
 
@@ -31,7 +32,7 @@ def judge(
 def _board_id_in_log(events: Sequence[StoredEvent]) -> tuple[int, str] | None:
     """The board id the latest board_created or state_checkpoint event recorded."""
     for event in reversed(events):
-        if event.action in (replay.BOARD_CREATED, replay.CHECKPOINT):
+        if event.action in (Action.BOARD_CREATED, Action.STATE_CHECKPOINT):
             try:
                 details = json.loads(event.details or "{}")
             except ValueError:

@@ -13,6 +13,7 @@ from typing import Any
 import tomli_w
 
 from relman_tui import freezes as freeze_rules
+from relman_tui.actions import HOOK_ACTIONS
 from relman_tui.errors import BadInput, RelmanError
 from relman_tui.limits import (
     BOARD_FILE_BYTES,
@@ -32,28 +33,6 @@ FORMAT = 1
 HOOKS_MAX = 100
 HOOK_TIMEOUT_DEFAULT_S = 600
 HOOK_TIMEOUT_MAX = timedelta(hours=24)
-# What a hook may react to; never a hook's own outcome, which would let a failing hook run for ever.
-HOOK_ACTIONS = frozenset(
-    {
-        "created",
-        "edited",
-        "moved",
-        "rolled_back",
-        "scheduled",
-        "unscheduled",
-        "verified",
-        "failed",
-        "approved",
-        "cancelled",
-        "freeze_added",
-        "freeze_removed",
-        "env_added",
-        "env_changed",
-        "env_removed",
-        "setting_changed",
-        "imported",
-    }
-)
 
 
 def board_to_toml(service: Service) -> str:

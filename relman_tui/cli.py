@@ -12,11 +12,12 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from relman_tui import settings as user_settings
+from relman_tui.actions import Action
 from relman_tui.dburl import Target, check_url, is_url
 from relman_tui.done import is_done
 from relman_tui.done import positions as done_positions
@@ -36,6 +37,9 @@ from relman_tui.timeutil import (
     zone_info,
 )
 from relman_tui.wording import actor_text, counted, moved_words, what_happened
+
+if TYPE_CHECKING:
+    from relman_tui.service import Service
 
 F = TypeVar("F", bound=Callable[..., Any])
 ACTOR_COLUMN_MAX = 24  # `relman log` pads account names to the longest shown, up to this
@@ -84,7 +88,7 @@ class Context:
     actor_option: str | None
     config: Path | None
     _settings: user_settings.Settings | None = None
-    _service: Any = None
+    _service: Service | None = None
     _stores: list[Any] = field(default_factory=list)
 
     @property
@@ -122,7 +126,7 @@ class Context:
             return FixedClock(at, from_environment=True)
         return SystemClock()
 
-    def service(self, *, create: bool = False, read_only: bool = False) -> Any:
+    def service(self, *, create: bool = False, read_only: bool = False) -> Service:
         if self._service is None:
             from relman_tui.identity import resolve
             from relman_tui.service import Service, board_delegates
@@ -556,7 +560,9 @@ def move(obj: Context, release_id: int, stage: str, force: bool, reason: str | N
     service = obj.service()
     before = service.release(release_id)
     moved = service.move(release_id, stage, force=force, reason=reason, rev=rev)
-    last = next((e for e in reversed(service.events(release_id)) if e.action in ("moved", "rolled_back")), None)
+    last = next(
+        (e for e in reversed(service.events(release_id)) if e.action in (Action.MOVED, Action.ROLLED_BACK)), None
+    )
     forced = last is not None and last.forced
     click.echo(f"{inert(moved.label)} {moved_words(before, moved, forced, obj.clock().now(), obj.tz)}")
 
@@ -812,7 +818,7 @@ def log(obj: Context, release_id: int | None, limit: int | None, verify: bool, a
         click.echo(f"{e.seq:>6}  {when}  {who}  {inert(rel)}{what_happened(e, obj.tz)}")
 
 
-def _verify_log(service: Any, as_json: bool) -> None:
+def _verify_log(service: Service, as_json: bool) -> None:
     from relman_tui import witness
     from relman_tui.audit import verdict_words
 
@@ -1099,7 +1105,7 @@ def _changed_list(what: str, change: str, current: list[str], accounts: tuple[st
     return [c for c in current if c.casefold() not in folded]
 
 
-def _pinned(service: Any) -> bool:
+def _pinned(service: Service) -> bool:
     """Whether the service's clock is `$RELMAN_NOW`'s: a board made under it is a fixed-clock board."""
     return bool(getattr(service.clock, "from_environment", False))
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from relman_tui import freezes as freeze_rules
+from relman_tui.actions import Action
 from relman_tui.demo_history import delivery_history
 from relman_tui.errors import BadInput
 from relman_tui.model import PLANNED, Risk, State
@@ -108,7 +109,7 @@ def _history(
     steps: list[tuple[NewEvent, str]] = [
         (
             NewEvent(
-                "created",
+                Action.CREATED,
                 release_id,
                 to=PLANNED,
                 details={
@@ -125,16 +126,16 @@ def _history(
     here = stages.index(new.stage)
     for i in range(1, here + 1):
         if i > 1:
-            steps.append((NewEvent("verified", release_id, "deployed", stages[i - 1]), new.owner))
+            steps.append((NewEvent(Action.VERIFIED, release_id, "deployed", stages[i - 1]), new.owner))
         if i == len(stages) - 1 and new.approved_by:  # prod requires approval: approved before going in
-            steps.append((NewEvent("approved", release_id, to=stages[i - 1]), new.approved_by))
-        steps.append((NewEvent("moved", release_id, stages[i - 1], stages[i]), new.owner))
+            steps.append((NewEvent(Action.APPROVED, release_id, to=stages[i - 1]), new.approved_by))
+        steps.append((NewEvent(Action.MOVED, release_id, stages[i - 1], stages[i]), new.owner))
     if new.state is State.VERIFIED:
-        steps.append((NewEvent("verified", release_id, "deployed", new.stage), new.owner))
+        steps.append((NewEvent(Action.VERIFIED, release_id, "deployed", new.stage), new.owner))
     elif new.state is State.FAILED:
-        steps.append((NewEvent("failed", release_id, "deployed", new.stage, reason="smoke tests red"), new.owner))
+        steps.append((NewEvent(Action.FAILED, release_id, "deployed", new.stage, reason="smoke tests red"), new.owner))
     if new.approved_by and here < len(stages) - 1:
-        steps.append((NewEvent("approved", release_id, to=new.stage), new.approved_by))
+        steps.append((NewEvent(Action.APPROVED, release_id, to=new.stage), new.approved_by))
     gap = (end - start) / len(steps)
     return [((start + k * gap).replace(microsecond=0), event, actor) for k, (event, actor) in enumerate(steps)]
 
@@ -317,7 +318,7 @@ def _curated(store: BoardStore, now: datetime, via: str) -> int:
     for number, new in enumerate(list(releases)):
         assert new.created_at is not None
         steps = _history(first + number, new, stages, new.created_at, now - 5 * h)
-        approvals = [when for when, event, _ in steps if event.action == "approved"]
+        approvals = [when for when, event, _ in steps if event.action == Action.APPROVED]
         if approvals:  # the release says when it was approved as its history does
             releases[number] = replace(new, approved_at=approvals[-1])
         history += steps
@@ -398,7 +399,7 @@ def _delivery(
         new = replace(new, created_at=start, changed_at=changed)
         span = (start, end, now - timedelta(hours=1))
         steps = delivery_history(number, new, stages, approval, frozen, span, rng.randrange(2**32))
-        approvals = [when for when, event, _ in steps if event.action == "approved"]
+        approvals = [when for when, event, _ in steps if event.action == Action.APPROVED]
         if approvals:  # the release says when it was approved as its history does
             new = replace(new, approved_at=approvals[-1])
         dated.append(new)

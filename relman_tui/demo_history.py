@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from relman_tui.actions import Action
 from relman_tui.model import PLANNED, State
 from relman_tui.store import NewEvent, NewRelease
 from relman_tui.timeutil import to_stamp
@@ -62,7 +63,7 @@ class _Walk:
         self.at = min(self.end, (self.at + self.step * self.rng.uniform(0.3, 1.7)).replace(microsecond=0))
 
     def log(self, action: str, who: str, extra: dict[str, Any] | None = None, **kw: Any) -> None:
-        if action != "created":
+        if action != Action.CREATED:
             self.rev += 1
         details = {**(extra or {}), "release": self.record()}
         self.steps.append((self.at, NewEvent(action, self.rid, details=details, **kw), who))
@@ -86,17 +87,17 @@ class _Walk:
         self.stage, self.state = to, str(State.DEPLOYED)
         self.unapproved = to in self.approval and self.approved_by is None
         extra = {"unapproved": True} if self.unapproved else None
-        self.log("moved", self.new.owner, extra, from_=was, to=to, forced=forced is not None, reason=forced)
+        self.log(Action.MOVED, self.new.owner, extra, from_=was, to=to, forced=forced is not None, reason=forced)
 
     def verify(self) -> None:
         self.tick()
         self.state = str(State.VERIFIED)
-        self.log("verified", self.new.owner, from_=str(State.DEPLOYED), to=self.stage)
+        self.log(Action.VERIFIED, self.new.owner, from_=str(State.DEPLOYED), to=self.stage)
 
     def fail(self) -> None:
         self.tick()
         self.state = str(State.FAILED)
-        self.log("failed", self.new.owner, from_=str(State.DEPLOYED), to=self.stage, reason="smoke tests red")
+        self.log(Action.FAILED, self.new.owner, from_=str(State.DEPLOYED), to=self.stage, reason="smoke tests red")
 
     def rollback(self) -> None:
         self.tick()
@@ -106,13 +107,13 @@ class _Walk:
         withdrawn = {"approval_withdrawn": self.approved_by} if self.approved_by else None
         self.approved_by = None
         self.unapproved = self.stage in self.approval
-        self.log("rolled_back", self.new.owner, withdrawn, from_=was, to=self.stage, reason="errors after deploy")
+        self.log(Action.ROLLED_BACK, self.new.owner, withdrawn, from_=was, to=self.stage, reason="errors after deploy")
 
     def approve(self, who: str) -> None:
         self.tick()
         extra = {"cleared_unapproved": True} if self.unapproved else None
         self.approved_by, self.unapproved = who, False
-        self.log("approved", who, extra, to=self.stage)
+        self.log(Action.APPROVED, who, extra, to=self.stage)
 
 
 def delivery_history(
@@ -146,7 +147,7 @@ def delivery_history(
     }
     if new.changed_at:
         created["changed_at"] = to_stamp(new.changed_at)
-    walk.log("created", new.owner, created, to=PLANNED)
+    walk.log(Action.CREATED, new.owner, created, to=PLANNED)
     i = 1
     while i <= target:
         here = stages[i]

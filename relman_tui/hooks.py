@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from relman_tui import hook_process
-from relman_tui.model import HOOK_OUTCOMES, Event, Hook
+from relman_tui.actions import HOOK_OUTCOMES
+from relman_tui.model import Event, Hook
 from relman_tui.service import HookOutcome, Service, event_record
 from relman_tui.text import inert
 from relman_tui.timeutil import format_duration

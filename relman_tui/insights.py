@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from relman_tui.actions import Action
 from relman_tui.errors import BadInput
 from relman_tui.model import Environment, Event
 from relman_tui.timeutil import from_stamp, to_stamp
@@ -221,22 +222,22 @@ def deployments(rows: Iterable[Row], environments: Sequence[Environment], enviro
         facts = known.get(rid)
         if facts is None:
             facts = known[rid] = _Known()
-        if action == "created" or action == "edited":
+        if action == Action.CREATED or action == Action.EDITED:
             if text and _RECORD not in text:  # an old event: what it says is all there is
                 details = _details(text)
-                if action == "created":
+                if action == Action.CREATED:
                     _from_created(facts, details, from_stamp(at))
                 else:
                     _from_edit(facts, details)
                     if details.get("approval_withdrawn"):
                         facts.approved = False
-            elif action == "created":
+            elif action == Action.CREATED:
                 facts.approved = False
             continue
-        if action == "approved":
+        if action == Action.APPROVED:
             facts.approved = True
             continue
-        if action == "rolled_back":
+        if action == Action.ROLLED_BACK:
             facts.approved = False  # a rollback withdraws an approval
             if from_ == environment and facts.latest is not None:
                 latest = facts.latest
@@ -248,7 +249,7 @@ def deployments(rows: Iterable[Row], environments: Sequence[Environment], enviro
             continue
         if to != environment:
             continue
-        if action == "moved":
+        if action == Action.MOVED:
             details = _details(text)
             record = details.get("release")
             if isinstance(record, Mapping):
@@ -266,10 +267,10 @@ def deployments(rows: Iterable[Row], environments: Sequence[Environment], enviro
                     new.lead_from_changed_at = facts.changed_at is not None
             facts.latest = new
             found.append(new)
-        elif action == "failed":
+        elif action == Action.FAILED:
             if facts.latest is not None and facts.latest.mark_seq is None:
                 _mark(facts.latest, seq, from_stamp(at), waiting)
-        elif action == "verified" and facts.latest is not None:
+        elif action == Action.VERIFIED and facts.latest is not None:
             record = _details(text).get("release")
             if isinstance(record, Mapping):
                 _from_record(facts, record)

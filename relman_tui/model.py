@@ -168,9 +168,6 @@ class Hook:
         return f"on {self.on}{where}: {' '.join(self.run)}"
 
 
-HOOK_OUTCOMES = ("hook_ran", "hook_failed")
-
-
 @dataclass(frozen=True, slots=True)
 class Event:
     seq: int

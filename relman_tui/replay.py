@@ -11,17 +11,12 @@ from typing import Any
 
 from relman_tui import admins as admin_rules
 from relman_tui import gates
+from relman_tui.actions import RULE_CHANGES, Action
 from relman_tui.chain import StoredEvent
 from relman_tui.model import Environment, Freeze, Hook, Release, Risk, State
 from relman_tui.records import environment_record, freeze_record, hook_record, release_record, window_record
 from relman_tui.timeutil import from_stamp
 
-CHECKPOINT = "state_checkpoint"  # the whole state at one moment: replay starts from the latest one
-BOARD_CREATED = "board_created"
-BOARD_COPIED = "board_copied"
-RULE_CHANGES = frozenset(
-    {"setting_changed", "env_added", "env_changed", "env_removed", "hook_added", "hook_removed", "imported"}
-)
 SETTING_KEYS = ("four_eyes", "delegates", admin_rules.ADMINS, admin_rules.FIXED_CLOCK)
 
 
@@ -109,7 +104,7 @@ def replay(events: Sequence[StoredEvent], *, server_admins: bool = False) -> Rep
     start_index = 0
     start = 0
     for index, event in enumerate(events):
-        if event.action == CHECKPOINT:
+        if event.action == Action.STATE_CHECKPOINT:
             start_index, start = index, event.seq
     state = BoardState()
     skipped_time = False
@@ -209,46 +204,46 @@ def _details(event: StoredEvent) -> dict[str, Any]:
 def _apply(state: BoardState, event: StoredEvent, d: dict[str, Any]) -> None:
     """Change ``state`` as ``event`` did (raises KeyError/TypeError/ValueError for one that cannot be replayed)."""
     action = event.action
-    if action == CHECKPOINT:
+    if action == Action.STATE_CHECKPOINT:
         fresh = BoardState.from_json(d["state"])
         state.__dict__.update(fresh.__dict__)
-    elif action == BOARD_CREATED:
+    elif action == Action.BOARD_CREATED:
         state.settings["admins"] = list(d["admins"])
         state.settings["fixed_clock"] = str(d.get("fixed_clock", "off"))
-    elif action == BOARD_COPIED:
+    elif action == Action.BOARD_COPIED:
         state.settings["admins"] = list(d["admins"])
     elif "release" in d and isinstance(d["release"], dict) and event.release is not None:
         record = dict(d["release"])
         if int(record["id"]) != event.release:
             raise ValueError(f"its release record is of release {record['id']}, not {event.release}")
         state.releases[event.release] = record
-        if action == "scheduled":
+        if action == Action.SCHEDULED:
             window = d["window"]
             state.windows[(event.release, str(window["environment"]))] = dict(window)
-        elif action == "unscheduled":
+        elif action == Action.UNSCHEDULED:
             state.windows.pop((event.release, str(d["window"]["environment"])), None)
-    elif event.release is not None and action not in ("hook_ran", "hook_failed"):
+    elif event.release is not None and action not in (Action.HOOK_RAN, Action.HOOK_FAILED):
         raise KeyError("the release's record (details.release) is")
-    elif action in ("env_added", "env_changed"):
+    elif action in (Action.ENV_ADDED, Action.ENV_CHANGED):
         record = dict(d["environment"])
         state.environments[str(record["name"])] = record
         _positions(state, d)
-    elif action == "env_removed":
+    elif action == Action.ENV_REMOVED:
         state.environments.pop(str(d["environment"]["name"]), None)
         _positions(state, d)
-    elif action == "freeze_added":
+    elif action == Action.FREEZE_ADDED:
         record = dict(d["freeze"])
         state.freezes[int(record["id"])] = record
-    elif action == "freeze_removed":
+    elif action == Action.FREEZE_REMOVED:
         state.freezes.pop(int(d["freeze"]["id"]), None)
-    elif action == "setting_changed":
+    elif action == Action.SETTING_CHANGED:
         key = str(d["key"])
         if key in SETTING_KEYS:
             state.settings[key] = d["new"]
-    elif action == "hook_added":
+    elif action == Action.HOOK_ADDED:
         record = dict(d["hook"])
         state.hooks[str(record["hook"])] = record | {"added_seq": event.seq}
-    elif action == "hook_removed":
+    elif action == Action.HOOK_REMOVED:
         state.hooks.pop(str(d["hook"]["hook"]), None)
 
 
@@ -265,7 +260,7 @@ def _rules(state: BoardState, event: StoredEvent, d: dict[str, Any], server_admi
     settings = state.settings
     if via is not None and via.casefold() not in {x.casefold() for x in settings.get("delegates", [])}:
         return f"event #{seq}: {actor} acted via {via}, which was not a delegate then"
-    if event.action == BOARD_CREATED:
+    if event.action == Action.BOARD_CREATED:
         if settings.get("admins") or state.releases or state.environments:
             return f"event #{seq}: a board_created event in the middle of a board's history"
         # on a server the first admin is the role `pg setup` named (the server checks membership)
@@ -273,13 +268,12 @@ def _rules(state: BoardState, event: StoredEvent, d: dict[str, Any], server_admi
             return f"event #{seq}: a board's first admin is the account that created it ({actor})"
         return ""
     if event.action in RULE_CHANGES and not server_admins:
-        what = {"setting_changed": "change settings", "imported": "import a board file"}.get(
-            event.action, "change environments" if event.action.startswith("env_") else "change hooks"
-        )
+        words: dict[str, str] = {Action.SETTING_CHANGED: "change settings", Action.IMPORTED: "import a board file"}
+        what = words.get(event.action, "change environments" if event.action.startswith("env_") else "change hooks")
         problem = admin_rules.admin_problem(actor, via, settings.get("admins", []), what)
         if problem:
             return f"event #{seq}: {problem} then"
-    if event.action == "setting_changed":
+    if event.action == Action.SETTING_CHANGED:
         key = str(d.get("key"))
         if key in admin_rules.GRANTS:
             problem = admin_rules.self_grant_problem(actor, via, key, settings.get(key, []), d.get("new") or [])
@@ -288,11 +282,11 @@ def _rules(state: BoardState, event: StoredEvent, d: dict[str, Any], server_admi
     if event.release is None or event.release not in state.releases:
         return ""
     before = _release(state, event.release)
-    if event.action == "approved":
+    if event.action == Action.APPROVED:
         problem = gates.check_approval(before, actor, bool(settings.get("four_eyes", True)), via)
         if problem:
             return f"event #{seq}: {problem}"
-    elif event.action == "moved" and event.to is not None:
+    elif event.action == Action.MOVED and event.to is not None:
         envs = [_environment(e) for e in state.environments.values()]
         check = gates.check_move(before, event.to, envs, [_freeze(f) for f in state.freezes.values()], _at(event))
         if check.failures and not event.forced:

@@ -14,6 +14,7 @@ from relman_tui import admins as admin_rules
 from relman_tui import chain, gates, insights, replay, slots
 from relman_tui import conflicts as engine
 from relman_tui import freezes as freeze_rules
+from relman_tui.actions import Action
 from relman_tui.errors import BadInput, GateRefused, Refused
 from relman_tui.limits import (
     ENV_NAME,
@@ -232,7 +233,7 @@ class Service:
         """Log the whole state as it stands (``state_checkpoint``): what a seeded demo's history cannot replay.
         Inside the caller's write."""
         details = {"board_id": self.store.board_id(), "state": self.table_state().as_json(), "reason": reason}
-        return self._log(NewEvent(replay.CHECKPOINT, details=details), self.now())
+        return self._log(NewEvent(Action.STATE_CHECKPOINT, details=details), self.now())
 
     def conflicts(self, now: datetime | None = None) -> list[Conflict]:
         return engine.find_conflicts(
@@ -295,7 +296,7 @@ class Service:
             ordered = [*envs[:index], new, *envs[index:]]
             self.store.save_environments([replace(env, position=i + 1) for i, env in enumerate(ordered)])
             saved = next(env for env in self.store.environments() if env.name == name)
-            self._log(NewEvent("env_added", to=name, details=self._env_details(saved)), self.now())
+            self._log(NewEvent(Action.ENV_ADDED, to=name, details=self._env_details(saved)), self.now())
         return saved
 
     def edit_environment(
@@ -321,7 +322,7 @@ class Service:
             if changes:
                 self.store.save_environments([new if env.name == name else env for env in envs])
                 details = {"name": name, "changes": changes} | self._env_details(new, flat=False)
-                self._log(NewEvent("env_changed", to=name, details=details), self.now())
+                self._log(NewEvent(Action.ENV_CHANGED, to=name, details=details), self.now())
         return new
 
     def remove_environment(self, name: str) -> None:
@@ -334,7 +335,7 @@ class Service:
                 raise Refused(f"environment {name} still has releases or windows; move or unschedule them first")
             rest = [replace(env, position=i + 1) for i, env in enumerate(e for e in envs if e.name != name)]
             self.store.save_environments(rest)
-            self._log(NewEvent("env_removed", from_=name, details=self._env_details(old)), self.now())
+            self._log(NewEvent(Action.ENV_REMOVED, from_=name, details=self._env_details(old)), self.now())
 
     def replace_board(
         self,
@@ -365,15 +366,15 @@ class Service:
             for env in ordered:
                 old = before.get(env.name)
                 if old is None:
-                    self._log(NewEvent("env_added", to=env.name, details=self._env_details(env)), now)
+                    self._log(NewEvent(Action.ENV_ADDED, to=env.name, details=self._env_details(env)), now)
                     counts["added"] += 1
                 elif changes := _changes(old, env, ("title", "position", "capacity", "requires_approval")):
                     details = {"name": env.name, "changes": changes} | self._env_details(env, flat=False)
-                    self._log(NewEvent("env_changed", to=env.name, details=details), now)
+                    self._log(NewEvent(Action.ENV_CHANGED, to=env.name, details=details), now)
                     counts["changed"] += 1
             for name, env in before.items():
                 if name not in keep:
-                    self._log(NewEvent("env_removed", from_=name, details=self._env_details(env)), now)
+                    self._log(NewEvent(Action.ENV_REMOVED, from_=name, details=self._env_details(env)), now)
                     counts["removed"] += 1
             wanted = [_freeze_key(f) for f in freezes]
             for freeze in freezes:
@@ -386,7 +387,7 @@ class Service:
                     continue
                 self.store.delete_freeze(old_freeze.id)
                 self._log(
-                    NewEvent("freeze_removed", from_=str(old_freeze.id), details=_freeze_details(old_freeze)), now
+                    NewEvent(Action.FREEZE_REMOVED, from_=str(old_freeze.id), details=_freeze_details(old_freeze)), now
                 )
                 counts["removed"] += 1
             for freeze in freezes:
@@ -403,7 +404,9 @@ class Service:
                 counts["removed"] += removed
             self._log(
                 NewEvent(
-                    "imported", to=f"{len(environments)} environments, {len(freezes)} freezes", details=dict(counts)
+                    Action.IMPORTED,
+                    to=f"{len(environments)} environments, {len(freezes)} freezes",
+                    details=dict(counts),
                 ),
                 now,
             )
@@ -417,14 +420,14 @@ class Service:
         removed = [h for h in old if h.id not in keep]
         for hook in removed:
             record = hook_record(hook) | {"added_seq": hook.added_seq}
-            self._log(NewEvent("hook_removed", details=hook_record(hook) | {"hook": record}), at)
+            self._log(NewEvent(Action.HOOK_REMOVED, details=hook_record(hook) | {"hook": record}), at)
         result: list[Hook] = []
         added = 0
         for hook in hooks:
             if hook.id in have:
                 result.append(have[hook.id])
                 continue
-            seq = self._log(NewEvent("hook_added", details=hook_record(hook) | {"hook": hook_record(hook)}), at)
+            seq = self._log(NewEvent(Action.HOOK_ADDED, details=hook_record(hook) | {"hook": hook_record(hook)}), at)
             result.append(replace(hook, added_seq=seq))
             added += 1
         if added or removed or [h.id for h in result] != [h.id for h in old]:
@@ -464,7 +467,7 @@ class Service:
             "output": outcome.output,
             "problem": outcome.problem,
         }
-        action = "hook_ran" if outcome.ok else "hook_failed"
+        action = Action.HOOK_RAN if outcome.ok else Action.HOOK_FAILED
         with self.store.write():
             seq = self._log(NewEvent(action, release=event.release, to=event.to, details=details), self.now())
             self.store.set_hook_cursor(event.seq, list(done))
@@ -508,7 +511,7 @@ class Service:
                 return False
             self.store.set_setting(admin_rules.FIXED_CLOCK, "on" if on else "off")
             details = {"key": admin_rules.FIXED_CLOCK, "old": "on" if old else "off", "new": "on" if on else "off"}
-            self._log(NewEvent("setting_changed", to=admin_rules.FIXED_CLOCK, details=details), self.now())
+            self._log(NewEvent(Action.SETTING_CHANGED, to=admin_rules.FIXED_CLOCK, details=details), self.now())
         return True
 
     def found_board(self, *, fixed_clock: bool = False) -> bool:
@@ -527,7 +530,7 @@ class Service:
             if clock != self.store.setting(admin_rules.FIXED_CLOCK, "off"):
                 self.store.set_setting(admin_rules.FIXED_CLOCK, clock)
             details = {"board_id": self.store.board_id(), "admins": admins, "fixed_clock": clock}
-            self._log(NewEvent("board_created", details=details), self.now())
+            self._log(NewEvent(Action.BOARD_CREATED, details=details), self.now())
         return True
 
     def _set_list(self, key: str, old: Sequence[str], new: Sequence[str], at: datetime) -> bool:
@@ -537,7 +540,9 @@ class Service:
         if problem := admin_rules.self_grant_problem(self.actor, self.via, key, old, new):
             raise Refused(problem)
         self.store.set_setting(key, json.dumps(list(new)))
-        self._log(NewEvent("setting_changed", to=key, details={"key": key, "old": list(old), "new": list(new)}), at)
+        self._log(
+            NewEvent(Action.SETTING_CHANGED, to=key, details={"key": key, "old": list(old), "new": list(new)}), at
+        )
         return True
 
     def _apply_settings(self, settings: BoardSettings, at: datetime) -> int:
@@ -548,7 +553,7 @@ class Service:
             self.store.set_setting("four_eyes", "true" if settings.four_eyes else "false")
             self._log(
                 NewEvent(
-                    "setting_changed",
+                    Action.SETTING_CHANGED,
                     to="four_eyes",
                     details={"key": "four_eyes", "old": old.four_eyes, "new": settings.four_eyes},
                 ),
@@ -602,7 +607,7 @@ class Service:
         with self.store.write():
             release_id = self.store.insert_release(new, now)
             details["release"] = release_record(new.stored(release_id, now))
-            self._log(NewEvent("created", release=release_id, to=PLANNED, details=details), now)
+            self._log(NewEvent(Action.CREATED, release=release_id, to=PLANNED, details=details), now)
         return self.release(release_id)
 
     def _changed_at(self, moment: datetime, now: datetime) -> datetime:
@@ -655,7 +660,7 @@ class Service:
                 new = replace(new, approved_by=None, approved_at=None)
                 changed.append("approval withdrawn")
                 details["approval_withdrawn"] = old.approved_by
-            return self._write(old, new, NewEvent("edited", release_id, to=", ".join(changed), details=details))
+            return self._write(old, new, NewEvent(Action.EDITED, release_id, to=", ".join(changed), details=details))
 
     def move(
         self,
@@ -698,7 +703,7 @@ class Service:
             new = replace(old, stage=stage, state=State.DEPLOYED, unapproved=unapproved)
             details = {"unapproved": True} if unapproved else None
             event = NewEvent(
-                "moved", release_id, old.stage, stage, forced=bool(check.failures), reason=why, details=details
+                Action.MOVED, release_id, old.stage, stage, forced=bool(check.failures), reason=why, details=details
             )
             return self._write(old, new, event)
 
@@ -727,7 +732,9 @@ class Service:
         unapproved = target is not None and target.requires_approval
         new = replace(old, stage=stage, state=state, approved_by=None, approved_at=None, unapproved=unapproved)
         details = {"approval_withdrawn": old.approved_by} if old.approved_by else None
-        return self._write(old, new, NewEvent("rolled_back", old.id, old.stage, stage, reason=reason, details=details))
+        return self._write(
+            old, new, NewEvent(Action.ROLLED_BACK, old.id, old.stage, stage, reason=reason, details=details)
+        )
 
     def verify(self, release_id: int, rev: int | None = None) -> Release:
         with self.store.write():
@@ -736,7 +743,7 @@ class Service:
             if problem := gates.check_verify(old):
                 raise Refused(problem)
             new = replace(old, state=State.VERIFIED)
-            return self._write(old, new, NewEvent("verified", release_id, str(old.state), old.stage))
+            return self._write(old, new, NewEvent(Action.VERIFIED, release_id, str(old.state), old.stage))
 
     def fail(self, release_id: int, reason: str | None = None, rev: int | None = None) -> Release:
         why = clean_text(reason, "reason") or None
@@ -746,7 +753,7 @@ class Service:
             if problem := gates.check_fail(old):
                 raise Refused(problem)
             new = replace(old, state=State.FAILED)
-            return self._write(old, new, NewEvent("failed", release_id, str(old.state), old.stage, reason=why))
+            return self._write(old, new, NewEvent(Action.FAILED, release_id, str(old.state), old.stage, reason=why))
 
     def approve(self, release_id: int, rev: int | None = None) -> Release:
         with self.store.write():
@@ -756,7 +763,7 @@ class Service:
                 raise Refused(problem)
             new = replace(old, approved_by=self.actor, approved_at=self.now(), unapproved=False)
             details = {"cleared_unapproved": True} if old.unapproved else None
-            return self._write(old, new, NewEvent("approved", release_id, to=old.stage, details=details))
+            return self._write(old, new, NewEvent(Action.APPROVED, release_id, to=old.stage, details=details))
 
     def cancel(self, release_id: int, reason: str | None = None, rev: int | None = None) -> Release:
         why = clean_text(reason, "reason") or None
@@ -764,7 +771,7 @@ class Service:
             old = self._fresh(release_id, rev)
             self._check_not_cancelled(old)
             new = replace(old, state=State.CANCELLED)
-            return self._write(old, new, NewEvent("cancelled", release_id, old.stage, reason=why))
+            return self._write(old, new, NewEvent(Action.CANCELLED, release_id, old.stage, reason=why))
 
     # -- windows ---------------------------------------------------------------------------
 
@@ -787,7 +794,7 @@ class Service:
             details["window"] = window_record(window)
             if before:
                 details |= {"old_start": to_stamp(before.start), "old_end": to_stamp(before.end)}
-            return self._write(old, old, NewEvent("scheduled", release_id, was, span, details=details))
+            return self._write(old, old, NewEvent(Action.SCHEDULED, release_id, was, span, details=details))
 
     def unschedule(self, release_id: int, environment: str, rev: int | None = None) -> Release:
         with self.store.write():
@@ -804,7 +811,7 @@ class Service:
                 "old_end": to_stamp(before.end),
                 "window": window_record(before),
             }
-            return self._write(old, old, NewEvent("unscheduled", release_id, was, None, details=details))
+            return self._write(old, old, NewEvent(Action.UNSCHEDULED, release_id, was, None, details=details))
 
     def next_free(
         self, release_id: int, environment: str, duration: timedelta, after: datetime | None = None
@@ -874,7 +881,10 @@ class Service:
         saved = replace(freeze, id=self.store.insert_freeze(freeze))
         self._log(
             NewEvent(
-                "freeze_added", to=",".join(freeze.environments), reason=freeze.reason, details=_freeze_details(saved)
+                Action.FREEZE_ADDED,
+                to=",".join(freeze.environments),
+                reason=freeze.reason,
+                details=_freeze_details(saved),
             ),
             at,
         )
@@ -886,7 +896,7 @@ class Service:
             if old is None or not self.store.delete_freeze(freeze_id):
                 raise BadInput(f"no freeze with id {freeze_id}")
             self._log(
-                NewEvent("freeze_removed", from_=str(freeze_id), reason=old.reason, details=_freeze_details(old)),
+                NewEvent(Action.FREEZE_REMOVED, from_=str(freeze_id), reason=old.reason, details=_freeze_details(old)),
                 self.now(),
             )
 

@@ -7,34 +7,35 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from relman_tui.actions import Action
 from relman_tui.errors import BadInput
 from relman_tui.model import Event, Release
 from relman_tui.text import inert, one_line
 from relman_tui.timeutil import format_duration, format_local, from_stamp, relative
 
 ACTION_WORDS = {
-    "created": "created",
-    "edited": "edited",
-    "moved": "moved",
-    "rolled_back": "rolled back",
-    "scheduled": "scheduled",
-    "unscheduled": "unscheduled",
-    "verified": "verified",
-    "failed": "marked failed",
-    "approved": "approved",
-    "cancelled": "cancelled",
-    "env_added": "added environment",
-    "env_changed": "changed environment",
-    "env_removed": "removed environment",
-    "freeze_added": "added freeze",
-    "freeze_removed": "removed freeze",
-    "setting_changed": "changed setting",
-    "imported": "imported a board file",
+    Action.CREATED: "created",
+    Action.EDITED: "edited",
+    Action.MOVED: "moved",
+    Action.ROLLED_BACK: "rolled back",
+    Action.SCHEDULED: "scheduled",
+    Action.UNSCHEDULED: "unscheduled",
+    Action.VERIFIED: "verified",
+    Action.FAILED: "marked failed",
+    Action.APPROVED: "approved",
+    Action.CANCELLED: "cancelled",
+    Action.ENV_ADDED: "added environment",
+    Action.ENV_CHANGED: "changed environment",
+    Action.ENV_REMOVED: "removed environment",
+    Action.FREEZE_ADDED: "added freeze",
+    Action.FREEZE_REMOVED: "removed freeze",
+    Action.SETTING_CHANGED: "changed setting",
+    Action.IMPORTED: "imported a board file",
     "log_chain_started": "started the log's hash chain",
-    "hook_added": "added hook",
-    "hook_removed": "removed hook",
-    "hook_ran": "ran hook",
-    "hook_failed": "hook failed",
+    Action.HOOK_ADDED: "added hook",
+    Action.HOOK_REMOVED: "removed hook",
+    Action.HOOK_RAN: "ran hook",
+    Action.HOOK_FAILED: "hook failed",
 }
 
 
@@ -56,7 +57,7 @@ def what_happened(event: Event, tz: str | None = None) -> str:
         text += " (forced)"
     if d.get("unapproved"):
         text += " — break-glass: entered without approval"
-    if event.reason and action not in ("freeze_added", "freeze_removed"):
+    if event.reason and action not in (Action.FREEZE_ADDED, Action.FREEZE_REMOVED):
         text += f" — {one_line(event.reason)}"
     return inert(text)
 
@@ -67,9 +68,9 @@ def sentence(event: Event, label: str | None, tz: str | None = None) -> str:
     tz = tz or "UTC"
     what = label or (f"release #{event.release}" if event.release is not None else "")
     text = f"{actor_text(event)} {verb(event.action)} {what}".rstrip()
-    if event.action in ("moved", "rolled_back") and event.to:
+    if event.action in (Action.MOVED, Action.ROLLED_BACK) and event.to:
         text += f" → {event.to}"
-    elif event.action == "scheduled" and event.details.get("start"):
+    elif event.action == Action.SCHEDULED and event.details.get("start"):
         text += f" in {event.details.get('environment')} {_span(event.details['start'], event.details['end'], tz)}"
     elif event.release is None:
         text = f"{actor_text(event)} {what_happened(event, tz)}"
@@ -181,7 +182,7 @@ def _environment(event: Event, d: Mapping[str, Any], tz: str) -> str:
     changes = d.get("changes")
     if isinstance(changes, Mapping) and changes:
         text += ": " + ", ".join(f"{field} {_value(pair[0])} → {_value(pair[1])}" for field, pair in changes.items())
-    elif event.action == "env_added" and "capacity" in d:
+    elif event.action == Action.ENV_ADDED and "capacity" in d:
         text += f" (capacity {d['capacity']}{', requires approval' if d.get('requires_approval') else ''})"
     return text
 
@@ -221,14 +222,14 @@ def _hook(event: Event, d: Mapping[str, Any], tz: str) -> str:
     if isinstance(d.get("hook"), Mapping):
         d = d["hook"]  # hook_added / hook_removed carry the hook's whole record
     run = " ".join(map(str, d.get("run", [])))
-    if event.action in ("hook_added", "hook_removed"):
+    if event.action in (Action.HOOK_ADDED, Action.HOOK_REMOVED):
         where = f" into {d['environment']}" if d.get("environment") else ""
         hook = d.get("hook")
         hook_id = hook.get("hook", "?") if isinstance(hook, dict) else hook or "?"
         return f"{verb(event.action)} {hook_id} on {d.get('on')}{where}: {run}"
     took = f" in {int(d.get('duration_ms', 0)) / 1000:.1f}s"
     about = f" for #{d.get('event_seq')} {d.get('event_action', '')}".rstrip()
-    if event.action == "hook_ran":
+    if event.action == Action.HOOK_RAN:
         return f"ran hook {run}{about}: ok{took}"
     output = str(d.get("output") or "").strip().splitlines()
     last = f"; last output: {one_line(output[-1])[:120]}" if output else ""
@@ -236,28 +237,28 @@ def _hook(event: Event, d: Mapping[str, Any], tz: str) -> str:
 
 
 _WORDERS = {
-    "created": _created,
-    "moved": _moved,
-    "rolled_back": _rolled_back,
-    "verified": _in_stage,
-    "failed": _in_stage,
-    "cancelled": _in_stage,
-    "approved": _approved,
-    "edited": _edited,
-    "scheduled": _scheduled,
-    "unscheduled": _unscheduled,
-    "env_added": _environment,
-    "env_changed": _environment,
-    "env_removed": _environment,
-    "freeze_added": _freeze,
-    "freeze_removed": _freeze,
-    "setting_changed": _setting,
-    "imported": _imported,
+    Action.CREATED: _created,
+    Action.MOVED: _moved,
+    Action.ROLLED_BACK: _rolled_back,
+    Action.VERIFIED: _in_stage,
+    Action.FAILED: _in_stage,
+    Action.CANCELLED: _in_stage,
+    Action.APPROVED: _approved,
+    Action.EDITED: _edited,
+    Action.SCHEDULED: _scheduled,
+    Action.UNSCHEDULED: _unscheduled,
+    Action.ENV_ADDED: _environment,
+    Action.ENV_CHANGED: _environment,
+    Action.ENV_REMOVED: _environment,
+    Action.FREEZE_ADDED: _freeze,
+    Action.FREEZE_REMOVED: _freeze,
+    Action.SETTING_CHANGED: _setting,
+    Action.IMPORTED: _imported,
     "log_chain_started": _chain,
-    "hook_added": _hook,
-    "hook_removed": _hook,
-    "hook_ran": _hook,
-    "hook_failed": _hook,
+    Action.HOOK_ADDED: _hook,
+    Action.HOOK_REMOVED: _hook,
+    Action.HOOK_RAN: _hook,
+    Action.HOOK_FAILED: _hook,
 }
 
 

@@ -17,12 +17,14 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import WorkerFailed
 
+from relman_tui.actions import Action
 from relman_tui.model import Event
 from relman_tui.service import Service, Snapshot
 from relman_tui.settings import Settings
 from relman_tui.text import inert
 from relman_tui.tui import errorlog
 from relman_tui.tui.guard import Guarded
+from relman_tui.tui.host import Host
 from relman_tui.tui.screens.base import KeyedScreen
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.session import Session
@@ -191,8 +193,10 @@ class RelmanApp(Guarded, App[str | None]):
             return  # read before a change we have already drawn
         self.snapshot = snapshot
         self.snapshots_applied += 1
-        failed = [e for e in message.events if e.action == "hook_failed"]
-        theirs = [e for e in message.events if e.seq not in self.service.written_seqs and e.action != "hook_failed"]
+        failed = [e for e in message.events if e.action == Action.HOOK_FAILED]
+        theirs = [
+            e for e in message.events if e.seq not in self.service.written_seqs and e.action != Action.HOOK_FAILED
+        ]
         if not (failed or theirs):
             return
         labels = {r.id: r.label for r in snapshot.releases}
@@ -301,6 +305,11 @@ class RelmanApp(Guarded, App[str | None]):
             screen.another(error)
             return
         self.push_screen(ErrorDialog(error, log))
+
+
+def as_host(app: RelmanApp) -> Host:
+    """The app as its screens see it: mypy checks here that :class:`RelmanApp` is a :class:`Host`."""
+    return app
 
 
 def to_next_minute(now: datetime) -> float:

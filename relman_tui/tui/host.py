@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Protocol, TypeGuard, runtime_checkable
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from relman_tui.tui.session import Session
 
 
+@runtime_checkable
 class Host(Protocol):
     """The app, as screens, widgets and the palette see it.
 
@@ -57,6 +58,21 @@ class Host(Protocol):
     def show_insights(self) -> None: ...
 
 
+_HOSTS: set[type] = set()  # the app classes seen to be hosts: the protocol check runs once per class
+
+
+def _is_host(app: object) -> TypeGuard[Host]:
+    if type(app) in _HOSTS:
+        return True
+    if not isinstance(app, Host):
+        return False
+    _HOSTS.add(type(app))
+    return True
+
+
 def host(node: DOMNode) -> Host:
-    """The app that ``node`` runs in, as a :class:`Host`."""
-    return cast("Host", node.app)
+    """The app that ``node`` runs in, as a :class:`Host` (``RelmanApp``: relman_tui.tui.app checks that it is one)."""
+    app = node.app
+    if not _is_host(app):
+        raise TypeError(f"{type(app).__name__} is not a relman host")
+    return app

@@ -1,20 +1,22 @@
 """The one object that touches the database off the event loop: the poll thread and every service call.
 
-Screens ask ``session.call(self, "move", …)``; the call runs in a thread worker and its outcome
+Screens ask ``session.write(self, Change(Write.MOVE, rid), lambda service: service.move(rid, stage))``
+or ``session.read(self, "release", lambda service: service.release(rid))``: typed calls, so a renamed
+service method is a type error at the call site. The call runs in a thread worker and its outcome
 comes back to the screen as a message (:class:`Session.Done`, :class:`Session.Refused`,
 :class:`Session.Failed`). A fresh board after any write, and every change another process makes,
-reaches the app as :class:`Session.Changed`. Which calls write is listed once, here, so a
-read-only board refuses them in one place; each write made here can be undone, through the
-service, so the undo is logged like any change.
+reaches the app as :class:`Session.Changed`. A write is asked with :meth:`Session.write`, so a
+read-only board refuses it in one place; what undoes it is the core's rule (:mod:`relman_tui.undo`),
+and the undo runs through the service, so it is logged like any change.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual.message import Message
 
@@ -23,56 +25,32 @@ from relman_tui.errors import Refused, RelmanError, StaleWrite
 from relman_tui.model import Event, Release
 from relman_tui.service import Service, Snapshot
 from relman_tui.store import Store, Wake
+from relman_tui.undo import Change, Undo, undo_for
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.message_pump import MessagePump
 
-# The service calls that change the database. Everything else a screen may call reads.
-WRITES = frozenset(
-    {
-        "add_release",
-        "edit_release",
-        "move",
-        "rollback",
-        "verify",
-        "fail",
-        "approve",
-        "cancel",
-        "schedule",
-        "unschedule",
-    }
-)
-READS = frozenset(
-    {"release", "events", "environments", "preview_window", "next_free", "snapshot", "conflicts", "insights"}
-)
+T = TypeVar("T")
+U = TypeVar("U")
 
 READ_ONLY = "read-only: nothing can be changed here"
 QUICK_FROM = 2_000  # releases on the board from which a change is drawn before the board is read again
 
 
 @dataclass(frozen=True, eq=False)
-class Call:
-    """One service call: the method, its arguments, and what the asking screen wants back with the answer."""
+class Call(Generic[T]):
+    """One service call: a label, the typed call itself, and what the asking screen wants back with the answer."""
 
-    name: str
-    args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    name: str  # what the screen asked ("release", "move", …): it tells its answers apart by it
+    run: Callable[[Service], T]
     context: Any = None
-    undoing: Call | None = None  # set on the call that undoes this one's change
+    change: Change | None = None  # a write: what it changes (None: the call only reads)
+    undoing: Undo | None = None  # set on the call that undoes a change
 
     @property
     def writes(self) -> bool:
-        return self.name in WRITES
-
-
-@dataclass(frozen=True)
-class Undo:
-    """What would undo one change, or why it cannot be undone."""
-
-    label: str  # "payments-api 2.4.1 moved to prod"
-    call: Call | None
-    why_not: str = ""
+        return self.change is not None
 
 
 class Session:
@@ -95,29 +73,34 @@ class Session:
             self.text = text
 
     class _Answer(Message, bubble=False):
-        def __init__(self, call: Call) -> None:
+        def __init__(self, call: Call[Any]) -> None:
             super().__init__()
             self.call = call
 
-    class Done(_Answer):
+    class Done(_Answer, Generic[T]):
         """The call returned ``result``; a write also brings the snapshot taken right after it."""
 
-        def __init__(self, call: Call, result: Any, snapshot: Snapshot | None = None) -> None:
+        def __init__(self, call: Call[T], result: T, snapshot: Snapshot | None = None) -> None:
             super().__init__(call)
+            self.call: Call[T] = call
             self.result = result
             self.snapshot = snapshot
+
+        def answers(self, call: Call[U] | None) -> U | None:
+            """``result`` if this is the answer to ``call`` (the call object a screen kept), else None."""
+            return self.result if self.call is call else None  # type: ignore[return-value]
 
     class Refused(_Answer):
         """A rule said no (a gate, four-eyes, a stale write, a read-only board); nothing was written."""
 
-        def __init__(self, call: Call, error: Refused) -> None:
+        def __init__(self, call: Call[Any], error: Refused) -> None:
             super().__init__(call)
             self.error = error
 
     class Failed(_Answer):
         """Bad input or an unreadable database (a :class:`RelmanError`), or an unexpected error."""
 
-        def __init__(self, call: Call, error: Exception) -> None:
+        def __init__(self, call: Call[Any], error: Exception) -> None:
             super().__init__(call)
             self.error = error
 
@@ -245,13 +228,17 @@ class Session:
 
     # -- calls -----------------------------------------------------------------------------------
 
-    def call(self, to: MessagePump, name: str, /, *args: Any, context: Any = None, **kwargs: Any) -> Call:
-        """Run ``service.<name>(*args, **kwargs)`` in a thread worker; the answer is posted to ``to``."""
-        return self.submit(to, Call(name, args, kwargs, context))
+    def read(self, to: MessagePump, name: str, run: Callable[[Service], T], *, context: Any = None) -> Call[T]:
+        """Run ``run(service)`` in a thread worker; the answer is posted to ``to``, labelled ``name``."""
+        return self.submit(to, Call(name, run, context))
 
-    def submit(self, to: MessagePump, call: Call) -> Call:
-        if call.name not in WRITES and call.name not in READS:
-            raise ValueError(f"unknown service call {call.name!r}")
+    def write(
+        self, to: MessagePump, change: Change, run: Callable[[Service], Release], *, context: Any = None
+    ) -> Call[Release]:
+        """Like :meth:`read`, for a write that ``change`` describes: refused on a read-only board, undoable."""
+        return self.submit(to, Call(str(change.write), run, context, change))
+
+    def submit(self, to: MessagePump, call: Call[T]) -> Call[T]:
         if call.writes and self.read_only:
             to.post_message(self.Refused(call, Refused(READ_ONLY)))
             return call
@@ -265,20 +252,21 @@ class Session:
         if not self._undo:
             return "nothing to undo in this session"
         last = self._undo.pop()
-        if last.call is None:
+        step = last.step
+        if step is None:
             return f"cannot undo {last.label}: {last.why_not}"
         # Made against the revision our own last write left (an earlier undo included): a change
         # someone else made since is refused as stale, never overwritten.
-        release_id = last.call.args[0]
-        kwargs = {**last.call.kwargs, "rev": self._revs.get(release_id, last.call.kwargs.get("rev"))}
-        self.submit(to, replace(last.call, kwargs=kwargs, context=last.label))
+        rev = self._revs.get(step.release_id, last.rev)
+        change = step.change
+        self.submit(to, Call(str(change.write), partial(step.run, rev=rev), last.label, change, undoing=last))
         return None
 
     @property
     def can_undo(self) -> bool:
         return bool(self._undo) and not self.read_only
 
-    def _run(self, to: MessagePump, call: Call) -> None:
+    def _run(self, to: MessagePump, call: Call[T]) -> None:
         snapshot: Snapshot | None = None
         with self._lock:
             service = self.service
@@ -286,7 +274,7 @@ class Session:
             try:
                 before, stages = _before(service, call)
                 try:
-                    result = getattr(service, call.name)(*call.args, **call.kwargs)
+                    result = call.run(service)
                     if call.writes and isinstance(result, Release):
                         quick = self._show_at_once(result, service)
                 finally:
@@ -311,8 +299,8 @@ class Session:
             self.refresh()
         if isinstance(result, Release) and call.writes:
             self._revs[result.id] = result.rev
-        if call.writes and call.undoing is None:
-            self._undo.append(_undo_for(call, before, result, stages))
+        if call.change is not None and call.undoing is None and isinstance(result, Release):
+            self._undo.append(undo_for(call.change, before, result, stages))
         if snapshot is not None:
             self._post(self._app, self.Changed(snapshot, []))
         self._post(to, self.Done(call, result, snapshot or quick))
@@ -336,56 +324,12 @@ class Session:
             to.post_message(message)  # thread-safe in Textual
 
 
-def _before(service: Service, call: Call) -> tuple[Release | None, list[str]]:
+def _before(service: Service, call: Call[Any]) -> tuple[Release | None, list[str]]:
     """The release as it was, and the stages, for a write that may be undone."""
-    if call.writes and call.name != "add_release" and call.args:
-        return service.release(call.args[0]), service.stages() if call.name == "move" else []
-    return None, []
+    change = call.change
+    if change is None or not change.needs_before or change.release_id is None:
+        return None, []
+    return service.release(change.release_id), service.stages() if change.needs_stages else []
 
 
-def _undo_for(call: Call, before: Release | None, after: Any, stages: list[str]) -> Undo:
-    """The call that puts things back as they were before ``call``, made against the new revision."""
-    if call.name == "add_release" and isinstance(after, Release):
-        return Undo(
-            f"{after.label} created", Call("cancel", (after.id,), {"reason": "undo", "rev": after.rev}, undoing=call)
-        )
-    if before is None or not isinstance(after, Release):
-        return Undo(call.name, None, "nothing to put back")
-    rev = {"rev": after.rev}
-    label = before.label
-    if call.name in ("schedule", "unschedule"):
-        env = call.args[1]
-        was = before.window_in(env)
-        if was is None:
-            return Undo(f"{label} scheduled in {env}", Call("unschedule", (before.id, env), rev, undoing=call))
-        return Undo(
-            f"the window of {label} in {env}", Call("schedule", (before.id, env, was.start, was.end), rev, undoing=call)
-        )
-    forward = (
-        before.stage in stages and after.stage in stages and stages.index(after.stage) > stages.index(before.stage)
-    )
-    if call.name == "move" and forward:
-        # a move forward is undone as a rollback, logged with the reason "undo"
-        return Undo(
-            f"{label} moved to {after.stage}",
-            Call("move", (before.id, before.stage), {**rev, "reason": "undo"}, undoing=call),
-        )
-    if call.name in ("move", "rollback"):
-        return Undo(f"the rollback of {label}", None, "move it forward again, through the gates")
-    if call.name == "edit_release":
-        fields = {
-            "name": before.name,
-            "version": before.version,
-            "components": before.components,
-            "owner": before.owner,
-            "risk": before.risk,
-            "notes": before.notes,
-        }
-        return Undo(f"the edit of {label}", Call("edit_release", (before.id,), {**rev, **fields}, undoing=call))
-    words = {"verify": "verified", "fail": "marked failed", "approve": "approved", "cancel": "cancelled"}
-    return Undo(
-        f"{label} {words.get(call.name, call.name)}", None, "the audit log keeps it; make the opposite change yourself"
-    )
-
-
-__all__ = ["READS", "READ_ONLY", "WRITES", "Call", "Session", "StaleWrite", "Undo"]
+__all__ = ["READ_ONLY", "Call", "Change", "Session", "StaleWrite", "Undo"]

@@ -27,6 +27,7 @@ from relman_tui.tui.screens.dialogs import ErrorDialog, RefusedMoveDialog, Relea
 from relman_tui.tui.screens.scheduler import SchedulerScreen
 from relman_tui.tui.widgets.column import StageColumn
 from relman_tui.tui.widgets.topbar import Summary
+from relman_tui.undo import Change, Write
 
 from .conftest import (
     TUI_NOW,
@@ -105,14 +106,11 @@ async def test_ctrl_z_undoes_the_last_change_through_the_service(empty_board: Pa
         await until(pilot, lambda: isinstance(app.screen, SchedulerScreen))
         scheduler = app.screen
         assert isinstance(scheduler, SchedulerScreen)
-        app.session.call(
+        rev = reader.release(release_id).rev
+        app.session.write(
             scheduler,
-            "schedule",
-            release_id,
-            "test",
-            TUE + 10 * H,
-            TUE + 12 * H,
-            rev=reader.release(release_id).rev,
+            Change(Write.SCHEDULE, release_id, "test"),
+            lambda service: service.schedule(release_id, "test", TUE + 10 * H, TUE + 12 * H, rev=rev),
             context=(None, (0, 0)),
         )
         await until(pilot, lambda: reader.release(release_id).window_in("test") is not None)

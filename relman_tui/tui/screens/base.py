@@ -102,7 +102,7 @@ class KeyedScreen(Guarded, Screen[None]):
     # -- the session's answers, when the screen has nothing better to say ------------------------
     # (Textual calls these after a subclass's own handler, unless it called prevent_default.)
 
-    def on_session_done(self, message: Session.Done) -> None:
+    def on_session_done(self, message: Session.Done[object]) -> None:
         call = message.call
         if call.undoing is not None:
             self.notify(f"undone: {call.context}", timeout=5)

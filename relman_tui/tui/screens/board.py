@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +16,7 @@ from textual.widgets import Input, Static
 from relman_tui.gates import stage_names
 from relman_tui.limits import ENVIRONMENTS_MAX
 from relman_tui.model import Release
-from relman_tui.service import Snapshot
+from relman_tui.service import Service, Snapshot
 from relman_tui.text import inert
 from relman_tui.timeutil import format_local
 from relman_tui.tui.keys import COMMON, PRIORITY, Key, KeyTable, Note
@@ -25,6 +26,7 @@ from relman_tui.tui.viewmodel import Cards, Column, build_columns, conflict_coun
 from relman_tui.tui.widgets.cardlist import CardList
 from relman_tui.tui.widgets.column import ColumnHeader, StageColumn
 from relman_tui.tui.widgets.topbar import TopBar
+from relman_tui.undo import Change, Write
 from relman_tui.wording import localize, moved_words
 
 if TYPE_CHECKING:
@@ -527,14 +529,10 @@ class BoardScreen(KeyedScreen):
 
     def _move(self, release: Release, stage: str, *, reason: str | None = None, force: bool = False) -> None:
         self.selected_id = release.id
-        self.host.session.call(
+        self.host.session.write(
             self,
-            "move",
-            release.id,
-            stage,
-            force=force,
-            reason=reason,
-            rev=release.rev,
+            Change(Write.MOVE, release.id),
+            lambda service: service.move(release.id, stage, force=force, reason=reason, rev=release.rev),
             context=self._ask(release, stage, force),
         )
 
@@ -585,16 +583,16 @@ class BoardScreen(KeyedScreen):
 
     # -- other actions -----------------------------------------------------------------------------
 
-    def _call(self, name: str, release: Release, **kwargs: object) -> None:
-        self.host.session.call(self, name, release.id, rev=release.rev, context=self._ask(release), **kwargs)
+    def _call(self, write: Write, release: Release, run: Callable[[Service], Release]) -> None:
+        self.host.session.write(self, Change(write, release.id), run, context=self._ask(release))
 
     def action_verify(self) -> None:
         if (release := self._need_selected()) is not None:
-            self._call("verify", release)
+            self._call(Write.VERIFY, release, lambda service: service.verify(release.id, rev=release.rev))
 
     def action_approve(self) -> None:
         if (release := self._need_selected()) is not None:
-            self._call("approve", release)
+            self._call(Write.APPROVE, release, lambda service: service.approve(release.id, rev=release.rev))
 
     def action_fail(self) -> None:
         from relman_tui.tui.screens.dialogs import ReasonDialog
@@ -604,7 +602,13 @@ class BoardScreen(KeyedScreen):
                 ReasonDialog(
                     f"Mark {release.label} failed in {release.stage}", "What went wrong?", "Mark failed", required=False
                 ),
-                lambda reason: self._call("fail", release, reason=reason) if reason is not None else None,
+                lambda reason: (
+                    self._call(
+                        Write.FAIL, release, lambda service: service.fail(release.id, reason=reason, rev=release.rev)
+                    )
+                    if reason is not None
+                    else None
+                ),
             )
 
     def action_cancel_release(self) -> None:
@@ -617,7 +621,11 @@ class BoardScreen(KeyedScreen):
                     "It leaves the board; it stays in the database and the audit log.",
                     "Cancel release",
                 ),
-                lambda yes: self._call("cancel", release) if yes else None,
+                lambda yes: (
+                    self._call(Write.CANCEL, release, lambda service: service.cancel(release.id, rev=release.rev))
+                    if yes
+                    else None
+                ),
             )
 
     def action_new(self) -> None:
@@ -681,22 +689,23 @@ class BoardScreen(KeyedScreen):
 
     # -- the session's answers -----------------------------------------------------------------------
 
-    def on_session_done(self, message: Session.Done) -> None:
+    def on_session_done(self, message: Session.Done[object]) -> None:
         call, result = message.call, message.result
         ask = call.context
         if call.undoing is not None or not isinstance(ask, Ask) or not isinstance(result, Release):
             return
         words = {
-            "move": moved_words(ask.release or result, result, ask.force, self.host.now(), self.host.tz),
-            "verify": f"verified in {result.stage}",
-            "approve": f"approved by {result.approved_by}",
-            "fail": f"marked failed in {result.stage}",
-            "cancel": "cancelled",
+            Write.MOVE: moved_words(ask.release or result, result, ask.force, self.host.now(), self.host.tz),
+            Write.VERIFY: f"verified in {result.stage}",
+            Write.APPROVE: f"approved by {result.approved_by}",
+            Write.FAIL: f"marked failed in {result.stage}",
+            Write.CANCEL: "cancelled",
         }
-        if call.name in words:
+        write = call.change.write if call.change is not None else None
+        if write is not None and write in words:
             if ask.moves == self.cursor_moves:  # the operator is still where they asked from: follow
                 self.selected_id = result.id
-            self.notify(self.said(f"{result.label} {words[call.name]}", ask, message.snapshot), timeout=5)
+            self.notify(self.said(f"{result.label} {words[write]}", ask, message.snapshot), timeout=5)
 
     def on_session_refused(self, message: Session.Refused) -> None:
         from relman_tui.errors import GateRefused
@@ -705,7 +714,7 @@ class BoardScreen(KeyedScreen):
         call, error = message.call, message.error
         ask = call.context
         if (
-            call.name == "move"
+            call.name == Write.MOVE
             and isinstance(error, GateRefused)
             and isinstance(ask, Ask)
             and ask.release is not None

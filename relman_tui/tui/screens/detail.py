@@ -14,7 +14,7 @@ from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local
 from relman_tui.tui.keys import COMMON, Key, KeyTable
 from relman_tui.tui.screens.base import KeyedScreen
-from relman_tui.tui.session import Session
+from relman_tui.tui.session import Call, Session
 from relman_tui.wording import actor_text, what_happened
 
 KEYS = KeyTable(
@@ -62,6 +62,8 @@ class DetailScreen(KeyedScreen):
         self.release_id = release_id
         self._release: Release | None = None
         self._history: list[Event] | None = None
+        self._asked_release: Call[Release] | None = None
+        self._asked_events: Call[list[Event]] | None = None
         self.shown = False  # the release and its history are on screen
 
     def compose(self) -> ComposeResult:
@@ -90,14 +92,15 @@ class DetailScreen(KeyedScreen):
 
     def _load(self) -> None:
         session = self.host.session
-        session.call(self, "release", self.release_id)
-        session.call(self, "events", self.release_id)
+        release_id = self.release_id
+        self._asked_release = session.read(self, "release", lambda service: service.release(release_id))
+        self._asked_events = session.read(self, "events", lambda service: service.events(release_id))
 
-    def on_session_done(self, message: Session.Done) -> None:
-        if message.call.name == "release":
-            self._release = message.result
-        elif message.call.name == "events":
-            self._history = message.result
+    def on_session_done(self, message: Session.Done[object]) -> None:
+        if (release := message.answers(self._asked_release)) is not None:
+            self._release = release
+        elif (history := message.answers(self._asked_events)) is not None:
+            self._history = history
         self._redraw()
 
     def _redraw(self) -> None:

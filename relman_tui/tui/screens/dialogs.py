@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from rich.table import Table
 from rich.text import Text
@@ -30,6 +30,7 @@ from relman_tui.timeutil import format_duration, format_local, in_zone, parse_du
 from relman_tui.tui.guard import Guarded
 from relman_tui.tui.host import host
 from relman_tui.tui.session import Session
+from relman_tui.undo import Change, Write
 from relman_tui.wording import localize
 
 T = TypeVar("T")
@@ -403,9 +404,9 @@ class ReleaseForm(SavingDialog):
         self.query_one("#ok", Button).disabled = bool(problems)
         self.query_one("#error", Static).update(_literal(typed[0]) if typed and not quiet else "")
 
-    def changes(self) -> dict[str, object]:
+    def changes(self) -> dict[str, Any]:
         """The fields to send: every field of a new release; only the changed ones of an edit."""
-        out: dict[str, object] = {}
+        out: dict[str, Any] = {}
         for field in self.FIELDS:
             value = self.query_one(f"#{field}", Input).value
             if self._release is not None and value == self._initial[field]:
@@ -430,18 +431,25 @@ class ReleaseForm(SavingDialog):
             return
         session = host(self).session
         if self._release is None:
-            session.call(self, "add_release", fields.pop("name"), fields.pop("version"), **fields)
+            name, version = fields.pop("name"), fields.pop("version")
+            session.write(self, Change(Write.ADD), lambda service: service.add_release(name, version, **fields))
         elif not fields:
             self.dismiss(None)
             return
         else:
-            session.call(self, "edit_release", self._release.id, rev=self._release.rev, **fields)
+            release = self._release
+            session.write(
+                self,
+                Change(Write.EDIT, release.id),
+                lambda service: service.edit_release(release.id, rev=release.rev, **fields),
+            )
         self._focus_before = self.focused
         ok.disabled = True
         self.query_one("#error", Static).update("saving…")
 
-    def on_session_done(self, message: Session.Done) -> None:
-        self.dismiss(Saved(message.result, message.snapshot))
+    def on_session_done(self, message: Session.Done[object]) -> None:
+        if isinstance(message.result, Release):
+            self.dismiss(Saved(message.result, message.snapshot))
 
     def _refused(self, error: Exception) -> None:
         if isinstance(error, StaleWrite) and self._release is not None:
@@ -604,21 +612,26 @@ class ScheduleDialog(SavingDialog):
         when.remove_class("dialog-error")
         when.update(f"{format_local(choice.start, self._tz)} → {format_local(choice.end, self._tz)}")
         self._asked = choice
-        host(self).session.call(
-            self, "preview_window", self._release.id, choice.environment, choice.start, choice.end, context=choice
+        release_id = self._release.id
+        host(self).session.read(
+            self,
+            "preview_window",
+            lambda service: service.preview_window(release_id, choice.environment, choice.start, choice.end),
+            context=choice,
         )
 
-    def on_session_done(self, message: Session.Done) -> None:
-        call = message.call
+    def on_session_done(self, message: Session.Done[object]) -> None:
+        call, result = message.call, message.result
         if (
             call.name == "preview_window"
+            and isinstance(result, ConflictDiff)
             and self._asked is not None
             and call.context is self._asked
             and not self._saving
         ):
-            self._show_preview(self._asked, message.result)
-        elif call.name == "schedule":
-            self.dismiss(Saved(message.result, message.snapshot))
+            self._show_preview(self._asked, result)
+        elif call.name == Write.SCHEDULE and isinstance(result, Release):
+            self.dismiss(Saved(result, message.snapshot))
 
     def not_saved(self, text: Text) -> None:
         self._saving = False
@@ -657,14 +670,11 @@ class ScheduleDialog(SavingDialog):
             return
         self._saving = True
         self.query_one("#ok", Button).disabled = True
-        host(self).session.call(
+        release = self._release
+        host(self).session.write(
             self,
-            "schedule",
-            self._release.id,
-            choice.environment,
-            choice.start,
-            choice.end,
-            rev=self._release.rev,
+            Change(Write.SCHEDULE, release.id, choice.environment),
+            lambda service: service.schedule(release.id, choice.environment, choice.start, choice.end, rev=release.rev),
             context=choice,
         )
 

@@ -152,10 +152,11 @@ class InsightsScreen(KeyedScreen):
         if self._asked == asked:
             return
         self._asked = asked
-        self.host.session.call(self, "insights", self.environment, self.days, context=asked)
+        environment, days = self.environment, self.days
+        self.host.session.read(self, "insights", lambda service: service.insights(environment, days), context=asked)
 
-    def on_session_done(self, message: Session.Done) -> None:
-        if message.call.name != "insights":
+    def on_session_done(self, message: Session.Done[object]) -> None:
+        if message.call.name != "insights" or not isinstance(message.result, Insights):
             return
         if message.call.context != self._asked:
             return  # an answer to an earlier question: a newer one is on its way

@@ -33,6 +33,7 @@ from relman_tui.tui.session import Session
 from relman_tui.tui.viewmodel import conflict_counts, count_words
 from relman_tui.tui.widgets.timeline import DAY, WEEK, Pending, Timeline, Zoom, build_rows, floor_local, step_from
 from relman_tui.tui.widgets.topbar import TopBar
+from relman_tui.undo import Change, Write
 from relman_tui.wording import localize
 
 NARROW = 110  # below this width the conflict panel goes under the timeline
@@ -684,14 +685,14 @@ class SchedulerScreen(KeyedScreen):
         # from where it is (or now), so a window is not pulled earlier than planned; only when
         # nothing is free later does the search start from now (and the preview says "earlier")
         after = max(self.host.now(), start)
-        self.host.session.call(
+        self._next_free(FreeAsk(release, window, end - start, after > self.host.now()), after)
+
+    def _next_free(self, ask: FreeAsk, after: datetime) -> None:
+        self.host.session.read(
             self,
             "next_free",
-            release.id,
-            window.environment,
-            end - start,
-            after=after,
-            context=FreeAsk(release, window, end - start, after > self.host.now()),
+            lambda service: service.next_free(ask.release.id, ask.window.environment, ask.length, after=after),
+            context=ask,
         )
 
     def change(self, release: Release, window: Window, start: datetime, end: datetime, how: str) -> None:
@@ -707,7 +708,12 @@ class SchedulerScreen(KeyedScreen):
         pending = Pending(key, start, end, how, release.rev)
         self.preview = pending
         self._ensure_visible(start, end)
-        self.host.session.call(self, "preview_window", release.id, window.environment, start, end, context=pending)
+        self.host.session.read(
+            self,
+            "preview_window",
+            lambda service: service.preview_window(release.id, window.environment, start, end),
+            context=pending,
+        )
 
     def action_apply(self) -> None:
         pending = self.preview
@@ -717,8 +723,11 @@ class SchedulerScreen(KeyedScreen):
         self.busy = True
         snapshot = self._snapshot
         before = conflict_counts(snapshot) if snapshot else (0, 0)
-        self.host.session.call(
-            self, "schedule", release_id, env, pending.start, pending.end, rev=pending.rev, context=(pending, before)
+        self.host.session.write(
+            self,
+            Change(Write.SCHEDULE, release_id, env),
+            lambda service: service.schedule(release_id, env, pending.start, pending.end, rev=pending.rev),
+            context=(pending, before),
         )
 
     def action_discard(self) -> None:
@@ -737,8 +746,11 @@ class SchedulerScreen(KeyedScreen):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.busy = True
-                self.host.session.call(
-                    self, "unschedule", release.id, window.environment, rev=release.rev, context=(None, before)
+                self.host.session.write(
+                    self,
+                    Change(Write.UNSCHEDULE, release.id, window.environment),
+                    lambda service: service.unschedule(release.id, window.environment, rev=release.rev),
+                    context=(None, before),
                 )
 
         self.app.push_screen(
@@ -764,7 +776,7 @@ class SchedulerScreen(KeyedScreen):
 
     # -- the session's answers -----------------------------------------------------------------------
 
-    def on_session_done(self, message: Session.Done) -> None:
+    def on_session_done(self, message: Session.Done[object]) -> None:
         call, result = message.call, message.result
         if call.name == "preview_window":
             pending = call.context
@@ -778,20 +790,26 @@ class SchedulerScreen(KeyedScreen):
             else:
                 how = "earlier, to the first free slot" if result < ask.window.start else "to the next free slot"
                 self.change(ask.release, ask.window, result, result + ask.length, how)
-        elif call.name in ("schedule", "unschedule") and isinstance(result, Release):
+        elif (
+            call.change is not None
+            and call.change.write in (Write.SCHEDULE, Write.UNSCHEDULE)
+            and call.change.environment is not None
+            and isinstance(result, Release)
+        ):
+            env = call.change.environment
             self.busy = False
-            self._written(call.args[1], result)
+            self._written(env, result)
             if call.undoing is None:
                 pending, before = call.context
                 if pending is not None and pending is self.preview:
                     self.preview = None
-                self.notify(self._said(call.name, result, call.args[1], before, message.snapshot), timeout=5)
+                self.notify(self._said(call.change.write, result, env, before, message.snapshot), timeout=5)
         self.refresh_bindings()
 
     def _said(self, name: str, saved: Release, env: str, before: tuple[int, int], snapshot: Snapshot | None) -> str:
         tz = self.tz
         window = saved.window_in(env)
-        if name == "unschedule" or window is None:
+        if name == Write.UNSCHEDULE or window is None:
             text = f"{saved.label}: window in {env} removed"
         else:
             text = f"{saved.label} in {env}: {_span(window.start, window.end, tz)}"
@@ -805,15 +823,7 @@ class SchedulerScreen(KeyedScreen):
         ask = call.context
         if call.name == "next_free" and isinstance(ask, FreeAsk) and ask.from_start:
             message.prevent_default()  # nothing free after it: look from now
-            self.host.session.call(
-                self,
-                "next_free",
-                ask.release.id,
-                ask.window.environment,
-                ask.length,
-                after=self.host.now(),
-                context=replace(ask, from_start=False),
-            )
+            self._next_free(replace(ask, from_start=False), self.host.now())
             return
         self._not_written(call)
 
