@@ -190,6 +190,7 @@ async def test_notifications_naming_a_release_do_not_read_its_name_as_markup(boa
     from relman_tui.timeutil import FixedClock
     from relman_tui.tui.app import RelmanApp
     from relman_tui.tui.screens.board import BoardScreen
+    from relman_tui.tui.textual_private import notifications
 
     board.ok("release", "add", "[link=https://evil.example]payments[/link]", "1.0", actor="bob")
     store = Store.open(board.path)
@@ -197,7 +198,7 @@ async def test_notifications_naming_a_release_do_not_read_its_name_as_markup(boa
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         board.ok("move", "1", "dev", actor="bob")  # another process: a "changed elsewhere" notification
-        await until(pilot, lambda: any("payments" in n.message for n in app._notifications))
+        await until(pilot, lambda: any("payments" in n.message for n in notifications(app)))
         screen = app.screen
         assert isinstance(screen, BoardScreen)
         screen.jump_to(1)
@@ -207,7 +208,7 @@ async def test_notifications_naming_a_release_do_not_read_its_name_as_markup(boa
         await pilot.pause(0.2)
         if app.screen is not app.screen_stack[0]:
             await pilot.press("escape")
-        notes = [n for n in app._notifications if "[link=" in n.message]
-        assert notes, [n.message for n in app._notifications]
+        notes = [n for n in notifications(app) if "[link=" in n.message]
+        assert notes, [n.message for n in notifications(app)]
         assert all(not n.markup for n in notes), [(n.title, n.message) for n in notes if n.markup]
     store.close()

@@ -30,7 +30,7 @@ from relman_tui.model import Conflict, Environment, Freeze, Occurrence, Release,
 from relman_tui.service import ConflictDiff
 from relman_tui.status import window_severity
 from relman_tui.text import cell_len, char_width, inert, truncate
-from relman_tui.tui.guard import Guarded
+from relman_tui.tui.textual_private import Guarded
 
 HEADER = 2  # lines of time axis above the rows
 _BAR_STYLES: dict[Severity | None, str] = {
