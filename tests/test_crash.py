@@ -103,6 +103,7 @@ def kill_after(proc: subprocess.Popen[bytes], delay: float) -> bool:
     return alive
 
 
+@pytest.mark.stress
 @pytest.mark.both_backends
 def test_writers_killed_mid_transaction_leave_every_change_with_its_event(crashing: Crashing) -> None:
     rng = random.Random(7)
@@ -140,6 +141,7 @@ def test_writers_killed_mid_transaction_leave_every_change_with_its_event(crashi
     )
 
 
+@pytest.mark.stress
 @pytest.mark.both_backends
 def test_cli_commands_killed_at_random_moments(crashing: Crashing, tmp_path: Path) -> None:
     """Killing `relman move` and friends anywhere from start-up to commit never half-writes."""
