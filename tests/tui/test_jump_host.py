@@ -87,7 +87,7 @@ async def test_toasts_wait_while_a_dialog_is_up(demo_db: Path) -> None:
         bob = other(demo_db)
         bob.add_release("another", "1.0")  # and a change made elsewhere
         await until(pilot, lambda: len(notifications(app)) >= 5)
-        await pilot.pause(0.2)
+        await until(pilot, lambda: len(app.screen.query("Toast")) >= 5)  # the toasts are on the dialog, hidden
         text = screen_text(app)
         assert "To move it anyway, give the reason, then press Force move" in " ".join(text.split())
         assert "Force move" in text and "Cancel" in text
