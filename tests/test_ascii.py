@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from relman_tui.tui.glyphs import ASCII_FORMS, to_ascii, wants_ascii
+from relman_tui.tui.textual_private import border_chars
 
 sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
 from pty_driver import Terminal
@@ -47,10 +48,9 @@ def test_every_symbol_has_a_distinct_single_cell_ascii_form() -> None:
 
 
 def test_textual_borders_and_scrollbars_have_ascii_forms_not_question_marks() -> None:
-    from textual._border import BORDER_CHARS
     from textual.scrollbar import ScrollBarRender
 
-    drawn = {c for rows in BORDER_CHARS.values() for row in rows for c in row}
+    drawn = set(border_chars())
     drawn |= set(ScrollBarRender.VERTICAL_BARS + ScrollBarRender.HORIZONTAL_BARS)
     assert {c for c in drawn if to_ascii(c) == "?"} == set()
 

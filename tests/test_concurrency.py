@@ -219,6 +219,7 @@ def assert_one_clear_line(call: Call) -> None:
         assert lines[0].startswith(("relman: refused: ", "relman: error: ")), call
 
 
+@pytest.mark.stress
 @pytest.mark.both_backends
 def test_four_writers_and_a_live_board_lose_nothing(team: Team, tmp_path: Path) -> None:
     env = cli_env(tmp_path / "home") | team.env

@@ -1,4 +1,4 @@
-"""Writers killed with SIGKILL at random moments: the board stays intact, and every change stands
+"""Writers killed with SIGKILL at enumerated moments: the board stays intact, and every change stands
 with its audit event or neither does — on a SQLite file and on a PostgreSQL server.
 ``RELMAN_STRESS=1`` kills many more times."""
 
@@ -17,7 +17,7 @@ import pytest
 from backends import Backend, PgBackend, SqliteBackend
 from conftest import NOW, NOW_TEXT
 from pg_support import SUPERUSER
-from stress_support import check_database, report, size
+from stress_support import check_database, report, rows, size
 
 from relman_tui.dburl import Target
 from relman_tui.demo import DEFAULT_PIPELINE, add_default_pipeline
@@ -103,9 +103,26 @@ def kill_after(proc: subprocess.Popen[bytes], delay: float) -> bool:
     return alive
 
 
+def events_now(reader: Target) -> int:
+    """How many events the board holds (committed changes)."""
+    return int(rows(reader, "SELECT count(*) FROM events")[0][0])
+
+
+def kill_when(proc: subprocess.Popen[bytes], reader: Target, events: int) -> bool:
+    """SIGKILL ``proc`` once the board holds ``events`` events; True if it was still running (it died mid-flight)."""
+    deadline = time.monotonic() + 120  # a safety net only
+    while events_now(reader) < events and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    alive = proc.poll() is None
+    if alive:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(30)
+    return alive
+
+
+@pytest.mark.stress
 @pytest.mark.both_backends
 def test_writers_killed_mid_transaction_leave_every_change_with_its_event(crashing: Crashing) -> None:
-    rng = random.Random(7)
     env = child_env()
     kills = 0
     events_before = check_database(crashing.reader)["events"]
@@ -121,7 +138,9 @@ def test_writers_killed_mid_transaction_leave_every_change_with_its_event(crashi
         assert proc.stdout is not None
         ready = proc.stdout.readline()
         assert ready == b"ready\n", (ready, proc.stderr.read() if proc.stderr else b"")
-        kills += kill_after(proc, rng.uniform(0.0, 0.25))  # ~ dozens of transactions in, then mid-one
+        # an enumerated point, not a wall-clock delay: once the writer has committed its 1st .. 5th
+        # change, in whatever transaction it is in the middle of by then
+        kills += kill_when(proc, crashing.reader, events_before + 1 + round_ % 5)
         assert proc.stderr is not None
         errors = proc.stderr.read().decode()
         proc.stdout.close()
@@ -131,7 +150,7 @@ def test_writers_killed_mid_transaction_leave_every_change_with_its_event(crashi
         grew += figures["events"] > events_before
         events_before = figures["events"]
     assert kills == SERVICE_KILLS
-    assert grew > SERVICE_KILLS // 2  # the kills landed while the writers were writing
+    assert grew == SERVICE_KILLS  # every kill landed while its writer was writing
     report(
         f"crash/service/{crashing.backend.name}",
         kills_survived=kills,
@@ -140,8 +159,9 @@ def test_writers_killed_mid_transaction_leave_every_change_with_its_event(crashi
     )
 
 
+@pytest.mark.stress
 @pytest.mark.both_backends
-def test_cli_commands_killed_at_random_moments(crashing: Crashing, tmp_path: Path) -> None:
+def test_cli_commands_killed_at_enumerated_moments(crashing: Crashing, tmp_path: Path) -> None:
     """Killing `relman move` and friends anywhere from start-up to commit never half-writes."""
     rng = random.Random(11)
     env = (
@@ -180,7 +200,7 @@ def test_cli_commands_killed_at_random_moments(crashing: Crashing, tmp_path: Pat
         ],
     ]
     killed = finished = 0
-    for _ in range(CLI_KILLS):
+    for i in range(CLI_KILLS):
         args = rng.choice(commands)()
         proc = subprocess.Popen(
             [sys.executable, "-m", "relman_tui", "--db", str(crashing.backend.target()), "--as", "killer", *args],
@@ -188,8 +208,9 @@ def test_cli_commands_killed_at_random_moments(crashing: Crashing, tmp_path: Pat
             stderr=subprocess.PIPE,
             env=env,
         )
-        # start-up takes ~0.15 s: delays around it hit imports, opening, and the write itself
-        if kill_after(proc, rng.uniform(0.05, 0.35)):
+        # start-up takes ~0.15 s: delays enumerated evenly around it hit imports, opening and the write
+        # itself; the first (0.05 s, inside the imports) always kills
+        if kill_after(proc, 0.05 + 0.3 * i / max(1, CLI_KILLS - 1)):
             killed += 1
         else:
             finished += 1

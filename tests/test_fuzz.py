@@ -307,6 +307,7 @@ def fresh(run: Run, template: Path) -> Path:
     return db
 
 
+@pytest.mark.stress
 @FUZZ
 @given(args=commands(), tz=mostly("UTC", zones), actor=mostly("alice", hostile_text))
 def test_cli_answers_every_input_with_one_line_and_an_exit_status(
@@ -434,6 +435,7 @@ board_files = st.one_of(
 )
 
 
+@pytest.mark.stress
 @FUZZ
 @given(text=board_files)
 def test_a_refused_import_changes_nothing(run: Run, fuzz_template: Path, text: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -66,6 +65,11 @@ def install(board: Run, tmp_path: Path, *hooks: str) -> None:
 
 def calls(log: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def written(log: Path) -> int:
+    """How many whole lines the hooks have written (one still being written is not counted)."""
+    return log.read_bytes().count(b"\n") if log.exists() else 0
 
 
 def add_and_move(board: Run, name: str, *stages: str) -> int:
@@ -226,7 +230,7 @@ def start_runner(db: object, env: dict[str, str], *args: str) -> subprocess.Pope
     )
 
 
-def test_a_runner_killed_at_random_points_skips_nothing_and_repeats_only_the_hook_in_flight(
+def test_a_runner_killed_at_enumerated_points_skips_nothing_and_repeats_only_the_hook_in_flight(
     board: Run, tmp_path: Path, recorder: Path
 ) -> None:
     log = tmp_path / "calls.jsonl"
@@ -239,18 +243,21 @@ def test_a_runner_killed_at_random_points_skips_nothing_and_repeats_only_the_hoo
     ids = [add_and_move(board, f"svc-{i}", "prod") for i in range(12)]
     moves = [e["seq"] for e in board.json("log") if e["action"] == "moved"][-len(ids) :]
     env = runner_env(tmp_path, board) | {"HOOK_PAUSE": "0.05"}
-    rng = random.Random(5)
     kills = 0
-    for _ in range(40):
+    for point in range(40):
         if len({(c["hook"], c["stdin_seq"]) for c in calls(log)}) == 2 * len(moves):
             break
+        # enumerated kill points, not a wall-clock delay: once the k-th hook of this run has written its
+        # line (it is about to exit, the runner has not yet recorded it), k = 1, 2, 3, 1, ...
+        target = written(log) + 1 + point % 3
         proc = start_runner(board.db, env, "--once")
-        try:
-            proc.wait(timeout=rng.uniform(0.1, 0.6))
-        except subprocess.TimeoutExpired:
+        deadline = time.monotonic() + 60  # a safety net only
+        while written(log) < target and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
-            proc.wait()
             kills += 1
+        proc.wait()
     proc = start_runner(board.db, env, "--once")  # and one that finishes
     assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
     assert kills > 0

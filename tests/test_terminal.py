@@ -151,6 +151,7 @@ async def test_the_board_detail_and_scheduler_show_hostile_text_inert(hostile_bo
     from relman_tui.tui.app import RelmanApp
     from relman_tui.tui.screens.board import BoardScreen
     from relman_tui.tui.screens.detail import DetailScreen
+    from relman_tui.tui.screens.scheduler import SchedulerScreen
 
     store = Store.open(hostile_board.path)
     app = RelmanApp(Service(store, FixedClock(NOW), "alice"), Settings(), "UTC", poll_interval=0.05)
@@ -168,8 +169,15 @@ async def test_the_board_detail_and_scheduler_show_hostile_text_inert(hostile_bo
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("2")
-        await until(pilot, lambda: "Board" not in type(app.screen).__name__)
-        await pilot.pause(0.2)
+
+        def scheduler_drawn() -> bool:  # the scheduler is up, with a line for each environment
+            screen = app.screen
+            if not isinstance(screen, SchedulerScreen) or not screen.timeline.rows:
+                return False
+            labels = {line[1:].split(" ")[0] for line in screen_text(app).splitlines()}  # after the cursor mark
+            return all(row.name in labels for row in screen.timeline.rows)
+
+        await until(pilot, scheduler_drawn)
         seen.append(screen_text(app))
     store.close()
     for text in seen:
@@ -182,7 +190,7 @@ async def test_the_board_detail_and_scheduler_show_hostile_text_inert(hostile_bo
 async def test_notifications_naming_a_release_do_not_read_its_name_as_markup(board: Run) -> None:
     """A live change and a refusal both notify with the release's name: it must stay text."""
     from conftest import NOW
-    from tui.conftest import loaded, settle, until
+    from tui.conftest import loaded, screen_text, until
 
     from relman_tui.service import Service
     from relman_tui.settings import Settings
@@ -190,6 +198,8 @@ async def test_notifications_naming_a_release_do_not_read_its_name_as_markup(boa
     from relman_tui.timeutil import FixedClock
     from relman_tui.tui.app import RelmanApp
     from relman_tui.tui.screens.board import BoardScreen
+    from relman_tui.tui.screens.dialogs import RefusedMoveDialog
+    from relman_tui.tui.textual_private import notifications
 
     board.ok("release", "add", "[link=https://evil.example]payments[/link]", "1.0", actor="bob")
     store = Store.open(board.path)
@@ -197,17 +207,17 @@ async def test_notifications_naming_a_release_do_not_read_its_name_as_markup(boa
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
         board.ok("move", "1", "dev", actor="bob")  # another process: a "changed elsewhere" notification
-        await until(pilot, lambda: any("payments" in n.message for n in app._notifications))
+        await until(pilot, lambda: any("payments" in n.message for n in notifications(app)))
         screen = app.screen
         assert isinstance(screen, BoardScreen)
         screen.jump_to(1)
         await pilot.pause()
         await pilot.press(">")  # not verified in dev: refused, and the refusal names it
-        await until(pilot, settle(app))
-        await pilot.pause(0.2)
-        if app.screen is not app.screen_stack[0]:
-            await pilot.press("escape")
-        notes = [n for n in app._notifications if "[link=" in n.message]
-        assert notes, [n.message for n in app._notifications]
+        await until(pilot, lambda: isinstance(app.screen, RefusedMoveDialog))
+        assert "[link=https://evil.example]payments[/link]" in screen_text(app)  # named as text
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, BoardScreen))
+        notes = [n for n in notifications(app) if "[link=" in n.message]
+        assert notes, [n.message for n in notifications(app)]
         assert all(not n.markup for n in notes), [(n.title, n.message) for n in notes if n.markup]
     store.close()

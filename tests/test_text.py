@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import sqlite3
 import unicodedata
+from collections.abc import Callable
 
 import pytest
+import wcwidth
 from conftest import Run, one_line
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.cells import cell_len as rich_cell_len
 
 from relman_tui.text import cell_len, inert, pad, truncate
+from relman_tui.tui import cells as drawn
 
 ESC_SEQUENCES = [
     "\x1b[31mred\x1b[0m",  # CSI colour
@@ -74,6 +78,23 @@ def test_cell_len() -> None:
     assert cell_len("支付") == 4
     assert cell_len("🚀") == 2
     assert cell_len("e\u0301") == 1  # a combining accent takes no cell
+
+
+# what Textual draws (Rich) and what the terminal's wcwidth says: the old hand count said 4, 8 and 1
+GRAPHEMES = [("👍🏽", 2), ("👨\u200d👩\u200d👧\u200d👦", 2), ("\u200b", 0), ("❤\ufe0f", 2), ("支付", 4), ("e\u0301", 1)]
+
+
+@pytest.mark.parametrize(("text", "width"), GRAPHEMES)
+def test_the_cli_and_the_tui_measure_a_grapheme_as_drawn(text: str, width: int) -> None:
+    assert cell_len(text) == width  # the CLI: wcwidth
+    assert drawn.cell_len(text) == width == rich_cell_len(text)  # the TUI: Rich's own measure
+
+
+@pytest.mark.parametrize("measure", [pad, drawn.pad])
+def test_a_cut_never_splits_a_grapheme(measure: Callable[[str, int], str]) -> None:
+    assert measure("👍🏽👍🏽👍🏽", 5) == "👍🏽👍🏽…"
+    assert measure("👍🏽 ok", 6) == "👍🏽 ok "
+    assert measure("a\u200bb", 3) == "a\u200bb "
 
 
 @pytest.mark.parametrize(
@@ -210,3 +231,14 @@ def test_wide_names_keep_the_table_aligned(board: Run) -> None:
     lines = board.ok("release", "list").stdout.splitlines()
     columns = [cell_len(line[: line.index(version)]) for line, version in zip(lines[1:], ["1.0", "2.0"], strict=True)]
     assert columns[0] == columns[1]
+
+
+def test_skin_toned_names_keep_the_table_aligned(board: Run) -> None:
+    """The CLI pads by wcwidth: an emoji with a skin tone is two cells, as the terminal draws it."""
+    names = ["👍🏽 payments", "👍🏽👍🏽 ledger", "plain"]
+    for name in names:
+        board.ok("release", "add", name, "1.0")
+    lines = board.ok("release", "list").stdout.splitlines()
+    header = wcwidth.wcswidth(lines[0][: lines[0].index("VERSION")])
+    columns = [wcwidth.wcswidth(line[: line.index(" 1.0 ")]) + 1 for line in lines[1:]]
+    assert columns == [header] * len(names), lines

@@ -23,11 +23,11 @@ from relman_tui.service import Service, Snapshot
 from relman_tui.settings import Settings
 from relman_tui.text import inert
 from relman_tui.tui import errorlog
-from relman_tui.tui.guard import Guarded
 from relman_tui.tui.host import Host
 from relman_tui.tui.screens.base import KeyedScreen
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.session import Session
+from relman_tui.tui.textual_private import Guarded, UnhandledErrors, notifications, replace_notification
 from relman_tui.wording import sentence
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def _board_commands() -> type[Provider]:
 REOPEN = "reopen"
 
 
-class RelmanApp(Guarded, App[str | None]):
+class RelmanApp(UnhandledErrors, Guarded, App[str | None]):
     """relman's board and scheduler on one database."""
 
     CSS_PATH = "relman.tcss"
@@ -61,6 +61,7 @@ class RelmanApp(Guarded, App[str | None]):
     utc: reactive[bool] = reactive(False)
     release_id: reactive[int | None] = reactive(None)
     minute: reactive[datetime] = reactive(datetime(2000, 1, 1))
+    next_tick_in: float = 0.0
     alerts: reactive[tuple[str, ...]] = reactive(())
 
     def __init__(
@@ -171,7 +172,8 @@ class RelmanApp(Guarded, App[str | None]):
 
     def _next_minute(self) -> None:
         """Tick on the clock's minute boundary, so the top bar's clock never lags."""
-        self.set_timer(to_next_minute(self.now()), self._tick, name="minute")
+        self.next_tick_in = to_next_minute(self.now())  # seconds, as asked of the timer (tests read it)
+        self.set_timer(self.next_tick_in, self._tick, name="minute")
 
     def _tick(self) -> None:
         self.minute = self.now()
@@ -211,8 +213,7 @@ class RelmanApp(Guarded, App[str | None]):
 
     def _tell(self, told: list[str]) -> None:
         """One toast for changes made elsewhere, however many: a new batch joins the one on screen."""
-        if self._told_toast is not None and self._told_toast in self._notifications:
-            self._unnotify(self._told_toast, refresh=False)
+        if self._told_toast is not None and self._told_toast in notifications(self):
             told = self._told + told
         self._told = told
         if len(told) == 1:
@@ -221,9 +222,9 @@ class RelmanApp(Guarded, App[str | None]):
             shown = ", ".join(told[:CHANGES_SHOWN])
             more = f", and {len(told) - CHANGES_SHOWN} more" if len(told) > CHANGES_SHOWN else ""
             text = f"{len(told)} changes: {shown}{more}"
-        self._told_toast = Notification(inert(text), CHANGED_ELSEWHERE, "information", 6, markup=False)
-        self._notifications.add(self._told_toast)
-        self._refresh_notifications()
+        toast = Notification(inert(text), CHANGED_ELSEWHERE, "information", 6, markup=False)
+        replace_notification(self, self._told_toast, toast)
+        self._told_toast = toast
 
     def notify(
         self,
@@ -281,7 +282,7 @@ class RelmanApp(Guarded, App[str | None]):
 
     # -- no traceback, ever -------------------------------------------------------------------------
 
-    def _handle_exception(self, error: Exception) -> None:
+    def unhandled_error(self, error: Exception) -> None:
         """Textual ends the app on an unhandled exception; relman logs it, says so, and goes on."""
         cause: BaseException = error.error if isinstance(error, WorkerFailed) else error
         self.unexpected.append(cause)
@@ -289,7 +290,6 @@ class RelmanApp(Guarded, App[str | None]):
         logged = errorlog.write(self.error_log, cause, self.now(), where)
         log = str(self.error_log) if logged else "nowhere (the log could not be written)"
         if len(self.unexpected) >= ERRORS_BEFORE_GIVING_UP or not self.is_running or not self.screen_stack:
-            self._return_code = 1
             self.exit(
                 return_code=1,
                 message=inert(f"relman stopped after an unexpected error ({type(cause).__name__}); details in {log}"),

@@ -20,6 +20,7 @@ from relman_tui.store import Store
 from relman_tui.timeutil import FixedClock
 from relman_tui.tui.app import RelmanApp
 from relman_tui.tui.screens.board import BoardScreen
+from relman_tui.tui.textual_private import notifications, screen_lines
 from relman_tui.tui.widgets.cardlist import CardList
 
 # A Thursday: no weekend freeze on prod.
@@ -144,8 +145,7 @@ async def loaded(pilot: Pilot[Any]) -> None:
 
 def screen_text(app: App[Any]) -> str:
     """What the terminal shows, as plain text lines."""
-    strips = app.screen._compositor.render_strips()
-    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+    return "\n".join(screen_lines(app.screen))
 
 
 def settle(app: App[Any]) -> Callable[[], bool]:
@@ -155,7 +155,7 @@ def settle(app: App[Any]) -> Callable[[], bool]:
 
 def notes(app: App[Any]) -> list[str]:
     """The notifications on screen now."""
-    return [str(n.message) for n in app._notifications]
+    return [str(n.message) for n in notifications(app)]
 
 
 def footer(app: App[Any]) -> str:

@@ -23,6 +23,7 @@ from relman_tui.tui.screens.dialogs import (
     ScheduleDialog,
     StagePicker,
 )
+from relman_tui.tui.textual_private import notifications
 from relman_tui.tui.widgets.cardlist import CARD_HEIGHT, CardList
 
 from .conftest import (
@@ -267,7 +268,7 @@ async def test_a_stale_change_is_refused_and_the_operator_told_who(empty_board: 
         other(empty_board, "bob").edit_release(release_id, notes="changed behind alice's back")
         await pilot.press(">")
         await until(pilot, settle(app))
-        await until(pilot, lambda: any("changed by bob" in str(n.message) for n in app._notifications))
+        await until(pilot, lambda: any("changed by bob" in str(n.message) for n in notifications(app)))
         assert other(empty_board, "r").release(release_id).stage == "planned"
         # the card was refreshed with the fresh revision
         await until(pilot, lambda: selected(app).rev == 2)

@@ -18,6 +18,7 @@ from relman_tui.store import Store
 from relman_tui.tui.app import REOPEN
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
+from relman_tui.tui.textual_private import notifications
 from relman_tui.tui.widgets.topbar import Summary
 
 from .conftest import loaded, make_app, notes, other, screen_text, until
@@ -122,7 +123,7 @@ async def test_a_failed_hook_tells_every_board_and_marks_the_card(empty_board: P
         assert isinstance(outcome, HookOutcome) and outcome.problem == "exit status 4"
         runner.record_hook_outcome(event, hook, outcome, [hook.id])
         await until(pilot, lambda: "hook ✖" in screen_text(app))
-        toasts = [n for n in app._notifications if n.title == "Hook failed"]
+        toasts = [n for n in notifications(app) if n.title == "Hook failed"]
         assert toasts and toasts[0].severity == "error"
         assert "hooks hook failed payments-api 2.4.1" in toasts[0].message
 

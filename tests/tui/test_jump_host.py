@@ -21,6 +21,7 @@ from relman_tui.tui.screens.dialogs import (
     ScheduleDialog,
 )
 from relman_tui.tui.screens.scheduler import ReleasePicker, SchedulerScreen
+from relman_tui.tui.textual_private import notifications
 from relman_tui.tui.widgets.cardlist import CardList
 from relman_tui.tui.widgets.timeline import Timeline
 
@@ -85,8 +86,8 @@ async def test_toasts_wait_while_a_dialog_is_up(demo_db: Path) -> None:
             app.notify(f"toast number {n} with a long sentence that fills its box", timeout=30)
         bob = other(demo_db)
         bob.add_release("another", "1.0")  # and a change made elsewhere
-        await until(pilot, lambda: len(app._notifications) >= 5)
-        await pilot.pause(0.2)
+        await until(pilot, lambda: len(notifications(app)) >= 5)
+        await until(pilot, lambda: len(app.screen.query("Toast")) >= 5)  # the toasts are on the dialog, hidden
         text = screen_text(app)
         assert "To move it anyway, give the reason, then press Force move" in " ".join(text.split())
         assert "Force move" in text and "Cancel" in text

@@ -10,6 +10,7 @@ from relman_tui.settings import Settings
 from relman_tui.timeutil import FixedClock
 from relman_tui.tui.app import RelmanApp
 from relman_tui.tui.screens.board import BoardScreen
+from relman_tui.tui.textual_private import notifications
 
 from .conftest import TUI_NOW, loaded, screen_text, until
 
@@ -37,7 +38,7 @@ async def test_two_boards_as_two_people_see_each_others_moves(backend: Backend) 
         alice_board.jump_to(rid)
         await pa.press("greater_than_sign")  # alice moves it to dev on her board ...
         await until(
-            pb, lambda: any("alice moved payments-api 2.4.1 → dev" in str(n.message) for n in bob._notifications)
+            pb, lambda: any("alice moved payments-api 2.4.1 → dev" in str(n.message) for n in notifications(bob))
         )  # ... and bob is told on his
         assert writer.release(rid).stage == "dev"
         assert writer.events(rid)[-1].actor == "alice"

@@ -21,6 +21,7 @@ from relman_tui.tui.app import RelmanApp
 from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.dialogs import ConfirmDialog, HelpScreen, ScheduleDialog
 from relman_tui.tui.screens.scheduler import ReleasePicker, SchedulerScreen
+from relman_tui.tui.textual_private import notifications
 from relman_tui.tui.widgets.timeline import DAY, HEADER, WEEK, Timeline
 
 from .conftest import TUI_NOW, footer, loaded, make_app, other, palette, screen_text, settle, until
@@ -83,7 +84,7 @@ def previews(screen: SchedulerScreen, expected: tuple[datetime, datetime]) -> Ca
 
 
 def notes(app: RelmanApp) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
+    return "\n".join(str(n.message) for n in notifications(app))
 
 
 async def apply(

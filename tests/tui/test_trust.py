@@ -25,6 +25,7 @@ from relman_tui.tui.screens.board import BoardScreen
 from relman_tui.tui.screens.detail import DetailScreen
 from relman_tui.tui.screens.dialogs import ErrorDialog, RefusedMoveDialog, ReleaseForm, ScheduleDialog
 from relman_tui.tui.screens.scheduler import SchedulerScreen
+from relman_tui.tui.textual_private import notifications
 from relman_tui.tui.widgets.column import StageColumn
 from relman_tui.tui.widgets.topbar import Summary
 from relman_tui.undo import Change, Write
@@ -169,8 +170,7 @@ async def test_the_clock_ticks_on_the_minute_boundary(empty_board: Path) -> None
     app = make_app(empty_board, now=TUI_NOW + timedelta(seconds=25))
     async with app.run_test(size=(120, 36)) as pilot:
         await loaded(pilot)
-        minute = next(t for t in app._timers if t.name == "minute")
-        assert minute._interval == pytest.approx(35.05)
+        assert app.next_tick_in == pytest.approx(35.05)
         clock = app.service.clock
         assert isinstance(clock, FixedClock)
         clock.advance(timedelta(seconds=35))
@@ -314,7 +314,7 @@ async def test_changes_made_elsewhere_are_one_toast_not_a_stack(demo_db: Path) -
         carol.schedule(ledger, "prod", TUE + 10 * H, TUE + 11 * H)
         app.session.refresh()
         await until(pilot, lambda: any(m.startswith("4 changes:") and m.endswith("and 1 more") for m in notes(app)))
-        assert len([n for n in app._notifications if n.title == "Changed elsewhere"]) == 1
+        assert len([n for n in notifications(app) if n.title == "Changed elsewhere"]) == 1
 
 
 # -- no traceback, ever ----------------------------------------------------------------------------

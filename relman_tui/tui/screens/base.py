@@ -10,10 +10,10 @@ from textual.widgets import Static
 
 from relman_tui.errors import RelmanError, StaleWrite
 from relman_tui.text import inert
-from relman_tui.tui.guard import Guarded
 from relman_tui.tui.host import Host, host
 from relman_tui.tui.keys import Key, KeyTable
 from relman_tui.tui.session import Session
+from relman_tui.tui.textual_private import Guarded
 from relman_tui.tui.widgets.keybar import KeyBar
 from relman_tui.wording import localize
 

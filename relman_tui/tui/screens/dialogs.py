@@ -11,10 +11,10 @@ from typing import Any, Generic, TypeVar
 from rich.table import Table
 from rich.text import Text
 from textual import on
-from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
@@ -27,9 +27,9 @@ from relman_tui.model import Environment, Release, Risk, Severity
 from relman_tui.service import ConflictDiff, Snapshot
 from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local, in_zone, parse_duration, parse_time
-from relman_tui.tui.guard import Guarded
 from relman_tui.tui.host import host
 from relman_tui.tui.session import Session
+from relman_tui.tui.textual_private import Guarded
 from relman_tui.undo import Change, Write
 from relman_tui.wording import localize
 
@@ -47,7 +47,7 @@ class Dialog(Guarded, ModalScreen[T | None], Generic[T]):
 
     def __init__(self, *, classes: str | None = "dialog-screen") -> None:
         super().__init__(classes=classes)
-        self.opened_at = get_time()
+        self.opened_at = Message().time  # Textual's event clock now: key events carry the same clock
         self._baseline: dict[Input, str] = {}  # each field's value as the dialog opened with it
 
     def action_dismiss_none(self) -> None:

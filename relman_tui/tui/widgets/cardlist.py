@@ -11,8 +11,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from relman_tui.model import Severity
-from relman_tui.text import cell_len, cut_words, truncate, wrap_words
-from relman_tui.tui.guard import Guarded
+from relman_tui.tui.cells import cell_len, cut_words, truncate, wrap_words
+from relman_tui.tui.textual_private import Guarded
 from relman_tui.tui.viewmodel import Card, Cards
 
 CARD_HEIGHT = 5  # four lines of card and one of space

@@ -7,8 +7,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
 
-from relman_tui.text import cell_len, truncate
-from relman_tui.tui.guard import Guarded
+from relman_tui.tui.cells import cell_len, truncate
+from relman_tui.tui.textual_private import Guarded
 from relman_tui.tui.viewmodel import Cards, Column
 from relman_tui.tui.widgets.cardlist import CardList
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from relman_tui.text import cell_len
-from relman_tui.tui.guard import Guarded
+from relman_tui.tui.cells import cell_len
 from relman_tui.tui.keys import Allowed, Key, KeyTable
+from relman_tui.tui.textual_private import Guarded
 
 
 class KeyBar(Guarded, Widget):

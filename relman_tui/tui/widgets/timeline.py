@@ -29,8 +29,9 @@ from relman_tui.freezes import covers
 from relman_tui.model import Conflict, Environment, Freeze, Occurrence, Release, Severity
 from relman_tui.service import ConflictDiff
 from relman_tui.status import window_severity
-from relman_tui.text import cell_len, char_width, inert, truncate
-from relman_tui.tui.guard import Guarded
+from relman_tui.text import inert
+from relman_tui.tui.cells import cell_len, drawn_clusters, truncate
+from relman_tui.tui.textual_private import Guarded
 
 HEADER = 2  # lines of time axis above the rows
 _BAR_STYLES: dict[Severity | None, str] = {
@@ -606,16 +607,15 @@ def _bar_label(label: str, width: int) -> str:
 def _place(chars: list[str], start: int, stop: int, text: str) -> int:
     """Write ``text`` into the cells ``[start, stop)``, a wide character taking two; returns the end."""
     col = start
-    for char in text:
-        width = char_width(char)
+    for symbol, width in drawn_clusters(text):
         if width == 0:
             if col > start:
-                chars[col - 1] += char
+                chars[col - 1] += symbol
             continue
         if col + width > stop:
             break
         if col >= 0:
-            chars[col] = char
+            chars[col] = symbol
             if width == 2:
                 chars[col + 1] = ""
         col += width

@@ -14,9 +14,10 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from relman_tui.service import Snapshot
-from relman_tui.text import cell_len, inert
+from relman_tui.text import inert
 from relman_tui.timeutil import in_zone
-from relman_tui.tui.guard import Guarded
+from relman_tui.tui.cells import cell_len
+from relman_tui.tui.textual_private import Guarded
 from relman_tui.tui.viewmodel import conflict_counts
 
 
