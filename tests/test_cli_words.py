@@ -17,7 +17,7 @@ def test_one_conflict_is_said_in_the_singular(board: Run) -> None:
 
 def test_release_add_says_more_on_a_terminal_and_the_id_alone_when_piped(board: Run) -> None:
     assert board.ok("release", "add", "payments-api", "2.4.1").stdout == "1\n"  # piped: scripts rely on it
-    with mock.patch("relman_tui.cli.stdout_is_tty", return_value=True):
+    with mock.patch("relman_tui.cli.releases.stdout_is_tty", return_value=True):
         out = board.ok("release", "add", "ledger", "1.0").stdout
     assert out == "2  (ledger 1.0 added to planned, owner alice)\n"
 

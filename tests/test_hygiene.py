@@ -29,7 +29,7 @@ def imported_modules(path: Path) -> Iterator[str]:
 
 def test_the_core_is_found() -> None:
     names = {p.name for p in CORE}
-    assert {"cli.py", "service.py", "contract.py", "sqlite.py", "gates.py", "model.py"} <= names
+    assert {"group.py", "service.py", "contract.py", "sqlite.py", "gates.py", "model.py"} <= names
     assert not any("tui" in p.relative_to(PACKAGE).parts[:-1] for p in CORE)
 
 

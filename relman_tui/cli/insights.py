@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from relman_tui.cli import DB_INT, Context, cli, echo_json, json_option, pass_ctx
+from relman_tui.cli.common import DB_INT, Context, echo_json, json_option, pass_ctx
+from relman_tui.cli.group import cli
 from relman_tui.insights import DAYS_MAX, DEFAULT_DAYS
 from relman_tui.insights_text import rows
 from relman_tui.text import inert
