@@ -42,6 +42,7 @@ from relman_tui.store.pg_schema import check_board
 from relman_tui.store.shared import (
     RELEASE_COLUMNS,
     WINDOWS_SQL,
+    bulk_inserts,
     copy_inserts,
     delivery_rows_query,
     empty_problem,
@@ -210,7 +211,9 @@ class PgStore(SqlStore):
             self._conn.execute(statement)
 
     def data_version(self) -> int:
-        """Changes when another connection commits an event (every change logs one)."""
+        """See the contract: the events other connections committed. Every change to the board is made
+        by a write function together with its event, and seqs have no gaps, so the count moves exactly
+        when another connection commits a change (a hook cursor moved alone leaves it)."""
         return self.last_seq() - self._own_events
 
     def wait_for_change(self, timeout: float, after_seq: int | None = None) -> Wake:
@@ -303,13 +306,13 @@ class PgStore(SqlStore):
                 (len(releases),),
             ).fetchall()
         ]
+        insert_release, insert_window = bulk_inserts(self.PLACEHOLDER)
         self._exec_many(
-            f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s)",
+            insert_release,
             [(rid, *pg_release_row(new_release_row(new, now))) for rid, new in zip(ids, releases, strict=True)],
         )
         self._exec_many(
-            'INSERT INTO windows (release_id, environment, start, "end") VALUES (%s, %s, %s, %s)',
+            insert_window,
             [
                 (rid, env, to_stamp(start), to_stamp(end))
                 for rid, spans in zip(ids, windows, strict=True)

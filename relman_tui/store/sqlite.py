@@ -22,6 +22,7 @@ from relman_tui.store.contract import BoardDump, NewEvent, NewRelease, Wake
 from relman_tui.store.shared import (
     RELEASE_COLUMNS,
     WINDOWS_SQL,
+    bulk_inserts,
     copy_inserts,
     delivery_rows_query,
     empty_problem,
@@ -360,12 +361,13 @@ class Store(SqlStore):
         """Many releases and their windows in one go (demo boards of 10,000 releases)."""
         first = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM releases").fetchone()[0]) + 1
         ids = list(range(first, first + len(releases)))
+        insert_release, insert_window = bulk_inserts(self.PLACEHOLDER)
         self._conn.executemany(
-            f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+            insert_release,
             ((rid, *new_release_row(new, now)) for rid, new in zip(ids, releases, strict=True)),
         )
         self._conn.executemany(
-            'INSERT INTO windows (release_id, environment, start, "end") VALUES (?, ?, ?, ?)',
+            insert_window,
             (
                 (rid, env, to_stamp(start), to_stamp(end))
                 for rid, spans in zip(ids, windows, strict=True)
