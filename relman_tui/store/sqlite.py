@@ -19,6 +19,7 @@ from relman_tui.errors import BadInput
 from relman_tui.model import Environment, Freeze, Release, Window
 from relman_tui.runner_lock import open_lock_file
 from relman_tui.store.contract import BoardDump, NewEvent, NewRelease, Wake
+from relman_tui.store.migrating import pending
 from relman_tui.store.shared import (
     RELEASE_COLUMNS,
     WINDOWS_SQL,
@@ -145,12 +146,7 @@ class Store(SqlStore):
             raise BadInput(f"{self.path} is not a relman database ({exc})") from exc
         if not fresh and not applied:
             raise BadInput(f"{self.path} is not a relman database; refusing to touch it")
-        unknown = applied - KNOWN_MIGRATIONS
-        if unknown:
-            raise BadInput(
-                f"{self.path} was written by a newer relman (schema {max(unknown)}); upgrade relman to open it"
-            )
-        if KNOWN_MIGRATIONS - applied:
+        if pending(applied, KNOWN_MIGRATIONS, self.path):
             if self.read_only:
                 raise BadInput(f"{self.path} needs a schema upgrade but is read-only")
             # imported here, not above: an up-to-date board is opened without loading sqlite-utils
