@@ -18,6 +18,7 @@ from conftest import NOW
 from relman_tui import freezes, gates
 from relman_tui.conflicts import find_conflicts
 from relman_tui.errors import BadInput, GateRefused, Refused
+from relman_tui.freezes import recurrence
 from relman_tui.model import PLANNED, ConflictKind, Environment, Freeze, Release, Risk, State, Window
 from relman_tui.service import Service
 from relman_tui.slots import next_free
@@ -40,8 +41,8 @@ class Work:
 @pytest.fixture
 def work(monkeypatch: pytest.MonkeyPatch) -> Work:
     counted = Work()
-    walk = freezes._Recurrence.days
-    resolve = freezes._begin
+    walk = recurrence._Recurrence.days
+    resolve = recurrence._begin
 
     def days(self: Any, *args: Any, **kwargs: Any) -> Iterator[tuple[int, int, bool]]:
         for day in walk(self, *args, **kwargs):
@@ -52,9 +53,9 @@ def work(monkeypatch: pytest.MonkeyPatch) -> Work:
         counted.wall_times += 1
         return resolve(*args)
 
-    monkeypatch.setattr(freezes._Recurrence, "days", days)
-    monkeypatch.setattr(freezes, "_begin", begin)
-    for cache in (freezes._cover, freezes._exact_begins, freezes._exact_spans, freezes._union_cover):
+    monkeypatch.setattr(recurrence._Recurrence, "days", days)
+    monkeypatch.setattr(recurrence, "_begin", begin)
+    for cache in (recurrence._cover, recurrence._exact_begins, recurrence._exact_spans, recurrence._union_cover):
         cache.cache_clear()  # nothing counted here was worked out by an earlier test
     return counted
 

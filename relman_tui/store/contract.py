@@ -130,7 +130,14 @@ class BoardStore(Protocol):
 
     def write(self) -> AbstractContextManager[None]: ...
     def read(self) -> AbstractContextManager[None]: ...
-    def data_version(self) -> int: ...
+    def data_version(self) -> int:
+        """A number that changes whenever another connection has committed a change to the board's
+        releases, windows, freezes, environments or settings (each such change logs an event), and
+        stays the same across this connection's own commits. It may also change when nothing did
+        (a file opened again): a new value means "read again", the same value "nothing to read".
+        A move of the hook runner's cursor alone need not change it. Compare values of one store only.
+        """
+
     def last_seq(self) -> int: ...
 
     def wait_for_change(self, timeout: float, after_seq: int | None = None) -> Wake:

@@ -24,14 +24,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import psycopg
 
 from relman_tui import chain
 from relman_tui.dburl import describe
 from relman_tui.errors import BadInput, Refused, RelmanError
-from relman_tui.model import Environment, Event, Freeze, Release, Window
+from relman_tui.model import Environment, Freeze, Release, Window
 from relman_tui.records import freeze_record, release_record, window_record
 from relman_tui.store.contract import BoardDump, NewEvent, NewRelease, Wake
 from relman_tui.store.pg_connect import RUNNER_RETRY_S, Connection, connect, first_line
@@ -40,43 +40,31 @@ from relman_tui.store.pg_events import Pending, as_json, function_for, payload, 
 from relman_tui.store.pg_listen import Listener
 from relman_tui.store.pg_schema import check_board
 from relman_tui.store.shared import (
-    ENVIRONMENTS_SQL,
-    FREEZES_SQL,
-    HOOK_CURSOR_SQL,
-    HOOK_FAILURES_SQL,
     RELEASE_COLUMNS,
-    SETTINGS_SQL,
-    STORED_EVENTS_SQL,
     WINDOWS_SQL,
+    bulk_inserts,
     copy_inserts,
     delivery_rows_query,
-    dump_board,
     empty_problem,
-    environment_from_row,
-    event_from_row,
-    events_query,
-    freeze_from_row,
     freeze_row,
-    hook_cursor_from_row,
     names_from_setting,
     new_release_row,
     refuse_stale,
     release_from_row,
     release_row,
-    releases_query,
-    setting_query,
-    stored_event,
     stored_event_row,
     window_from_row,
-    with_windows,
 )
+from relman_tui.store.sqlbase import SqlStore
 from relman_tui.timeutil import from_stamp, to_stamp
 
 # -- the store --------------------------------------------------------------------------------------------
 
 
-class PgStore:
+class PgStore(SqlStore):
     """One connection to one relman board in a PostgreSQL database (plus one that listens, when asked)."""
+
+    PLACEHOLDER = "%s"
 
     def __init__(self, url: str, conn: Connection, *, read_only: bool, account: str, admin: str, database: str) -> None:
         self._url = url
@@ -223,12 +211,10 @@ class PgStore:
             self._conn.execute(statement)
 
     def data_version(self) -> int:
-        """Changes when another connection commits an event (every change logs one)."""
+        """See the contract: the events other connections committed. Every change to the board is made
+        by a write function together with its event, and seqs have no gaps, so the count moves exactly
+        when another connection commits a change (a hook cursor moved alone leaves it)."""
         return self.last_seq() - self._own_events
-
-    def last_seq(self) -> int:
-        row = self._run("SELECT coalesce(max(seq), 0) FROM events").fetchone()
-        return int(row[0]) if row else 0
 
     def wait_for_change(self, timeout: float, after_seq: int | None = None) -> Wake:
         """Block on the board's notification channel until another commit, at most ``timeout`` seconds
@@ -237,18 +223,11 @@ class PgStore:
 
     # -- settings ------------------------------------------------------------------------------------
 
-    def setting(self, key: str, default: str) -> str:
-        row = self._run(setting_query("%s"), (key,)).fetchone()
-        return str(row[0]) if row else default
-
     def set_setting(self, key: str, value: str) -> None:
         """An admin's change, made now (its event follows in the same transaction)."""
         self._admin_op({"op": "setting", "key": key, "value": value})
 
     # -- environments ----------------------------------------------------------------------------------
-
-    def environments(self) -> list[Environment]:
-        return [environment_from_row(r) for r in self._run(ENVIRONMENTS_SQL).fetchall()]
 
     def save_environments(self, environments: Sequence[Environment]) -> None:
         """Make the pipeline exactly ``environments`` (insert, update, delete by name): an admin's change."""
@@ -276,11 +255,6 @@ class PgStore:
         return bool(row and row[0])
 
     # -- releases --------------------------------------------------------------------------------------
-
-    def releases(self, *, stage: str | None = None, include_cancelled: bool = False) -> list[Release]:
-        """Releases with their windows, in id order: two queries however many there are."""
-        query, params = releases_query("%s", stage, include_cancelled)
-        return with_windows(self._run(query, params).fetchall(), self._windows)
 
     def _windows(self, ids: list[int] | None) -> dict[int, list[Window]]:
         query = WINDOWS_SQL
@@ -332,13 +306,13 @@ class PgStore:
                 (len(releases),),
             ).fetchall()
         ]
+        insert_release, insert_window = bulk_inserts(self.PLACEHOLDER)
         self._exec_many(
-            f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES "
-            "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s)",
+            insert_release,
             [(rid, *pg_release_row(new_release_row(new, now))) for rid, new in zip(ids, releases, strict=True)],
         )
         self._exec_many(
-            'INSERT INTO windows (release_id, environment, start, "end") VALUES (%s, %s, %s, %s)',
+            insert_window,
             [
                 (rid, env, to_stamp(start), to_stamp(end))
                 for rid, spans in zip(ids, windows, strict=True)
@@ -358,9 +332,6 @@ class PgStore:
         saved = replace(release, rev=expected_rev + 1, updated_at=now)
         self._pending.release = release_record(saved)
         return saved
-
-    def refuse_stale(self, release_id: int, expected_rev: int) -> NoReturn:
-        refuse_stale(self, release_id, expected_rev)
 
     def set_window(self, window: Window) -> None:
         """Kept for the ``scheduled`` event, which writes it; a window of no release or environment is refused now."""
@@ -385,9 +356,6 @@ class PgStore:
         return True
 
     # -- freezes -----------------------------------------------------------------------------------------
-
-    def freezes(self) -> list[Freeze]:
-        return [freeze_from_row(r) for r in self._run(FREEZES_SQL).fetchall()]
 
     def insert_freeze(self, freeze: Freeze) -> int:
         """Reserve the freeze's id; it is written with its ``freeze_added`` event."""
@@ -419,30 +387,10 @@ class PgStore:
         self._pending_events += 1
         return int(row[0]) if row and row[0] is not None else 0
 
-    def board_id(self) -> str:
-        return self.setting("board_id", "")
-
-    def events(
-        self, *, release: int | None = None, limit: int | None = None, after_seq: int | None = None
-    ) -> list[Event]:
-        """Newest first when ``limit`` is given without ``after_seq``; otherwise oldest first."""
-        query, params = events_query("%s", release, limit, after_seq)
-        return [event_from_row(row) for row in self._run(query, params).fetchall()]
-
-    def stored_events(self) -> list[chain.StoredEvent]:
-        rows = self._run(STORED_EVENTS_SQL).fetchall()
-        return [stored_event(row) for row in rows]
-
     def delivery_rows(self, environment: str) -> list[tuple[Any, ...]]:
         return self._run(delivery_rows_query("%s"), [environment]).fetchall()
 
     # -- copying a whole board ------------------------------------------------------------------------------
-
-    def dump(self) -> BoardDump:
-        return dump_board(self)
-
-    def settings(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self._run(SETTINGS_SQL).fetchall()}
 
     def load_copy(self, dump: BoardDump) -> None:
         """Write a copied board, history and all, into this empty board; all or nothing.
@@ -507,14 +455,6 @@ class PgStore:
 
     # -- the hook runner -----------------------------------------------------------------------------------
 
-    def hook_cursor(self) -> tuple[int, list[str]]:
-        """``(seq, done)``: events before ``seq`` are handled, and at ``seq`` the hooks ``done``."""
-        return hook_cursor_from_row(self._run(HOOK_CURSOR_SQL).fetchone())
-
-    def hook_failures(self) -> frozenset[int]:
-        """The releases whose latest hook outcome is a failure (the board marks their cards)."""
-        return frozenset(int(r[0]) for r in self._run(HOOK_FAILURES_SQL).fetchall())
-
     def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None:
         """The runner's progress: only a member of relman_runner may move it."""
         self._exec("SELECT relman.runner_event(NULL, %s, %s::jsonb)", (seq, json.dumps(list(done))))
@@ -547,6 +487,9 @@ class PgStore:
                 conn.close()
 
     # -- plumbing ----------------------------------------------------------------------------------------------
+
+    def _query(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
+        return self._run(query, params)
 
     def _run(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
         """A query; outside a transaction a connection the server dropped is made again once."""

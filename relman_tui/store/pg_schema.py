@@ -18,6 +18,7 @@ from psycopg import sql
 from relman_tui.dburl import describe
 from relman_tui.errors import BadInput
 from relman_tui.limits import clean_login
+from relman_tui.store.migrating import pending
 from relman_tui.store.pg_connect import connect, first_line
 from relman_tui.store.pg_functions import M004_DEFINER_WRITES, grants
 from relman_tui.timeutil import to_stamp
@@ -329,10 +330,7 @@ def check_board(conn: psycopg.Connection[Any], url: str, *, read_only: bool) -> 
     applied = applied_migrations(conn)
     if applied is None:
         raise BadInput(f"{where} holds a relman schema but no migrations table; refusing to touch it")
-    unknown = applied - KNOWN_MIGRATIONS
-    if unknown:
-        raise BadInput(f"{where} was written by a newer relman (schema {max(unknown)}); upgrade relman to open it")
-    if KNOWN_MIGRATIONS - applied:
+    if pending(applied, KNOWN_MIGRATIONS, where):
         raise BadInput(
             f"{where} needs a schema upgrade: its admin runs `relman pg setup URL --admin "
             f"{admin}` again (it is safe to repeat)"
@@ -394,11 +392,9 @@ def setup(url: str, admin: str) -> list[str]:
         conn.execute("CREATE TABLE IF NOT EXISTS migrations (name text PRIMARY KEY, applied_at text NOT NULL)")
         conn.execute("LOCK TABLE relman.migrations IN EXCLUSIVE MODE")  # one setup at a time
         applied = applied_migrations(conn) or set()
-        unknown = applied - KNOWN_MIGRATIONS
-        if unknown:
-            raise BadInput(f"{where} was written by a newer relman (schema {max(unknown)}); upgrade relman first")
+        due = pending(applied, KNOWN_MIGRATIONS, where, "upgrade relman first")
         for name, statements in MIGRATIONS:
-            if name in applied:
+            if name not in due:
                 continue
             for statement in statements:
                 conn.execute(statement)

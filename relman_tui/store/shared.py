@@ -58,6 +58,14 @@ def copy_inserts(ph: str) -> tuple[str, str, str, str]:
     )
 
 
+def bulk_inserts(ph: str) -> tuple[str, str]:
+    """What a seeded board's new releases (each at rev 1) and their windows are written with (both stores)."""
+    return (
+        f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES ({values(ph, 13)}, 1, {values(ph, 3)})",
+        f'INSERT INTO windows (release_id, environment, start, "end") VALUES ({values(ph, 4)})',
+    )
+
+
 def environment_from_row(r: Sequence[Any]) -> Environment:
     """An environments row (``ENVIRONMENTS_SQL``'s columns) as an Environment."""
     return Environment(r[0], r[1], r[2], r[3], bool(r[4]))

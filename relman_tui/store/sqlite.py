@@ -12,44 +12,32 @@ import urllib.parse
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from relman_tui import chain
 from relman_tui.errors import BadInput
-from relman_tui.model import Environment, Event, Freeze, Release, Window
+from relman_tui.model import Environment, Freeze, Release, Window
 from relman_tui.runner_lock import open_lock_file
 from relman_tui.store.contract import BoardDump, NewEvent, NewRelease, Wake
+from relman_tui.store.migrating import pending
 from relman_tui.store.shared import (
-    ENVIRONMENTS_SQL,
-    FREEZES_SQL,
-    HOOK_CURSOR_SQL,
-    HOOK_FAILURES_SQL,
     RELEASE_COLUMNS,
-    SETTINGS_SQL,
     WINDOWS_SQL,
+    bulk_inserts,
     copy_inserts,
     delivery_rows_query,
-    dump_board,
     empty_problem,
-    environment_from_row,
-    event_from_row,
-    events_query,
-    freeze_from_row,
     freeze_row,
-    hook_cursor_from_row,
     new_release_row,
-    refuse_stale,
     release_from_row,
     release_row,
     release_update_row,
-    releases_query,
-    setting_query,
     stored_event_row,
     updated,
     window_from_row,
-    with_windows,
 )
-from relman_tui.store.sqlite_base import KNOWN_MIGRATIONS, MIGRATION_SET, MIGRATIONS_TABLE, insert_event, stored_events
+from relman_tui.store.sqlbase import SqlStore
+from relman_tui.store.sqlite_base import KNOWN_MIGRATIONS, MIGRATION_SET, MIGRATIONS_TABLE, insert_event
 from relman_tui.store.sqlite_files import (
     board_file,
     disk_mark,
@@ -67,8 +55,10 @@ _BEGIN_RETRIES = 4
 WATCH_POLL_S = 0.1  # how often a waiting SQLite store looks at data_version (a PostgreSQL store is told)
 
 
-class Store:
+class Store(SqlStore):
     """One connection to one relman database file."""
+
+    PLACEHOLDER = "?"
 
     def __init__(self, path: Path, read_only: bool = False) -> None:
         self.path = path
@@ -156,12 +146,7 @@ class Store:
             raise BadInput(f"{self.path} is not a relman database ({exc})") from exc
         if not fresh and not applied:
             raise BadInput(f"{self.path} is not a relman database; refusing to touch it")
-        unknown = applied - KNOWN_MIGRATIONS
-        if unknown:
-            raise BadInput(
-                f"{self.path} was written by a newer relman (schema {max(unknown)}); upgrade relman to open it"
-            )
-        if KNOWN_MIGRATIONS - applied:
+        if pending(applied, KNOWN_MIGRATIONS, self.path):
             if self.read_only:
                 raise BadInput(f"{self.path} needs a schema upgrade but is read-only")
             # imported here, not above: an up-to-date board is opened without loading sqlite-utils
@@ -281,10 +266,6 @@ class Store:
             return -self._reopened - 1
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0]) + (self._reopened << 32)
 
-    def last_seq(self) -> int:
-        row = self._conn.execute("SELECT max(seq) FROM events").fetchone()
-        return int(row[0] or 0)
-
     def wait_for_change(self, timeout: float, after_seq: int | None = None) -> Wake:
         """Return when another connection commits (``PRAGMA data_version``, looked at every
         ``WATCH_POLL_S``), at once when the log has moved past ``after_seq``, or after ``timeout``.
@@ -311,17 +292,10 @@ class Store:
 
     # -- settings --------------------------------------------------------------------------
 
-    def setting(self, key: str, default: str) -> str:
-        row = self._conn.execute(setting_query("?"), (key,)).fetchone()
-        return str(row[0]) if row else default
-
     def set_setting(self, key: str, value: str) -> None:
         self._exec("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
 
     # -- environments ----------------------------------------------------------------------
-
-    def environments(self) -> list[Environment]:
-        return [environment_from_row(r) for r in self._conn.execute(ENVIRONMENTS_SQL).fetchall()]
 
     def save_environments(self, environments: Sequence[Environment]) -> None:
         """Make the pipeline exactly ``environments`` (insert, update, delete by name)."""
@@ -348,11 +322,6 @@ class Store:
         return found is not None
 
     # -- releases --------------------------------------------------------------------------
-
-    def releases(self, *, stage: str | None = None, include_cancelled: bool = False) -> list[Release]:
-        """Releases with their windows, in id order: two queries however many there are."""
-        query, params = releases_query("?", stage, include_cancelled)
-        return with_windows(self._conn.execute(query, params).fetchall(), self._windows)
 
     def _windows(self, ids: list[int] | None) -> dict[int, list[Window]]:
         """Windows by release id, each release's in start order; ``None``: every release's."""
@@ -388,12 +357,13 @@ class Store:
         """Many releases and their windows in one go (demo boards of 10,000 releases)."""
         first = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM releases").fetchone()[0]) + 1
         ids = list(range(first, first + len(releases)))
+        insert_release, insert_window = bulk_inserts(self.PLACEHOLDER)
         self._conn.executemany(
-            f"INSERT INTO releases ({RELEASE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+            insert_release,
             ((rid, *new_release_row(new, now)) for rid, new in zip(ids, releases, strict=True)),
         )
         self._conn.executemany(
-            'INSERT INTO windows (release_id, environment, start, "end") VALUES (?, ?, ?, ?)',
+            insert_window,
             (
                 (rid, env, to_stamp(start), to_stamp(end))
                 for rid, spans in zip(ids, windows, strict=True)
@@ -412,9 +382,6 @@ class Store:
         )
         return updated(self, cursor.rowcount, release.id, expected_rev)
 
-    def refuse_stale(self, release_id: int, expected_rev: int) -> NoReturn:
-        refuse_stale(self, release_id, expected_rev)
-
     def set_window(self, window: Window) -> None:
         self._exec(
             'INSERT OR REPLACE INTO windows (release_id, environment, start, "end") VALUES (?, ?, ?, ?)',
@@ -426,9 +393,6 @@ class Store:
         return cursor.rowcount > 0
 
     # -- freezes ---------------------------------------------------------------------------
-
-    def freezes(self) -> list[Freeze]:
-        return [freeze_from_row(r) for r in self._conn.execute(FREEZES_SQL)]
 
     def insert_freeze(self, freeze: Freeze) -> int:
         cursor = self._exec(
@@ -457,35 +421,12 @@ class Store:
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
 
-    def board_id(self) -> str:
-        """A random id given to the board when it was made; the log's chain starts from it."""
-        return self.setting("board_id", "")
-
-    def events(
-        self, *, release: int | None = None, limit: int | None = None, after_seq: int | None = None
-    ) -> list[Event]:
-        """Newest first when ``limit`` is given without ``after_seq``; otherwise oldest first."""
-        query, params = events_query("?", release, limit, after_seq)
-        return [event_from_row(row) for row in self._conn.execute(query, params).fetchall()]
-
-    def stored_events(self) -> list[chain.StoredEvent]:
-        """Every event exactly as stored, oldest first: what the hash chain is computed over."""
-        return stored_events(self._conn)
-
     def delivery_rows(self, environment: str) -> list[tuple[Any, ...]]:
         # a good part of the log is read: in seq (rowid) order, a scan beats the (action, …) index and a sort
         query = delivery_rows_query("?").replace("FROM events", "FROM events NOT INDEXED")
         return self._conn.execute(query, [environment]).fetchall()
 
     # -- the hook runner ------------------------------------------------------------------
-
-    def hook_cursor(self) -> tuple[int, list[str]]:
-        """``(seq, done)``: events before ``seq`` are handled, and at ``seq`` the hooks ``done``."""
-        return hook_cursor_from_row(self._conn.execute(HOOK_CURSOR_SQL).fetchone())
-
-    def hook_failures(self) -> frozenset[int]:
-        """The releases whose latest hook outcome is a failure (the board marks their cards)."""
-        return frozenset(int(r[0]) for r in self._conn.execute(HOOK_FAILURES_SQL.replace("%s", "?")))
 
     def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None:
         self._exec(
@@ -526,12 +467,6 @@ class Store:
 
     # -- copying a whole board ---------------------------------------------------------------
 
-    def dump(self) -> BoardDump:
-        return dump_board(self)
-
-    def settings(self) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self._conn.execute(SETTINGS_SQL)}
-
     def load_copy(self, dump: BoardDump) -> None:
         """Write a copied board, history and all, into this empty store; all or nothing.
 
@@ -567,6 +502,9 @@ class Store:
                 raise BadInput(f"the copied log does not verify in {self.name}: {verdict.problem}; nothing was copied")
 
     # -- plumbing --------------------------------------------------------------------------
+
+    def _query(self, query: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self._conn.execute(query, params)
 
     def _exec(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         if not self._in_write:
