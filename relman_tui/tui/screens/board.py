@@ -19,8 +19,9 @@ from relman_tui.model import Release
 from relman_tui.service import Service, Snapshot
 from relman_tui.text import inert
 from relman_tui.timeutil import format_local
-from relman_tui.tui.keys import COMMON, PRIORITY, Key, KeyTable, Note
+from relman_tui.tui.keys import Key
 from relman_tui.tui.screens.base import KeyedScreen
+from relman_tui.tui.screens.board_keys import KEYS
 from relman_tui.tui.session import Session
 from relman_tui.tui.viewmodel import Cards, Column, build_columns, conflict_counts, count_words
 from relman_tui.tui.widgets.cardlist import CardList
@@ -34,149 +35,6 @@ if TYPE_CHECKING:
 
 COLUMN_MIN_WIDTH = 20
 MAX_COLUMNS = 1 + ENVIRONMENTS_MAX  # `planned` and 50 environments: an older board may hold more
-
-KEYS = (
-    KeyTable(
-        Note("←→↑↓ hjkl", "move the cursor; the view follows", group="Cursor"),
-        Key("left,h", "cursor(-1, 0)", "←", "", group="Cursor"),
-        Key("right,l", "cursor(1, 0)", "→", "", group="Cursor"),
-        Key("up,k", "cursor(0, -1)", "↑", "", group="Cursor"),
-        Key("down,j", "cursor(0, 1)", "↓", "", group="Cursor"),
-        Key("home,g", "cursor_end(-1)", "home g", "first card of the column", group="Cursor"),
-        Key("end,G", "cursor_end(1)", "end G", "last card of the column", group="Cursor"),
-        Key("pageup,ctrl+u", "cursor_page(-1)", "pgup ctrl+u", "a page up", group="Cursor"),
-        Key("pagedown,ctrl+d", "cursor_page(1)", "pgdn ctrl+d", "a page down", group="Cursor"),
-        Key("n", "new", "n", "new release", label="New", rank=6, writes=True, palette="New release", group="Board"),
-        Key(
-            "2",
-            "show_scheduler",
-            "2",
-            "the scheduler: windows, conflicts",
-            label="Scheduler",
-            rank=7,
-            palette="Open the scheduler",
-            group="Board",
-        ),
-        Key(
-            "3",
-            "show_insights",
-            "3",
-            "insights: delivery figures (DORA)",
-            label="Insights",
-            rank=8,
-            palette="Open the insights",
-            group="Board",
-        ),
-        Key(
-            "slash",
-            "filter",
-            "/",
-            "filter by name, component or owner",
-            label="Filter",
-            rank=PRIORITY,
-            palette="Filter the board",
-            group="Board",
-        ),
-        Key("escape", "clear_filter", "esc", "clear the filter", group="Board"),
-        Key(
-            "shift+right,greater_than_sign",
-            "move_next",
-            "shift+→ >",
-            "one stage on (every gate applies)",
-            label="Move on",
-            rank=2,
-            short=">",
-            writes=True,
-            palette="Move the release one stage on",
-            group="Release",
-        ),
-        Key(
-            "shift+left,less_than_sign",
-            "move_prev",
-            "shift+← <",
-            "roll it back one stage (asks why)",
-            label="Roll back",
-            rank=20,
-            short="<",
-            writes=True,
-            palette="Roll the release back one stage",
-            group="Release",
-        ),
-        Key(
-            "m",
-            "move_to",
-            "m",
-            "move it to any stage (a picker)",
-            writes=True,
-            palette="Move the release to…",
-            group="Release",
-        ),
-        Key(
-            "v",
-            "verify",
-            "v",
-            "verify it in its environment",
-            label="Verify",
-            rank=3,
-            writes=True,
-            palette="Verify the release",
-            group="Release",
-        ),
-        Key(
-            "a",
-            "approve",
-            "a",
-            "approve it (four-eyes: not yours)",
-            label="Approve",
-            rank=4,
-            writes=True,
-            palette="Approve the release",
-            group="Release",
-        ),
-        Key(
-            "f",
-            "fail",
-            "f",
-            "mark it failed (asks why)",
-            writes=True,
-            palette="Mark the release failed",
-            group="Release",
-        ),
-        Key(
-            "x",
-            "cancel_release",
-            "x",
-            "cancel it (asks; it stays in the log)",
-            writes=True,
-            palette="Cancel the release",
-            group="Release",
-        ),
-        Key("e", "edit", "e", "edit it (a form)", writes=True, palette="Edit the release", group="Release"),
-        Key(
-            "s",
-            "schedule",
-            "s",
-            "schedule a window (conflicts first)",
-            label="Schedule",
-            rank=5,
-            writes=True,
-            palette="Schedule the release's window",
-            group="Release",
-        ),
-        Key(
-            "enter",
-            "detail",
-            "enter",
-            "details, windows and history",
-            label="Details",
-            rank=30,
-            palette="Release details and history",
-            group="Release",
-        ),
-        Note("drag", "drop a card on a column: the same move", writes=True, group="Release"),
-    )
-    + COMMON
-)
 
 
 @dataclass(frozen=True)
