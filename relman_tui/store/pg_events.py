@@ -8,25 +8,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from relman_tui.actions import HOOK_OUTCOMES, Action
 from relman_tui.store.contract import NewEvent
 from relman_tui.timeutil import to_stamp
 
-RELEASE_ACTIONS = frozenset(
+# which write function takes an event: the release's, the freezes', or the runner's (the rest are the admin's)
+RELEASE_ACTIONS: frozenset[str] = frozenset(
     {
-        "created",
-        "edited",
-        "moved",
-        "rolled_back",
-        "verified",
-        "failed",
-        "approved",
-        "cancelled",
-        "scheduled",
-        "unscheduled",
+        Action.CREATED,
+        Action.EDITED,
+        Action.MOVED,
+        Action.ROLLED_BACK,
+        Action.VERIFIED,
+        Action.FAILED,
+        Action.APPROVED,
+        Action.CANCELLED,
+        Action.SCHEDULED,
+        Action.UNSCHEDULED,
     }
 )
-FREEZE_ACTIONS = frozenset({"freeze_added", "freeze_removed"})
-RUNNER_ACTIONS = frozenset({"hook_ran", "hook_failed"})
+FREEZE_ACTIONS: frozenset[str] = frozenset({Action.FREEZE_ADDED, Action.FREEZE_REMOVED})
+RUNNER_ACTIONS: frozenset[str] = HOOK_OUTCOMES
 
 
 @dataclass
