@@ -16,7 +16,7 @@ from relman_tui.text import inert
 from relman_tui.timeutil import format_local
 from relman_tui.tui.screens.base import KeyedScreen
 from relman_tui.tui.session import Session
-from relman_tui.tui.viewmodel import conflict_counts, count_words
+from relman_tui.tui.viewmodel import conflict_counts, with_new_counts
 from relman_tui.tui.widgets.cardlist import CardList
 from relman_tui.tui.widgets.column import StageColumn
 from relman_tui.undo import Change, Write
@@ -186,8 +186,7 @@ class BoardActions(KeyedScreen):
         )
         if release is None or target is None or target.stage == release.stage:
             return
-        if self.host.read_only:
-            self.notify("read-only: nothing can be changed here", severity="warning")
+        if self.refused_read_only():
             return
         self.request_move(release, target.stage)
 
@@ -297,15 +296,7 @@ class BoardActions(KeyedScreen):
         if saved is None:
             return
         self.selected_id = saved.release.id
-        self.notify(self.said(f"{saved.release.label} {what}", before, saved.snapshot), timeout=5)
-
-    @staticmethod
-    def said(text: str, before: Ask, snapshot: Snapshot | None) -> str:
-        """A toast for a change, with the board's counts as the top bar now shows them, if they changed."""
-        if snapshot is None:
-            return text
-        after = conflict_counts(snapshot)
-        return text if after == before.before else f"{text} · now {count_words(*after)}"
+        self.notify(with_new_counts(f"{saved.release.label} {what}", before.before, saved.snapshot), timeout=5)
 
     # -- the session's answers -----------------------------------------------------------------------
 
@@ -325,7 +316,7 @@ class BoardActions(KeyedScreen):
         if write is not None and write in words:
             if ask.moves == self.cursor_moves:  # the operator is still where they asked from: follow
                 self.selected_id = result.id
-            self.notify(self.said(f"{result.label} {words[write]}", ask, message.snapshot), timeout=5)
+            self.notify(with_new_counts(f"{result.label} {words[write]}", ask.before, message.snapshot), timeout=5)
 
     def on_session_refused(self, message: Session.Refused) -> None:
         from relman_tui.errors import GateRefused

@@ -20,7 +20,7 @@ from relman_tui.tui.screens.base import KeyedScreen
 from relman_tui.tui.screens.dialogs import ConfirmDialog, Saved, ScheduleDialog
 from relman_tui.tui.screens.scheduler_parts import FreeAsk, Key_, ReleasePicker, _diff_words, _span
 from relman_tui.tui.session import Session
-from relman_tui.tui.viewmodel import conflict_counts, count_words
+from relman_tui.tui.viewmodel import conflict_counts, with_new_counts
 from relman_tui.tui.widgets.timeline import DAY, Pending, Timeline, Zoom, step_from
 from relman_tui.undo import Change, Write
 from relman_tui.wording import localize
@@ -217,8 +217,7 @@ class SchedulerChanges(KeyedScreen):
 
     def change(self, release: Release, window: Window, start: datetime, end: datetime, how: str) -> None:
         """Show where the window would go and ask the service what it would create and resolve."""
-        if self.host.read_only:
-            self.notify("read-only: nothing can be changed here", severity="warning")
+        if self.refused_read_only():
             return
         key = (release.id, window.environment)
         if (start, end) == (window.start, window.end):
@@ -333,10 +332,7 @@ class SchedulerChanges(KeyedScreen):
             text = f"{saved.label}: window in {env} removed"
         else:
             text = f"{saved.label} in {env}: {_span(window.start, window.end, tz)}"
-        after = conflict_counts(snapshot) if snapshot is not None else before
-        if after != before:
-            text += f" · now {count_words(*after)}"
-        return text
+        return with_new_counts(text, before, snapshot)
 
     def on_session_refused(self, message: Session.Refused) -> None:
         call = message.call
@@ -402,8 +398,7 @@ class SchedulerChanges(KeyedScreen):
 
     @on(Timeline.Dropped)
     def _dropped(self, event: Timeline.Dropped) -> None:
-        if self.host.read_only:
-            self.notify("read-only: nothing can be changed here", severity="warning")
+        if self.refused_read_only():
             return
         self.select_window((event.release_id, event.environment), scroll=False)
         if (found := self._need_window()) is None:
