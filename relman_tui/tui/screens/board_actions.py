@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
+from textual.dom import DOMNode
 from textual.widgets import Static
 
 from relman_tui.model import Release
@@ -195,7 +196,7 @@ class BoardActions(KeyedScreen):
             widget, _ = self.get_widget_at(x, y)
         except Exception:  # outside the screen
             return None
-        node: Any = widget
+        node: DOMNode | None = widget
         while node is not None and not isinstance(node, StageColumn):
             node = node.parent
         return node
