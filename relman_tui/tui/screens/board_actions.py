@@ -66,8 +66,6 @@ class BoardActions(KeyedScreen):
         if had != (release_id is not None):
             self.refresh_bindings()  # the release's keys come and go with a release under the cursor
 
-    # -- the selected release --------------------------------------------------------------------
-
     def selected(self) -> Release | None:
         if self.selected_id is None or self._snapshot is None:
             return None

@@ -90,7 +90,7 @@ class SchedulerScreen(SchedulerChanges):
             return self.preview is None
         return True
 
-    # -- the data --------------------------------------------------------------------------------
+    # -- drawing the board ---------------------------------------------------------------------
 
     def _on_snapshot(self, snapshot: Snapshot | None) -> None:
         if snapshot is None:
@@ -139,7 +139,7 @@ class SchedulerScreen(SchedulerChanges):
         if not view_start <= start < view_end or (fits and end > view_end):
             self.view_start = self._start_for(start)
 
-    # -- the conflict panel and the status line ------------------------------------------------
+    # -- the conflict panel --------------------------------------------------------------------
 
     def _show_conflicts(self, snapshot: Snapshot) -> None:
         conflicts = sorted(snapshot.conflicts, key=_sort_key)
