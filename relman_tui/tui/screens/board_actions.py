@@ -67,9 +67,12 @@ class BoardActions(KeyedScreen):
             self.refresh_bindings()  # the release's keys come and go with a release under the cursor
 
     def selected(self) -> Release | None:
-        if self.selected_id is None or self._snapshot is None:
-            return None
-        return next((r for r in self._snapshot.releases if r.id == self.selected_id), None)
+        return self._release(self.selected_id)
+
+    def _release(self, release_id: int | None) -> Release | None:
+        """The release with this id on the board as last read."""
+        snapshot = self._snapshot
+        return next((r for r in snapshot.releases if r.id == release_id), None) if snapshot else None
 
     def _need_selected(self) -> Release | None:
         release = self.selected()
@@ -165,9 +168,7 @@ class BoardActions(KeyedScreen):
                 target.add_class("-drop-target")
             self._drop_target = target
         ghost = self.query_one("#drag-ghost", Static)
-        release = next(
-            (r for r in (self._snapshot.releases if self._snapshot else ()) if r.id == event.release_id), None
-        )
+        release = self._release(event.release_id)
         where = f" → {target.stage}" if target is not None and target.stage != event.cardlist.stage else ""
         ghost.update(Text(inert(f"{release.label if release else event.release_id}{where}")))
         ghost.styles.offset = (min(event.x + 1, max(0, self.size.width - 30)), max(0, event.y - 1))
@@ -180,9 +181,7 @@ class BoardActions(KeyedScreen):
             self._drop_target.remove_class("-drop-target")
         self._drop_target = None
         self.query_one("#drag-ghost", Static).display = False
-        release = next(
-            (r for r in (self._snapshot.releases if self._snapshot else ()) if r.id == event.release_id), None
-        )
+        release = self._release(event.release_id)
         if release is None or target is None or target.stage == release.stage:
             return
         if self.refused_read_only():
