@@ -42,7 +42,7 @@ def mypy_errors(tmp_path: Path, file: str, old: str, new: str) -> dict[str, list
 def test_a_renamed_service_method_fails_at_its_cli_and_tui_call_sites(tmp_path: Path) -> None:
     errors = mypy_errors(tmp_path, "service.py", "    def move(\n", "    def move_release(\n")
     missing = '"Service" has no attribute "move"'
-    for call_site in ("relman_tui/cli/releases.py", "relman_tui/tui/screens/board.py", "relman_tui/undo.py"):
+    for call_site in ("relman_tui/cli/releases.py", "relman_tui/tui/screens/board_actions.py", "relman_tui/undo.py"):
         assert any(missing in error for error in errors.get(call_site, [])), (call_site, errors)
 
 

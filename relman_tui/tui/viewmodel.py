@@ -137,6 +137,14 @@ def count_words(errors: int, warnings: int) -> str:
     return f"✖ {errors} error{'s' * (errors != 1)}  ⚠ {warnings} warning{'s' * (warnings != 1)}"
 
 
+def with_new_counts(text: str, before: tuple[int, int], snapshot: Snapshot | None) -> str:
+    """A toast for a change, with the board's counts as the top bar now shows them, if they changed."""
+    if snapshot is None:
+        return text
+    after = conflict_counts(snapshot)
+    return text if after == before else f"{text} · now {count_words(*after)}"
+
+
 def short_time(moment: datetime, tz: str, now: datetime) -> str:
     """A time near ``now`` in few cells: ``14:00`` today, ``Mon 07:00`` within the week, else ``30 Nov 07:00``;
     in the repeated autumn hour with the zone that says which (``02:00 CET``)."""

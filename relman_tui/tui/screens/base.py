@@ -12,7 +12,7 @@ from relman_tui.errors import RelmanError, StaleWrite
 from relman_tui.text import inert
 from relman_tui.tui.host import Host, host
 from relman_tui.tui.keys import Key, KeyTable
-from relman_tui.tui.session import Session
+from relman_tui.tui.session import READ_ONLY, Session
 from relman_tui.tui.textual_private import Guarded
 from relman_tui.tui.widgets.keybar import KeyBar
 from relman_tui.wording import localize
@@ -67,6 +67,13 @@ class KeyedScreen(Guarded, Screen[None]):
 
     def allows(self, key: Key, parameters: tuple[object, ...]) -> bool:
         """Refine in a screen for keys that act only in some states."""
+        return True
+
+    def refused_read_only(self) -> bool:
+        """On a read-only board, say so and answer True: for a change no key table can hide (a drag)."""
+        if not self.host.read_only:
+            return False
+        self.notify(READ_ONLY, severity="warning")
         return True
 
     # -- the keys every screen has ---------------------------------------------------------------

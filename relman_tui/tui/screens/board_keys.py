@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from relman_tui.tui.keys import COMMON, PRIORITY, Key, KeyTable, Note
-
-if TYPE_CHECKING:
-    pass
-
 
 KEYS = (
     KeyTable(

@@ -92,49 +92,28 @@ class ReleaseForm(SavingDialog):
             "notes": _shown(r.notes, multiline=True) if r else "",
         }
 
-    def _checked(self, field: str, check: Callable[[str], object]) -> _Checked:
+    def _field(self, label: str, field: str, check: Callable[[str], object], placeholder: str = "") -> ComposeResult:
+        """A labelled text field holding its value as shown, checked as the operator types (a field of an
+        edit left as it was is not sent, so not checked either)."""
+
         def run(value: str) -> object:
             if self._release is not None and value == self._initial[field]:
                 return None  # unchanged: not sent, nothing to check
             return check(_typed(value, multiline=field == "notes"))
 
-        return _Checked(run)
+        yield Label(label)
+        yield Input(
+            compact=True, value=self._initial[field], placeholder=placeholder, id=field, validators=[_Checked(run)]
+        )
 
     def compose(self) -> ComposeResult:
         r = self._release
-        initial = self._initial
         with Vertical(classes="dialog form"):
             yield Label(_literal(f"Edit {r.label}") if r else "New release", classes="dialog-title", id="title")
-            yield Label("Name")
-            yield Input(
-                compact=True,
-                value=initial["name"],
-                placeholder="payments-api",
-                id="name",
-                validators=[self._checked("name", lambda v: clean_name(v, "name"))],
-            )
-            yield Label("Version")
-            yield Input(
-                compact=True,
-                value=initial["version"],
-                placeholder="2.4.1",
-                id="version",
-                validators=[self._checked("version", lambda v: clean_name(v, "version", 60))],
-            )
-            yield Label("Components (comma-separated; empty: the name)")
-            yield Input(
-                compact=True,
-                value=initial["components"],
-                id="components",
-                validators=[self._checked("components", _components)],
-            )
-            yield Label("Owner")
-            yield Input(
-                compact=True,
-                value=initial["owner"],
-                id="owner",
-                validators=[self._checked("owner", lambda v: clean_name(v, "owner"))],
-            )
+            yield from self._field("Name", "name", lambda v: clean_name(v, "name"), "payments-api")
+            yield from self._field("Version", "version", lambda v: clean_name(v, "version", 60), "2.4.1")
+            yield from self._field("Components (comma-separated; empty: the name)", "components", _components)
+            yield from self._field("Owner", "owner", lambda v: clean_name(v, "owner"))
             yield Label("Risk")
             yield Select(
                 [(str(k), str(k)) for k in Risk],
@@ -143,13 +122,7 @@ class ReleaseForm(SavingDialog):
                 id="risk",
                 compact=True,
             )
-            yield Label("Notes (\\n for a new line)")
-            yield Input(
-                compact=True,
-                value=initial["notes"],
-                id="notes",
-                validators=[self._checked("notes", lambda v: clean_text(v, "notes"))],
-            )
+            yield from self._field("Notes (\\n for a new line)", "notes", lambda v: clean_text(v, "notes"))
             yield Static("", classes="dialog-error", id="error")
             with Horizontal(classes="dialog-buttons"):
                 reload = Button(compact=True, label="Reload and re-apply", variant="warning", id="reload")
