@@ -5,8 +5,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 import relman_tui
 
 PACKAGE = Path(relman_tui.__file__).parent
@@ -88,4 +86,3 @@ def test_there_is_no_import_cycle_in_the_store() -> None:
     assert len(store) >= 10
     graph = {name: deps & store.keys() for name, deps in graph_of(store).items()}
     assert cycles(graph) == []
-
