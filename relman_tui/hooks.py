@@ -73,14 +73,8 @@ def recorded_release(event: Event) -> RecordedRelease | None:
     if event.release is None:
         return None
     record = event.details.get("release")
-    if isinstance(record, dict) and isinstance(record.get("name"), str) and isinstance(record.get("version"), str):
-        components = record.get("components")
-        return RecordedRelease(
-            event.release,
-            record["name"],
-            record["version"],
-            tuple(str(c) for c in components) if isinstance(components, list) else (),
-        )
+    if record is not None:
+        return RecordedRelease(event.release, record["name"], record["version"], tuple(record["components"]))
     return RecordedRelease(event.release, None, None, ())
 
 
