@@ -173,6 +173,26 @@ Details = TypedDict(
 )
 
 
+EventRecord = TypedDict(
+    "EventRecord",
+    {
+        "seq": int,
+        "at": str,
+        "actor": str,
+        "via": "str | None",
+        "release": "int | None",
+        "action": str,
+        "from": "str | None",
+        "to": "str | None",
+        "forced": bool,
+        "reason": "str | None",
+        "details": Details,
+        "hash": "str | None",
+    },
+)
+"""An event as `relman log --json` prints it, and as a hook reads it on stdin."""
+
+
 class CreatedDetails(Details):
     """``created``: what was asked for (the record, added when stored, says what was stored)."""
 

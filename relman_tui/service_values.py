@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from relman_tui import freezes as freeze_rules
-from relman_tui.details import Changes, FreezeDetails, Value
+from relman_tui.details import Changes, EventRecord, FreezeDetails, Value
 from relman_tui.errors import BadInput
 from relman_tui.limits import FREEZE_MAX, check_duration, check_span
 from relman_tui.model import ALL_ENVIRONMENTS, Conflict, Environment, Event, Freeze, Release, Risk, Severity
@@ -82,7 +81,7 @@ def build_freeze(
 APPROVAL_FIELDS = ("name", "version", "components", "owner")  # a change to any withdraws an approval
 
 
-def event_record(e: Event) -> dict[str, Any]:
+def event_record(e: Event) -> EventRecord:
     """An event as `relman log --json` prints it, and as a hook reads it on stdin."""
     return {
         "seq": e.seq,
@@ -95,7 +94,7 @@ def event_record(e: Event) -> dict[str, Any]:
         "to": e.to,
         "forced": e.forced,
         "reason": e.reason,
-        "details": dict(e.details),
+        "details": e.details.copy(),
         "hash": e.hash,
     }
 

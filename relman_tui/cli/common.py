@@ -15,7 +15,7 @@ import click
 
 from relman_tui import settings as user_settings
 from relman_tui.dburl import Target, check_url, is_url
-from relman_tui.details import FreezeRecord
+from relman_tui.details import EventRecord, FreezeRecord
 from relman_tui.done import is_done
 from relman_tui.done import positions as done_positions
 from relman_tui.errors import BadInput
@@ -217,7 +217,7 @@ def freeze_json(f: Freeze) -> FreezeRecord:
     return freeze_record(f)
 
 
-def event_json(e: Event) -> dict[str, Any]:
+def event_json(e: Event) -> EventRecord:
     from relman_tui.service import event_record
 
     return event_record(e)
