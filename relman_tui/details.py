@@ -9,6 +9,13 @@ from typing import TYPE_CHECKING, NotRequired, TypedDict, cast
 if TYPE_CHECKING:  # PEP 705 (typing 3.13): the wide type's keys are read-only, so each family narrows them
     from typing_extensions import ReadOnly
 
+Value = str | int | bool | list[str] | None
+"""A field's value in an edit's ``changes`` (tuples as lists, enums as text, times as stamps)."""
+Changes = dict[str, list[Value]]
+"""``{field: [old, new]}`` for each field an edit changed."""
+SettingValue = bool | str | list[str]
+"""A setting's value: four_eyes a bool, delegates and admins lists of accounts, fixed_clock "on"/"off"."""
+
 # -- the records (CONTRACT.md "Event content"; the `… list --json` items) ---------------------------------
 
 
@@ -90,13 +97,6 @@ class StateRecord(TypedDict, total=False):
 
 
 # -- the details of events ---------------------------------------------------------------------------------
-
-Value = str | int | bool | list[str] | None
-"""A field's value in an edit's ``changes`` (tuples as lists, enums as text, times as stamps)."""
-Changes = dict[str, list[Value]]
-"""``{field: [old, new]}`` for each field an edit changed."""
-SettingValue = bool | str | list[str]
-"""A setting's value: four_eyes a bool, delegates and admins lists of accounts, fixed_clock "on"/"off"."""
 
 # Every key any action writes, each with the one type it has (a key two families share with different
 # types has their union). Readers read this; each family below narrows it to what its builders write.
