@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import replace
 
 from relman_tui import replay
 from relman_tui.actions import Action
 from relman_tui.chain import StoredEvent, Verdict
+from relman_tui.details import parse
 
 
 def judge(
@@ -33,12 +33,8 @@ def _board_id_in_log(events: Sequence[StoredEvent]) -> tuple[int, str] | None:
     """The board id the latest board_created or state_checkpoint event recorded."""
     for event in reversed(events):
         if event.action in (Action.BOARD_CREATED, Action.STATE_CHECKPOINT):
-            try:
-                details = json.loads(event.details or "{}")
-            except ValueError:
-                return None
-            value = details.get("board_id") if isinstance(details, dict) else None
-            return (event.seq, str(value)) if value else None
+            value = parse(event.details).get("board_id")
+            return (event.seq, value) if value else None
     return None
 
 

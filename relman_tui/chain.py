@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+from relman_tui.details import Details, parse
 
 FIELD_SEP = "\x1f"  # ASCII unit separator: no stored name or text may contain control characters
 LINK_SEP = "\x1e"  # ASCII record separator, between the previous hash and the content
@@ -39,7 +40,7 @@ class StoredEvent:
     hash: str | None
 
 
-def details_text(details: Mapping[str, Any] | None) -> str | None:
+def details_text(details: Details | None) -> str | None:
     """The stored form of an event's details: compact JSON with sorted keys, or ``None``."""
     if not details:
         return None
@@ -121,10 +122,7 @@ def verify(board_id: str, events: Sequence[StoredEvent]) -> Verdict:
             if event.action != CHAIN_STARTED:
                 first = unchained[0].seq
                 return _broken(events, chained, first, "predates the chain and no chain start vouches for it")
-            try:
-                said = json.loads(event.details or "{}")
-            except ValueError:
-                said = {}
+            said = parse(event.details)
             if said.get("events_before") != len(unchained) or said.get("digest") != digest(unchained):
                 first = unchained[0].seq
                 return _broken(

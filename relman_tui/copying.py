@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from relman_tui import admins as admin_rules
 from relman_tui.actions import Action
+from relman_tui.details import Details
 from relman_tui.errors import BadInput, Refused
 from relman_tui.store import BoardStore, NewEvent
 from relman_tui.timeutil import Clock, SystemClock
@@ -44,7 +45,7 @@ def copy_board(source: BoardStore, target: BoardStore, actor: str, clock: Clock 
         old = list(copier.admins())
         admins = [actor, *(a for a in old if a.casefold() != actor.casefold())]
         target.set_setting(admin_rules.ADMINS, json.dumps(admins))
-        details = {"from": source.name, "admins": admins, "old_admins": old}
+        details: Details = {"from": source.name, "admins": admins, "old_admins": old}
         target.append_event(NewEvent(Action.BOARD_COPIED, details=details), actor, copier.now())
     copied = target.dump()
     after = copier.verify_log()

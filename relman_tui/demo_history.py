@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from relman_tui.actions import Action
+from relman_tui.details import ApprovedDetails, CreatedDetails, Details, MovedDetails, ReleaseRecord, RolledBackDetails
 from relman_tui.model import PLANNED, State
 from relman_tui.store import NewEvent, NewRelease
 from relman_tui.timeutil import to_stamp
@@ -36,7 +37,7 @@ class _Walk:
     rev: int = 1
     steps: list[Step] = field(default_factory=list)
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> ReleaseRecord:
         """The release as it stands after this step (CONTRACT.md ``details["release"]``)."""
         n = self.new
         return {
@@ -62,10 +63,10 @@ class _Walk:
     def tick(self) -> None:
         self.at = min(self.end, (self.at + self.step * self.rng.uniform(0.3, 1.7)).replace(microsecond=0))
 
-    def log(self, action: str, who: str, extra: dict[str, Any] | None = None, **kw: Any) -> None:
+    def log(self, action: str, who: str, extra: Details | None = None, **kw: Any) -> None:
         if action != Action.CREATED:
             self.rev += 1
-        details = {**(extra or {}), "release": self.record()}
+        details: Details = {**(extra or {}), "release": self.record()}
         self.steps.append((self.at, NewEvent(action, self.rid, details=details, **kw), who))
 
     def move(self, to: str) -> None:
@@ -86,7 +87,7 @@ class _Walk:
         was = self.stage
         self.stage, self.state = to, str(State.DEPLOYED)
         self.unapproved = to in self.approval and self.approved_by is None
-        extra = {"unapproved": True} if self.unapproved else None
+        extra: MovedDetails | None = {"unapproved": True} if self.unapproved else None
         self.log(Action.MOVED, self.new.owner, extra, from_=was, to=to, forced=forced is not None, reason=forced)
 
     def verify(self) -> None:
@@ -104,14 +105,14 @@ class _Walk:
         was = self.stage
         self.stage = self.stages[self.stages.index(was) - 1]
         self.state = str(State.PENDING if self.stage == PLANNED else State.DEPLOYED)
-        withdrawn = {"approval_withdrawn": self.approved_by} if self.approved_by else None
+        withdrawn: RolledBackDetails | None = {"approval_withdrawn": self.approved_by} if self.approved_by else None
         self.approved_by = None
         self.unapproved = self.stage in self.approval
         self.log(Action.ROLLED_BACK, self.new.owner, withdrawn, from_=was, to=self.stage, reason="errors after deploy")
 
     def approve(self, who: str) -> None:
         self.tick()
-        extra = {"cleared_unapproved": True} if self.unapproved else None
+        extra: ApprovedDetails | None = {"cleared_unapproved": True} if self.unapproved else None
         self.approved_by, self.unapproved = who, False
         self.log(Action.APPROVED, who, extra, to=self.stage)
 
@@ -138,7 +139,7 @@ def delivery_history(
     walk = _Walk(
         rid, new, stages, approval, rng, frozen, start.replace(microsecond=0), (end - start) / (4 * target + 3), limit
     )
-    created = {
+    created: CreatedDetails = {
         "name": new.name,
         "version": new.version,
         "components": list(new.components),

@@ -17,10 +17,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from relman_tui import hook_process
 from relman_tui.actions import HOOK_OUTCOMES
+from relman_tui.details import EventRecord
 from relman_tui.model import Event, Hook
 from relman_tui.service import HookOutcome, Service, event_record
 from relman_tui.text import inert
@@ -73,21 +74,25 @@ def recorded_release(event: Event) -> RecordedRelease | None:
     if event.release is None:
         return None
     record = event.details.get("release")
-    if isinstance(record, dict) and isinstance(record.get("name"), str) and isinstance(record.get("version"), str):
-        components = record.get("components")
-        return RecordedRelease(
-            event.release,
-            record["name"],
-            record["version"],
-            tuple(str(c) for c in components) if isinstance(components, list) else (),
-        )
+    if record is not None:
+        return RecordedRelease(event.release, record["name"], record["version"], tuple(record["components"]))
     return RecordedRelease(event.release, None, None, ())
 
 
-def event_payload(event: Event, release: RecordedRelease | None) -> dict[str, Any]:
+class HookPayload(EventRecord):
+    """What a hook reads on stdin: the event as `relman log --json` prints it, and its release as recorded."""
+
+    release_name: str | None
+    release_version: str | None
+    release_components: list[str] | None
+    release_recorded: bool
+
+
+def event_payload(event: Event, release: RecordedRelease | None) -> HookPayload:
     """The event as the hook reads it on stdin (the `relman log --json` shape, plus the release as recorded)."""
     recorded = release is not None and release.recorded
-    return event_record(event) | {
+    return {
+        **event_record(event),
         "release_name": release.name if release else None,
         "release_version": release.version if release else None,
         "release_components": list(release.components) if recorded and release else None,

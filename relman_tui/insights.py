@@ -28,12 +28,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from relman_tui.actions import Action
+from relman_tui.details import Details, ReleaseRecord, parse
 from relman_tui.errors import BadInput
 from relman_tui.model import Environment, Event
 from relman_tui.timeutil import from_stamp, to_stamp
@@ -224,7 +225,7 @@ def deployments(rows: Iterable[Row], environments: Sequence[Environment], enviro
             facts = known[rid] = _Known()
         if action == Action.CREATED or action == Action.EDITED:
             if text and _RECORD not in text:  # an old event: what it says is all there is
-                details = _details(text)
+                details = parse(text)
                 if action == Action.CREATED:
                     _from_created(facts, details, from_stamp(at))
                 else:
@@ -250,11 +251,11 @@ def deployments(rows: Iterable[Row], environments: Sequence[Environment], enviro
         if to != environment:
             continue
         if action == Action.MOVED:
-            details = _details(text)
+            details = parse(text)
             record = details.get("release")
-            if isinstance(record, Mapping):
+            if record is not None:
                 _from_record(facts, record)
-                break_glass = bool(forced) and bool(details.get("unapproved") or record.get("unapproved"))
+                break_glass = bool(forced) and bool(details.get("unapproved") or record["unapproved"])
             else:
                 break_glass = bool(forced) and approval_now and not facts.approved
             moment = from_stamp(at)
@@ -271,8 +272,8 @@ def deployments(rows: Iterable[Row], environments: Sequence[Environment], enviro
             if facts.latest is not None and facts.latest.mark_seq is None:
                 _mark(facts.latest, seq, from_stamp(at), waiting)
         elif action == Action.VERIFIED and facts.latest is not None:
-            record = _details(text).get("release")
-            if isinstance(record, Mapping):
+            record = parse(text).get("release")
+            if record is not None:
                 _from_record(facts, record)
             fix = facts.latest
             moment = from_stamp(at)
@@ -291,16 +292,6 @@ def deployments(rows: Iterable[Row], environments: Sequence[Environment], enviro
     return found
 
 
-def _details(text: str | None) -> Mapping[str, Any]:
-    if not text:
-        return {}
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}  # a hand-written row: nothing to read in it
-    return value if isinstance(value, dict) else {}
-
-
 def _mark(deployment: Deployment, seq: int, at: datetime, waiting: dict[str, list[Deployment]]) -> None:
     deployment.mark_seq = seq
     deployment.mark_at = at
@@ -308,31 +299,29 @@ def _mark(deployment: Deployment, seq: int, at: datetime, waiting: dict[str, lis
         waiting.setdefault(component, []).append(deployment)
 
 
-def _from_record(facts: _Known, record: Mapping[str, Any]) -> None:
-    components = record.get("components")
-    if isinstance(components, list):
-        facts.components = frozenset(str(c) for c in components)
+def _from_record(facts: _Known, record: ReleaseRecord) -> None:
+    facts.components = frozenset(record["components"])
     if "changed_at" in record:  # a record written before the column existed leaves what the edits said
         facts.changed_at = _stamp(record["changed_at"])
-    created = _stamp(record.get("created_at"))
+    created = _stamp(record["created_at"])
     if created is not None:
         facts.created_at = created
 
 
-def _from_created(facts: _Known, details: Mapping[str, Any], at: datetime) -> None:
+def _from_created(facts: _Known, details: Details, at: datetime) -> None:
     components = details.get("components")
-    if isinstance(components, list):
-        facts.components = frozenset(str(c) for c in components)
-    elif isinstance(details.get("name"), str):
+    if components is not None:
+        facts.components = frozenset(components)
+    elif "name" in details:
         facts.components = frozenset((details["name"],))  # the default: the release's own name
     facts.changed_at = _stamp(details.get("changed_at"))
     facts.created_at = at
     facts.approved = False
 
 
-def _from_edit(facts: _Known, details: Mapping[str, Any]) -> None:
+def _from_edit(facts: _Known, details: Details) -> None:
     changes = details.get("changes")
-    if not isinstance(changes, Mapping):
+    if changes is None:
         return
     components = changes.get("components")
     if isinstance(components, list) and len(components) == 2 and isinstance(components[1], list):
@@ -342,7 +331,7 @@ def _from_edit(facts: _Known, details: Mapping[str, Any]) -> None:
         facts.changed_at = _stamp(changed_at[1])
 
 
-def _stamp(value: Any) -> datetime | None:
+def _stamp(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:

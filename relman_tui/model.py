@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+
+from relman_tui.details import Details
 
 PLANNED = "planned"
 ALL_ENVIRONMENTS = "all"
@@ -180,7 +180,7 @@ class Event:
     forced: bool = False
     reason: str | None = None
     via: str | None = None  # the OS account that acted for ``actor`` (delegation), if any
-    details: Mapping[str, Any] = field(default_factory=dict)  # what changed: old and new values, …
+    details: Details = field(default_factory=lambda: Details())  # what changed: old and new values, …
     hash: str | None = None  # its link in the log's hash chain (None: written before the chain)
 
 

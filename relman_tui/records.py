@@ -2,36 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
-from datetime import datetime
-from enum import StrEnum
-from typing import Any
-
+from relman_tui.details import EnvironmentRecord, FreezeRecord, HookRecord, ReleaseRecord, WindowRecord
 from relman_tui.model import Environment, Freeze, Hook, Release, Window
 from relman_tui.timeutil import to_stamp
 
-# Release fields that are not columns of the releases table: the windows have their own table.
-_NOT_COLUMNS = frozenset({"windows"})
 
-
-def release_record(release: Release) -> dict[str, Any]:
+def release_record(release: Release) -> ReleaseRecord:
     """Every column of a release as the releases table holds it (times as UTC stamps, components a list).
 
-    Built from the dataclass's fields, so a column added to :class:`Release` flows into every event.
+    In the order of :class:`Release`'s fields (a difference is named in that order); a test holds the
+    record's keys to the dataclass's fields, so a column added to :class:`Release` is added here too.
     """
-    record: dict[str, Any] = {}
-    for item in fields(release):
-        if item.name in _NOT_COLUMNS:
-            continue
-        record[item.name] = plain(getattr(release, item.name))
-    return record
+    r = release
+    return {
+        "id": r.id,
+        "name": r.name,
+        "version": r.version,
+        "components": list(r.components),
+        "owner": r.owner,
+        "risk": str(r.risk),
+        "stage": r.stage,
+        "state": str(r.state),
+        "approved_by": r.approved_by,
+        "approved_at": to_stamp(r.approved_at) if r.approved_at is not None else None,
+        "notes": r.notes,
+        "created_at": to_stamp(r.created_at),
+        "updated_at": to_stamp(r.updated_at),
+        "rev": r.rev,
+        "created_by": r.created_by,
+        "unapproved": r.unapproved,
+        "changed_at": to_stamp(r.changed_at) if r.changed_at is not None else None,
+    }
 
 
-def window_record(window: Window) -> dict[str, Any]:
+def window_record(window: Window) -> WindowRecord:
     return {"environment": window.environment, "start": to_stamp(window.start), "end": to_stamp(window.end)}
 
 
-def environment_record(env: Environment) -> dict[str, Any]:
+def environment_record(env: Environment) -> EnvironmentRecord:
     """An environment as an event's details (and as `env list --json` items)."""
     return {
         "name": env.name,
@@ -42,9 +50,9 @@ def environment_record(env: Environment) -> dict[str, Any]:
     }
 
 
-def freeze_record(f: Freeze) -> dict[str, Any]:
+def freeze_record(f: Freeze) -> FreezeRecord:
     """A freeze as an event's details (and as `freeze list --json` items)."""
-    item: dict[str, Any] = {"id": f.id, "environments": list(f.environments), "reason": f.reason}
+    item: FreezeRecord = {"id": f.id, "environments": list(f.environments), "reason": f.reason}
     if f.recurring and f.duration is not None:
         item |= {"cron": f.cron, "duration": int(f.duration.total_seconds()), "zone": f.zone}
     elif f.start and f.end:
@@ -52,7 +60,7 @@ def freeze_record(f: Freeze) -> dict[str, Any]:
     return item
 
 
-def hook_record(hook: Hook) -> dict[str, Any]:
+def hook_record(hook: Hook) -> HookRecord:
     """A hook as an event's details (`hooks list --json` items add ``added_seq``: the seq of the adding event)."""
     return {
         "hook": hook.id,
@@ -63,12 +71,6 @@ def hook_record(hook: Hook) -> dict[str, Any]:
     }
 
 
-def plain(value: Any) -> Any:
-    """A field's value as JSON holds it: tuples as lists, enums as text, times as UTC stamps."""
-    if isinstance(value, tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, StrEnum):
-        return str(value)
-    if isinstance(value, datetime):
-        return to_stamp(value)
-    return value
+def listed_hook(hook: Hook) -> HookRecord:
+    """A hook as `hooks list --json` and the stored hooks setting list it: its record and ``added_seq``."""
+    return hook_record(hook) | {"added_seq": hook.added_seq}

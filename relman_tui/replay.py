@@ -3,18 +3,28 @@ and name the first difference from the stored tables (pure; DESIGN "The log is t
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
 from relman_tui import admins as admin_rules
 from relman_tui import gates
-from relman_tui.actions import RULE_CHANGES, Action
+from relman_tui.actions import HOOK_OUTCOMES, RULE_CHANGES, Action
 from relman_tui.chain import StoredEvent
+from relman_tui.details import (
+    Details,
+    EnvironmentRecord,
+    FreezeRecord,
+    HookRecord,
+    ReleaseRecord,
+    SettingValue,
+    StateRecord,
+    WindowRecord,
+    parse,
+)
 from relman_tui.model import Environment, Freeze, Hook, Release, Risk, State
-from relman_tui.records import environment_record, freeze_record, hook_record, release_record, window_record
+from relman_tui.records import environment_record, freeze_record, listed_hook, release_record, window_record
 from relman_tui.timeutil import from_stamp
 
 SETTING_KEYS = ("four_eyes", "delegates", admin_rules.ADMINS, admin_rules.FIXED_CLOCK)
@@ -24,16 +34,16 @@ SETTING_KEYS = ("four_eyes", "delegates", admin_rules.ADMINS, admin_rules.FIXED_
 class BoardState:
     """Releases, windows, environments, freezes, settings and hooks, as plain JSON-like records."""
 
-    releases: dict[int, dict[str, Any]] = field(default_factory=dict)
-    windows: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
-    environments: dict[str, dict[str, Any]] = field(default_factory=dict)
-    freezes: dict[int, dict[str, Any]] = field(default_factory=dict)
-    settings: dict[str, Any] = field(
+    releases: dict[int, ReleaseRecord] = field(default_factory=dict)
+    windows: dict[tuple[int, str], WindowRecord] = field(default_factory=dict)
+    environments: dict[str, EnvironmentRecord] = field(default_factory=dict)
+    freezes: dict[int, FreezeRecord] = field(default_factory=dict)
+    settings: dict[str, SettingValue] = field(
         default_factory=lambda: {"four_eyes": True, "delegates": [], "admins": [], "fixed_clock": "off"}
     )
-    hooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hooks: dict[str, HookRecord] = field(default_factory=dict)  # each with its added_seq
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> StateRecord:
         """What a ``state_checkpoint`` event carries."""
         return {
             "releases": [self.releases[k] for k in sorted(self.releases)],
@@ -45,17 +55,19 @@ class BoardState:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> BoardState:
+    def from_json(cls, data: StateRecord) -> BoardState:
         state = cls()
-        state.releases = {int(r["id"]): dict(r) for r in data.get("releases", [])}
+        state.releases = {r["id"]: r.copy() for r in data.get("releases", [])}
         for w in data.get("windows", []):
-            state.windows[(int(w["release"]), str(w["environment"]))] = {
-                k: w[k] for k in ("environment", "start", "end")
+            state.windows[(w["release"], w["environment"])] = {
+                "environment": w["environment"],
+                "start": w["start"],
+                "end": w["end"],
             }
-        state.environments = {str(e["name"]): dict(e) for e in data.get("environments", [])}
-        state.freezes = {int(f["id"]): dict(f) for f in data.get("freezes", [])}
+        state.environments = {e["name"]: e.copy() for e in data.get("environments", [])}
+        state.freezes = {f["id"]: f.copy() for f in data.get("freezes", [])}
         state.settings.update(data.get("settings", {}))
-        state.hooks = {str(h["hook"]): dict(h) for h in data.get("hooks", [])}
+        state.hooks = {h["hook"]: h.copy() for h in data.get("hooks", [])}
         return state
 
 
@@ -78,7 +90,7 @@ def table_state(
         "admins": list(admin_rules.accounts(settings.get("admins", "[]"))),
         "fixed_clock": settings.get("fixed_clock", "off"),
     }
-    state.hooks = {h.id: hook_record(h) | {"added_seq": h.added_seq} for h in hooks}
+    state.hooks = {h.id: listed_hook(h) for h in hooks}
     return state
 
 
@@ -111,7 +123,7 @@ def replay(events: Sequence[StoredEvent], *, server_admins: bool = False) -> Rep
     last_at: str | None = None
     first: tuple[int, str, str] | None = None
     for event in events[start_index:]:
-        details = _details(event)
+        details = parse(event.details)
         fixed = state.settings.get("fixed_clock") == "on"
         if fixed:
             skipped_time = True
@@ -142,15 +154,14 @@ def first_difference(table: BoardState, log: BoardState) -> str | None:
         a, b = _norm(table.settings.get(key)), _norm(log.settings.get(key))
         if a != b:
             return f"setting {key}: {_show(a)} in the table, {_show(b)} in the log"
-    for what, left, right in (
-        ("environment", table.environments, log.environments),
-        ("release", table.releases, log.releases),
-        ("freeze", table.freezes, log.freezes),
-        ("hook", table.hooks, log.hooks),
-    ):
-        found = _row_difference(what, left, right)
-        if found:
-            return found
+    found = (
+        _row_difference("environment", table.environments, log.environments)
+        or _row_difference("release", table.releases, log.releases)
+        or _row_difference("freeze", table.freezes, log.freezes)
+        or _row_difference("hook", table.hooks, log.hooks)
+    )
+    if found:
+        return found
     for spot in sorted(set(table.windows) | set(log.windows)):
         a, b = table.windows.get(spot), log.windows.get(spot)
         if a != b:
@@ -162,7 +173,12 @@ def first_difference(table: BoardState, log: BoardState) -> str | None:
     return None
 
 
-def _row_difference(what: str, table: Mapping[Any, dict[str, Any]], log: Mapping[Any, dict[str, Any]]) -> str | None:
+Key = TypeVar("Key", bound=Hashable)
+
+
+def _row_difference(
+    what: str, table: Mapping[Key, Mapping[str, object]], log: Mapping[Key, Mapping[str, object]]
+) -> str | None:
     for key in sorted(set(table) | set(log), key=str):
         a, b = table.get(key), log.get(key)
         if a is None:
@@ -175,7 +191,7 @@ def _row_difference(what: str, table: Mapping[Any, dict[str, Any]], log: Mapping
     return None
 
 
-def _norm(value: Any) -> Any:
+def _norm(value: object) -> object:
     if isinstance(value, list):
         return [_norm(v) for v in value]
     if isinstance(value, str) and value.casefold() in ("true", "false"):
@@ -183,7 +199,7 @@ def _norm(value: Any) -> Any:
     return value
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     if value is None:
         return "none"
     if isinstance(value, bool):
@@ -193,15 +209,7 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _details(event: StoredEvent) -> dict[str, Any]:
-    try:
-        value = json.loads(event.details or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _apply(state: BoardState, event: StoredEvent, d: dict[str, Any]) -> None:
+def _apply(state: BoardState, event: StoredEvent, d: Details) -> None:
     """Change ``state`` as ``event`` did (raises KeyError/TypeError/ValueError for one that cannot be replayed)."""
     action = event.action
     if action == Action.STATE_CHECKPOINT:
@@ -209,74 +217,97 @@ def _apply(state: BoardState, event: StoredEvent, d: dict[str, Any]) -> None:
         state.__dict__.update(fresh.__dict__)
     elif action == Action.BOARD_CREATED:
         state.settings["admins"] = list(d["admins"])
-        state.settings["fixed_clock"] = str(d.get("fixed_clock", "off"))
+        state.settings["fixed_clock"] = d.get("fixed_clock", "off")
     elif action == Action.BOARD_COPIED:
         state.settings["admins"] = list(d["admins"])
-    elif "release" in d and isinstance(d["release"], dict) and event.release is not None:
-        record = dict(d["release"])
-        if int(record["id"]) != event.release:
-            raise ValueError(f"its release record is of release {record['id']}, not {event.release}")
-        state.releases[event.release] = record
+    elif "release" in d and event.release is not None:
+        release = d["release"].copy()
+        if release["id"] != event.release:
+            raise ValueError(f"its release record is of release {release['id']}, not {event.release}")
+        state.releases[event.release] = release
         if action == Action.SCHEDULED:
             window = d["window"]
-            state.windows[(event.release, str(window["environment"]))] = dict(window)
+            state.windows[(event.release, window["environment"])] = window.copy()
         elif action == Action.UNSCHEDULED:
-            state.windows.pop((event.release, str(d["window"]["environment"])), None)
-    elif event.release is not None and action not in (Action.HOOK_RAN, Action.HOOK_FAILED):
+            state.windows.pop((event.release, d["window"]["environment"]), None)
+    elif event.release is not None and action not in HOOK_OUTCOMES:
         raise KeyError("the release's record (details.release) is")
     elif action in (Action.ENV_ADDED, Action.ENV_CHANGED):
-        record = dict(d["environment"])
-        state.environments[str(record["name"])] = record
+        environment = _environment_record(d).copy()
+        state.environments[environment["name"]] = environment
         _positions(state, d)
     elif action == Action.ENV_REMOVED:
-        state.environments.pop(str(d["environment"]["name"]), None)
+        state.environments.pop(_environment_record(d)["name"], None)
         _positions(state, d)
     elif action == Action.FREEZE_ADDED:
-        record = dict(d["freeze"])
-        state.freezes[int(record["id"])] = record
+        freeze = d["freeze"].copy()
+        state.freezes[freeze["id"]] = freeze
     elif action == Action.FREEZE_REMOVED:
-        state.freezes.pop(int(d["freeze"]["id"]), None)
+        state.freezes.pop(d["freeze"]["id"], None)
     elif action == Action.SETTING_CHANGED:
-        key = str(d["key"])
+        key = d["key"]
         if key in SETTING_KEYS:
             state.settings[key] = d["new"]
     elif action == Action.HOOK_ADDED:
-        record = dict(d["hook"])
-        state.hooks[str(record["hook"])] = record | {"added_seq": event.seq}
+        hook = _hook_record(d)
+        state.hooks[hook["hook"]] = {**hook, "added_seq": event.seq}
     elif action == Action.HOOK_REMOVED:
-        state.hooks.pop(str(d["hook"]["hook"]), None)
+        state.hooks.pop(_hook_record(d)["hook"], None)
 
 
-def _positions(state: BoardState, d: Mapping[str, Any]) -> None:
-    order = [str(n) for n in d.get("pipeline", [])]
+def _environment_record(d: Details) -> EnvironmentRecord:
+    """An environment event's record (``environment`` is a name in a window's event, a record here)."""
+    record = d.get("environment")
+    if not isinstance(record, dict):
+        raise KeyError("environment")
+    return record
+
+
+def _hook_record(d: Details) -> HookRecord:
+    """A hook change's record (``hook`` is the hook's id in a hook's outcome, its record here)."""
+    record = d.get("hook")
+    if not isinstance(record, dict):
+        raise KeyError("hook")
+    return record
+
+
+def _accounts(value: SettingValue | None) -> list[str]:
+    """A setting that lists accounts, as a list (none: empty)."""
+    return value if isinstance(value, list) else []
+
+
+def _positions(state: BoardState, d: Details) -> None:
+    order = d.get("pipeline", [])
     for name, record in state.environments.items():
         if name in order:
             record["position"] = order.index(name) + 1
 
 
-def _rules(state: BoardState, event: StoredEvent, d: dict[str, Any], server_admins: bool) -> str:
+def _rules(state: BoardState, event: StoredEvent, d: Details, server_admins: bool) -> str:
     """The rule ``event`` broke, judged by the state before it; empty when it broke none."""
     seq, actor, via = event.seq, event.actor, event.via
     settings = state.settings
-    if via is not None and via.casefold() not in {x.casefold() for x in settings.get("delegates", [])}:
+    if via is not None and via.casefold() not in {x.casefold() for x in _accounts(settings.get("delegates"))}:
         return f"event #{seq}: {actor} acted via {via}, which was not a delegate then"
     if event.action == Action.BOARD_CREATED:
         if settings.get("admins") or state.releases or state.environments:
             return f"event #{seq}: a board_created event in the middle of a board's history"
         # on a server the first admin is the role `pg setup` named (the server checks membership)
-        if not server_admins and [str(a).casefold() for a in d.get("admins", [])] != [actor.casefold()]:
+        if not server_admins and [a.casefold() for a in d.get("admins", [])] != [actor.casefold()]:
             return f"event #{seq}: a board's first admin is the account that created it ({actor})"
         return ""
     if event.action in RULE_CHANGES and not server_admins:
         words: dict[str, str] = {Action.SETTING_CHANGED: "change settings", Action.IMPORTED: "import a board file"}
         what = words.get(event.action, "change environments" if event.action.startswith("env_") else "change hooks")
-        problem = admin_rules.admin_problem(actor, via, settings.get("admins", []), what)
+        problem = admin_rules.admin_problem(actor, via, _accounts(settings.get("admins")), what)
         if problem:
             return f"event #{seq}: {problem} then"
     if event.action == Action.SETTING_CHANGED:
         key = str(d.get("key"))
         if key in admin_rules.GRANTS:
-            problem = admin_rules.self_grant_problem(actor, via, key, settings.get(key, []), d.get("new") or [])
+            problem = admin_rules.self_grant_problem(
+                actor, via, key, _accounts(settings.get(key)), _accounts(d.get("new"))
+            )
             if problem:
                 return f"event #{seq}: {problem}"
     if event.release is None or event.release not in state.releases:
@@ -292,8 +323,8 @@ def _rules(state: BoardState, event: StoredEvent, d: dict[str, Any], server_admi
         if check.failures and not event.forced:
             return f"event #{seq}: {before.label} moved to {event.to} past its gates ({check.explain()}), not forced"
         target = next((e for e in envs if e.name == event.to), None)
-        after = d.get("release") if isinstance(d.get("release"), dict) else {}
-        if target and target.requires_approval and before.approved_by is None and not (after or {}).get("unapproved"):
+        after = d.get("release")
+        if target and target.requires_approval and before.approved_by is None and not (after and after["unapproved"]):
             return f"event #{seq}: {before.label} entered {event.to} unapproved without the break-glass mark"
     return ""
 
@@ -314,7 +345,7 @@ def _release(state: BoardState, release_id: int) -> Release:
         stage=str(r["stage"]),
         state=State(r["state"]),
         approved_by=r.get("approved_by"),
-        approved_at=from_stamp(r["approved_at"]) if r.get("approved_at") else None,
+        approved_at=from_stamp(approved_at) if (approved_at := r["approved_at"]) else None,
         notes=str(r.get("notes", "")),
         created_at=from_stamp(r["created_at"]),
         updated_at=from_stamp(r["updated_at"]),
@@ -324,13 +355,13 @@ def _release(state: BoardState, release_id: int) -> Release:
     )
 
 
-def _environment(e: Mapping[str, Any]) -> Environment:
+def _environment(e: EnvironmentRecord) -> Environment:
     return Environment(
         str(e["name"]), str(e["title"]), int(e["position"]), int(e["capacity"]), bool(e["requires_approval"])
     )
 
 
-def _freeze(f: Mapping[str, Any]) -> Freeze:
+def _freeze(f: FreezeRecord) -> Freeze:
     if f.get("cron"):
         return Freeze(
             int(f["id"]),

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from relman_tui import gates
 from relman_tui.actions import Action
+from relman_tui.details import ApprovedDetails, CreatedDetails, EditedDetails, MovedDetails, RolledBackDetails
 from relman_tui.errors import BadInput, GateRefused, Refused
 from relman_tui.limits import check_time, clean_login, clean_name, clean_text
 from relman_tui.model import PLANNED, Release, Risk, State
@@ -64,7 +64,7 @@ class Service(BoardUses, WindowUses, LogUses):
         now = self.now()
         if changed_at is not None:
             new = replace(new, changed_at=self._changed_at(changed_at, now))
-        details: dict[str, Any] = {
+        details: CreatedDetails = {
             "name": new.name,
             "version": new.version,
             "components": list(new.components),
@@ -122,7 +122,7 @@ class Service(BoardUses, WindowUses, LogUses):
             if not changes:
                 return old
             changed = list(changes)
-            details: dict[str, Any] = {"changes": changes}
+            details: EditedDetails = {"changes": changes}
             # Four-eyes: an approval is of this owner's this release. A new owner (who might be the
             # approver) or a change to what is released needs a new approval.
             if set(APPROVAL_FIELDS) & set(changed) and old.approved_by:
@@ -170,7 +170,7 @@ class Service(BoardUses, WindowUses, LogUses):
             # marked until someone allowed to approve the release does.
             unapproved = target.requires_approval and old.approved_by is None
             new = replace(old, stage=stage, state=State.DEPLOYED, unapproved=unapproved)
-            details = {"unapproved": True} if unapproved else None
+            details: MovedDetails | None = {"unapproved": True} if unapproved else None
             event = NewEvent(
                 Action.MOVED, release_id, old.stage, stage, forced=bool(check.failures), reason=why, details=details
             )
@@ -200,7 +200,7 @@ class Service(BoardUses, WindowUses, LogUses):
         target = next((env for env in self.store.environments() if env.name == stage), None)
         unapproved = target is not None and target.requires_approval
         new = replace(old, stage=stage, state=state, approved_by=None, approved_at=None, unapproved=unapproved)
-        details = {"approval_withdrawn": old.approved_by} if old.approved_by else None
+        details: RolledBackDetails | None = {"approval_withdrawn": old.approved_by} if old.approved_by else None
         return self._write(
             old, new, NewEvent(Action.ROLLED_BACK, old.id, old.stage, stage, reason=reason, details=details)
         )
@@ -231,7 +231,7 @@ class Service(BoardUses, WindowUses, LogUses):
             if problem := gates.check_approval(old, self.actor, self.four_eyes(), self.via):
                 raise Refused(problem)
             new = replace(old, approved_by=self.actor, approved_at=self.now(), unapproved=False)
-            details = {"cleared_unapproved": True} if old.unapproved else None
+            details: ApprovedDetails | None = {"cleared_unapproved": True} if old.unapproved else None
             return self._write(old, new, NewEvent(Action.APPROVED, release_id, to=old.stage, details=details))
 
     def cancel(self, release_id: int, reason: str | None = None, rev: int | None = None) -> Release:

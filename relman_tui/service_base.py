@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
 from relman_tui import admins as admin_rules
 from relman_tui import conflicts as engine
 from relman_tui import gates, insights
 from relman_tui.actions import Action
+from relman_tui.details import Changes, EnvironmentDetails
 from relman_tui.errors import BadInput, Refused
 from relman_tui.limits import check_time, clean_login
 from relman_tui.model import ALL_ENVIRONMENTS, BoardSettings, Conflict, Environment, Event, Freeze, Hook, Release
@@ -177,11 +177,29 @@ class ServiceBase:
         self._log(replace(event, details={**(event.details or {}), "release": release_record(saved)}), now)
         return saved
 
-    def _env_details(self, env: Environment, *, flat: bool = True) -> dict[str, Any]:
-        """An environment event's details: its full record and the pipeline's order after the change."""
-        record = environment_record(env)
-        pipeline = [e.name for e in sorted(self.store.environments(), key=lambda e: e.position)]
-        return (record if flat else {}) | {"environment": record, "pipeline": pipeline}
+    def _env_details(self, env: Environment) -> EnvironmentDetails:
+        """An environment event's details: its record's keys, its full record and the pipeline's order after it."""
+        return {
+            "name": env.name,
+            "title": env.title,
+            "position": env.position,
+            "capacity": env.capacity,
+            "requires_approval": env.requires_approval,
+            "environment": environment_record(env),
+            "pipeline": self._pipeline(),
+        }
+
+    def _env_changed_details(self, env: Environment, changes: Changes) -> EnvironmentDetails:
+        """An environment change's details: its name and what changed, its full record and the pipeline's order."""
+        return {
+            "name": env.name,
+            "changes": changes,
+            "environment": environment_record(env),
+            "pipeline": self._pipeline(),
+        }
+
+    def _pipeline(self) -> list[str]:
+        return [e.name for e in sorted(self.store.environments(), key=lambda e: e.position)]
 
     def _check_stage(self, stage: str, envs: Sequence[Environment]) -> None:
         names = gates.stage_names(envs)

@@ -9,10 +9,18 @@ from datetime import datetime
 
 from relman_tui import admins as admin_rules
 from relman_tui.actions import Action
+from relman_tui.details import (
+    BoardCreatedDetails,
+    HookChangeDetails,
+    HookOutcomeDetails,
+    HookRecord,
+    ImportedDetails,
+    SettingDetails,
+)
 from relman_tui.errors import BadInput, Refused
 from relman_tui.limits import ENV_NAME, ENVIRONMENTS_MAX, check_capacity, clean_login, clean_name
 from relman_tui.model import ALL_ENVIRONMENTS, PLANNED, BoardSettings, Environment, Event, Freeze, Hook
-from relman_tui.records import hook_record
+from relman_tui.records import hook_record, listed_hook
 from relman_tui.service_base import ServiceBase
 from relman_tui.service_values import HookOutcome, _changes, _freeze_details, _freeze_key
 from relman_tui.store.contract import NewEvent
@@ -81,7 +89,7 @@ class BoardUses(ServiceBase):
             changes = _changes(old, new, ("title", "capacity", "requires_approval"))
             if changes:
                 self.store.save_environments([new if env.name == name else env for env in envs])
-                details = {"name": name, "changes": changes} | self._env_details(new, flat=False)
+                details = self._env_changed_details(new, changes)
                 self._log(NewEvent(Action.ENV_CHANGED, to=name, details=details), self.now())
         return new
 
@@ -129,7 +137,7 @@ class BoardUses(ServiceBase):
                     self._log(NewEvent(Action.ENV_ADDED, to=env.name, details=self._env_details(env)), now)
                     counts["added"] += 1
                 elif changes := _changes(old, env, ("title", "position", "capacity", "requires_approval")):
-                    details = {"name": env.name, "changes": changes} | self._env_details(env, flat=False)
+                    details = self._env_changed_details(env, changes)
                     self._log(NewEvent(Action.ENV_CHANGED, to=env.name, details=details), now)
                     counts["changed"] += 1
             for name, env in before.items():
@@ -162,11 +170,16 @@ class BoardUses(ServiceBase):
                 added, removed = self._replace_hooks(hooks, now)
                 counts["added"] += added
                 counts["removed"] += removed
+            imported: ImportedDetails = {
+                "added": counts["added"],
+                "changed": counts["changed"],
+                "removed": counts["removed"],
+            }
             self._log(
                 NewEvent(
                     Action.IMPORTED,
                     to=f"{len(environments)} environments, {len(freezes)} freezes",
-                    details=dict(counts),
+                    details=imported,
                 ),
                 now,
             )
@@ -179,19 +192,18 @@ class BoardUses(ServiceBase):
         have = {h.id: h for h in old}
         removed = [h for h in old if h.id not in keep]
         for hook in removed:
-            record = hook_record(hook) | {"added_seq": hook.added_seq}
-            self._log(NewEvent(Action.HOOK_REMOVED, details=hook_record(hook) | {"hook": record}), at)
+            self._log(NewEvent(Action.HOOK_REMOVED, details=_hook_change(hook, listed_hook(hook))), at)
         result: list[Hook] = []
         added = 0
         for hook in hooks:
             if hook.id in have:
                 result.append(have[hook.id])
                 continue
-            seq = self._log(NewEvent(Action.HOOK_ADDED, details=hook_record(hook) | {"hook": hook_record(hook)}), at)
+            seq = self._log(NewEvent(Action.HOOK_ADDED, details=_hook_change(hook, hook_record(hook))), at)
             result.append(replace(hook, added_seq=seq))
             added += 1
         if added or removed or [h.id for h in result] != [h.id for h in old]:
-            self.store.set_setting("hooks", json.dumps([hook_record(h) | {"added_seq": h.added_seq} for h in result]))
+            self.store.set_setting("hooks", json.dumps([listed_hook(h) for h in result]))
         return added, len(removed)
 
     def add_hook(self, hook: Hook) -> Hook:
@@ -219,7 +231,13 @@ class BoardUses(ServiceBase):
     def record_hook_outcome(self, event: Event, hook: Hook, outcome: HookOutcome, done: Sequence[str]) -> int:
         """The outcome of running ``hook`` for ``event``, and the runner's progress, in one transaction:
         a runner killed after this never runs that hook for that event again."""
-        details = hook_record(hook) | {
+        flat = hook_record(hook)
+        details: HookOutcomeDetails = {
+            "hook": flat["hook"],
+            "on": flat["on"],
+            "environment": flat["environment"],
+            "run": flat["run"],
+            "timeout": flat["timeout"],
             "event_seq": event.seq,
             "event_action": event.action,
             "exit_status": outcome.exit_status,
@@ -270,7 +288,11 @@ class BoardUses(ServiceBase):
             if old == on:
                 return False
             self.store.set_setting(admin_rules.FIXED_CLOCK, "on" if on else "off")
-            details = {"key": admin_rules.FIXED_CLOCK, "old": "on" if old else "off", "new": "on" if on else "off"}
+            details: SettingDetails = {
+                "key": admin_rules.FIXED_CLOCK,
+                "old": "on" if old else "off",
+                "new": "on" if on else "off",
+            }
             self._log(NewEvent(Action.SETTING_CHANGED, to=admin_rules.FIXED_CLOCK, details=details), self.now())
         return True
 
@@ -289,7 +311,7 @@ class BoardUses(ServiceBase):
                 self.store.set_setting(admin_rules.ADMINS, json.dumps(admins))
             if clock != self.store.setting(admin_rules.FIXED_CLOCK, "off"):
                 self.store.set_setting(admin_rules.FIXED_CLOCK, clock)
-            details = {"board_id": self.store.board_id(), "admins": admins, "fixed_clock": clock}
+            details: BoardCreatedDetails = {"board_id": self.store.board_id(), "admins": admins, "fixed_clock": clock}
             self._log(NewEvent(Action.BOARD_CREATED, details=details), self.now())
         return True
 
@@ -300,9 +322,8 @@ class BoardUses(ServiceBase):
         if problem := admin_rules.self_grant_problem(self.actor, self.via, key, old, new):
             raise Refused(problem)
         self.store.set_setting(key, json.dumps(list(new)))
-        self._log(
-            NewEvent(Action.SETTING_CHANGED, to=key, details={"key": key, "old": list(old), "new": list(new)}), at
-        )
+        details: SettingDetails = {"key": key, "old": list(old), "new": list(new)}
+        self._log(NewEvent(Action.SETTING_CHANGED, to=key, details=details), at)
         return True
 
     def _apply_settings(self, settings: BoardSettings, at: datetime) -> int:
@@ -315,7 +336,7 @@ class BoardUses(ServiceBase):
                 NewEvent(
                     Action.SETTING_CHANGED,
                     to="four_eyes",
-                    details={"key": "four_eyes", "old": old.four_eyes, "new": settings.four_eyes},
+                    details=SettingDetails(key="four_eyes", old=old.four_eyes, new=settings.four_eyes),
                 ),
                 at,
             )
@@ -324,3 +345,15 @@ class BoardUses(ServiceBase):
         if self._set_list("delegates", old.delegates, new_delegates, at):
             changed += 1
         return changed
+
+
+def _hook_change(hook: Hook, record: HookRecord) -> HookChangeDetails:
+    """A hook's addition or removal: its flat record, and ``record`` (its whole record) under ``hook``."""
+    flat = hook_record(hook)
+    return {
+        "hook": record,
+        "on": flat["on"],
+        "environment": flat["environment"],
+        "run": flat["run"],
+        "timeout": flat["timeout"],
+    }

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from relman_tui import chain, replay
 from relman_tui.actions import Action
+from relman_tui.details import CheckpointDetails
 from relman_tui.service_base import ServiceBase
 from relman_tui.store.contract import NewEvent
 
@@ -61,5 +62,9 @@ class LogUses(ServiceBase):
     def checkpoint(self, reason: str) -> int:
         """Log the whole state as it stands (``state_checkpoint``): what a seeded demo's history cannot replay.
         Inside the caller's write."""
-        details = {"board_id": self.store.board_id(), "state": self.table_state().as_json(), "reason": reason}
+        details: CheckpointDetails = {
+            "board_id": self.store.board_id(),
+            "state": self.table_state().as_json(),
+            "reason": reason,
+        }
         return self._log(NewEvent(Action.STATE_CHECKPOINT, details=details), self.now())

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from relman_tui import freezes as freeze_rules
+from relman_tui.details import Changes, EventRecord, FreezeDetails, Value
 from relman_tui.errors import BadInput
 from relman_tui.limits import FREEZE_MAX, check_duration, check_span
 from relman_tui.model import ALL_ENVIRONMENTS, Conflict, Environment, Event, Freeze, Release, Risk, Severity
@@ -81,7 +81,7 @@ def build_freeze(
 APPROVAL_FIELDS = ("name", "version", "components", "owner")  # a change to any withdraws an approval
 
 
-def event_record(e: Event) -> dict[str, Any]:
+def event_record(e: Event) -> EventRecord:
     """An event as `relman log --json` prints it, and as a hook reads it on stdin."""
     return {
         "seq": e.seq,
@@ -94,25 +94,31 @@ def event_record(e: Event) -> dict[str, Any]:
         "to": e.to,
         "forced": e.forced,
         "reason": e.reason,
-        "details": dict(e.details),
+        "details": e.details.copy(),
         "hash": e.hash,
     }
 
 
-def _freeze_details(f: Freeze) -> dict[str, Any]:
+def _freeze_details(f: Freeze) -> FreezeDetails:
     """A freeze event's details: the record's keys as before, and the full record under ``freeze``."""
-    return freeze_record(f) | {"freeze": freeze_record(f)}
-
-
-def _freeze_key(f: Freeze) -> tuple[Any, ...]:
     record = freeze_record(f)
-    record.pop("id")
-    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in record.items()))
+    details: FreezeDetails = {"id": f.id, "environments": record["environments"], "reason": f.reason, "freeze": record}
+    if "cron" in record:
+        details |= {"cron": record["cron"], "duration": record["duration"], "zone": record["zone"]}
+    elif "start" in record:
+        details |= {"start": record["start"], "end": record["end"]}
+    return details
 
 
-def _changes(old: Any, new: Any, fields: Sequence[str]) -> dict[str, list[Any]]:
+def _freeze_key(f: Freeze) -> tuple[tuple[str, object], ...]:
+    """What makes two freezes the same freeze (all but the id), comparable."""
+    items = ((k, tuple(v) if isinstance(v, list) else v) for k, v in freeze_record(f).items() if k != "id")
+    return tuple(sorted(items, key=lambda item: item[0]))
+
+
+def _changes(old: object, new: object, fields: Sequence[str]) -> Changes:
     """``{field: [old, new]}`` for each field that differs (tuples as lists, enums as text)."""
-    out: dict[str, list[Any]] = {}
+    out: Changes = {}
     for name in fields:
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
@@ -120,14 +126,16 @@ def _changes(old: Any, new: Any, fields: Sequence[str]) -> dict[str, list[Any]]:
     return out
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> Value:
     if isinstance(value, tuple):
-        return list(value)
+        return [str(v) for v in value]
     if isinstance(value, datetime):
         return to_stamp(value)
     if isinstance(value, StrEnum):
         return str(value)
-    return value
+    if value is None or isinstance(value, str | int):
+        return value
+    raise TypeError(f"a field of type {type(value).__name__} in an edit's changes")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from relman_tui import conflicts as engine
 from relman_tui import slots
 from relman_tui.actions import Action
+from relman_tui.details import ScheduledDetails, UnscheduledDetails
 from relman_tui.errors import BadInput
 from relman_tui.limits import WINDOW_MAX, check_span, clean_text
 from relman_tui.model import Freeze, Release, Window
@@ -40,8 +40,12 @@ class WindowUses(ServiceBase):
             self.store.set_window(window)
             span = f"{environment} {to_stamp(start)}/{to_stamp(end)}"
             was = f"{environment} {to_stamp(before.start)}/{to_stamp(before.end)}" if before else None
-            details: dict[str, Any] = {"environment": environment, "start": to_stamp(start), "end": to_stamp(end)}
-            details["window"] = window_record(window)
+            details: ScheduledDetails = {
+                "environment": environment,
+                "start": to_stamp(start),
+                "end": to_stamp(end),
+                "window": window_record(window),
+            }
             if before:
                 details |= {"old_start": to_stamp(before.start), "old_end": to_stamp(before.end)}
             return self._write(old, old, NewEvent(Action.SCHEDULED, release_id, was, span, details=details))
@@ -55,7 +59,7 @@ class WindowUses(ServiceBase):
                 raise BadInput(f"{old.label} has no window in {environment}")
             self.store.delete_window(release_id, environment)
             was = f"{environment} {to_stamp(before.start)}/{to_stamp(before.end)}"
-            details = {
+            details: UnscheduledDetails = {
                 "environment": environment,
                 "old_start": to_stamp(before.start),
                 "old_end": to_stamp(before.end),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from relman_tui.actions import Action
+from relman_tui.details import Details, EnvironmentRecord
 from relman_tui.errors import BadInput
 from relman_tui.model import Event, Release
 from relman_tui.text import inert, one_line
@@ -112,41 +112,41 @@ def actor_text(event: Event) -> str:
 # -- one wording per action ---------------------------------------------------------------------
 
 
-def _plain(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _plain(event: Event, d: Details, tz: str) -> str:
     parts = [verb(event.action)]
     if event.from_ or event.to:
         parts.append(f"{event.from_ or ''} → {event.to or ''}".strip())
     return " ".join(parts)
 
 
-def _created(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _created(event: Event, d: Details, tz: str) -> str:
     return f"created in {event.to or 'planned'}" + (f" (owner {d['owner']})" if d.get("owner") else "")
 
 
-def _moved(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _moved(event: Event, d: Details, tz: str) -> str:
     return f"{verb(event.action)} {event.from_ or '?'} → {event.to or '?'}"
 
 
-def _in_stage(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _in_stage(event: Event, d: Details, tz: str) -> str:
     where = event.to or event.from_
     return f"{verb(event.action)} in {where}" if where else verb(event.action)
 
 
-def _rolled_back(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _rolled_back(event: Event, d: Details, tz: str) -> str:
     text = _moved(event, d, tz)
     if d.get("approval_withdrawn"):
         text += f"; approval by {d['approval_withdrawn']} withdrawn"
     return text
 
 
-def _approved(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _approved(event: Event, d: Details, tz: str) -> str:
     text = f"approved in {event.to}" if event.to else "approved"
     if d.get("cleared_unapproved"):
         text += " (clears the break-glass mark)"
     return text
 
 
-def _edited(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _edited(event: Event, d: Details, tz: str) -> str:
     changes = d.get("changes")
     if not isinstance(changes, Mapping) or not changes:
         return _plain(event, d, tz)
@@ -161,7 +161,7 @@ def _edited(event: Event, d: Mapping[str, Any], tz: str) -> str:
     return text
 
 
-def _scheduled(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _scheduled(event: Event, d: Details, tz: str) -> str:
     if not d.get("start"):
         return _plain(event, d, tz)
     text = f"scheduled {d.get('environment')} {_span(d['start'], d['end'], tz)}"
@@ -170,13 +170,13 @@ def _scheduled(event: Event, d: Mapping[str, Any], tz: str) -> str:
     return text
 
 
-def _unscheduled(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _unscheduled(event: Event, d: Details, tz: str) -> str:
     if not d.get("old_start"):
         return _plain(event, d, tz)
     return f"unscheduled {d.get('environment')} (was {_span(d['old_start'], d['old_end'], tz)})"
 
 
-def _environment(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _environment(event: Event, d: Details, tz: str) -> str:
     name = d.get("name") or event.to or event.from_ or "?"
     text = f"{verb(event.action)} {name}"
     changes = d.get("changes")
@@ -187,7 +187,7 @@ def _environment(event: Event, d: Mapping[str, Any], tz: str) -> str:
     return text
 
 
-def _freeze(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _freeze(event: Event, d: Details, tz: str) -> str:
     if "environments" not in d:
         return _plain(event, d, tz)
     where = ", ".join(d["environments"])
@@ -199,13 +199,13 @@ def _freeze(event: Event, d: Mapping[str, Any], tz: str) -> str:
     return f"{verb(event.action)} #{d.get('id', '?')} on {where}: {when}{reason}"
 
 
-def _setting(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _setting(event: Event, d: Details, tz: str) -> str:
     if "key" not in d:
         return _plain(event, d, tz)
     return f"changed {d['key']}: {_value(d.get('old'))} → {_value(d.get('new'))}"
 
 
-def _imported(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _imported(event: Event, d: Details, tz: str) -> str:
     if not d:
         return _plain(event, d, tz)
     return (
@@ -214,19 +214,23 @@ def _imported(event: Event, d: Mapping[str, Any], tz: str) -> str:
     )
 
 
-def _chain(event: Event, d: Mapping[str, Any], tz: str) -> str:
+def _chain(event: Event, d: Details, tz: str) -> str:
     return f"started the log's hash chain (it vouches for the {d.get('events_before', 0)} events before it)"
 
 
-def _hook(event: Event, d: Mapping[str, Any], tz: str) -> str:
-    if isinstance(d.get("hook"), Mapping):
-        d = d["hook"]  # hook_added / hook_removed carry the hook's whole record
-    run = " ".join(map(str, d.get("run", [])))
+def _hook(event: Event, d: Details, tz: str) -> str:
+    hook = d.get("hook")
+    hook_id: str | None
+    on: str | None
+    environment: str | EnvironmentRecord | None
+    if isinstance(hook, dict):  # hook_added / hook_removed carry the hook's whole record
+        hook_id, on, environment, argv = hook["hook"], hook["on"], hook["environment"], hook["run"]
+    else:
+        hook_id, on, environment, argv = hook, d.get("on"), d.get("environment"), d.get("run", [])
+    run = " ".join(map(str, argv))
     if event.action in (Action.HOOK_ADDED, Action.HOOK_REMOVED):
-        where = f" into {d['environment']}" if d.get("environment") else ""
-        hook = d.get("hook")
-        hook_id = hook.get("hook", "?") if isinstance(hook, dict) else hook or "?"
-        return f"{verb(event.action)} {hook_id} on {d.get('on')}{where}: {run}"
+        where = f" into {environment}" if environment else ""
+        return f"{verb(event.action)} {hook_id or '?'} on {on}{where}: {run}"
     took = f" in {int(d.get('duration_ms', 0)) / 1000:.1f}s"
     about = f" for #{d.get('event_seq')} {d.get('event_action', '')}".rstrip()
     if event.action == Action.HOOK_RAN:
@@ -262,7 +266,7 @@ _WORDERS = {
 }
 
 
-def _value(value: Any) -> str:
+def _value(value: object) -> str:
     if isinstance(value, list | tuple):
         return "[" + ", ".join(map(str, value)) + "]"
     if isinstance(value, bool):

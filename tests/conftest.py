@@ -22,6 +22,7 @@ from pg_support import Cluster, running_cluster, skip_reason
 from relman_tui.cli import cli
 from relman_tui.dburl import Target
 from relman_tui.demo import DEFAULT_PIPELINE
+from relman_tui.details import ReleaseRecord
 from relman_tui.model import Environment
 from relman_tui.service import Service
 from relman_tui.store import BoardStore, Store
@@ -297,3 +298,26 @@ def one_line(text: str) -> str:
     lines = text.splitlines()
     assert len(lines) == 1, lines
     return lines[0]
+
+
+def release_record_of(release: int, components: list[str], created_at: str, changed_at: str | None) -> ReleaseRecord:
+    """A full release record (as every event stores one) for tests that only care about these fields."""
+    return {
+        "id": release,
+        "name": f"r{release}",
+        "version": "1",
+        "components": components,
+        "owner": "x",
+        "risk": "low",
+        "stage": "planned",
+        "state": "pending",
+        "approved_by": None,
+        "approved_at": None,
+        "notes": "",
+        "created_at": created_at,
+        "updated_at": created_at,
+        "rev": 1,
+        "created_by": "x",
+        "unapproved": False,
+        "changed_at": changed_at,
+    }

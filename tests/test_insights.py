@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NOW, Run, bad
+from conftest import NOW, Run, bad, release_record_of
 
 from relman_tui import insights
+from relman_tui.details import Details, checked
 from relman_tui.model import Environment, Event
 from relman_tui.service import Service
 from relman_tui.store import BoardStore
@@ -232,13 +233,18 @@ def test_the_same_figures_whatever_order_the_events_are_read_in(history: History
         assert insights.compute(shuffled, envs, NOW, "dev").figures.json() == expected
 
 
+def without_release(details: Details) -> Details:
+    """The details as an event written before events carried the release's record."""
+    return checked({k: v for k, v in details.items() if k != "release"})
+
+
 def test_an_old_history_without_release_records_gives_the_same_figures(history: History) -> None:
     """Events written before they carried ``details["release"]`` are read through created/edited details."""
     _scripted(history)
     history.at(500).edit_release(1, components=["c1", "c2"], changed_at=START)
     events = history.service.store.events()
     envs = history.service.environments()
-    old = [replace(e, details={k: v for k, v in e.details.items() if k != "release"}) for e in events]
+    old = [replace(e, details=without_release(e.details)) for e in events]
     assert any("release" in e.details for e in events) and not any("release" in e.details for e in old)
     for environment in ("dev", "test"):
         expected = insights.compute(events, envs, NOW, environment).figures
@@ -338,7 +344,7 @@ def test_figures_on_either_backend(store: BoardStore) -> None:
 def test_the_period_is_half_open_from_excluded_to_included() -> None:
     """(from, to]: a deployment exactly N days ago belongs to the period before; one at *now* counts."""
     envs = [Environment("dev", "Dev", 1)]
-    record = {"components": ["a"], "created_at": to_stamp(NOW - 40 * D), "changed_at": None}
+    record = release_record_of(1, ["a"], to_stamp(NOW - 40 * D), None)
     events = [
         Event(1, NOW - 40 * D, "x", 1, "created", to="planned", details={"release": record}),
         Event(2, NOW - 7 * D, "x", 1, "moved", "planned", "dev", details={"release": record}),

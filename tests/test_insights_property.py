@@ -7,10 +7,12 @@ import statistics
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from conftest import release_record_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relman_tui import insights
+from relman_tui.details import Details, ReleaseRecord
 from relman_tui.model import Environment, Event
 from relman_tui.timeutil import to_stamp
 
@@ -23,12 +25,12 @@ def history(seed: int, size: int) -> list[Event]:
     """Random events (no gates: any order of anything), each carrying the release's record as DESIGN says."""
     rng = random.Random(seed)
     at = NOW - timedelta(days=rng.choice([5, 20, 40]))
-    records: dict[int, dict[str, Any]] = {}
+    records: dict[int, ReleaseRecord] = {}
     events: list[Event] = []
 
     def log(release: int, action: str, **kw: Any) -> None:
-        details = dict(kw.pop("details", {}))
-        details["release"] = dict(records[release])
+        extra: Details = kw.pop("details", {})
+        details: Details = {**extra, "release": records[release].copy()}
         events.append(Event(len(events) + 1, at, "x", release, action, details=details, **kw))
 
     for _ in range(size):
@@ -37,7 +39,7 @@ def history(seed: int, size: int) -> list[Event]:
         if release not in records:
             changed = rng.choice([None, to_stamp(at - timedelta(hours=rng.randrange(1, 100)))])
             comps = rng.sample(POOL, rng.randrange(1, 3))
-            records[release] = {"id": release, "components": comps, "changed_at": changed, "created_at": to_stamp(at)}
+            records[release] = release_record_of(release, comps, to_stamp(at), changed)
             log(release, "created", to="planned")
             continue
         env = rng.choice(["dev", "test", "prod"])

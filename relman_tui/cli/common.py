@@ -15,6 +15,7 @@ import click
 
 from relman_tui import settings as user_settings
 from relman_tui.dburl import Target, check_url, is_url
+from relman_tui.details import EventRecord, FreezeRecord
 from relman_tui.done import is_done
 from relman_tui.done import positions as done_positions
 from relman_tui.errors import BadInput
@@ -210,13 +211,13 @@ def release_json(
     return item
 
 
-def freeze_json(f: Freeze) -> dict[str, Any]:
+def freeze_json(f: Freeze) -> FreezeRecord:
     from relman_tui.service import freeze_record
 
     return freeze_record(f)
 
 
-def event_json(e: Event) -> dict[str, Any]:
+def event_json(e: Event) -> EventRecord:
     from relman_tui.service import event_record
 
     return event_record(e)

@@ -7,7 +7,7 @@ this module imports neither of them.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +16,7 @@ from typing import Any, NoReturn, Protocol
 
 from relman_tui import chain
 from relman_tui.dburl import Target
+from relman_tui.details import Details
 from relman_tui.model import Environment, Event, Freeze, Release, Risk, State, Window
 
 
@@ -67,7 +68,7 @@ class NewEvent:
     to: str | None = None
     forced: bool = False
     reason: str | None = None
-    details: Mapping[str, Any] | None = None
+    details: Details | None = None
 
 
 class Wake(enum.Enum):

@@ -6,9 +6,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from relman_tui.actions import HOOK_OUTCOMES, Action
+from relman_tui.details import Details, FreezeRecord, ReleaseRecord, WindowRecord
 from relman_tui.store.contract import NewEvent
 from relman_tui.timeutil import to_stamp
 
@@ -35,24 +36,42 @@ RUNNER_ACTIONS: frozenset[str] = HOOK_OUTCOMES
 class Pending:
     """What a transaction changed since its last event: sent with the next event, which carries it."""
 
-    release: dict[str, Any] | None = None
-    window: dict[str, Any] | None = None
-    freeze: dict[str, Any] | None = None
+    release: ReleaseRecord | None = None
+    window: WindowRecord | None = None
+    freeze: FreezeRecord | None = None
     seeding: bool = False  # the demo's bulk history (the admin's, written as the table's owner)
 
     def clear(self) -> None:
         self.release = self.window = self.freeze = None
 
 
-def payload(event: NewEvent, actor: str, at: datetime, via: str | None, pending: Pending) -> dict[str, Any]:
+Payload = TypedDict(
+    "Payload",
+    {
+        "action": str,
+        "release": int | None,
+        "from": str | None,
+        "to": str | None,
+        "forced": bool,
+        "reason": str | None,
+        "actor": str,
+        "via": str | None,
+        "at": str,
+        "details": Details | None,
+    },
+)
+"""An event as the write functions read it (``event jsonb``)."""
+
+
+def payload(event: NewEvent, actor: str, at: datetime, via: str | None, pending: Pending) -> Payload:
     """The event as the functions read it, ``details`` completed with what changed (contract keys)."""
-    details: dict[str, Any] = dict(event.details or {})
-    if pending.release is not None:
-        details.setdefault("release", pending.release)
-    if pending.window is not None:
-        details.setdefault("window", pending.window)
-    if pending.freeze is not None:
-        details.setdefault("freeze", pending.freeze)
+    details: Details = event.details or {}
+    if pending.release is not None and "release" not in details:
+        details = {**details, "release": pending.release}
+    if pending.window is not None and "window" not in details:
+        details = {**details, "window": pending.window}
+    if pending.freeze is not None and "freeze" not in details:
+        details = {**details, "freeze": pending.freeze}
     return {
         "action": event.action,
         "release": event.release,

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from relman_tui import chain
+from relman_tui.details import parse
 from relman_tui.errors import BadInput, StaleWrite
 from relman_tui.model import Environment, Event, Freeze, Hook, Release, Risk, State, Window
 from relman_tui.store.contract import BoardDump, BoardStore, NewRelease
@@ -165,7 +166,6 @@ def stored_event_row(e: chain.StoredEvent) -> tuple[Any, ...]:
 
 
 def event_from_row(row: Sequence[Any]) -> Event:
-    details = json.loads(row[10]) if row[10] else {}
     return Event(
         row[0],
         from_stamp(row[1]),
@@ -177,7 +177,7 @@ def event_from_row(row: Sequence[Any]) -> Event:
         bool(row[8]),
         row[9],
         via=row[3],
-        details=details if isinstance(details, dict) else {},
+        details=parse(row[10]),
         hash=row[11],
     )
 

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from relman_tui import chain, replay
+from relman_tui.details import ChainStartedDetails, CheckpointDetails
 from relman_tui.identity import os_account
 from relman_tui.model import Environment, Window
 from relman_tui.store.contract import NewEvent
@@ -128,7 +129,7 @@ def m002_identity_and_chain(db: Database) -> None:
     conn = db.conn
     earlier = stored_events(conn)
     if earlier:
-        details = {"events_before": len(earlier), "digest": chain.digest(earlier)}
+        details: ChainStartedDetails = {"events_before": len(earlier), "digest": chain.digest(earlier)}
         board_id = str(conn.execute("SELECT value FROM settings WHERE key = 'board_id'").fetchone()[0])
         at = datetime.now(UTC).replace(microsecond=0)
         insert_event(conn, board_id, NewEvent(chain.CHAIN_STARTED, details=details), os_account(), None, at)
@@ -172,7 +173,11 @@ def m006_state_checkpoint(db: Database) -> None:
     conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('fixed_clock', 'off')")
     state = _table_state(conn)
     board_id = str(conn.execute("SELECT value FROM settings WHERE key = 'board_id'").fetchone()[0])
-    details = {"board_id": board_id, "state": state.as_json(), "reason": "schema upgrade to replayable events"}
+    details: CheckpointDetails = {
+        "board_id": board_id,
+        "state": state.as_json(),
+        "reason": "schema upgrade to replayable events",
+    }
     at = datetime.now(UTC).replace(microsecond=0)
     event = NewEvent("state_checkpoint", details=details)
     insert_event(conn, board_id, event, os_account(), None, at)
