@@ -19,7 +19,7 @@ from relman_tui.errors import BadInput
 from relman_tui.model import Environment, Freeze, Release, Window
 from relman_tui.runner_lock import open_lock_file
 from relman_tui.store.contract import BoardDump, NewEvent, NewRelease, Wake
-from relman_tui.store.migrating import pending
+from relman_tui.store.migrating import due, migrate
 from relman_tui.store.shared import (
     RELEASE_COLUMNS,
     WINDOWS_SQL,
@@ -37,7 +37,7 @@ from relman_tui.store.shared import (
     window_from_row,
 )
 from relman_tui.store.sqlbase import SqlStore
-from relman_tui.store.sqlite_base import KNOWN_MIGRATIONS, MIGRATION_SET, MIGRATIONS_TABLE, insert_event
+from relman_tui.store.sqlite_base import SqliteLedger, insert_event
 from relman_tui.store.sqlite_files import (
     board_file,
     disk_mark,
@@ -132,28 +132,21 @@ class Store(SqlStore):
         return store
 
     def _check_and_migrate(self, fresh: bool) -> None:
+        ledger = SqliteLedger(self._conn)
         try:
-            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            applied: set[str] = set()
-            if MIGRATIONS_TABLE in tables:
-                applied = {
-                    str(r[0])
-                    for r in self._conn.execute(
-                        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", (MIGRATION_SET,)
-                    )
-                }
+            todo = due(ledger, self.path)
         except sqlite3.DatabaseError as exc:
             raise BadInput(f"{self.path} is not a relman database ({exc})") from exc
-        if not fresh and not applied:
+        if not fresh and len(todo) == len(ledger.names):  # no relman migration recorded at all
             raise BadInput(f"{self.path} is not a relman database; refusing to touch it")
-        if pending(applied, KNOWN_MIGRATIONS, self.path):
+        if todo:
             if self.read_only:
                 raise BadInput(f"{self.path} needs a schema upgrade but is read-only")
             # imported here, not above: an up-to-date board is opened without loading sqlite-utils
-            from relman_tui.store.sqlite_schema import apply_migrations
+            from relman_tui.store.sqlite_schema import SqliteMigrator
 
             with self._busy_retry():
-                apply_migrations(self._conn)
+                migrate(SqliteMigrator(self._conn), self.path)
         if not self.read_only:
             self._conn.execute("PRAGMA journal_mode=WAL")
             # Once a checkpoint has run, the WAL is cut back to this size: a long reader can make it
