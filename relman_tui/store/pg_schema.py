@@ -314,11 +314,7 @@ class PgLedger:
     def __init__(self, conn: psycopg.Connection[Any], migrations: Sequence[tuple[str, Sequence[str]]]) -> None:
         self._conn = conn
         self._statements = dict(migrations)
-        self._names = tuple(name for name, _ in migrations)
-
-    @property
-    def names(self) -> Sequence[str]:
-        return self._names
+        self.names: Sequence[str] = tuple(name for name, _ in migrations)
 
     def applied(self) -> set[str]:
         """What the table records (it exists: :func:`has_ledger` is asked first, and :meth:`locked` makes it)."""

@@ -33,10 +33,7 @@ class SqliteLedger:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-
-    @property
-    def names(self) -> Sequence[str]:
-        return MIGRATION_NAMES
+        self.names: Sequence[str] = MIGRATION_NAMES
 
     def applied(self) -> set[str]:
         """Raises :class:`sqlite3.DatabaseError` for a file that is no database at all."""

@@ -8,7 +8,7 @@ import os
 import pwd
 import sqlite3
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
@@ -221,11 +221,7 @@ class SqliteMigrator(SqliteLedger):
         super().__init__(conn)
         self._steps = steps
         self._db = Database(conn, execute_plugins=False, recursive_triggers=False)
-        self._names = tuple(m.name for m in steps.pending(Database(memory=True, execute_plugins=False)))
-
-    @property
-    def names(self) -> Sequence[str]:
-        return self._names
+        self.names = tuple(m.name for m in steps.pending(Database(memory=True, execute_plugins=False)))
 
     def locked(self) -> AbstractContextManager[None]:
         return contextlib.nullcontext()  # a file's lock is its write transaction: see transaction()
@@ -245,5 +241,5 @@ class SqliteMigrator(SqliteLedger):
     def apply(self, name: str) -> None:
         # sqlite-utils applies what is pending in order up to the first name in stop_before: this one alone
         applied = self.applied()
-        later = [n for n in self._names[self._names.index(name) + 1 :] if n not in applied]
+        later = [n for n in self.names[self.names.index(name) + 1 :] if n not in applied]
         self._steps.apply(self._db, stop_before=later)
