@@ -52,7 +52,7 @@ class Rows(Protocol):
 
 
 class SqlStore:
-    """The queries that differ between SQLite and PostgreSQL only by placeholder, written once.
+    """What SQLite and PostgreSQL do alike, written once: the reads, seeding a board and copying one in.
 
     A backend sets :attr:`PLACEHOLDER` (``?`` or ``%s``), runs a read with :meth:`_query` and a write with
     :meth:`_exec` and :meth:`_exec_many` (its own error translation and reconnection), and answers the hooks
