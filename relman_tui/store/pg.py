@@ -182,17 +182,7 @@ class PgStore(SqlStore):
             self._tx = None
 
     def _begin(self, statement: str) -> None:
-        try:
-            self._conn.execute(statement)
-        except psycopg.OperationalError as exc:
-            if not self._reconnect_after(exc):
-                raise self._translate(exc) from exc
-            try:
-                self._conn.execute(statement)
-            except psycopg.Error as again:
-                raise self._translate(again) from again
-        except psycopg.Error as exc:
-            raise self._translate(exc) from exc
+        self._run(statement, reconnect=True)  # nothing of the transaction has happened yet: a dropped one is made again
 
     def _end(self, statement: str) -> None:
         if self._conn.closed or self._conn.broken:
@@ -407,12 +397,15 @@ class PgStore(SqlStore):
     def _query(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
         return self._run(query, params)
 
-    def _run(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
-        """A query; outside a transaction a connection the server dropped is made again once."""
+    def _run(
+        self, query: str, params: Sequence[Any] = (), *, reconnect: bool = False
+    ) -> psycopg.Cursor[tuple[Any, ...]]:
+        """A query; outside a transaction (or with ``reconnect``) a connection the server dropped is made again
+        once."""
         try:
             return self._conn.execute(query, params)
         except psycopg.OperationalError as exc:
-            if self._tx is not None or not self._reconnect_after(exc):
+            if not (reconnect or self._tx is None) or not self._reconnect_after(exc):
                 raise self._translate(exc) from exc
             try:
                 return self._conn.execute(query, params)
