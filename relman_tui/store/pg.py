@@ -28,35 +28,25 @@ from typing import Any
 
 import psycopg
 
-from relman_tui import chain
 from relman_tui.dburl import describe
 from relman_tui.errors import BadInput, Refused, RelmanError
 from relman_tui.model import Environment, Freeze, Release, Window
 from relman_tui.records import freeze_record, release_record, window_record
-from relman_tui.store.contract import BoardDump, NewEvent, NewRelease, Wake
+from relman_tui.store.contract import NewEvent, NewRelease, Wake
 from relman_tui.store.pg_connect import RUNNER_RETRY_S, Connection, connect, first_line
 from relman_tui.store.pg_errors import translate
-from relman_tui.store.pg_events import Pending, as_json, function_for, payload, pg_release_row
+from relman_tui.store.pg_events import Pending, as_json, function_for, payload
 from relman_tui.store.pg_listen import Listener
 from relman_tui.store.pg_schema import check_board
 from relman_tui.store.shared import (
     RELEASE_COLUMNS,
-    WINDOWS_SQL,
-    bulk_inserts,
-    copy_inserts,
     delivery_rows_query,
-    empty_problem,
-    freeze_row,
     names_from_setting,
-    new_release_row,
     refuse_stale,
     release_from_row,
-    release_row,
-    stored_event_row,
-    window_from_row,
 )
 from relman_tui.store.sqlbase import SqlStore
-from relman_tui.timeutil import from_stamp, to_stamp
+from relman_tui.timeutil import from_stamp
 
 # -- the store --------------------------------------------------------------------------------------------
 
@@ -192,17 +182,7 @@ class PgStore(SqlStore):
             self._tx = None
 
     def _begin(self, statement: str) -> None:
-        try:
-            self._conn.execute(statement)
-        except psycopg.OperationalError as exc:
-            if not self._reconnect_after(exc):
-                raise self._translate(exc) from exc
-            try:
-                self._conn.execute(statement)
-            except psycopg.Error as again:
-                raise self._translate(again) from again
-        except psycopg.Error as exc:
-            raise self._translate(exc) from exc
+        self._run(statement, reconnect=True)  # nothing of the transaction has happened yet: a dropped one is made again
 
     def _end(self, statement: str) -> None:
         if self._conn.closed or self._conn.broken:
@@ -246,26 +226,8 @@ class PgStore(SqlStore):
     def _admin_op(self, op: dict[str, Any]) -> None:
         self._exec("SELECT relman.admin_event(NULL, %s::jsonb)", (as_json([op]),))
 
-    def stage_in_use(self, stage: str) -> bool:
-        row = self._run(
-            """SELECT EXISTS (SELECT 1 FROM releases WHERE stage = %s AND state <> 'cancelled')
-                   OR EXISTS (SELECT 1 FROM windows WHERE environment = %s)""",
-            (stage, stage),
-        ).fetchone()
-        return bool(row and row[0])
-
-    # -- releases --------------------------------------------------------------------------------------
-
-    def _windows(self, ids: list[int] | None) -> dict[int, list[Window]]:
-        query = WINDOWS_SQL
-        params: tuple[Any, ...] = ()
-        if ids is not None:
-            query += " WHERE release_id = ANY(%s)"
-            params = (ids,)
-        out: dict[int, list[Window]] = {}
-        for w in self._run(query + " ORDER BY start", params).fetchall():
-            out.setdefault(w[0], []).append(window_from_row(w))
-        return out
+    def _among(self, ids: list[int]) -> tuple[str, Sequence[Any]]:
+        return "release_id = ANY(%s)", (ids,)
 
     def release(self, release_id: int) -> Release | None:
         """One release and its windows, in one round trip (a move reads its release twice)."""
@@ -287,39 +249,20 @@ class PgStore(SqlStore):
         self._pending.release = release_record(new.stored(release_id, now))
         return release_id
 
-    def insert_releases_bulk(
-        self,
-        releases: Sequence[NewRelease],
-        windows: Sequence[Sequence[tuple[str, datetime, datetime]]],
-        now: datetime,
-    ) -> list[int]:
-        """Many releases and their windows in one go (demo boards of 10,000 releases): the admin's, as the
-        tables' owner; the events of this transaction are the demo's made-up history."""
+    def _new_release_ids(self, count: int) -> list[int]:
+        """Seeding a demo board's releases is its admin's, as the tables' owner; the events of this transaction
+        are the demo's made-up history."""
         if not self.owns_schema():
             raise Refused(f"seeding a demo board in {self.name} needs its admin role ({self.admin})")
         self._pending.seeding = True
-        ids = [
+        return [
             int(r[0])
             for r in self._exec(
                 "SELECT nextval(pg_get_serial_sequence('relman.releases', 'id')) "
                 "FROM generate_series(1, %s) ORDER BY 1",
-                (len(releases),),
+                (count,),
             ).fetchall()
         ]
-        insert_release, insert_window = bulk_inserts(self.PLACEHOLDER)
-        self._exec_many(
-            insert_release,
-            [(rid, *pg_release_row(new_release_row(new, now))) for rid, new in zip(ids, releases, strict=True)],
-        )
-        self._exec_many(
-            insert_window,
-            [
-                (rid, env, to_stamp(start), to_stamp(end))
-                for rid, spans in zip(ids, windows, strict=True)
-                for env, start, end in spans
-            ],
-        )
-        return ids
 
     def update_release(self, release: Release, expected_rev: int, now: datetime) -> Release:
         """``release`` as it will be written with its event, if nobody changed it since ``expected_rev``.
@@ -390,68 +333,31 @@ class PgStore(SqlStore):
     def delivery_rows(self, environment: str) -> list[tuple[Any, ...]]:
         return self._run(delivery_rows_query("%s"), [environment]).fetchall()
 
-    # -- copying a whole board ------------------------------------------------------------------------------
+    # -- copying a whole board (SqlStore.load_copy) ----------------------------------------------------------
 
-    def load_copy(self, dump: BoardDump) -> None:
-        """Write a copied board, history and all, into this empty board; all or nothing.
+    def _may_copy(self) -> None:
+        """Only the board's admin role may: it writes the tables as their owner."""
+        if not self.owns_schema():
+            raise Refused(
+                f"copying a board into {self.name} needs its admin role ({self.admin}); "
+                f"{self._account} is not a member of it"
+            )
 
-        Only the board's admin role may: it writes the tables as their owner, the events keep the
-        seqs, actors and hashes they came with, releases keep their ids, revisions and approvals,
-        and the chain is verified on the server's side before anything is committed.
-        """
-        insert_release, insert_window, insert_freeze, insert_event_row = copy_inserts("%s")
-        with self.write():
-            if not self.owns_schema():
-                raise Refused(
-                    f"copying a board into {self.name} needs its admin role ({self.admin}); "
-                    f"{self._account} is not a member of it"
-                )
-            if problem := empty_problem(self):
-                raise BadInput(problem)
-            # the target's admins stay admins of what they copied in (the creator of a board is its first
-            # admin), beside any the source had
-            kept = names_from_setting(self.setting("admins", "[]"))
-            settings = dict(dump.settings)
-            settings["admins"] = json.dumps(
-                list(dict.fromkeys([*names_from_setting(settings.get("admins", "[]")), *kept]))
+    def _copied_settings(self, settings: dict[str, str]) -> dict[str, str]:
+        """The target's admins stay admins of what they copied in (the creator of a board is its first admin),
+        beside any the source had."""
+        kept = names_from_setting(self.setting("admins", "[]"))
+        listed = [*names_from_setting(settings.get("admins", "[]")), *kept]
+        return {**settings, "admins": json.dumps(list(dict.fromkeys(listed)))}
+
+    def _copied(self) -> None:
+        """The ids go on after the copied ones; the server verifies the chain before anything is committed."""
+        for table in ("releases", "freezes"):
+            self._exec(
+                f"SELECT setval(pg_get_serial_sequence('relman.{table}', 'id'), "
+                f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
             )
-            self._exec("DELETE FROM settings")
-            for key, value in sorted(settings.items()):
-                self._exec("INSERT INTO settings (key, value) VALUES (%s, %s)", (key, value))
-            self.save_environments(dump.environments)
-            self._exec_many(
-                insert_release,
-                [pg_release_row(release_row(r)) for r in dump.releases],
-            )
-            self._exec_many(
-                insert_window,
-                [
-                    (w.release_id, w.environment, to_stamp(w.start), to_stamp(w.end))
-                    for r in dump.releases
-                    for w in r.windows
-                ],
-            )
-            self._exec_many(
-                insert_freeze,
-                [(f.id, *freeze_row(f)) for f in dump.freezes],
-            )
-            for event in dump.events:  # one at a time: the server checks each link against the one before
-                self._exec(insert_event_row, stored_event_row(event))
-            for table in ("releases", "freezes"):
-                self._exec(
-                    f"SELECT setval(pg_get_serial_sequence('relman.{table}', 'id'), "
-                    f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
-                )
-            if dump.hook_cursor[0]:
-                self._exec(
-                    "INSERT INTO hook_cursor (id, seq, done) VALUES (1, %s, %s) "
-                    "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, done = excluded.done",
-                    (dump.hook_cursor[0], json.dumps(list(dump.hook_cursor[1]))),
-                )
-            self._exec("SELECT relman.verify_chain()")
-            verdict = chain.verify(self.board_id(), self.stored_events())
-            if not verdict.ok:
-                raise BadInput(f"the copied log does not verify in {self.name}: {verdict.problem}; nothing was copied")
+        self._exec("SELECT relman.verify_chain()")
 
     # -- the hook runner -----------------------------------------------------------------------------------
 
@@ -491,12 +397,15 @@ class PgStore(SqlStore):
     def _query(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
         return self._run(query, params)
 
-    def _run(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
-        """A query; outside a transaction a connection the server dropped is made again once."""
+    def _run(
+        self, query: str, params: Sequence[Any] = (), *, reconnect: bool = False
+    ) -> psycopg.Cursor[tuple[Any, ...]]:
+        """A query; outside a transaction (or with ``reconnect``) a connection the server dropped is made again
+        once."""
         try:
             return self._conn.execute(query, params)
         except psycopg.OperationalError as exc:
-            if self._tx is not None or not self._reconnect_after(exc):
+            if not (reconnect or self._tx is None) or not self._reconnect_after(exc):
                 raise self._translate(exc) from exc
             try:
                 return self._conn.execute(query, params)

@@ -101,8 +101,3 @@ def function_for(action: str, seeding: bool) -> str:
 
 def as_json(value: Mapping[str, Any] | list[Any]) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def pg_release_row(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A release row from the SQLite helpers with ``unapproved`` (the last but one column) as a boolean."""
-    return (*values[:-2], bool(values[-2]), values[-1])

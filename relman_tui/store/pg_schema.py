@@ -8,7 +8,9 @@ call to one of the admin's functions.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,7 +20,7 @@ from psycopg import sql
 from relman_tui.dburl import describe
 from relman_tui.errors import BadInput
 from relman_tui.limits import clean_login
-from relman_tui.store.migrating import pending
+from relman_tui.store.migrating import due, migrate
 from relman_tui.store.pg_connect import connect, first_line
 from relman_tui.store.pg_functions import M004_DEFINER_WRITES, grants
 from relman_tui.timeutil import to_stamp
@@ -297,15 +299,53 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
     ("m004_changed_at", M004_CHANGED_AT),
     ("m005_definer_writes", M004_DEFINER_WRITES),
 ]
-KNOWN_MIGRATIONS = frozenset(name for name, _ in MIGRATIONS)
 
 
-def applied_migrations(conn: psycopg.Connection[Any]) -> set[str] | None:
-    """The names of the migrations applied to the board in this database (``None``: no migrations table)."""
+def has_ledger(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the database holds ``relman.migrations``, the board's record of its migrations."""
     exists = conn.execute("SELECT to_regclass('relman.migrations') IS NOT NULL").fetchone()
-    if not exists or not exists[0]:
-        return None
-    return {str(r[0]) for r in conn.execute("SELECT name FROM relman.migrations").fetchall()}
+    return bool(exists and exists[0])
+
+
+class PgLedger:
+    """The board's ``relman.migrations`` table, for :mod:`relman_tui.store.migrating`: `relman pg setup` is one
+    transaction (roles and grants included, all or nothing), so each migration is a savepoint inside it."""
+
+    def __init__(self, conn: psycopg.Connection[Any], migrations: Sequence[tuple[str, Sequence[str]]]) -> None:
+        self._conn = conn
+        self._statements = dict(migrations)
+        self.names: Sequence[str] = tuple(name for name, _ in migrations)
+
+    def applied(self) -> set[str]:
+        """What the table records (it exists: :func:`has_ledger` is asked first, and :meth:`locked` makes it)."""
+        return {str(r[0]) for r in self._conn.execute("SELECT name FROM relman.migrations").fetchall()}
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Makes the table where there is none yet, and locks it until setup's transaction ends: one setup at a
+        time."""
+        self._conn.execute("CREATE TABLE IF NOT EXISTS migrations (name text PRIMARY KEY, applied_at text NOT NULL)")
+        self._conn.execute("LOCK TABLE relman.migrations IN EXCLUSIVE MODE")
+        yield
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self._conn.execute("SAVEPOINT migration")
+        try:
+            yield
+        except BaseException:
+            with contextlib.suppress(psycopg.Error):  # a broken connection: the error that broke it tells more
+                self._conn.execute("ROLLBACK TO SAVEPOINT migration")
+            raise
+        self._conn.execute("RELEASE SAVEPOINT migration")
+
+    def apply(self, name: str) -> None:
+        for statement in self._statements[name]:
+            self._conn.execute(statement)
+        self._conn.execute(
+            "INSERT INTO migrations (name, applied_at) VALUES (%s, %s)",
+            (name, to_stamp(datetime.now(UTC).replace(microsecond=0))),
+        )
 
 
 # -- `relman pg setup` ---------------------------------------------------------------------------------------
@@ -327,10 +367,9 @@ def check_board(conn: psycopg.Connection[Any], url: str, *, read_only: bool) -> 
             f"your role {account} has no access to the relman board in {where}: an admin can "
             f"`GRANT {OPERATOR_ROLE} TO {account}` (or {READER_ROLE}, to read only)"
         )
-    applied = applied_migrations(conn)
-    if applied is None:
+    if not has_ledger(conn):
         raise BadInput(f"{where} holds a relman schema but no migrations table; refusing to touch it")
-    if pending(applied, KNOWN_MIGRATIONS, where):
+    if due(PgLedger(conn, MIGRATIONS), where):
         raise BadInput(
             f"{where} needs a schema upgrade: its admin runs `relman pg setup URL --admin "
             f"{admin}` again (it is safe to repeat)"
@@ -389,20 +428,7 @@ def setup(url: str, admin: str) -> list[str]:
             done.append(f"created schema relman in {database}, owned by {admin}")
         conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(admin)))
         conn.execute("SET LOCAL search_path = relman")
-        conn.execute("CREATE TABLE IF NOT EXISTS migrations (name text PRIMARY KEY, applied_at text NOT NULL)")
-        conn.execute("LOCK TABLE relman.migrations IN EXCLUSIVE MODE")  # one setup at a time
-        applied = applied_migrations(conn) or set()
-        due = pending(applied, KNOWN_MIGRATIONS, where, "upgrade relman first")
-        for name, statements in MIGRATIONS:
-            if name not in due:
-                continue
-            for statement in statements:
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO migrations (name, applied_at) VALUES (%s, %s)",
-                (name, to_stamp(datetime.now(UTC).replace(microsecond=0))),
-            )
-            done.append(f"applied {name}")
+        done += [f"applied {name}" for name in migrate(PgLedger(conn, MIGRATIONS), where, "upgrade relman first")]
         # the board's first admin: the --admin role (its members are admins too)
         conn.execute(
             "INSERT INTO relman.settings (key, value) VALUES ('admins', %s) ON CONFLICT (key) DO NOTHING",

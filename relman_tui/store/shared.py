@@ -49,6 +49,14 @@ def setting_query(ph: str) -> str:
     return f"SELECT value FROM settings WHERE key = {ph}"
 
 
+def hook_cursor_upsert(ph: str) -> str:
+    """Where the hook runner is, written as its one row (both stores); the parameters: ``seq, done``."""
+    return (
+        f"INSERT INTO hook_cursor (id, seq, done) VALUES (1, {ph}, {ph}) "
+        "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, done = excluded.done"
+    )
+
+
 def copy_inserts(ph: str) -> tuple[str, str, str, str]:
     """What a copied board is written with, ids and all: releases, windows, freezes and events (both stores)."""
     return (
@@ -207,10 +215,9 @@ def release_from_row(row: Sequence[Any], windows: Iterable[Window] = ()) -> Rele
     )
 
 
-def release_row(r: Release) -> tuple[Any, ...]:
-    """Every column of a stored release in ``RELEASE_COLUMNS`` order (a copy keeps ids and revisions)."""
+def _described(r: Release | NewRelease) -> tuple[Any, ...]:
+    """What a release says of itself, as stored: ``name`` to ``notes`` in ``RELEASE_COLUMNS`` order."""
     return (
-        r.id,
         r.name,
         r.version,
         json.dumps(list(r.components)),
@@ -221,11 +228,19 @@ def release_row(r: Release) -> tuple[Any, ...]:
         r.approved_by,
         to_stamp(r.approved_at) if r.approved_at else None,
         r.notes,
+    )
+
+
+def release_row(r: Release) -> tuple[Any, ...]:
+    """Every column of a stored release in ``RELEASE_COLUMNS`` order (a copy keeps ids and revisions)."""
+    return (
+        r.id,
+        *_described(r),
         to_stamp(r.created_at),
         to_stamp(r.updated_at),
         r.rev,
         r.created_by or r.owner,
-        int(r.unapproved),
+        bool(r.unapproved),
         to_stamp(r.changed_at) if r.changed_at else None,
     )
 
@@ -233,16 +248,7 @@ def release_row(r: Release) -> tuple[Any, ...]:
 def release_update_row(release: Release, now: datetime, expected_rev: int) -> tuple[Any, ...]:
     """The values of ``update_release``'s UPDATE, its ``WHERE id = … AND rev = …`` last (both stores)."""
     return (
-        release.name,
-        release.version,
-        json.dumps(list(release.components)),
-        release.owner,
-        str(release.risk),
-        release.stage,
-        str(release.state),
-        release.approved_by,
-        to_stamp(release.approved_at) if release.approved_at else None,
-        release.notes,
+        *_described(release),
         to_stamp(now),
         release.unapproved,
         to_stamp(release.changed_at) if release.changed_at else None,
@@ -287,21 +293,13 @@ def freeze_row(freeze: Freeze) -> tuple[Any, ...]:
 
 
 def new_release_row(new: NewRelease, now: datetime) -> tuple[Any, ...]:
+    """A new release's columns after its id, in ``RELEASE_COLUMNS`` order less ``rev`` (it starts at 1)."""
     return (
-        new.name,
-        new.version,
-        json.dumps(list(new.components)),
-        new.owner,
-        str(new.risk),
-        new.stage,
-        str(new.state),
-        new.approved_by,
-        to_stamp(new.approved_at) if new.approved_at else None,
-        new.notes,
+        *_described(new),
         to_stamp(new.created_at or now),
         to_stamp(now),
         new.created_by or new.owner,
-        int(new.unapproved),
+        bool(new.unapproved),
         to_stamp(new.changed_at) if new.changed_at else None,
     )
 

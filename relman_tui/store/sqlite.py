@@ -14,30 +14,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from relman_tui import chain
 from relman_tui.errors import BadInput
 from relman_tui.model import Environment, Freeze, Release, Window
 from relman_tui.runner_lock import open_lock_file
-from relman_tui.store.contract import BoardDump, NewEvent, NewRelease, Wake
-from relman_tui.store.migrating import pending
+from relman_tui.store.contract import NewEvent, NewRelease, Wake
+from relman_tui.store.migrating import due, migrate
 from relman_tui.store.shared import (
     RELEASE_COLUMNS,
-    WINDOWS_SQL,
-    bulk_inserts,
-    copy_inserts,
     delivery_rows_query,
-    empty_problem,
     freeze_row,
+    hook_cursor_upsert,
     new_release_row,
     release_from_row,
-    release_row,
     release_update_row,
-    stored_event_row,
     updated,
-    window_from_row,
 )
 from relman_tui.store.sqlbase import SqlStore
-from relman_tui.store.sqlite_base import KNOWN_MIGRATIONS, MIGRATION_SET, MIGRATIONS_TABLE, insert_event
+from relman_tui.store.sqlite_base import SqliteLedger, insert_event
 from relman_tui.store.sqlite_files import (
     board_file,
     disk_mark,
@@ -132,28 +125,21 @@ class Store(SqlStore):
         return store
 
     def _check_and_migrate(self, fresh: bool) -> None:
+        ledger = SqliteLedger(self._conn)
         try:
-            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-            applied: set[str] = set()
-            if MIGRATIONS_TABLE in tables:
-                applied = {
-                    str(r[0])
-                    for r in self._conn.execute(
-                        f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", (MIGRATION_SET,)
-                    )
-                }
+            todo = due(ledger, self.path)
         except sqlite3.DatabaseError as exc:
             raise BadInput(f"{self.path} is not a relman database ({exc})") from exc
-        if not fresh and not applied:
+        if not fresh and len(todo) == len(ledger.names):  # no relman migration recorded at all
             raise BadInput(f"{self.path} is not a relman database; refusing to touch it")
-        if pending(applied, KNOWN_MIGRATIONS, self.path):
+        if todo:
             if self.read_only:
                 raise BadInput(f"{self.path} needs a schema upgrade but is read-only")
             # imported here, not above: an up-to-date board is opened without loading sqlite-utils
-            from relman_tui.store.sqlite_schema import apply_migrations
+            from relman_tui.store.sqlite_schema import SqliteMigrator
 
             with self._busy_retry():
-                apply_migrations(self._conn)
+                migrate(SqliteMigrator(self._conn), self.path)
         if not self.read_only:
             self._conn.execute("PRAGMA journal_mode=WAL")
             # Once a checkpoint has run, the WAL is cut back to this size: a long reader can make it
@@ -312,26 +298,10 @@ class Store(SqlStore):
                 (env.name, env.title, env.position, env.capacity, int(env.requires_approval)),
             )
 
-    def stage_in_use(self, stage: str) -> bool:
-        found = (
-            self._conn.execute(
-                "SELECT 1 FROM releases WHERE stage = ? AND state != 'cancelled' LIMIT 1", (stage,)
-            ).fetchone()
-            or self._conn.execute("SELECT 1 FROM windows WHERE environment = ? LIMIT 1", (stage,)).fetchone()
-        )
-        return found is not None
-
     # -- releases --------------------------------------------------------------------------
 
-    def _windows(self, ids: list[int] | None) -> dict[int, list[Window]]:
-        """Windows by release id, each release's in start order; ``None``: every release's."""
-        query = WINDOWS_SQL
-        if ids is not None:
-            query += f" WHERE release_id IN ({','.join('?' for _ in ids)})"
-        out: dict[int, list[Window]] = {}
-        for w in self._conn.execute(query + " ORDER BY start", ids or ()):
-            out.setdefault(w[0], []).append(window_from_row(w))
-        return out
+    def _among(self, ids: list[int]) -> tuple[str, Sequence[Any]]:
+        return f"release_id IN ({','.join('?' for _ in ids)})", ids
 
     def release(self, release_id: int) -> Release | None:
         row = self._conn.execute(f"SELECT {RELEASE_COLUMNS} FROM releases WHERE id = ?", (release_id,)).fetchone()
@@ -348,29 +318,9 @@ class Store(SqlStore):
         )
         return int(cursor.lastrowid or 0)
 
-    def insert_releases_bulk(
-        self,
-        releases: Sequence[NewRelease],
-        windows: Sequence[Sequence[tuple[str, datetime, datetime]]],
-        now: datetime,
-    ) -> list[int]:
-        """Many releases and their windows in one go (demo boards of 10,000 releases)."""
+    def _new_release_ids(self, count: int) -> list[int]:
         first = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM releases").fetchone()[0]) + 1
-        ids = list(range(first, first + len(releases)))
-        insert_release, insert_window = bulk_inserts(self.PLACEHOLDER)
-        self._conn.executemany(
-            insert_release,
-            ((rid, *new_release_row(new, now)) for rid, new in zip(ids, releases, strict=True)),
-        )
-        self._conn.executemany(
-            insert_window,
-            (
-                (rid, env, to_stamp(start), to_stamp(end))
-                for rid, spans in zip(ids, windows, strict=True)
-                for env, start, end in spans
-            ),
-        )
-        return ids
+        return list(range(first, first + count))
 
     def update_release(self, release: Release, expected_rev: int, now: datetime) -> Release:
         """Write every field of ``release`` if nobody changed it since ``expected_rev``."""
@@ -412,14 +362,8 @@ class Store(SqlStore):
 
     def append_event(self, event: NewEvent, actor: str, at: datetime, via: str | None = None) -> int:
         """Append one event, chained to the one before it (inside the caller's write transaction)."""
-        if not self._in_write:
-            raise RuntimeError("store writes must happen inside Store.write()")
-        try:
+        with self._writing():
             return insert_event(self._conn, self.board_id(), event, actor, via, at)
-        except sqlite3.IntegrityError as exc:
-            raise BadInput(f"refused by the database: {exc}") from exc
-        except sqlite3.Error as exc:
-            raise translate(exc, self.path) from exc
 
     def delivery_rows(self, environment: str) -> list[tuple[Any, ...]]:
         # a good part of the log is read: in seq (rowid) order, a scan beats the (action, …) index and a sort
@@ -429,11 +373,7 @@ class Store(SqlStore):
     # -- the hook runner ------------------------------------------------------------------
 
     def set_hook_cursor(self, seq: int, done: Sequence[str]) -> None:
-        self._exec(
-            "INSERT INTO hook_cursor (id, seq, done) VALUES (1, ?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, done = excluded.done",
-            (seq, json.dumps(list(done))),
-        )
+        self._exec(hook_cursor_upsert(self.PLACEHOLDER), (seq, json.dumps(list(done))))
 
     def runner_key(self) -> str:
         """The board's identity for its hook runner: the database file's device and inode, so a symlink
@@ -465,52 +405,26 @@ class Store(SqlStore):
     def integrity_check(self) -> str:
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
 
-    # -- copying a whole board ---------------------------------------------------------------
-
-    def load_copy(self, dump: BoardDump) -> None:
-        """Write a copied board, history and all, into this empty store; all or nothing.
-
-        The events keep their seqs, actors, times and hashes; the chain is verified before the
-        transaction commits.
-        """
-        insert_release, _, insert_freeze, insert_event_row = copy_inserts("?")
-        with self.write():
-            if problem := empty_problem(self):
-                raise BadInput(problem)
-            self._exec("DELETE FROM settings")
-            for key, value in sorted(dump.settings.items()):
-                self._exec("INSERT INTO settings (key, value) VALUES (?, ?)", (key, value))
-            self.save_environments(dump.environments)
-            for release in dump.releases:
-                self._exec(
-                    insert_release,
-                    release_row(release),
-                )
-                for window in release.windows:
-                    self.set_window(window)
-            for freeze in dump.freezes:
-                self._exec(
-                    insert_freeze,
-                    (freeze.id, *freeze_row(freeze)),
-                )
-            for event in dump.events:
-                self._exec(insert_event_row, stored_event_row(event))
-            if dump.hook_cursor[0]:
-                self.set_hook_cursor(*dump.hook_cursor)
-            verdict = chain.verify(self.board_id(), self.stored_events())
-            if not verdict.ok:
-                raise BadInput(f"the copied log does not verify in {self.name}: {verdict.problem}; nothing was copied")
-
     # -- plumbing --------------------------------------------------------------------------
 
     def _query(self, query: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self._conn.execute(query, params)
 
-    def _exec(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def _exec(self, query: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self._writing():
+            return self._conn.execute(query, params)
+
+    def _exec_many(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self._writing():
+            self._conn.executemany(query, rows)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Inside ``write()`` only; what the database refuses is said as bad input."""
         if not self._in_write:
             raise RuntimeError("store writes must happen inside Store.write()")
         try:
-            return self._conn.execute(sql, params)
+            yield
         except sqlite3.IntegrityError as exc:
             raise BadInput(f"refused by the database: {exc}") from exc
         except sqlite3.Error as exc:

@@ -1,8 +1,9 @@
-"""What the SQLite store and its migrations share: the migration names, and writing one event into the chain."""
+"""What the SQLite store and its migrations share: the migrations' names and ledger, writing an event into the chain."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 
 from relman_tui import chain
@@ -14,17 +15,34 @@ MIGRATION_SET = "relman"
 
 # The schema's migrations live in relman_tui.store.sqlite_schema (sqlite-utils), imported only when a
 # file needs one applied: opening an up-to-date board costs no sqlite-utils import.
-KNOWN_MIGRATIONS = frozenset(
-    {
-        "m001_initial",
-        "m002_identity_and_chain",
-        "m003_hook_runner",
-        "m004_hook_outcomes",
-        "m005_changed_at",
-        "m006_state_checkpoint",
-    }
+MIGRATION_NAMES = (
+    "m001_initial",
+    "m002_identity_and_chain",
+    "m003_hook_runner",
+    "m004_hook_outcomes",
+    "m005_changed_at",
+    "m006_state_checkpoint",
 )
-MIGRATIONS_TABLE = "_sqlite_migrations"
+KNOWN_MIGRATIONS = frozenset(MIGRATION_NAMES)
+MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' own table: it records what it applies there
+
+
+class SqliteLedger:
+    """What a file has applied, read from sqlite-utils' table with plain SQL (no sqlite-utils import): enough
+    for :func:`relman_tui.store.migrating.due`. ``sqlite_schema.SqliteMigrator`` applies."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.names: Sequence[str] = MIGRATION_NAMES
+
+    def applied(self) -> set[str]:
+        """Raises :class:`sqlite3.DatabaseError` for a file that is no database at all."""
+        if not self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)
+        ).fetchone():
+            return set()
+        query = f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?"
+        return {str(r[0]) for r in self._conn.execute(query, (MIGRATION_SET,))}
 
 
 def stored_events(conn: sqlite3.Connection) -> list[chain.StoredEvent]:

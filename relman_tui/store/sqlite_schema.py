@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
 import sqlite3
 import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
@@ -18,7 +21,7 @@ from relman_tui.identity import os_account
 from relman_tui.model import Environment, Window
 from relman_tui.store.contract import NewEvent
 from relman_tui.store.shared import freeze_from_row, hooks_from_setting, release_from_row, releases_query
-from relman_tui.store.sqlite_base import MIGRATION_SET, insert_event, stored_events
+from relman_tui.store.sqlite_base import MIGRATION_SET, SqliteLedger, insert_event, stored_events
 from relman_tui.timeutil import from_stamp
 
 migrations = Migrations(MIGRATION_SET)
@@ -215,6 +218,33 @@ def names() -> list[str]:
     return [m.name for m in migrations.pending(Database(memory=True, execute_plugins=False))]
 
 
-def apply_migrations(conn: sqlite3.Connection) -> None:
-    """Apply what is pending to the file behind ``conn``, each migration in its own transaction."""
-    migrations.apply(Database(conn, execute_plugins=False, recursive_triggers=False))
+class SqliteMigrator(SqliteLedger):
+    """The SQLite ledger that applies: sqlite-utils runs each migration of ``steps`` and records it in its own
+    table, inside the write transaction (``BEGIN IMMEDIATE``) the runner opens for it."""
+
+    def __init__(self, conn: sqlite3.Connection, steps: Migrations = migrations) -> None:
+        super().__init__(conn)
+        self._steps = steps
+        self._db = Database(conn, execute_plugins=False, recursive_triggers=False)
+        self.names = tuple(m.name for m in steps.pending(Database(memory=True, execute_plugins=False)))
+
+    def locked(self) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()  # a file's lock is its write transaction: see transaction()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # SQLite may have rolled back already
+                conn.execute("ROLLBACK")
+            raise
+
+    def apply(self, name: str) -> None:
+        # sqlite-utils applies what is pending in order up to the first name in stop_before: this one alone
+        applied = self.applied()
+        later = [n for n in self.names[self.names.index(name) + 1 :] if n not in applied]
+        self._steps.apply(self._db, stop_before=later)
