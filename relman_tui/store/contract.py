@@ -6,7 +6,11 @@ this module imports neither of them.
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import os
+import select
+import weakref
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -77,11 +81,60 @@ class Wake(enum.Enum):
     CHANGED = "changed"  # another connection committed a change (or the log had moved past ``after_seq``)
     RECONNECTED = "reconnected"  # the server went away and came back: changes may have been missed, re-read
     DISCONNECTED = "disconnected"  # the server is away and did not come back before the timeout
+    INTERRUPTED = "interrupted"  # the caller's interrupt was set (nothing was looked at since)
 
     @property
     def changed(self) -> bool:
         """Whether the caller should read the board again."""
         return self in (Wake.CHANGED, Wake.RECONNECTED)
+
+
+class Interrupt:
+    """What ends a wait for a change without one: a flag and a pipe, so that a wait in ``select`` (a
+    PostgreSQL store listening on its socket) ends as soon as it is set, and so does :meth:`wait`.
+
+    No lock is taken, so a signal handler may set it (a :class:`threading.Event` set there can
+    deadlock on its own lock); clear it only from the thread that waits on it.
+    """
+
+    def __init__(self) -> None:
+        self._set = False
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._read, False)
+        os.set_blocking(self._write, False)
+        weakref.finalize(self, _close, self._read, self._write)  # when nothing can set it any more
+
+    def set(self) -> None:
+        # the byte before the flag, and clear() the other way round: the pipe is never left readable
+        # while the flag is down, or a waiter would find it readable again and again
+        with contextlib.suppress(OSError):  # the pipe is full: it is readable already
+            os.write(self._write, b"!")
+        self._set = True
+
+    def clear(self) -> None:
+        self._set = False
+        with contextlib.suppress(OSError):  # empty
+            while os.read(self._read, 512):
+                pass
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def wait(self, timeout: float) -> bool:
+        """Until it is set, at most ``timeout`` seconds; whether it is set."""
+        if not self._set:
+            select.select([self._read], [], [], timeout)
+        return self._set
+
+    def fileno(self) -> int:
+        """Readable from the moment it is set until it is cleared."""
+        return self._read
+
+
+def _close(*fds: int) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,8 +193,18 @@ class BoardStore(Protocol):
 
     def last_seq(self) -> int: ...
 
-    def wait_for_change(self, timeout: float, after_seq: int | None = None) -> Wake:
-        """Block until another connection commits, the log moves past ``after_seq``, or ``timeout`` (s)."""
+    def wait_for_change(
+        self,
+        timeout: float,
+        after_seq: int | None = None,
+        *,
+        interrupt: Interrupt | None = None,
+        look_every: float | None = None,
+    ) -> Wake:
+        """Block until another connection commits, the log moves past ``after_seq``, ``interrupt`` is set,
+        or ``timeout`` (s). A store that is told of commits (a server) asks nothing while it waits; one
+        that must look (a file) looks when called and then every ``look_every`` seconds (``None``: its
+        own default). Use :class:`relman_tui.store.watching.ChangeWatcher` rather than calling this."""
 
     def setting(self, key: str, default: str) -> str: ...
     def settings(self) -> dict[str, str]: ...

@@ -1,0 +1,125 @@
+"""What watching an idle board costs: the CPU of `relman hooks run` and of the board's watcher thread.
+
+Run: ``python tests/benchmarks/bench_idle.py [--seconds 10] [--code DIR]`` (not collected by pytest;
+reports, never asserts). On a fresh demo board (a SQLite file) nothing changes while it measures:
+
+- ``hooks run``: a runner left waiting for ``--seconds``, then stopped with SIGTERM; its user+sys
+  CPU seconds from the kernel (``wait4``), and those of ``hooks run --once`` (start-up and one
+  pass) to subtract;
+- the board: the app headless (``App.run_test``) for ``--seconds`` after its first snapshot; the
+  CPU seconds of its watcher thread alone (the thread's own clock), and how often it looked at the
+  file (``PRAGMA data_version``).
+
+``--code DIR`` measures another copy of ``relman_tui`` on the same board (``git archive REV
+relman_tui | tar -x -C DIR``: the code before a change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON = sys.executable
+
+# Run in a fresh process: the board, idle for argv[2] seconds; prints the watcher thread's CPU seconds.
+BOARD = """
+import asyncio, getpass, sys, threading, time
+from pathlib import Path
+from relman_tui.settings import Settings
+from relman_tui.service import Service
+from relman_tui.store import Store
+from relman_tui.timeutil import SystemClock
+from relman_tui.tui.app import RelmanApp
+from relman_tui.tui.session import Session
+
+seconds = float(sys.argv[2])
+threads: list[int] = []
+looks = [0]
+poll, version = Session._poll, Store.data_version
+
+def watched(self: Session) -> None:
+    threads.append(threading.get_ident())
+    poll(self)
+
+def counted(self: Store) -> int:
+    looks[0] += 1
+    return version(self)
+
+Session._poll = watched
+Store.data_version = counted
+service = Service(Store.open(Path(sys.argv[1])), SystemClock(), getpass.getuser())
+app = RelmanApp(service, Settings(), "UTC")
+
+async def main() -> None:
+    async with app.run_test(size=(160, 50)) as pilot:
+        while app.snapshot is None or not app.snapshot.checked or not threads:
+            await pilot.pause(0.05)
+        clock = time.pthread_getcpuclockid(threads[0])
+        cpu, seen = time.clock_gettime(clock), looks[0]
+        await asyncio.sleep(seconds)
+        cpu, seen = time.clock_gettime(clock) - cpu, looks[0] - seen
+        print(f"{cpu:.4f} {seen}", flush=True)
+
+asyncio.run(main())
+"""
+
+
+def env_for(code: Path, state: Path) -> dict[str, str]:
+    return dict(os.environ) | {"PYTHONPATH": str(code), "XDG_STATE_HOME": str(state), "TERM": "dumb"}
+
+
+def cpu_of(argv: list[str], env: dict[str, str], *, stop_after: float | None = None) -> float:
+    """User+sys CPU seconds of a child process (stopped with SIGTERM after ``stop_after`` seconds)."""
+    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if stop_after is not None:
+        time.sleep(stop_after)  # the idle time being measured, not a wait for a condition
+        child.send_signal(signal.SIGTERM)
+    _pid, status, usage = os.wait4(child.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, f"{argv} ended with {status}"
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--code", type=Path, default=HERE.parents[1], help="the directory holding relman_tui")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="relman-bench-idle-"))
+    os.chmod(folder, 0o700)
+    env = env_for(args.code.resolve(), folder / "state")
+    db = folder / "demo.db"
+    relman = [PYTHON, "-m", "relman_tui", "--db", str(db)]
+    subprocess.run([*relman, "demo", "--no-tui"], check=True, env=env, capture_output=True)
+    print(f"code: {args.code.resolve()}; idle for {args.seconds:g} s on a demo board (a SQLite file)")
+
+    once = cpu_of([*relman, "hooks", "run", "--once"], env)
+    idle = cpu_of([*relman, "hooks", "run"], env, stop_after=args.seconds)
+    print(
+        f"hooks run: {idle:.3f} s user+sys in all; --once (start-up and one pass): {once:.3f} s; "
+        f"waiting: {idle - once:.3f} s ({(idle - once) / args.seconds * 100:.2f}% of a core)"
+    )
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(
+        [PYTHON, "-c", BOARD, str(db), str(args.seconds)], check=True, env=env, capture_output=True, text=True
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu, looks = out.stdout.split()
+    whole = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    print(
+        f"board's watcher thread: {float(cpu):.3f} s CPU over {args.seconds:g} s idle "
+        f"({float(cpu) / args.seconds * 100:.2f}% of a core), {looks} looks at the file "
+        f"(the whole headless board process: {whole:.2f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

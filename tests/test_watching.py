@@ -1,0 +1,107 @@
+"""The change watcher the board's live view and the hook runner share, on a SQLite file and on a PostgreSQL server."""
+
+from __future__ import annotations
+
+import select
+import threading
+from collections.abc import Callable
+
+import pytest
+
+from relman_tui.service import Service
+from relman_tui.store import ChangeWatcher, Interrupt, Wake
+
+both_backends = pytest.mark.both_backends
+SAFETY_S = 60.0  # a wait that should end at once is given this long: a safety net, not a timing bound
+
+
+def waiting(watcher: ChangeWatcher) -> tuple[threading.Thread, list[Wake]]:
+    """A thread that waits once (up to :data:`SAFETY_S`), started."""
+    woke: list[Wake] = []
+    thread = threading.Thread(target=lambda: woke.append(watcher.wait(SAFETY_S)))
+    thread.start()
+    return thread, woke
+
+
+@both_backends
+def test_a_commit_by_another_connection_wakes_a_waiting_watcher(
+    service: Service, open_service: Callable[..., Service]
+) -> None:
+    watcher = ChangeWatcher(open_service("bob").store)
+    watcher.mark()
+    assert watcher.wait(0) is Wake.TIMEOUT  # watching from here
+    thread, woke = waiting(watcher)
+    service.add_release("payments-api", "2.4.1")
+    thread.join(SAFETY_S)
+    assert woke == [Wake.CHANGED]
+    assert [e.action for e in watcher.store.events(after_seq=watcher.seen)] == ["created"]
+
+
+@both_backends
+def test_a_commit_between_the_mark_and_the_first_wait_is_not_missed(
+    service: Service, open_service: Callable[..., Service]
+) -> None:
+    watcher = ChangeWatcher(open_service("bob").store)
+    watcher.mark()  # the board was read from here …
+    service.add_release("payments-api", "2.4.1")  # … someone changed it …
+    assert watcher.wait(SAFETY_S) is Wake.CHANGED  # … before the watcher began to wait
+
+
+@both_backends
+def test_a_commit_while_the_watcher_acts_is_not_missed(service: Service, open_service: Callable[..., Service]) -> None:
+    """The hook runner's order: wake, take the mark, act (someone commits meanwhile), wait again."""
+    watcher = ChangeWatcher(open_service("bob").store)
+    watcher.mark()
+    assert watcher.wait(0) is Wake.TIMEOUT
+    service.add_release("payments-api", "2.4.1")
+    assert watcher.wait(SAFETY_S) is Wake.CHANGED
+    watcher.mark()
+    service.add_release("ledger", "1.0")  # while the runner runs the first one's hooks
+    assert watcher.wait(SAFETY_S) is Wake.CHANGED
+    assert [e.action for e in watcher.store.events(after_seq=watcher.seen)] == ["created"]
+    watcher.mark()
+    assert watcher.wait(0) is Wake.TIMEOUT  # and once read, nothing more
+
+
+@both_backends
+def test_the_interrupt_ends_a_wait_without_a_change(service: Service, open_service: Callable[..., Service]) -> None:
+    interrupt = Interrupt()
+    watcher = ChangeWatcher(open_service("bob").store, interrupt)
+    watcher.mark()
+    assert watcher.wait(0) is Wake.TIMEOUT
+    thread, woke = waiting(watcher)
+    interrupt.set()
+    thread.join(SAFETY_S)
+    assert woke == [Wake.INTERRUPTED]
+    assert watcher.wait(SAFETY_S) is Wake.INTERRUPTED  # until it is cleared
+    interrupt.clear()
+    assert watcher.wait(0) is Wake.TIMEOUT
+    assert watcher.store.last_seq() == watcher.seen  # nothing changed on the board
+
+
+@both_backends
+def test_a_wait_with_nothing_changed_times_out(service: Service, open_service: Callable[..., Service]) -> None:
+    watcher = ChangeWatcher(open_service("bob").store)
+    watcher.mark()
+    assert watcher.wait(0.05) is Wake.TIMEOUT
+    assert watcher.wait(0.05, look_every=0.01) is Wake.TIMEOUT
+
+
+@both_backends
+def test_a_watcher_given_what_was_read_wakes_for_what_came_after(
+    service: Service, open_service: Callable[..., Service]
+) -> None:
+    seen = service.store.last_seq()
+    service.add_release("payments-api", "2.4.1")
+    watcher = ChangeWatcher(open_service("bob").store, seen=seen)  # the board's first snapshot stopped at seen
+    assert watcher.wait(SAFETY_S) is Wake.CHANGED
+
+
+def test_an_interrupt_wakes_a_select_until_cleared() -> None:
+    interrupt = Interrupt()
+    assert select.select([interrupt], [], [], 0)[0] == []
+    interrupt.set()
+    interrupt.set()
+    assert interrupt.is_set() and select.select([interrupt], [], [], SAFETY_S)[0] == [interrupt]
+    interrupt.clear()
+    assert not interrupt.is_set() and select.select([interrupt], [], [], 0)[0] == []
