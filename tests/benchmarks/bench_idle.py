@@ -20,6 +20,7 @@ import argparse
 import os
 import resource
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,39 +73,67 @@ asyncio.run(main())
 """
 
 
+# `relman ARGS…` in a fresh process, counting its looks at the file into the file $RELMAN_BENCH_LOOKS names.
+RELMAN = """
+import atexit, os, sys
+from pathlib import Path
+from relman_tui.store import Store
+looks = [0]
+version = Store.data_version
+
+def counted(self: Store) -> int:
+    looks[0] += 1
+    return version(self)
+
+Store.data_version = counted
+atexit.register(lambda: Path(os.environ["RELMAN_BENCH_LOOKS"]).write_text(str(looks[0])))
+sys.argv = ["relman", *sys.argv[1:]]
+from relman_tui.cli import main
+main()
+"""
+
+
 def env_for(code: Path, state: Path) -> dict[str, str]:
     return dict(os.environ) | {"PYTHONPATH": str(code), "XDG_STATE_HOME": str(state), "TERM": "dumb"}
 
 
-def cpu_of(argv: list[str], env: dict[str, str], *, stop_after: float | None = None) -> float:
-    """User+sys CPU seconds of a child process (stopped with SIGTERM after ``stop_after`` seconds)."""
-    child = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def cpu_of(args: list[str], env: dict[str, str], *, stop_after: float | None = None) -> tuple[float, int]:
+    """User+sys CPU seconds of `relman ARGS` (stopped with SIGTERM after ``stop_after`` seconds), and
+    how often it looked at the file."""
+    looks = Path(env["RELMAN_BENCH_LOOKS"])
+    looks.unlink(missing_ok=True)
+    quiet = subprocess.DEVNULL
+    child = subprocess.Popen([PYTHON, "-c", RELMAN, *args], env=env, stdout=quiet, stderr=quiet)
     if stop_after is not None:
         time.sleep(stop_after)  # the idle time being measured, not a wait for a condition
         child.send_signal(signal.SIGTERM)
     _pid, status, usage = os.wait4(child.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, f"{argv} ended with {status}"
-    return usage.ru_utime + usage.ru_stime
+    assert os.waitstatus_to_exitcode(status) == 0, f"{args} ended with {status}"
+    return usage.ru_utime + usage.ru_stime, int(looks.read_text())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each `hooks run` (the median is shown)")
     parser.add_argument("--code", type=Path, default=HERE.parents[1], help="the directory holding relman_tui")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="relman-bench-idle-"))
     os.chmod(folder, 0o700)
-    env = env_for(args.code.resolve(), folder / "state")
+    env = env_for(args.code.resolve(), folder / "state") | {"RELMAN_BENCH_LOOKS": str(folder / "looks")}
     db = folder / "demo.db"
-    relman = [PYTHON, "-m", "relman_tui", "--db", str(db)]
-    subprocess.run([*relman, "demo", "--no-tui"], check=True, env=env, capture_output=True)
+    demo = [PYTHON, "-m", "relman_tui", "--db", str(db), "demo", "--no-tui"]
+    subprocess.run(demo, check=True, env=env, capture_output=True)
     print(f"code: {args.code.resolve()}; idle for {args.seconds:g} s on a demo board (a SQLite file)")
 
-    once = cpu_of([*relman, "hooks", "run", "--once"], env)
-    idle = cpu_of([*relman, "hooks", "run"], env, stop_after=args.seconds)
+    runner = ["--db", str(db), "hooks", "run"]
+    once = statistics.median(cpu_of([*runner, "--once"], env)[0] for _ in range(args.runs))
+    idle = [cpu_of(runner, env, stop_after=args.seconds) for _ in range(args.runs)]
+    whole, looks = statistics.median(cpu for cpu, _ in idle), statistics.median(n for _, n in idle)
     print(
-        f"hooks run: {idle:.3f} s user+sys in all; --once (start-up and one pass): {once:.3f} s; "
-        f"waiting: {idle - once:.3f} s ({(idle - once) / args.seconds * 100:.2f}% of a core)"
+        f"hooks run (median of {args.runs}): {whole:.3f} s user+sys in all; --once (start-up and one pass): "
+        f"{once:.3f} s; waiting: {whole - once:.3f} s ({(whole - once) / args.seconds * 100:.2f}% of a core), "
+        f"{looks:.0f} looks at the file"
     )
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
