@@ -141,12 +141,13 @@ def main() -> None:
         [PYTHON, "-c", BOARD, str(db), str(args.seconds)], check=True, env=env, capture_output=True, text=True
     )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu, looks = out.stdout.split()
-    whole = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    thread, board_looks = out.stdout.split()
+    cpu = float(thread)
+    process = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     print(
-        f"board's watcher thread: {float(cpu):.3f} s CPU over {args.seconds:g} s idle "
-        f"({float(cpu) / args.seconds * 100:.2f}% of a core), {looks} looks at the file "
-        f"(the whole headless board process: {whole:.2f} s)"
+        f"board's watcher thread: {cpu:.3f} s CPU over {args.seconds:g} s idle "
+        f"({cpu / args.seconds * 100:.2f}% of a core), {board_looks} looks at the file "
+        f"(the whole headless board process: {process:.2f} s)"
     )
 
 
