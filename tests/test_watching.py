@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import select
+import signal
 import threading
 from collections.abc import Callable
 
@@ -77,6 +78,23 @@ def test_the_interrupt_ends_a_wait_without_a_change(service: Service, open_servi
     interrupt.clear()
     assert watcher.wait(0) is Wake.TIMEOUT
     assert watcher.store.last_seq() == watcher.seen  # nothing changed on the board
+
+
+@both_backends
+def test_an_interrupt_set_by_a_signal_handler_ends_the_wait(
+    service: Service, open_service: Callable[..., Service]
+) -> None:
+    """What stops the hook runner at once: its TERM handler sets the watcher's interrupt (no lock taken)."""
+    watcher = ChangeWatcher(open_service("bob").store)
+    watcher.mark()
+    assert watcher.wait(0) is Wake.TIMEOUT
+    previous = signal.signal(signal.SIGUSR1, lambda signum, frame: watcher.interrupt.set())
+    try:
+        main = threading.get_ident()
+        threading.Thread(target=lambda: signal.pthread_kill(main, signal.SIGUSR1)).start()
+        assert watcher.wait(SAFETY_S) is Wake.INTERRUPTED  # the handler runs in this thread, while it waits
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
 
 
 @both_backends
