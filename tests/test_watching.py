@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import linecache
 import select
 import signal
+import sys
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -17,11 +20,26 @@ SAFETY_S = 60.0  # a wait that should end at once is given this long: a safety n
 
 
 def waiting(watcher: ChangeWatcher) -> tuple[threading.Thread, list[Wake]]:
-    """A thread that waits once (up to :data:`SAFETY_S`), started."""
+    """A thread that waits once, started; its timeout is longer than the :data:`SAFETY_S` a test joins
+    it for, so a wait that ends only at its timeout is seen as one that did not end."""
     woke: list[Wake] = []
-    thread = threading.Thread(target=lambda: woke.append(watcher.wait(SAFETY_S)))
+    thread = threading.Thread(target=lambda: woke.append(watcher.wait(2 * SAFETY_S)))
     thread.start()
     return thread, woke
+
+
+def blocked(ident: int | None) -> bool:
+    """Whether that thread is in the watcher's ``select`` (between a file's looks, or on a server's socket),
+    past its look at the interrupt: what is set now must wake it there."""
+    frame = sys._current_frames().get(ident) if ident is not None else None
+    return frame is not None and "select.select(" in linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+
+
+def until_blocked(ident: int | None) -> None:
+    deadline = time.monotonic() + SAFETY_S
+    while not blocked(ident) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert blocked(ident)
 
 
 @both_backends
@@ -71,6 +89,7 @@ def test_the_interrupt_ends_a_wait_without_a_change(service: Service, open_servi
     watcher.mark()
     assert watcher.wait(0) is Wake.TIMEOUT
     thread, woke = waiting(watcher)
+    until_blocked(thread.ident)
     interrupt.set()
     thread.join(SAFETY_S)
     assert woke == [Wake.INTERRUPTED]
@@ -88,11 +107,22 @@ def test_an_interrupt_set_by_a_signal_handler_ends_the_wait(
     watcher = ChangeWatcher(open_service("bob").store)
     watcher.mark()
     assert watcher.wait(0) is Wake.TIMEOUT
+    main, ended = threading.get_ident(), threading.Event()
+    woke_in_time: list[bool] = []
+
+    def send() -> None:
+        until_blocked(main)
+        signal.pthread_kill(main, signal.SIGUSR1)
+        woke_in_time.append(ended.wait(SAFETY_S))  # not at the end of the wait's own (longer) timeout
+
     previous = signal.signal(signal.SIGUSR1, lambda signum, frame: watcher.interrupt.set())
     try:
-        main = threading.get_ident()
-        threading.Thread(target=lambda: signal.pthread_kill(main, signal.SIGUSR1)).start()
-        assert watcher.wait(SAFETY_S) is Wake.INTERRUPTED  # the handler runs in this thread, while it waits
+        sender = threading.Thread(target=send)
+        sender.start()
+        assert watcher.wait(2 * SAFETY_S) is Wake.INTERRUPTED  # the handler runs in this thread, while it waits
+        ended.set()
+        sender.join(SAFETY_S)
+        assert woke_in_time == [True]
     finally:
         signal.signal(signal.SIGUSR1, previous)
 
