@@ -4,8 +4,9 @@ Run: ``python tests/benchmarks/bench_idle.py [--seconds 10] [--code DIR]`` (not 
 reports, never asserts). On a fresh demo board (a SQLite file) nothing changes while it measures:
 
 - ``hooks run``: a runner left waiting for ``--seconds``, then stopped with SIGTERM; its user+sys
-  CPU seconds from the kernel (``wait4``), and those of ``hooks run --once`` (start-up and one
-  pass) to subtract;
+  CPU seconds from the kernel (``wait4``) beside those of ``hooks run --once`` (start-up and one
+  pass), and the process's own CPU seconds from its first look at the file (its first wait) to
+  its end;
 - the board: the app headless (``App.run_test``) for ``--seconds`` after its first snapshot; the
   CPU seconds of its watcher thread alone (the thread's own clock), and how often it looked at the
   file (``PRAGMA data_version``).
@@ -73,20 +74,25 @@ asyncio.run(main())
 """
 
 
-# `relman ARGS…` in a fresh process, counting its looks at the file into the file $RELMAN_BENCH_LOOKS names.
+# `relman ARGS…` in a fresh process; into the file $RELMAN_BENCH_LOOKS names, at exit: its looks at the file,
+# and the CPU and wall-clock seconds from its first look (the runner's first wait) to its end.
 RELMAN = """
-import atexit, os, sys
+import atexit, os, sys, time
 from pathlib import Path
 from relman_tui.store import Store
-looks = [0]
+looks: list[tuple[float, float]] = []
 version = Store.data_version
 
 def counted(self: Store) -> int:
-    looks[0] += 1
+    looks.append((time.process_time(), time.monotonic()))
     return version(self)
 
+def said() -> None:
+    cpu, wall = (time.process_time() - looks[0][0], time.monotonic() - looks[0][1]) if looks else (0.0, 0.0)
+    Path(os.environ["RELMAN_BENCH_LOOKS"]).write_text(f"{len(looks)} {cpu} {wall}")
+
 Store.data_version = counted
-atexit.register(lambda: Path(os.environ["RELMAN_BENCH_LOOKS"]).write_text(str(looks[0])))
+atexit.register(said)
 sys.argv = ["relman", *sys.argv[1:]]
 from relman_tui.cli import main
 main()
@@ -97,9 +103,9 @@ def env_for(code: Path, state: Path) -> dict[str, str]:
     return dict(os.environ) | {"PYTHONPATH": str(code), "XDG_STATE_HOME": str(state), "TERM": "dumb"}
 
 
-def cpu_of(args: list[str], env: dict[str, str], *, stop_after: float | None = None) -> tuple[float, int]:
+def cpu_of(args: list[str], env: dict[str, str], *, stop_after: float | None = None) -> tuple[float, list[float]]:
     """User+sys CPU seconds of `relman ARGS` (stopped with SIGTERM after ``stop_after`` seconds), and
-    how often it looked at the file."""
+    how often it looked at the file, and the CPU and wall seconds from its first look to its end."""
     looks = Path(env["RELMAN_BENCH_LOOKS"])
     looks.unlink(missing_ok=True)
     quiet = subprocess.DEVNULL
@@ -109,7 +115,7 @@ def cpu_of(args: list[str], env: dict[str, str], *, stop_after: float | None = N
         child.send_signal(signal.SIGTERM)
     _pid, status, usage = os.wait4(child.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0, f"{args} ended with {status}"
-    return usage.ru_utime + usage.ru_stime, int(looks.read_text())
+    return usage.ru_utime + usage.ru_stime, [float(word) for word in looks.read_text().split()]
 
 
 def main() -> None:
@@ -129,11 +135,12 @@ def main() -> None:
     runner = ["--db", str(db), "hooks", "run"]
     once = statistics.median(cpu_of([*runner, "--once"], env)[0] for _ in range(args.runs))
     idle = [cpu_of(runner, env, stop_after=args.seconds) for _ in range(args.runs)]
-    whole, looks = statistics.median(cpu for cpu, _ in idle), statistics.median(n for _, n in idle)
+    whole = statistics.median(cpu for cpu, _ in idle)
+    looks, waited, wall = (statistics.median(seen[i] for _, seen in idle) for i in range(3))
     print(
-        f"hooks run (median of {args.runs}): {whole:.3f} s user+sys in all; --once (start-up and one pass): "
-        f"{once:.3f} s; waiting: {whole - once:.3f} s ({(whole - once) / args.seconds * 100:.2f}% of a core), "
-        f"{looks:.0f} looks at the file"
+        f"hooks run (median of {args.runs}): {whole:.3f} s user+sys in all (--once, start-up and one pass: "
+        f"{once:.3f} s); from its first wait to its end: {waited:.4f} s CPU over {wall:.1f} s "
+        f"({waited / wall * 100:.2f}% of a core), {looks:.0f} looks at the file"
     )
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
