@@ -9,8 +9,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+from backends import PgBackend
 
 from relman_tui.service import Service
 from relman_tui.store import ChangeWatcher, Interrupt, Wake
@@ -153,3 +155,33 @@ def test_an_interrupt_wakes_a_select_until_cleared() -> None:
     assert interrupt.is_set() and select.select([interrupt], [], [], SAFETY_S)[0] == [interrupt]
     interrupt.clear()
     assert not interrupt.is_set() and select.select([interrupt], [], [], 0)[0] == []
+
+
+def test_a_watcher_on_a_server_asks_it_nothing_while_it_waits(pg_cluster: Any) -> None:
+    """LISTEN, not polling: waiting, timing out and being interrupted send the server no query."""
+    from relman_tui.store.pg import PgStore
+
+    backend = PgBackend(pg_cluster)
+    backend.make("pipeline")
+    store = backend.open("bob")
+    try:
+        watcher = ChangeWatcher(store)
+        watcher.mark()
+        assert watcher.wait(0) is Wake.TIMEOUT  # listening from here
+        assert isinstance(store, PgStore) and store._listener.connection is not None
+        pid = store._listener.connection.info.backend_pid
+
+        def activity() -> list[tuple[Any, ...]]:
+            return backend.query("SELECT query, state_change FROM pg_stat_activity WHERE pid = ?", pid)
+
+        before = activity()
+        assert watcher.wait(0.3) is Wake.TIMEOUT
+        thread, woke = waiting(watcher)
+        until_blocked(thread.ident)
+        watcher.interrupt.set()
+        thread.join(SAFETY_S)
+        assert woke == [Wake.INTERRUPTED]
+        assert activity() == before  # no query since it began listening: it waited on its socket
+    finally:
+        store.close()
+        backend.close()
