@@ -31,10 +31,10 @@ def waiting(watcher: ChangeWatcher) -> tuple[threading.Thread, list[Wake]]:
 
 
 def blocked(ident: int | None) -> bool:
-    """Whether that thread is in the watcher's ``select`` (between a file's looks, or on a server's socket),
+    """Whether that thread is in the watcher's ``poll`` (between a file's looks, or on a server's socket),
     past its look at the interrupt: what is set now must wake it there."""
     frame = sys._current_frames().get(ident) if ident is not None else None
-    return frame is not None and "select.select(" in linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    return frame is not None and "poller.poll(" in linecache.getline(frame.f_code.co_filename, frame.f_lineno)
 
 
 def until_blocked(ident: int | None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import math
 import os
 import select
 import weakref
@@ -90,7 +91,7 @@ class Wake(enum.Enum):
 
 
 class Interrupt:
-    """What ends a wait for a change without one: a flag and a pipe, so that a wait in ``select`` (a
+    """What ends a wait for a change without one: a flag and a pipe, so that a wait in ``poll`` (a
     PostgreSQL store listening on its socket) ends as soon as it is set, and so does :meth:`wait`.
 
     No lock is taken, so a signal handler may set it (a :class:`threading.Event` set there can
@@ -123,12 +124,20 @@ class Interrupt:
     def wait(self, timeout: float) -> bool:
         """Until it is set, at most ``timeout`` seconds; whether it is set."""
         if not self._set:
-            select.select([self._read], [], [], timeout)
+            readable([self._read], timeout)
         return self._set
 
     def fileno(self) -> int:
         """Readable from the moment it is set until it is cleared."""
         return self._read
+
+
+def readable(fds: Sequence[int], timeout: float) -> None:
+    """Until one of ``fds`` can be read, at most ``timeout`` seconds (``poll``: any descriptor, even past 1024)."""
+    poller = select.poll()
+    for fd in fds:
+        poller.register(fd, select.POLLIN)
+    poller.poll(max(0, math.ceil(timeout * 1000)))
 
 
 def _close(*fds: int) -> None:

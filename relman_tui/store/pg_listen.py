@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import select
 import time
 
 import psycopg
 
 from relman_tui.errors import BadInput
-from relman_tui.store.contract import Interrupt, Wake
+from relman_tui.store.contract import Interrupt, Wake, readable
 from relman_tui.store.pg_connect import RECONNECT_EVERY_S, Connection, connect
 from relman_tui.store.pg_schema import CHANNEL
 
@@ -31,7 +30,7 @@ class Listener:
         """Block on the board's notification channel until another commit, at most ``timeout`` seconds.
 
         Nothing is polled while nothing changes: the server sends a notification when a
-        transaction that logged an event commits, and the wait is one ``select`` on the listening
+        transaction that logged an event commits, and the wait is one blocking ``poll(2)`` on the listening
         socket and on ``interrupt`` (whose setting ends it at once). The listening connection is
         made on the first call (pass the last seq you have read as ``after_seq`` so nothing in
         between is missed); if the server goes away it is made again, and the call says
@@ -73,8 +72,7 @@ class Listener:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return Wake.TIMEOUT
-                ends = [self._conn.fileno()] if interrupt is None else [self._conn.fileno(), interrupt.fileno()]
-                select.select(ends, [], [], left)
+                readable([self._conn.fileno(), *([interrupt.fileno()] if interrupt is not None else [])], left)
             except (psycopg.Error, OSError):
                 with contextlib.suppress(psycopg.Error):
                     self._conn.close()
