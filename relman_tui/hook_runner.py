@@ -11,6 +11,7 @@ from types import FrameType
 from relman_tui import settings as user_settings
 from relman_tui.hooks import Runner, RunningFile, Stops
 from relman_tui.service import Service
+from relman_tui.store import ChangeWatcher, Interrupt
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)  # HUP: tmux kill-session, a closed terminal
 
@@ -20,13 +21,15 @@ class StoppedWaiting(Exception):
 
 
 @contextlib.contextmanager
-def stop_signals(stops: Stops) -> Iterator[Callable[[bool], None]]:
+def stop_signals(stops: Stops, wake: Interrupt) -> Iterator[Callable[[bool], None]]:
     """TERM, INT and HUP stop the runner: the first lets the hook in flight finish, a second cuts it
-    off (it runs again next time). While the runner waits for the lock, the first one ends the wait.
+    off (it runs again next time). While the runner waits for the lock, the first one ends the wait;
+    while it waits for a change, the first one sets ``wake``, which ends that wait at once.
     Yields a switch that says whether the runner is waiting for the lock."""
     waiting = [False]
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        wake.set()
         if waiting[0]:
             stops.stopping.set()
             waiting[0] = False
@@ -74,7 +77,8 @@ def serve(
     stops = Stops()
     store = service.store
     runner = Runner(service, report=report, stops=stops, running=running_file(service))
-    with stop_signals(stops) as set_waiting, contextlib.ExitStack() as held:
+    watcher = ChangeWatcher(store)
+    with stop_signals(stops, watcher.interrupt) as set_waiting, contextlib.ExitStack() as held:
         try:
             with store.runner_lock(wait=False) as got:
                 if not got:
@@ -94,11 +98,10 @@ def serve(
             warn(f"relman: stopped what a hook left running when the last runner died (pids {left})")
         # The mark is taken *before* reading: an event committed while a hook runs lies past
         # it, so the wait below returns at once for it instead of waiting for another write.
-        seen = store.last_seq()
+        watcher.mark()
         runner.run_pending()
         while not once and not stops.stopping.is_set():
-            wake = store.wait_for_change(poll, after_seq=seen)
-            if not wake.changed:
+            if not watcher.wait(poll).changed:
                 continue
-            seen = store.last_seq()
+            watcher.mark()
             runner.run_pending()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 import relman_tui
 
 PACKAGE = Path(relman_tui.__file__).parent
@@ -86,3 +88,15 @@ def test_there_is_no_import_cycle_in_the_store() -> None:
     assert len(store) >= 10
     graph = {name: deps & store.keys() for name, deps in graph_of(store).items()}
     assert cycles(graph) == []
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("relman_tui.store")))
+def test_the_store_imports_none_of_its_users(name: str) -> None:
+    users = ("relman_tui.service", "relman_tui.cli", "relman_tui.tui", "relman_tui.hooks", "relman_tui.demo")
+    above = sorted(m for m in imports(MODULES[name]) if m.startswith(users))
+    assert above == [], f"{name} imports {above}"
+
+
+def test_the_contract_imports_none_of_its_implementations() -> None:
+    deps = imports(MODULES["relman_tui.store.contract"]) - {"relman_tui.store.interrupt"}  # a type it names
+    assert not any(m.startswith("relman_tui.store") for m in deps), deps

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from relman_tui.outfile import check_output
 from relman_tui.store.contract import BoardDump, BoardStore, NewEvent, NewRelease, Wake
+from relman_tui.store.interrupt import Interrupt
 from relman_tui.store.opening import open_store
 from relman_tui.store.shared import empty_problem, refuse_stale, stored_event
 from relman_tui.store.sqlite import WAL_SIZE_LIMIT, Store
 from relman_tui.store.sqlite_base import KNOWN_MIGRATIONS
 from relman_tui.store.sqlite_files import describe_error
+from relman_tui.store.watching import ChangeWatcher
 
 __all__ = [
     "KNOWN_MIGRATIONS",
     "WAL_SIZE_LIMIT",
     "BoardDump",
     "BoardStore",
+    "ChangeWatcher",
+    "Interrupt",
     "NewEvent",
     "NewRelease",
     "Store",

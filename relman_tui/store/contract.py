@@ -18,6 +18,7 @@ from relman_tui import chain
 from relman_tui.dburl import Target
 from relman_tui.details import Details
 from relman_tui.model import Environment, Event, Freeze, Release, Risk, State, Window
+from relman_tui.store.interrupt import Interrupt
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ class Wake(enum.Enum):
     CHANGED = "changed"  # another connection committed a change (or the log had moved past ``after_seq``)
     RECONNECTED = "reconnected"  # the server went away and came back: changes may have been missed, re-read
     DISCONNECTED = "disconnected"  # the server is away and did not come back before the timeout
+    INTERRUPTED = "interrupted"  # the caller's interrupt was set (nothing was looked at since)
 
     @property
     def changed(self) -> bool:
@@ -141,8 +143,18 @@ class BoardStore(Protocol):
 
     def last_seq(self) -> int: ...
 
-    def wait_for_change(self, timeout: float, after_seq: int | None = None) -> Wake:
-        """Block until another connection commits, the log moves past ``after_seq``, or ``timeout`` (s)."""
+    def wait_for_change(
+        self,
+        timeout: float,
+        after_seq: int | None = None,
+        *,
+        interrupt: Interrupt | None = None,
+        look_every: float | None = None,
+    ) -> Wake:
+        """Block until another connection commits, the log moves past ``after_seq``, ``interrupt`` is set,
+        or ``timeout`` (s). A store that is told of commits (a server) asks nothing while it waits; one
+        that must look (a file) looks when called and then every ``look_every`` seconds (``None``: its
+        own default). Use :class:`relman_tui.store.watching.ChangeWatcher` rather than calling this."""
 
     def setting(self, key: str, default: str) -> str: ...
     def settings(self) -> dict[str, str]: ...

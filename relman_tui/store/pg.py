@@ -33,6 +33,7 @@ from relman_tui.errors import BadInput, Refused, RelmanError
 from relman_tui.model import Environment, Freeze, Release, Window
 from relman_tui.records import freeze_record, release_record, window_record
 from relman_tui.store.contract import NewEvent, NewRelease, Wake
+from relman_tui.store.interrupt import Interrupt
 from relman_tui.store.pg_connect import RUNNER_RETRY_S, Connection, connect, first_line
 from relman_tui.store.pg_errors import translate
 from relman_tui.store.pg_events import Pending, as_json, function_for, payload
@@ -196,10 +197,18 @@ class PgStore(SqlStore):
         when another connection commits a change (a hook cursor moved alone leaves it)."""
         return self.last_seq() - self._own_events
 
-    def wait_for_change(self, timeout: float, after_seq: int | None = None) -> Wake:
+    def wait_for_change(
+        self,
+        timeout: float,
+        after_seq: int | None = None,
+        *,
+        interrupt: Interrupt | None = None,
+        look_every: float | None = None,
+    ) -> Wake:
         """Block on the board's notification channel until another commit, at most ``timeout`` seconds
-        (see :meth:`relman_tui.store.pg_listen.Listener.wait`). Thread-safe against the store's own connection."""
-        return self._listener.wait(timeout, after_seq)
+        (see :meth:`relman_tui.store.pg_listen.Listener.wait`; the server tells, so nothing is looked at
+        and ``look_every`` is not used). Thread-safe against the store's own connection."""
+        return self._listener.wait(timeout, after_seq, interrupt)
 
     # -- settings ------------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import psycopg
 
 from relman_tui.errors import BadInput
 from relman_tui.store.contract import Wake
+from relman_tui.store.interrupt import Interrupt, readable
 from relman_tui.store.pg_connect import RECONNECT_EVERY_S, Connection, connect
 from relman_tui.store.pg_schema import CHANNEL
 
@@ -26,17 +27,20 @@ class Listener:
         """The listening connection, once the first wait made it."""
         return self._conn
 
-    def wait(self, timeout: float, after_seq: int | None = None) -> Wake:
+    def wait(self, timeout: float, after_seq: int | None = None, interrupt: Interrupt | None = None) -> Wake:
         """Block on the board's notification channel until another commit, at most ``timeout`` seconds.
 
         Nothing is polled while nothing changes: the server sends a notification when a
-        transaction that logged an event commits. The listening connection is made on the first
-        call (pass the last seq you have read as ``after_seq`` so nothing in between is missed);
-        if the server goes away it is made again, and the call says ``RECONNECTED`` (re-read:
-        notifications sent meanwhile were lost).
+        transaction that logged an event commits, and the wait is one blocking ``poll(2)`` on the listening
+        socket and on ``interrupt`` (whose setting ends it at once). The listening connection is
+        made on the first call (pass the last seq you have read as ``after_seq`` so nothing in
+        between is missed); if the server goes away it is made again, and the call says
+        ``RECONNECTED`` (re-read: notifications sent meanwhile were lost).
         """
         deadline = time.monotonic() + timeout
         while True:
+            if interrupt is not None and interrupt.is_set():
+                return Wake.INTERRUPTED
             if self._conn is None:
                 try:
                     self._conn = connect(self.url)
@@ -49,7 +53,11 @@ class Listener:
                     left = deadline - time.monotonic()
                     if left <= 0:
                         return Wake.DISCONNECTED
-                    time.sleep(min(RECONNECT_EVERY_S, left))
+                    pause = min(RECONNECT_EVERY_S, left)
+                    if interrupt is None:
+                        time.sleep(pause)
+                    else:
+                        interrupt.wait(pause)
                     continue
                 if self._lost:
                     self._lost = False
@@ -58,21 +66,19 @@ class Listener:
                     row = self._conn.execute("SELECT coalesce(max(seq), 0) FROM relman.events").fetchone()
                     if row and int(row[0]) > after_seq:
                         return Wake.CHANGED
-            left = deadline - time.monotonic()
             try:
-                heard = any(True for _ in self._conn.notifies(timeout=max(left, 0.0), stop_after=1))
-                if heard:
-                    for _ in self._conn.notifies(timeout=0.0):  # one wake for a burst
-                        pass
+                # what has arrived (or was read meanwhile), without waiting; one wake for a burst
+                if list(self._conn.notifies(timeout=0.0)):
                     return Wake.CHANGED
-            except psycopg.Error:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return Wake.TIMEOUT
+                readable([self._conn.fileno(), *([interrupt.fileno()] if interrupt is not None else [])], left)
+            except (psycopg.Error, OSError):
                 with contextlib.suppress(psycopg.Error):
                     self._conn.close()
                 self._conn = None
                 self._lost = True
-                continue
-            if time.monotonic() >= deadline:
-                return Wake.TIMEOUT
 
     def close(self) -> None:
         if self._conn is not None:

@@ -18,6 +18,7 @@ from relman_tui.errors import BadInput
 from relman_tui.model import Environment, Freeze, Release, Window
 from relman_tui.runner_lock import open_lock_file
 from relman_tui.store.contract import NewEvent, NewRelease, Wake
+from relman_tui.store.interrupt import Interrupt
 from relman_tui.store.migrating import due, migrate
 from relman_tui.store.shared import (
     RELEASE_COLUMNS,
@@ -252,21 +253,32 @@ class Store(SqlStore):
             return -self._reopened - 1
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0]) + (self._reopened << 32)
 
-    def wait_for_change(self, timeout: float, after_seq: int | None = None) -> Wake:
-        """Return when another connection commits (``PRAGMA data_version``, looked at every
-        ``WATCH_POLL_S``), at once when the log has moved past ``after_seq``, or after ``timeout``.
+    def wait_for_change(
+        self,
+        timeout: float,
+        after_seq: int | None = None,
+        *,
+        interrupt: Interrupt | None = None,
+        look_every: float | None = None,
+    ) -> Wake:
+        """Return when another connection commits (``PRAGMA data_version``, looked at now and then every
+        ``look_every``, by default ``WATCH_POLL_S``), at once when the log has moved past ``after_seq``,
+        when ``interrupt`` is set, or after ``timeout``.
 
         The first call sets the mark it compares with: pass the last seq you have read as
         ``after_seq`` so that a change made in between is not missed. Use the store from one
         thread only (a watcher thread opens its own with :meth:`reopen`).
         """
         deadline = time.monotonic() + timeout
+        every = WATCH_POLL_S if look_every is None else look_every
         if after_seq is not None and self.last_seq() > after_seq:
             self._watch_mark = self.data_version()
             return Wake.CHANGED
         if self._watch_mark is None:
             self._watch_mark = self.data_version()
         while True:
+            if interrupt is not None and interrupt.is_set():
+                return Wake.INTERRUPTED
             version = self.data_version()
             if version != self._watch_mark:
                 self._watch_mark = version
@@ -274,7 +286,12 @@ class Store(SqlStore):
             left = deadline - time.monotonic()
             if left <= 0:
                 return Wake.TIMEOUT
-            time.sleep(min(WATCH_POLL_S, left))
+            if interrupt is None:
+                time.sleep(min(every, left))
+            elif interrupt.wait(min(every, left)):
+                return Wake.INTERRUPTED
+            if time.monotonic() >= deadline:  # the next call looks first: no second look back to back
+                return Wake.TIMEOUT
 
     # -- settings --------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from relman_tui import witness
 from relman_tui.errors import Refused, RelmanError, StaleWrite
 from relman_tui.model import Event, Release
 from relman_tui.service import Service, Snapshot
-from relman_tui.store import Store, Wake
+from relman_tui.store import ChangeWatcher, Interrupt, Wake
 from relman_tui.undo import Change, Undo, undo_for
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ class Session:
         self.poll_interval = poll_interval
         self._last_seq = last_seq
         self._lock = threading.Lock()  # one service call at a time on the service's connection
-        self._wake = threading.Event()
+        self._wake = Interrupt()  # ends the watcher's wait: read now (or stop)
         self._stopping = threading.Event()
         self._undo: list[Undo] = []
         self._revs: dict[int, int] = {}  # each release's revision after this session's last write to it
@@ -145,10 +145,11 @@ class Session:
     def _poll(self) -> None:
         """Watch the board with a connection of its own; post a snapshot when another process wrote.
 
-        On a file it looks at ``PRAGMA data_version`` every poll interval (and reads nothing more
-        while nothing changed); on a server it waits for the server's notification (LISTEN), so
-        nothing is asked while nothing changes. It also checks the log's hash chain once, and,
-        on a file, whether the file is still the one the board opened.
+        The watcher (:class:`ChangeWatcher`) looks at a file every poll interval (and reads nothing
+        more while nothing changed); on a server it waits for the server's notification (LISTEN), so
+        nothing is asked while nothing changes. :meth:`refresh` and :meth:`stop` end its wait at once.
+        It also checks the log's hash chain once, and whether the board's file is still the one the
+        board opened.
         """
         try:
             store = self.service.store.reopen(read_only=True)
@@ -156,9 +157,7 @@ class Session:
             self._tell_app(self.Alert("live", f"live updates stopped: {exc}"))
             return
         reader = Service(store, self.service.clock, self.service.actor)
-        is_file = isinstance(store, Store)
-        last_version: int | None = None
-        last_seq = self._last_seq
+        watcher = ChangeWatcher(store, self._wake, seen=self._last_seq)
         file_problem: str | None = None
         log_checked = False
         try:
@@ -174,45 +173,46 @@ class Session:
                             f"{problem}: changes are refused; press ctrl+r to open it again" if problem else None,
                         )
                     )
+                last_seq = watcher.seen
                 changed = woken or last_seq is None
-                if is_file:
-                    version = store.data_version()
-                    changed = changed or version != last_version
-                    last_version = version
-                elif not changed:
-                    wake = store.wait_for_change(min(self.poll_interval, 1.0), after_seq=last_seq)
-                    if wake is Wake.DISCONNECTED:
-                        self._tell_app(self.Alert("live", "the server is away: reconnecting…"))
-                    elif wake is Wake.RECONNECTED:
-                        self._tell_app(self.Alert("live", None))
-                        self._app.call_from_thread(
-                            self._app.notify,
-                            "reconnected to the server; the board is up to date",
-                            title="Live updates",
-                            timeout=6,
-                        )
+                if not changed:
+                    wake = watcher.wait(self.poll_interval, look_every=self.poll_interval)
+                    if wake is Wake.INTERRUPTED:
+                        continue  # asked to read now (or to stop): the top of the loop does
+                    self._say_live(wake)
                     changed = wake.changed
                 # every change logs an event: no new event, nothing to draw (a checkpoint, or our own
                 # write, already posted by its worker)
                 if changed and (woken or last_seq is None or store.last_seq() != last_seq):
                     events = reader.changes_since(last_seq) if last_seq is not None else []
                     if events and not woken and all(e.seq in self.service.written_seqs for e in events):
-                        last_seq = events[-1].seq  # only our own writes: their worker drew the board already
+                        watcher.mark(events[-1].seq)  # only our own writes: their worker drew the board already
                         continue
                     snapshot = reader.snapshot()
                     if last_seq is not None:  # and whatever landed between the two reads
                         events = reader.changes_since(last_seq)
-                    last_seq = snapshot.last_seq
-                    self._post(self._app, self.Changed(snapshot, [e for e in events if e.seq <= last_seq]))
+                    watcher.mark(snapshot.last_seq)
+                    self._post(self._app, self.Changed(snapshot, [e for e in events if e.seq <= snapshot.last_seq]))
                 if not log_checked:  # once, after the board's first full read: not before its conflict marks
                     log_checked = True
                     self._check_log(reader)
-                if is_file:
-                    self._wake.wait(self.poll_interval)
         except RelmanError as exc:
             self._tell_app(self.Alert("live", f"live updates stopped: {exc}"))
         finally:
             store.close()
+
+    def _say_live(self, wake: Wake) -> None:
+        """The server went away, or came back: the warning bar and a notice say so."""
+        if wake is Wake.DISCONNECTED:
+            self._tell_app(self.Alert("live", "the server is away: reconnecting…"))
+        elif wake is Wake.RECONNECTED:
+            self._tell_app(self.Alert("live", None))
+            self._app.call_from_thread(
+                self._app.notify,
+                "reconnected to the server; the board is up to date",
+                title="Live updates",
+                timeout=6,
+            )
 
     def _check_log(self, reader: Service) -> None:
         """Check the log as `relman log --verify` does (chain, witness, replay, rules) once, at start."""
