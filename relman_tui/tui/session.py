@@ -1,7 +1,7 @@
 """The one object that touches the database off the event loop: the poll thread and every service call.
 
 Screens ask ``session.write(self, Change(Write.MOVE, rid), lambda service: service.move(rid, stage))``
-or ``session.read(self, "release", lambda service: service.release(rid))``: typed calls, so a renamed
+or ``session.read(self, Read.RELEASE, lambda service: service.release(rid))``: typed calls, so a renamed
 service method is a type error at the call site. The call runs in a thread worker and its outcome
 comes back to the screen as a message (:class:`Session.Done`, :class:`Session.Refused`,
 :class:`Session.Failed`). A fresh board after any write, and every change another process makes,
@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -25,7 +26,7 @@ from relman_tui.errors import Refused, RelmanError, StaleWrite
 from relman_tui.model import Event, Release
 from relman_tui.service import Service, Snapshot
 from relman_tui.store import ChangeWatcher, Interrupt, Wake
-from relman_tui.undo import Change, Undo, undo_for
+from relman_tui.undo import Change, Undo, Write, undo_for
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -38,11 +39,21 @@ READ_ONLY = "read-only: nothing can be changed here"
 QUICK_FROM = 2_000  # releases on the board from which a change is drawn before the board is read again
 
 
+class Read(StrEnum):
+    """What a screen asks the service without changing anything (the value names the worker)."""
+
+    RELEASE = "release"
+    EVENTS = "events"
+    INSIGHTS = "insights"
+    PREVIEW_WINDOW = "preview_window"
+    NEXT_FREE = "next_free"
+
+
 @dataclass(frozen=True, eq=False)
 class Call(Generic[T]):
     """One service call: a label, the typed call itself, and what the asking screen wants back with the answer."""
 
-    name: str  # what the screen asked ("release", "move", …): it tells its answers apart by it
+    name: Read | Write  # what the screen asked: it tells its answers apart by it
     run: Callable[[Service], T]
     context: Any = None
     change: Change | None = None  # a write: what it changes (None: the call only reads)
@@ -228,7 +239,7 @@ class Session:
 
     # -- calls -----------------------------------------------------------------------------------
 
-    def read(self, to: MessagePump, name: str, run: Callable[[Service], T], *, context: Any = None) -> Call[T]:
+    def read(self, to: MessagePump, name: Read, run: Callable[[Service], T], *, context: Any = None) -> Call[T]:
         """Run ``run(service)`` in a thread worker; the answer is posted to ``to``, labelled ``name``."""
         return self.submit(to, Call(name, run, context))
 
@@ -236,13 +247,13 @@ class Session:
         self, to: MessagePump, change: Change, run: Callable[[Service], Release], *, context: Any = None
     ) -> Call[Release]:
         """Like :meth:`read`, for a write that ``change`` describes: refused on a read-only board, undoable."""
-        return self.submit(to, Call(str(change.write), run, context, change))
+        return self.submit(to, Call(change.write, run, context, change))
 
     def submit(self, to: MessagePump, call: Call[T]) -> Call[T]:
         if call.writes and self.read_only:
             to.post_message(self.Refused(call, Refused(READ_ONLY)))
             return call
-        self._app.run_worker(partial(self._run, to, call), thread=True, group="service", name=call.name)
+        self._app.run_worker(partial(self._run, to, call), thread=True, group="service", name=str(call.name))
         return call
 
     def undo(self, to: MessagePump) -> str | None:
@@ -259,7 +270,7 @@ class Session:
         # someone else made since is refused as stale, never overwritten.
         rev = self._revs.get(step.release_id, last.rev)
         change = step.change
-        self.submit(to, Call(str(change.write), partial(step.run, rev=rev), last.label, change, undoing=last))
+        self.submit(to, Call(change.write, partial(step.run, rev=rev), last.label, change, undoing=last))
         return None
 
     @property

@@ -14,7 +14,7 @@ from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local
 from relman_tui.tui.keys import COMMON, Key, KeyTable
 from relman_tui.tui.screens.base import KeyedScreen
-from relman_tui.tui.session import Call, Session
+from relman_tui.tui.session import Call, Read, Session
 from relman_tui.wording import actor_text, what_happened
 
 KEYS = KeyTable(
@@ -93,8 +93,8 @@ class DetailScreen(KeyedScreen):
     def _load(self) -> None:
         session = self.host.session
         release_id = self.release_id
-        self._asked_release = session.read(self, "release", lambda service: service.release(release_id))
-        self._asked_events = session.read(self, "events", lambda service: service.events(release_id))
+        self._asked_release = session.read(self, Read.RELEASE, lambda service: service.release(release_id))
+        self._asked_events = session.read(self, Read.EVENTS, lambda service: service.events(release_id))
 
     def on_session_done(self, message: Session.Done[object]) -> None:
         if (release := message.answers(self._asked_release)) is not None:

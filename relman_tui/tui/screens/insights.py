@@ -14,7 +14,7 @@ from relman_tui.text import inert
 from relman_tui.timeutil import format_local
 from relman_tui.tui.keys import COMMON, Key, KeyTable
 from relman_tui.tui.screens.base import KeyedScreen
-from relman_tui.tui.session import Session
+from relman_tui.tui.session import Read, Session
 from relman_tui.tui.widgets.topbar import TopBar
 from relman_tui.tui.widgets.trend import Trend as TrendLine
 
@@ -153,10 +153,10 @@ class InsightsScreen(KeyedScreen):
             return
         self._asked = asked
         environment, days = self.environment, self.days
-        self.host.session.read(self, "insights", lambda service: service.insights(environment, days), context=asked)
+        self.host.session.read(self, Read.INSIGHTS, lambda service: service.insights(environment, days), context=asked)
 
     def on_session_done(self, message: Session.Done[object]) -> None:
-        if message.call.name != "insights" or not isinstance(message.result, Insights):
+        if message.call.name != Read.INSIGHTS or not isinstance(message.result, Insights):
             return
         if message.call.context != self._asked:
             return  # an answer to an earlier question: a newer one is on its way

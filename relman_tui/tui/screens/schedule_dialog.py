@@ -20,7 +20,7 @@ from relman_tui.text import inert
 from relman_tui.timeutil import format_duration, format_local, in_zone, parse_duration, parse_time
 from relman_tui.tui.host import host
 from relman_tui.tui.screens.dialog_base import Saved, SavingDialog, _literal
-from relman_tui.tui.session import Session
+from relman_tui.tui.session import Read, Session
 from relman_tui.undo import Change, Write
 from relman_tui.wording import localize
 
@@ -138,7 +138,7 @@ class ScheduleDialog(SavingDialog):
         release_id = self._release.id
         host(self).session.read(
             self,
-            "preview_window",
+            Read.PREVIEW_WINDOW,
             lambda service: service.preview_window(release_id, choice.environment, choice.start, choice.end),
             context=choice,
         )
@@ -146,7 +146,7 @@ class ScheduleDialog(SavingDialog):
     def on_session_done(self, message: Session.Done[object]) -> None:
         call, result = message.call, message.result
         if (
-            call.name == "preview_window"
+            call.name == Read.PREVIEW_WINDOW
             and isinstance(result, ConflictDiff)
             and self._asked is not None
             and call.context is self._asked

@@ -19,7 +19,7 @@ from relman_tui.timeutil import format_duration, format_local
 from relman_tui.tui.screens.base import KeyedScreen
 from relman_tui.tui.screens.dialogs import ConfirmDialog, Saved, ScheduleDialog
 from relman_tui.tui.screens.scheduler_parts import FreeAsk, Key_, ReleasePicker, _diff_words, _span
-from relman_tui.tui.session import Session
+from relman_tui.tui.session import Read, Session
 from relman_tui.tui.viewmodel import conflict_counts, with_new_counts
 from relman_tui.tui.widgets.timeline import DAY, Pending, Timeline, Zoom, step_from
 from relman_tui.undo import Change, Write
@@ -210,7 +210,7 @@ class SchedulerChanges(KeyedScreen):
     def _next_free(self, ask: FreeAsk, after: datetime) -> None:
         self.host.session.read(
             self,
-            "next_free",
+            Read.NEXT_FREE,
             lambda service: service.next_free(ask.release.id, ask.window.environment, ask.length, after=after),
             context=ask,
         )
@@ -229,7 +229,7 @@ class SchedulerChanges(KeyedScreen):
         self._ensure_visible(start, end)
         self.host.session.read(
             self,
-            "preview_window",
+            Read.PREVIEW_WINDOW,
             lambda service: service.preview_window(release.id, window.environment, start, end),
             context=pending,
         )
@@ -297,11 +297,11 @@ class SchedulerChanges(KeyedScreen):
 
     def on_session_done(self, message: Session.Done[object]) -> None:
         call, result = message.call, message.result
-        if call.name == "preview_window":
+        if call.name == Read.PREVIEW_WINDOW:
             pending = call.context
             if isinstance(pending, Pending) and pending is self.preview and isinstance(result, ConflictDiff):
                 self.preview = replace(pending, diff=result, severity=self._severity_after(pending, result))
-        elif call.name == "next_free" and isinstance(result, datetime) and isinstance(call.context, FreeAsk):
+        elif call.name == Read.NEXT_FREE and isinstance(result, datetime) and isinstance(call.context, FreeAsk):
             ask = call.context
             if result == ask.window.start and ask.length == ask.window.end - ask.window.start:
                 self.notify(f"{inert(ask.release.label)} is already in the next free slot", timeout=3)
@@ -337,7 +337,7 @@ class SchedulerChanges(KeyedScreen):
     def on_session_refused(self, message: Session.Refused) -> None:
         call = message.call
         ask = call.context
-        if call.name == "next_free" and isinstance(ask, FreeAsk) and ask.from_start:
+        if call.name == Read.NEXT_FREE and isinstance(ask, FreeAsk) and ask.from_start:
             message.prevent_default()  # nothing free after it: look from now
             self._next_free(replace(ask, from_start=False), self.host.now())
             return
