@@ -207,6 +207,24 @@ def test_a_hook_cut_off_by_the_runners_stop_is_no_failure_and_runs_again(
     assert len(runs(stubborn)) == 2 and outcomes(board) == ["hook_ran"]
 
 
+def test_an_idle_runner_stops_at_the_signal_not_at_the_end_of_its_wait(board: Run, tmp_path: Path) -> None:
+    """A stop signal ends the runner's wait at once: with ``--poll 60`` the old runner looked at its stop
+    flag only when a wait ended (on a server a LISTEN wait, on a file a loop of looks), up to a minute later."""
+    install(board, tmp_path, hook_toml("moved", ["true"]))
+    runner = start_runner(board.db, runner_env(tmp_path, board), "--poll", "60")
+    add_and_move(board, "svc", "dev")
+    wait_for(lambda: outcomes(board) == ["hook_ran"], "the hook to run", runner)  # then the runner waits, idle
+    runner.send_signal(signal.SIGTERM)
+    try:
+        _out, err = runner.communicate(timeout=45)  # well inside the 60 s wait that used to hold the stop back
+    except subprocess.TimeoutExpired:
+        runner.kill()
+        runner.communicate()
+        raise AssertionError("the runner went on waiting after SIGTERM") from None
+    assert runner.returncode == 0, err
+    assert "stopping once the running hook (if any) finishes" in err
+
+
 def test_a_second_signal_cuts_the_hook_off_and_it_runs_again(board: Run, tmp_path: Path, stubborn: Path) -> None:
     env = runner_env(tmp_path, board)
     runner = start_runner(board.db, env)

@@ -91,7 +91,10 @@ def hooks_list(obj: Context, as_json: bool) -> None:
     type=click.FloatRange(0.1, 60),
     default=1.0,
     show_default=True,
-    help="Longest wait between looks at the stop signal (new events wake the runner at once).",
+    help=(
+        "How long one wait lasts before the runner waits again"
+        " (kept for scripts: a new event or a stop signal ends a wait at once)."
+    ),
 )
 @pass_ctx
 def hooks_run(obj: Context, once: bool, trust_writers: bool, poll: float) -> None:
