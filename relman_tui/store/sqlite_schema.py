@@ -213,11 +213,6 @@ def _table_state(conn: sqlite3.Connection) -> replay.BoardState:
     return replay.table_state(settings, envs, releases, freezes, hooks_from_setting(settings.get("hooks", "[]")))
 
 
-def names() -> list[str]:
-    """Every migration, in order (the store keeps the same list, to check files without this module)."""
-    return [m.name for m in migrations.pending(Database(memory=True, execute_plugins=False))]
-
-
 class SqliteMigrator(SqliteLedger):
     """The SQLite ledger that applies: sqlite-utils runs each migration of ``steps`` and records it in its own
     table, inside the write transaction (``BEGIN IMMEDIATE``) the runner opens for it."""
@@ -226,6 +221,8 @@ class SqliteMigrator(SqliteLedger):
         super().__init__(conn)
         self._steps = steps
         self._db = Database(conn, execute_plugins=False, recursive_triggers=False)
+        # sqlite-utils' own order: sqlite_base.MIGRATION_NAMES keeps a copy (a test holds them equal),
+        # so that opening an up-to-date file needs no sqlite-utils
         self.names = tuple(m.name for m in steps.pending(Database(memory=True, execute_plugins=False)))
 
     def locked(self) -> AbstractContextManager[None]:
