@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import linecache
+import os
 import select
 import signal
 import sys
@@ -155,6 +156,35 @@ def test_an_interrupt_wakes_a_select_until_cleared() -> None:
     assert interrupt.is_set() and select.select([interrupt], [], [], SAFETY_S)[0] == [interrupt]
     interrupt.clear()
     assert not interrupt.is_set() and select.select([interrupt], [], [], 0)[0] == []
+
+
+def test_take_says_whether_it_was_set_and_clears_it() -> None:
+    interrupt = Interrupt()
+    assert interrupt.take() is False
+    interrupt.set()
+    interrupt.set()
+    assert interrupt.take() is True
+    assert not interrupt.is_set() and select.select([interrupt], [], [], 0)[0] == []
+    assert interrupt.take() is False
+
+
+def test_a_set_that_lands_while_take_clears_is_not_lost(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The board's read request (``refresh``) made just as the watcher takes the last one: the old
+    ``is_set(); clear()`` dropped it; ``take`` counts it or leaves it standing for the next look."""
+    interrupt = Interrupt()
+    real_read = os.read
+    landed: list[bool] = []
+
+    def read_after_a_set(fd: int, n: int) -> bytes:
+        if not landed:  # the flag is down, the pipe not yet read: another thread sets it now
+            landed.append(True)
+            interrupt.set()
+        return real_read(fd, n)
+
+    monkeypatch.setattr("relman_tui.store.interrupt.os.read", read_after_a_set)
+    assert interrupt.take() is True
+    assert landed == [True]
+    assert interrupt.is_set()  # standing: the next look reads again (at worst once more than needed)
 
 
 def test_a_watcher_on_a_server_asks_it_nothing_while_it_waits(pg_cluster: Any) -> None:

@@ -41,6 +41,17 @@ class Interrupt:
     def is_set(self) -> bool:
         return self._set
 
+    def take(self) -> bool:
+        """Whether it was set, clearing it, so that a :meth:`set` made meanwhile is not lost: the flag goes
+        down first and the pipe is read after, and ``set`` writes its byte before raising the flag — a set
+        in between is either read here (and counted) or left standing for the next look."""
+        self._set = False
+        taken = False
+        with contextlib.suppress(OSError):  # empty
+            while os.read(self._read, 512):
+                taken = True
+        return taken
+
     def wait(self, timeout: float) -> bool:
         """Until it is set, at most ``timeout`` seconds; whether it is set."""
         if not self._set:

@@ -173,8 +173,7 @@ class Session:
         log_checked = False
         try:
             while not self._stopping.is_set():
-                woken = self._wake.is_set()
-                self._wake.clear()
+                woken = self._wake.take()
                 problem = self.service.store.file_problem()
                 if problem != file_problem:
                     file_problem = problem
