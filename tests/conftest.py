@@ -96,6 +96,15 @@ def pg_cluster() -> Iterator[Cluster]:
 
 
 @pytest.fixture
+def pg(pg_cluster: Cluster) -> Iterator[PgBackend]:
+    """A fresh board with the default pipeline on the session's cluster (the PostgreSQL-only tests)."""
+    backend = PgBackend(pg_cluster)
+    backend.make("pipeline")
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
 def backend(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Backend]:
     chosen: Backend
     if getattr(request, "param", "sqlite") == "postgres":

@@ -81,6 +81,10 @@ def outcomes(board: Run) -> list[str]:
 
 @pytest.fixture
 def stubborn(board: Run, tmp_path: Path) -> Path:
+    return install_stubborn(board, tmp_path)
+
+
+def install_stubborn(board: Run, tmp_path: Path) -> Path:
     """The STUBBORN hook on `moved`, and the folder it notes its runs in."""
     folder = tmp_path / "runs"
     folder.mkdir()

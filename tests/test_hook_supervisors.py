@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from conftest import Run
-from test_hook_runner import STUBBORN, alive, outcomes, runs, wait_for
-from test_hooks import add_and_move, hook_toml, install, runner_env, start_runner
+from test_hook_runner import alive, install_stubborn, outcomes, runs, wait_for
+from test_hooks import add_and_move, runner_env, start_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -28,12 +28,7 @@ def readme_block(after: str, language: str) -> str:
 
 @pytest.fixture
 def stubborn(board: Run, tmp_path: Path) -> Path:
-    folder = tmp_path / "runs"
-    folder.mkdir()
-    script = tmp_path / "stubborn.py"
-    script.write_text(STUBBORN)
-    install(board, tmp_path, hook_toml("moved", [sys.executable, str(script), str(folder)], timeout="10m"))
-    return folder
+    return install_stubborn(board, tmp_path)
 
 
 def test_the_readmes_systemd_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:

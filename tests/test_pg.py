@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,6 @@ from relman_tui.store.pg import PgStore
 from relman_tui.timeutil import FixedClock
 
 psycopg = pytest.importorskip("psycopg")
-
-
-@pytest.fixture
-def pg(pg_cluster: Any) -> Iterator[PgBackend]:
-    backend = PgBackend(pg_cluster)
-    backend.make("pipeline")
-    yield backend
-    backend.close()
 
 
 @pytest.fixture

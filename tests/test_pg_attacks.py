@@ -26,14 +26,6 @@ TABLES = ("releases", "windows", "freezes", "events", "environments", "settings"
 
 
 @pytest.fixture
-def pg(pg_cluster: Any) -> Iterator[PgBackend]:
-    backend = PgBackend(pg_cluster)
-    backend.make("pipeline")
-    yield backend
-    backend.close()
-
-
-@pytest.fixture
 def psql(pg: PgBackend) -> Iterator[Psql]:
     """``psql("mallory")``: a session as that login role, as the psql shell opens it."""
     opened: list[Any] = []

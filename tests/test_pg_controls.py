@@ -22,14 +22,6 @@ Psql = Callable[[str], Any]
 
 
 @pytest.fixture
-def pg(pg_cluster: Any) -> Iterator[PgBackend]:
-    backend = PgBackend(pg_cluster)
-    backend.make("pipeline")
-    yield backend
-    backend.close()
-
-
-@pytest.fixture
 def psql(pg: PgBackend) -> Iterator[Psql]:
     """``psql("alice")``: a session as the login role alice, as the psql shell would open it."""
     opened: list[Any] = []
