@@ -84,6 +84,31 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True)
 
 
+def pre_chain_board(path: Path, *more: str) -> None:
+    """A file as relman left it before the hash chain (migration m001 only): environment dev, release 1
+    (ledger 1.0, deployed in dev, bob's) and its `created` event, then the ``more`` statements."""
+    from sqlite_utils import Database
+
+    from relman_tui.store.sqlite_schema import migrations
+
+    db = Database(path)
+    migrations.apply(db, stop_before="m002_identity_and_chain")
+    db.execute("INSERT INTO environments VALUES ('dev', 'Dev', 1, 1, 0)")
+    db.execute(
+        "INSERT INTO releases (name, version, components, owner, risk, stage, state, notes, created_at, "
+        "updated_at) VALUES ('ledger', '1.0', '[\"ledger\"]', 'bob', 'low', 'dev', 'deployed', '', "
+        "'2026-11-01T10:00:00Z', '2026-11-01T11:00:00Z')"
+    )
+    db.execute(
+        'INSERT INTO events (at, actor, release, action, "to") VALUES '
+        "('2026-11-01T10:00:00Z', 'bob', 1, 'created', 'planned')"
+    )
+    for statement in more:
+        db.execute(statement)
+    db.conn.commit()
+    db.close()
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Cluster]:
     """A throwaway PostgreSQL cluster for the session (per xdist worker), or a skip saying why not."""

@@ -13,15 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import WEEKEND_FREEZE, Run, bad, refused, without_records
-from sqlite_utils import Database
+from conftest import WEEKEND_FREEZE, Run, bad, pre_chain_board, refused, without_records
 
 from relman_tui import chain
 from relman_tui.errors import BadInput, Refused
 from relman_tui.identity import Identity, os_account, resolve
 from relman_tui.service import Service
 from relman_tui.store import Store
-from relman_tui.store.sqlite_schema import migrations
 
 pytestmark = pytest.mark.both_backends
 
@@ -450,24 +448,11 @@ def test_other_rewrites_are_caught(board: Run, statement: str) -> None:
 
 def test_an_old_database_is_migrated_and_its_history_vouched_for(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    db = Database(path)
-    migrations.apply(db, stop_before="m002_identity_and_chain")
-    db.execute("INSERT INTO environments VALUES ('dev', 'Dev', 1, 1, 0)")
-    db.execute(
-        "INSERT INTO releases (name, version, components, owner, risk, stage, state, notes, created_at, "
-        "updated_at) VALUES ('ledger', '1.0', '[\"ledger\"]', 'bob', 'low', 'dev', 'deployed', '', "
-        "'2026-11-01T10:00:00Z', '2026-11-01T11:00:00Z')"
-    )
-    db.execute(
-        'INSERT INTO events (at, actor, release, action, "to") VALUES '
-        "('2026-11-01T10:00:00Z', 'bob', 1, 'created', 'planned')"
-    )
-    db.execute(
+    pre_chain_board(
+        path,
         'INSERT INTO events (at, actor, release, action, "from", "to") VALUES '
-        "('2026-11-01T11:00:00Z', 'bob', 1, 'moved', 'planned', 'dev')"
+        "('2026-11-01T11:00:00Z', 'bob', 1, 'moved', 'planned', 'dev')",
     )
-    db.conn.commit()
-    db.close()
 
     store = Store.open(path)
     try:

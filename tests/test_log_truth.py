@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import Result
-from conftest import Run, bad, refused
+from conftest import Run, bad, pre_chain_board, refused
 
 from relman_tui import chain
 from relman_tui.store import stored_event
@@ -274,25 +274,8 @@ def test_the_top_bar_says_what_relman_now_does(tmp_path: Path) -> None:
 
 
 def test_an_old_database_gets_a_checkpoint_and_verifies_from_it(run: Run) -> None:
-    from sqlite_utils import Database
-
-    from relman_tui.store.sqlite_schema import migrations
-
     path = run.path
-    db = Database(path)
-    migrations.apply(db, stop_before="m002_identity_and_chain")  # a board from before the chain
-    db.execute("INSERT INTO environments VALUES ('dev', 'Dev', 1, 1, 0)")
-    db.execute(
-        "INSERT INTO releases (name, version, components, owner, risk, stage, state, notes, created_at, "
-        "updated_at) VALUES ('ledger', '1.0', '[\"ledger\"]', 'bob', 'low', 'dev', 'deployed', '', "
-        "'2026-11-01T10:00:00Z', '2026-11-01T11:00:00Z')"
-    )
-    db.execute(
-        'INSERT INTO events (at, actor, release, action, "to") VALUES '
-        "('2026-11-01T10:00:00Z', 'bob', 1, 'created', 'planned')"
-    )
-    db.conn.commit()
-    db.close()
+    pre_chain_board(path)  # a board from before the chain
     real = {"RELMAN_NOW": None}
     out = run.raw("--db", str(path), "log", "--verify", env=real).stdout  # opening it upgrades it
     assert "replayed from the state checkpoint #3 (history before it is not replayable)" in out
