@@ -109,15 +109,17 @@ class Replayed:
 def replay(events: Sequence[StoredEvent], *, server_admins: bool = False) -> Replayed:
     """Fold ``events`` (oldest first) into a state, checking each against the rules in force at its time.
 
-    Replay starts after the latest ``state_checkpoint`` (history before it is not replayable).
-    ``server_admins``: a server decides who its admins are (its admin role); the log cannot show
-    role membership, so who made rule changes is left to the server.
+    Replay starts at the first ``state_checkpoint`` (history before it is not replayable); a later one
+    must hold the state the log replays to there, or anyone who can append a chained event could vouch
+    for tables changed behind the log's back. ``server_admins``: a server decides who its admins are (its
+    admin role); the log cannot show role membership, so who made rule changes is left to the server.
     """
     start_index = 0
     start = 0
     for index, event in enumerate(events):
         if event.action == Action.STATE_CHECKPOINT:
             start_index, start = index, event.seq
+            break
     state = BoardState()
     skipped_time = False
     last_at: str | None = None
@@ -135,6 +137,8 @@ def replay(events: Sequence[StoredEvent], *, server_admins: bool = False) -> Rep
             )
         last_at = event.at
         problem = _rules(state, event, details, server_admins)
+        if event.action == Action.STATE_CHECKPOINT and event.seq != start:
+            problem = problem or _checkpoint_problem(state, event, details)
         try:
             _apply(state, event, details)
         except (KeyError, TypeError, ValueError) as exc:
@@ -148,17 +152,30 @@ def replay(events: Sequence[StoredEvent], *, server_admins: bool = False) -> Rep
     return Replayed(state, start, first[1], first[0], skipped_time, first[2])
 
 
-def first_difference(table: BoardState, log: BoardState) -> str | None:
-    """The first place the stored tables differ from the replayed log, in words, or ``None``."""
+def _checkpoint_problem(state: BoardState, event: StoredEvent, details: Details) -> str:
+    """Why a checkpoint after the first does not hold the state the log replays to before it ("" when it does)."""
+    try:
+        claimed = BoardState.from_json(details["state"])
+    except (KeyError, TypeError, ValueError):
+        return ""  # _apply names it
+    difference = first_difference(claimed, state, this="the checkpoint")
+    if difference is None:
+        return ""
+    return f"event #{event.seq} (state_checkpoint) does not hold the state the log replays to: {difference}"
+
+
+def first_difference(table: BoardState, log: BoardState, *, this: str = "the table") -> str | None:
+    """The first place the stored tables (or what ``this`` names) differ from the replayed log, in words, or
+    ``None``."""
     for key in SETTING_KEYS:
         a, b = _norm(table.settings.get(key)), _norm(log.settings.get(key))
         if a != b:
-            return f"setting {key}: {_show(a)} in the table, {_show(b)} in the log"
+            return f"setting {key}: {_show(a)} in {this}, {_show(b)} in the log"
     found = (
-        _row_difference("environment", table.environments, log.environments)
-        or _row_difference("release", table.releases, log.releases)
-        or _row_difference("freeze", table.freezes, log.freezes)
-        or _row_difference("hook", table.hooks, log.hooks)
+        _row_difference("environment", table.environments, log.environments, this)
+        or _row_difference("release", table.releases, log.releases, this)
+        or _row_difference("freeze", table.freezes, log.freezes, this)
+        or _row_difference("hook", table.hooks, log.hooks, this)
     )
     if found:
         return found
@@ -167,9 +184,9 @@ def first_difference(table: BoardState, log: BoardState) -> str | None:
         if a != b:
             where = f"window of release {spot[0]} in {spot[1]}"
             if a is None or b is None:
-                return f"{where}: {'in the table, not in the log' if b is None else 'in the log, not in the table'}"
+                return f"{where}: {f'in {this}, not in the log' if b is None else f'in the log, not in {this}'}"
             name = next(k for k in ("start", "end") if a.get(k) != b.get(k))
-            return f"{where}: {name} is {_show(a.get(name))} in the table, {_show(b.get(name))} in the log"
+            return f"{where}: {name} is {_show(a.get(name))} in {this}, {_show(b.get(name))} in the log"
     return None
 
 
@@ -177,17 +194,17 @@ Key = TypeVar("Key", bound=Hashable)
 
 
 def _row_difference(
-    what: str, table: Mapping[Key, Mapping[str, object]], log: Mapping[Key, Mapping[str, object]]
+    what: str, table: Mapping[Key, Mapping[str, object]], log: Mapping[Key, Mapping[str, object]], this: str
 ) -> str | None:
     for key in sorted(set(table) | set(log), key=str):
         a, b = table.get(key), log.get(key)
         if a is None:
-            return f"{what} {key}: in the log, not in the table"
+            return f"{what} {key}: in the log, not in {this}"
         if b is None:
-            return f"{what} {key}: in the table, not in the log"
+            return f"{what} {key}: in {this}, not in the log"
         for name in dict.fromkeys([*a, *b]):
             if _norm(a.get(name)) != _norm(b.get(name)):
-                return f"{what} {key}: {name} is {_show(a.get(name))} in the table, {_show(b.get(name))} in the log"
+                return f"{what} {key}: {name} is {_show(a.get(name))} in {this}, {_show(b.get(name))} in the log"
     return None
 
 

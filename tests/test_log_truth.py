@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -286,3 +287,49 @@ def test_an_old_database_gets_a_checkpoint_and_verifies_from_it(run: Run) -> Non
     sql(path, "UPDATE releases SET approved_by = 'mallory'")
     line = refused(run.raw("--db", str(path), "log", "--verify", env=real))
     assert "release 1: approved_by is mallory in the table, none in the log" in line
+
+
+def test_a_deleted_migration_record_writes_no_second_checkpoint_over_a_tampered_table(run: Run) -> None:
+    """Not in the issue: the checkpoint migration's row in sqlite-utils' table deleted by hand made the next
+    relman run it again, and its new checkpoint vouched for rows changed behind the log's back."""
+    path = run.path
+    pre_chain_board(path)
+    real = {"RELMAN_NOW": None}
+    assert run.raw("--db", str(path), "log", "--verify", env=real).exit_code == 0  # upgraded: checkpoint #3
+    admins = run.json("settings")["admins"]
+    sql(
+        path,
+        "UPDATE releases SET approved_by = 'mallory'",
+        "DELETE FROM _sqlite_migrations WHERE name = 'm006_state_checkpoint'",
+    )
+    line = refused(run.raw("--db", str(path), "log", "--verify", env=real))
+    assert "release 1: approved_by is mallory in the table, none in the log" in line
+    assert [e["action"] for e in run.json("log")].count("state_checkpoint") == 1
+    assert run.json("settings")["admins"] == admins
+
+
+def test_a_checkpoint_appended_over_a_tampered_table_is_named(run: Run) -> None:
+    """Not in the issue: anyone who can write the file can append a chained checkpoint of tables they changed;
+    replay checks a checkpoint after the one it starts from against the state the log replays to."""
+    from relman_tui.service import Service
+    from relman_tui.store import Store
+    from relman_tui.timeutil import FixedClock
+
+    path = run.path
+    pre_chain_board(path)
+    real = {"RELMAN_NOW": None}
+    assert run.raw("--db", str(path), "log", "--verify", env=real).exit_code == 0  # upgraded: checkpoint #3
+    rid = 1
+    sql(path, f"UPDATE releases SET owner = 'mallory' WHERE id = {rid}")
+    store = Store.open(path)
+    try:
+        with store.write():
+            after = store.events()[-1].at + timedelta(minutes=1)  # dated in order: only the state is forged
+            seq = Service(store, FixedClock(after), "mallory").checkpoint("nothing to see")
+    finally:
+        store.close()
+    line = refused(run.raw("--db", str(path), "log", "--verify", env=real))
+    assert (
+        f"event #{seq} (state_checkpoint) does not hold the state the log replays to: "
+        f"release {rid}: owner is mallory in the checkpoint, bob in the log"
+    ) in line

@@ -171,6 +171,11 @@ def m006_state_checkpoint(db: Database) -> None:
     conn = db.conn
     if not conn.execute("SELECT 1 FROM events LIMIT 1").fetchone():
         return
+    # a board already on replayable events (its row in sqlite-utils' table deleted by hand): another
+    # checkpoint would vouch for whatever the tables hold now, and its admins would be reset
+    started = "SELECT 1 FROM events WHERE action IN ('board_created', 'board_copied', 'state_checkpoint') LIMIT 1"
+    if conn.execute(started).fetchone():
+        return
     admins = [_file_owner(conn)]
     conn.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('admins', ?)", [json.dumps(admins)])
     conn.execute("INSERT OR IGNORE INTO settings (key, value) VALUES ('fixed_clock', 'off')")
