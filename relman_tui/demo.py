@@ -79,7 +79,7 @@ def seed(service: Service, count: int | None = None) -> str:
     # The board was set up before its releases' history begins: its pipeline and freezes are logged
     # then (with their details, like any change), so the log reads in time order.
     setup = Service(store, FixedClock(now - timedelta(days=5)), service.actor, service.via)
-    setup.found_board(fixed_clock=True)  # a demo's history is made up: its times are the demo's own
+    setup.found_board(fixed_clock=True, made_up_history=True)  # its times and changes are the demo's own
     add_default_pipeline(setup)
     setup.add_freeze(
         ["prod"], "weekend change freeze", cron="0 18 * * FRI", duration=timedelta(hours=62), zone="Europe/Berlin"

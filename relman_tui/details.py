@@ -163,6 +163,7 @@ Details = TypedDict(
         "board_id": "ReadOnly[str]",
         "admins": "ReadOnly[list[str]]",
         "fixed_clock": "ReadOnly[str]",
+        "history": "ReadOnly[str]",
         "from": "ReadOnly[str]",
         "old_admins": "ReadOnly[list[str]]",
         "state": "ReadOnly[StateRecord]",
@@ -301,6 +302,7 @@ class BoardCreatedDetails(Details):
     board_id: str
     admins: list[str]
     fixed_clock: str
+    history: NotRequired[str]  # "made up": a demo's, which a checkpoint replaces (replay starts there)
 
 
 class CheckpointDetails(Details):
@@ -492,6 +494,7 @@ _CHECKS: dict[str, Check] = {
     "board_id": _str,
     "admins": _strings,
     "fixed_clock": _str,
+    "history": _str,
     "from": _str,
     "old_admins": _strings,
     "state": is_state,

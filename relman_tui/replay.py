@@ -109,7 +109,8 @@ class Replayed:
 def replay(events: Sequence[StoredEvent], *, server_admins: bool = False) -> Replayed:
     """Fold ``events`` (oldest first) into a state, checking each against the rules in force at its time.
 
-    Replay starts at the first ``state_checkpoint`` (history before it is not replayable); a later one
+    Replay starts at the first ``state_checkpoint`` (history before it is not replayable: a board from before
+    replayable events, or a demo's made-up history); on any other board, and after it, a checkpoint
     must hold the state the log replays to there, or anyone who can append a chained event could vouch
     for tables changed behind the log's back. ``server_admins``: a server decides who its admins are (its
     admin role); the log cannot show role membership, so who made rule changes is left to the server.
@@ -117,6 +118,8 @@ def replay(events: Sequence[StoredEvent], *, server_admins: bool = False) -> Rep
     start_index = 0
     start = 0
     for index, event in enumerate(events):
+        if event.action == Action.BOARD_CREATED and parse(event.details).get("history") != "made up":
+            break  # a board made by a relman that logs replayable events (not a demo): every event replays
         if event.action == Action.STATE_CHECKPOINT:
             start_index, start = index, event.seq
             break

@@ -296,9 +296,11 @@ class BoardUses(ServiceBase):
             self._log(NewEvent(Action.SETTING_CHANGED, to=admin_rules.FIXED_CLOCK, details=details), self.now())
         return True
 
-    def found_board(self, *, fixed_clock: bool = False) -> bool:
+    def found_board(self, *, fixed_clock: bool = False, made_up_history: bool = False) -> bool:
         """Make this account the first admin of a board with no history yet (``init``, ``demo``, ``import`` into a
-        fresh file): the ``board_created`` event. ``fixed_clock``: a demo or test board. Whether it did."""
+        fresh file): the ``board_created`` event. ``fixed_clock``: a demo or test board; ``made_up_history``: a
+        demo's, whose history a checkpoint then vouches for (anywhere else replay checks every event). Whether it
+        did."""
         if self.store.server_account() is not None and not self.store.is_admin():
             return False  # a server board's first admin is the role `relman pg setup` named: the server refuses
         with self.store.write():
@@ -312,6 +314,8 @@ class BoardUses(ServiceBase):
             if clock != self.store.setting(admin_rules.FIXED_CLOCK, "off"):
                 self.store.set_setting(admin_rules.FIXED_CLOCK, clock)
             details: BoardCreatedDetails = {"board_id": self.store.board_id(), "admins": admins, "fixed_clock": clock}
+            if made_up_history:
+                details["history"] = "made up"
             self._log(NewEvent(Action.BOARD_CREATED, details=details), self.now())
         return True
 

@@ -333,3 +333,26 @@ def test_a_checkpoint_appended_over_a_tampered_table_is_named(run: Run) -> None:
         f"event #{seq} (state_checkpoint) does not hold the state the log replays to: "
         f"release {rid}: owner is mallory in the checkpoint, bob in the log"
     ) in line
+
+
+def test_a_first_checkpoint_appended_to_a_board_init_made_is_named(board: Run) -> None:
+    """The same on a board with no checkpoint yet: only a board from before replayable events, or a demo's
+    made-up history, starts replay at a checkpoint; a board `init` made replays from its first event."""
+    from relman_tui.service import Service
+    from relman_tui.store import Store
+    from relman_tui.timeutil import FixedClock
+
+    rid = add(board, "ledger")
+    sql(board.path, f"UPDATE releases SET owner = 'mallory' WHERE id = {rid}")
+    store = Store.open(board.path)
+    try:
+        with store.write():
+            after = store.events()[-1].at + timedelta(minutes=1)
+            seq = Service(store, FixedClock(after), "mallory").checkpoint("nothing to see")
+    finally:
+        store.close()
+    line = refused(board("log", "--verify"))
+    assert (
+        f"event #{seq} (state_checkpoint) does not hold the state the log replays to: "
+        f"release {rid}: owner is mallory in the checkpoint, bob in the log"
+    ) in line
